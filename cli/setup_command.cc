@@ -1,0 +1,65 @@
+// mothership setup: prepare a data directory on the server.
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/cli_commands.h"
+#include "server/setup/setup.h"
+
+namespace ms::cli {
+namespace {
+
+const char kUsage[] =
+    "usage: mothership setup --data-dir DIR --admin-key KEY.pub [--ssh-port N] [--domain D]\n"
+    "                        [--admin-name NAME]\n";
+
+}  // namespace
+
+int SetupCommand(const std::vector<std::string>& args) {
+  SetupOptions options;
+  if (const char* dir = std::getenv("MOTHERSHIP_DATA_DIR")) options.data_dir = dir;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (i + 1 >= args.size()) {
+      std::fprintf(stderr, "mothership setup: '%s' needs a value\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+    const std::string& value = args[++i];
+    if (arg == "--data-dir") {
+      options.data_dir = value;
+    } else if (arg == "--admin-key") {
+      options.admin_key = value;
+    } else if (arg == "--admin-name") {
+      options.admin_name = value;
+    } else if (arg == "--domain") {
+      options.domain = value;
+    } else if (arg == "--ssh-port") {
+      char* end = nullptr;
+      long port = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || port < 0 || port > 65535) {
+        std::fprintf(stderr, "mothership setup: '%s' is not a port number (0-65535)\n", value.c_str());
+        return 2;
+      }
+      options.ssh_port = static_cast<int>(port);
+    } else {
+      std::fprintf(stderr, "mothership setup: unknown argument '%s'\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (options.data_dir.empty() || options.admin_key.empty()) {
+    std::fprintf(stderr, "mothership setup: --data-dir and --admin-key are required\n%s", kUsage);
+    return 2;
+  }
+  auto result = RunSetup(options, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+  if (!result) {
+    std::fprintf(stderr, "mothership setup: %s\n", result.error().message.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace ms::cli

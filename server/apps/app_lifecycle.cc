@@ -1,0 +1,61 @@
+#include "server/apps/app_lifecycle.h"
+
+#include <fmt/format.h>
+
+#include "server/common/names.h"
+
+namespace ms {
+namespace {
+
+Result<AppLock> LockApp(Services& services, const std::string& name) {
+  AppLock lock = services.locks.TryAcquire(name);
+  if (!lock) {
+    return Busy(fmt::format("a push to '{}' is in progress; try again when it has finished", name));
+  }
+  return lock;
+}
+
+}  // namespace
+
+Result<App> CreateApp(Services& services, const std::string& name) {
+  if (auto r = ValidateAppName(name); !r) return std::unexpected(r.error());
+  auto lock = LockApp(services, name);
+  if (!lock) return std::unexpected(lock.error());
+  if (auto existing = services.store.GetApp(name); existing) {
+    return AlreadyExists(fmt::format("app '{}' already exists", name));
+  }
+  if (auto r = services.repos.Create(name); !r) return std::unexpected(r.error());
+  auto app = services.store.CreateApp(name);
+  if (!app) (void)services.repos.Remove(name);
+  return app;
+}
+
+Result<void> RenameApp(Services& services, const std::string& old_name, const std::string& new_name) {
+  if (auto r = ValidateAppName(new_name); !r) return r;
+  if (old_name == new_name) return InvalidArgument("the new name is the same as the old one");
+  auto old_lock = LockApp(services, old_name);
+  if (!old_lock) return std::unexpected(old_lock.error());
+  auto new_lock = LockApp(services, new_name);
+  if (!new_lock) return std::unexpected(new_lock.error());
+  if (auto app = services.store.GetApp(old_name); !app) return std::unexpected(app.error());
+  if (auto app = services.store.GetApp(new_name); app) {
+    return AlreadyExists(fmt::format("app '{}' already exists", new_name));
+  }
+  if (auto r = services.repos.Rename(old_name, new_name); !r) return r;
+  if (auto r = services.store.RenameApp(old_name, new_name); !r) {
+    (void)services.repos.Rename(new_name, old_name);
+    return r;
+  }
+  return {};
+}
+
+Result<void> DestroyApp(Services& services, const std::string& name) {
+  auto lock = LockApp(services, name);
+  if (!lock) return std::unexpected(lock.error());
+  if (auto app = services.store.GetApp(name); !app) return std::unexpected(app.error());
+  if (auto r = services.store.DeleteApp(name); !r) return r;
+  // A repository left behind by a failure here is moved aside at the next start.
+  return services.repos.Remove(name);
+}
+
+}  // namespace ms

@@ -1,0 +1,18 @@
+#pragma once
+// Creating, renaming and destroying an app keeps its database row and its git
+// repository in step, under the app's lock: either both change or neither does.
+// Any thread.
+
+#include <string>
+
+#include "server/common/result.h"
+#include "server/services.h"
+
+namespace ms {
+
+// Errors: kInvalidArgument (bad name), kAlreadyExists, kBusy (a push is running).
+Result<App> CreateApp(Services& services, const std::string& name);
+Result<void> RenameApp(Services& services, const std::string& old_name, const std::string& new_name);
+Result<void> DestroyApp(Services& services, const std::string& name);
+
+}  // namespace ms

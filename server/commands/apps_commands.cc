@@ -1,0 +1,143 @@
+// apps:* — list, create, inspect, rename and destroy apps.
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/apps/app_lifecycle.h"
+#include "server/commands/command.h"
+#include "server/commands/table.h"
+
+namespace ms {
+namespace {
+
+std::string GitUrl(const Settings& s, const std::string& app) {
+  return fmt::format("ssh://git@{}:{}/{}", s.domain, s.ssh_port, app);
+}
+std::string WebUrl(const Settings& s, const std::string& app) {
+  return fmt::format("http://{}.{}", app, s.domain);
+}
+
+Result<void> AppsList(CommandContext& ctx, const Args&) {
+  auto apps = ctx.services.store.ListApps();
+  if (!apps) return std::unexpected(apps.error());
+  if (ctx.json) {
+    auto list = nlohmann::json::array();
+    for (const auto& a : *apps) {
+      list.push_back({{"name", a.name}, {"deploy_branch", a.deploy_branch}, {"created_at", a.created_at}});
+    }
+    ctx.out.Write(list.dump() + "\n");
+    return {};
+  }
+  if (apps->empty()) {
+    ctx.out.Write("No apps yet. Create one with apps:create APP, or git push to a new app.\n");
+    return {};
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& a : *apps) {
+    auto deploys = ctx.services.store.ListDeploys(a.name, 1);
+    std::string last = deploys && !deploys->empty()
+                           ? fmt::format("{} {}", (*deploys)[0].commit.substr(0, 7), (*deploys)[0].status)
+                           : "-";
+    rows.push_back({a.name, a.deploy_branch.empty() ? "-" : a.deploy_branch, last, a.created_at});
+  }
+  ctx.out.Write(FormatTable({"NAME", "BRANCH", "LAST DEPLOY", "CREATED"}, rows));
+  return {};
+}
+
+Result<void> AppsCreate(CommandContext& ctx, const Args& args) {
+  const std::string& name = args.positional[0];
+  auto app = CreateApp(ctx.services, name);
+  if (!app) return std::unexpected(app.error());
+  if (ctx.json) {
+    ctx.out.Write(nlohmann::json{{"name", app->name}, {"git_url", GitUrl(ctx.services.settings, name)}}.dump() + "\n");
+    return {};
+  }
+  ctx.out.Write(fmt::format(
+      "Created {}.\nDeploy it with:\n  git remote add mothership {}\n  git push mothership main\n",
+      name, GitUrl(ctx.services.settings, name)));
+  return {};
+}
+
+Result<void> AppsInfo(CommandContext& ctx, const Args& args) {
+  const std::string& name = args.positional[0];
+  auto app = ctx.services.store.GetApp(name);
+  if (!app) return std::unexpected(app.error());
+  auto deploys = ctx.services.store.ListDeploys(name, 1);
+  if (!deploys) return std::unexpected(deploys.error());
+  auto config = ctx.services.store.GetConfig(name);
+  if (!config) return std::unexpected(config.error());
+  const Settings& s = ctx.services.settings;
+  nlohmann::json info = {{"name", app->name},
+                         {"created_at", app->created_at},
+                         {"deploy_branch", app->deploy_branch},
+                         {"git_url", GitUrl(s, name)},
+                         {"web_url", WebUrl(s, name)},
+                         {"config_vars", config->size()}};
+  if (!deploys->empty()) {
+    const Deploy& d = (*deploys)[0];
+    info["last_deploy"] = {{"commit", d.commit},     {"status", d.status},
+                           {"by", d.key_name},       {"started_at", d.started_at},
+                           {"finished_at", d.finished_at}};
+  }
+  if (ctx.json) {
+    ctx.out.Write(info.dump() + "\n");
+    return {};
+  }
+  std::string last = deploys->empty()
+                         ? "never"
+                         : fmt::format("{} {} by {} at {}", (*deploys)[0].commit.substr(0, 7),
+                                       (*deploys)[0].status, (*deploys)[0].key_name,
+                                       (*deploys)[0].started_at);
+  ctx.out.Write(fmt::format(
+      "=== {}\nGit URL:       {}\nWeb URL:       {}\nDeploy branch: {}\nLast deploy:   {}\n"
+      "Config vars:   {}\nCreated:       {}\n",
+      name, GitUrl(s, name), WebUrl(s, name),
+      app->deploy_branch.empty() ? "(set by the first push of main or master)" : app->deploy_branch,
+      last, config->size(), app->created_at));
+  return {};
+}
+
+Result<void> AppsRename(CommandContext& ctx, const Args& args) {
+  const std::string& from = args.positional[0];
+  const std::string& to = args.positional[1];
+  if (auto r = RenameApp(ctx.services, from, to); !r) return r;
+  ctx.out.Write(fmt::format(
+      "Renamed {} to {}.\nUpdate your git remote: git remote set-url mothership {}\n", from, to,
+      GitUrl(ctx.services.settings, to)));
+  return {};
+}
+
+Result<void> AppsDestroy(CommandContext& ctx, const Args& args) {
+  const std::string& name = args.positional[0];
+  if (auto app = ctx.services.store.GetApp(name); !app) return std::unexpected(app.error());
+  if (args.Option("--confirm") != name) {
+    return Failed(fmt::format(
+        "destroying {} deletes its code, config and history for good.\nTo proceed, run: "
+        "apps:destroy {} --confirm {}",
+        name, name, name));
+  }
+  if (auto r = DestroyApp(ctx.services, name); !r) return r;
+  ctx.out.Write(fmt::format("Destroyed {}.\n", name));
+  return {};
+}
+
+const Command kCommands[] = {
+    {"apps:list", "", "List apps", Access::kAnyone, 0, 0, {}, AppsList},
+    {"apps:create", "APP", "Create an app (a push of main or master also creates it)",
+     Access::kAnyone, 1, 1, {}, AppsCreate},
+    {"apps:info", "APP", "Show an app's URLs, deploy branch and last deploy", Access::kAnyone, 1,
+     1, {}, AppsInfo},
+    {"apps:rename", "OLD NEW", "Rename an app", Access::kAnyone, 2, 2, {}, AppsRename},
+    {"apps:destroy", "APP --confirm APP", "Delete an app with its code and config",
+     Access::kAdmin, 1, 1, {"--confirm="}, AppsDestroy},
+};
+
+}  // namespace
+
+const Namespace& AppsNamespace() {
+  static const Namespace ns{"apps", "create and manage apps", kCommands};
+  return ns;
+}
+
+}  // namespace ms

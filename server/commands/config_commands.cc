@@ -1,0 +1,121 @@
+// config, config:* — an app's environment variables.
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/commands/command.h"
+#include "server/common/names.h"
+#include "server/common/shell_words.h"
+
+namespace ms {
+namespace {
+
+std::string JoinKeys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) out += i + 1 == keys.size() ? " and " : ", ";
+    out += keys[i];
+  }
+  return out;
+}
+
+Result<void> ConfigShow(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  auto vars = ctx.services.store.GetConfig(app);
+  if (!vars) return std::unexpected(vars.error());
+  if (ctx.json) {
+    ctx.out.Write(nlohmann::json(*vars).dump() + "\n");
+    return {};
+  }
+  if (args.Has("--shell")) {
+    for (const auto& [k, v] : *vars) ctx.out.Write(fmt::format("{}={}\n", k, QuoteShellWord(v)));
+    return {};
+  }
+  if (vars->empty()) {
+    ctx.out.Write(fmt::format("{} has no config vars. Set one with config:set {} KEY=VALUE\n", app, app));
+    return {};
+  }
+  size_t width = 0;
+  for (const auto& [k, v] : *vars) width = std::max(width, k.size() + 1);
+  std::string out = fmt::format("=== {} config vars\n", app);
+  for (const auto& [k, v] : *vars) out += fmt::format("{:<{}} {}\n", k + ":", width, v);
+  ctx.out.Write(out);
+  return {};
+}
+
+Result<void> ConfigGet(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  const std::string& key = args.positional[1];
+  if (auto r = ValidateConfigKey(key); !r) return r;
+  auto vars = ctx.services.store.GetConfig(app);
+  if (!vars) return std::unexpected(vars.error());
+  auto it = vars->find(key);
+  if (it == vars->end()) return NotFound(fmt::format("{} is not set on {}", key, app));
+  if (ctx.json) {
+    ctx.out.Write(nlohmann::json{{key, it->second}}.dump() + "\n");
+  } else {
+    ctx.out.Write(it->second + "\n");
+  }
+  return {};
+}
+
+Result<void> ConfigSet(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  ConfigVars vars;
+  std::vector<std::string> keys;
+  for (size_t i = 1; i < args.positional.size(); ++i) {
+    const std::string& pair = args.positional[i];
+    auto eq = pair.find('=');
+    if (eq == std::string::npos) {
+      return InvalidArgument(fmt::format("'{}' is not KEY=VALUE", pair.substr(0, 64)));
+    }
+    std::string key = pair.substr(0, eq), value = pair.substr(eq + 1);
+    if (auto r = ValidateConfigKey(key); !r) return r;
+    if (auto r = ValidateConfigValue(key, value); !r) return r;
+    if (!vars.contains(key)) keys.push_back(key);
+    vars[key] = value;
+  }
+  if (auto r = ctx.services.store.SetConfig(app, vars); !r) return r;
+  if (!ctx.json) ctx.out.Write(fmt::format("Set {} on {}.\n", JoinKeys(keys), app));
+  else ctx.out.Write(nlohmann::json{{"set", keys}}.dump() + "\n");
+  return {};
+}
+
+Result<void> ConfigUnset(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  std::vector<std::string> keys(args.positional.begin() + 1, args.positional.end());
+  for (const auto& key : keys) {
+    if (auto r = ValidateConfigKey(key); !r) return r;
+  }
+  auto removed = ctx.services.store.UnsetConfig(app, keys);
+  if (!removed) return std::unexpected(removed.error());
+  if (ctx.json) {
+    ctx.out.Write(nlohmann::json{{"unset", *removed}}.dump() + "\n");
+    return {};
+  }
+  if (!removed->empty()) ctx.out.Write(fmt::format("Unset {} on {}.\n", JoinKeys(*removed), app));
+  for (const auto& key : keys) {
+    if (std::find(removed->begin(), removed->end(), key) == removed->end()) {
+      ctx.out.Write(fmt::format("{} was not set on {}.\n", key, app));
+    }
+  }
+  return {};
+}
+
+const Command kCommands[] = {
+    {"config", "APP [--shell]", "Show an app's config vars", Access::kAnyone, 1, 1, {"--shell"},
+     ConfigShow},
+    {"config:get", "APP KEY", "Print one config var's value", Access::kAnyone, 2, 2, {}, ConfigGet},
+    {"config:set", "APP KEY=VALUE...", "Set config vars", Access::kAnyone, 2, -1, {}, ConfigSet},
+    {"config:unset", "APP KEY...", "Remove config vars", Access::kAnyone, 2, -1, {}, ConfigUnset},
+};
+
+}  // namespace
+
+const Namespace& ConfigNamespace() {
+  static const Namespace ns{"config", "environment variables of an app", kCommands};
+  return ns;
+}
+
+}  // namespace ms

@@ -1,0 +1,91 @@
+// keys:* — the SSH public keys that may push and run commands (admins only).
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/commands/command.h"
+#include "server/commands/table.h"
+#include "server/common/names.h"
+#include "server/ssh/public_key.h"
+
+namespace ms {
+namespace {
+
+Result<void> KeysAdd(CommandContext& ctx, const Args& args) {
+  const std::string& name = args.positional[0];
+  if (auto r = ValidateKeyName(name); !r) return r;
+  auto role = ParseRole(args.Option("--role", "developer"));
+  if (!role) return std::unexpected(role.error());
+  auto text = ctx.in.ReadAll(16 * 1024);
+  if (!text) return std::unexpected(text.error());
+  auto parsed = ParsePublicKey(*text);
+  if (!parsed) {
+    return InvalidArgument(parsed.error().message +
+                           "\nPipe the key in: ssh ... keys:add NAME < ~/.ssh/id_ed25519.pub");
+  }
+  SshKey key;
+  key.name = name;
+  key.fingerprint = parsed->fingerprint;
+  key.public_key = parsed->Line();
+  key.role = *role;
+  auto added = ctx.services.store.AddKey(key);
+  if (!added) return std::unexpected(added.error());
+  if (ctx.json) {
+    ctx.out.Write(nlohmann::json{{"name", added->name},
+                                 {"fingerprint", added->fingerprint},
+                                 {"role", RoleName(added->role)}}
+                      .dump() +
+                  "\n");
+  } else {
+    ctx.out.Write(fmt::format("Added {} key '{}' ({}).\n", RoleName(added->role), added->name,
+                              added->fingerprint));
+  }
+  return {};
+}
+
+Result<void> KeysList(CommandContext& ctx, const Args&) {
+  auto keys = ctx.services.store.ListKeys();
+  if (!keys) return std::unexpected(keys.error());
+  if (ctx.json) {
+    auto list = nlohmann::json::array();
+    for (const auto& k : *keys) {
+      list.push_back({{"name", k.name},
+                      {"fingerprint", k.fingerprint},
+                      {"role", RoleName(k.role)},
+                      {"created_at", k.created_at}});
+    }
+    ctx.out.Write(list.dump() + "\n");
+    return {};
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& k : *keys) {
+    rows.push_back({k.name, std::string(RoleName(k.role)), k.fingerprint, k.created_at});
+  }
+  ctx.out.Write(FormatTable({"NAME", "ROLE", "FINGERPRINT", "ADDED"}, rows));
+  return {};
+}
+
+Result<void> KeysRemove(CommandContext& ctx, const Args& args) {
+  const std::string& name = args.positional[0];
+  if (auto r = ctx.services.store.RemoveKey(name); !r) return r;
+  ctx.out.Write(fmt::format("Removed key '{}'. It can no longer connect.\n", name));
+  return {};
+}
+
+const Command kCommands[] = {
+    {"keys:add", "NAME [--role admin|developer] < KEY.pub",
+     "Allow a public key to push and run commands (default role: developer)", Access::kAdmin, 1, 1,
+     {"--role="}, KeysAdd},
+    {"keys:list", "", "List the allowed keys", Access::kAdmin, 0, 0, {}, KeysList},
+    {"keys:remove", "NAME", "Revoke a key", Access::kAdmin, 1, 1, {}, KeysRemove},
+};
+
+}  // namespace
+
+const Namespace& KeysNamespace() {
+  static const Namespace ns{"keys", "SSH keys and roles (admin only)", kCommands};
+  return ns;
+}
+
+}  // namespace ms

@@ -1,0 +1,151 @@
+#include "server/commands/router.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace ms {
+
+std::span<const Namespace* const> AllNamespaces() {
+  static const std::array<const Namespace*, 4> all = {&AppsNamespace(), &ConfigNamespace(),
+                                                      &KeysNamespace(), &SystemNamespace()};
+  return all;
+}
+
+const Command* FindCommand(std::string_view name) {
+  for (const Namespace* ns : AllNamespaces()) {
+    for (const Command& c : ns->commands) {
+      if (c.name == name) return &c;
+    }
+  }
+  return nullptr;
+}
+
+std::string UsageLine(const Command& command) {
+  return fmt::format("usage: {}{}{}", command.name, command.usage.empty() ? "" : " ", command.usage);
+}
+
+Result<Args> ParseArgs(const Command& command, const std::vector<std::string>& argv) {
+  Args args;
+  bool options_done = false;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (options_done || a.size() < 2 || a[0] != '-' || a[1] != '-') {
+      args.positional.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      options_done = true;
+      continue;
+    }
+    if (a == "--json") {
+      args.flags.insert(a);
+      continue;
+    }
+    std::string name = a, value;
+    bool inline_value = false;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      inline_value = true;
+    }
+    bool known = false;
+    for (std::string_view opt : command.options) {
+      if (opt.ends_with('=') && opt.substr(0, opt.size() - 1) == name) {
+        if (!inline_value) {
+          if (i + 1 >= argv.size()) return InvalidArgument(fmt::format("{} needs a value", name));
+          value = argv[++i];
+        }
+        args.options[name] = value;
+        known = true;
+      } else if (opt == name && !inline_value) {
+        args.flags.insert(name);
+        known = true;
+      }
+    }
+    if (!known) return InvalidArgument(fmt::format("unknown option '{}'", a.substr(0, 64)));
+  }
+  int n = static_cast<int>(args.positional.size());
+  if (n < command.min_args) return InvalidArgument("missing arguments");
+  if (command.max_args >= 0 && n > command.max_args) return InvalidArgument("too many arguments");
+  return args;
+}
+
+int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv) {
+  if (argv.empty()) {
+    ctx.out.Write(HelpText());
+    return kExitOk;
+  }
+  const Command* command = FindCommand(argv[0]);
+  if (!command) {
+    std::string name = argv[0].substr(0, 64);
+    ctx.err.Write(fmt::format(
+        "error: '{}' is not a mothership command.\nRun 'help' to list the commands.\n", name));
+    return kExitUsage;
+  }
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  for (const auto& a : rest) {
+    if (a == "--help" || a == "-h") {
+      ctx.out.Write(fmt::format("{}\n\n{}\n", UsageLine(*command), command->summary));
+      return kExitOk;
+    }
+  }
+  auto args = ParseArgs(*command, rest);
+  if (!args) {
+    ctx.err.Write(fmt::format("error: {}\n{}\n", args.error().message, UsageLine(*command)));
+    return kExitUsage;
+  }
+  if (command->access == Access::kAdmin && ctx.caller.role != Role::kAdmin) {
+    ctx.err.Write(fmt::format(
+        "error: {} needs an admin key; the key '{}' is a developer key. Ask an admin to run it.\n",
+        command->name, ctx.caller.key_name));
+    return kExitError;
+  }
+  ctx.json = args->Has("--json");
+  auto result = command->handler(ctx, *args);
+  if (!result) {
+    ctx.err.Write(fmt::format("error: {}\n", result.error().message));
+    if (result.error().code == ErrorCode::kInvalidArgument) {
+      ctx.err.Write(UsageLine(*command) + "\n");
+      return kExitUsage;
+    }
+    return kExitError;
+  }
+  return kExitOk;
+}
+
+std::string HelpText() {
+  std::string out =
+      "Mothership: git push to deploy.\n\n"
+      "Usage: ssh -p PORT git@HOST COMMAND [ARGS...]   (or: mothership COMMAND ...)\n"
+      "Every command takes --json for scripts. 'help NAMESPACE' shows one namespace.\n";
+  for (const Namespace* ns : AllNamespaces()) {
+    out += fmt::format("\n{}: {}\n", ns->name, ns->summary);
+    for (const Command& c : ns->commands) {
+      std::string head = fmt::format("{} {}", c.name, c.usage);
+      out += fmt::format("  {:<44} {}\n", head, c.summary);
+    }
+  }
+  out += "\nDeploy: git remote add mothership ssh://git@HOST:PORT/APP && git push mothership main\n";
+  return out;
+}
+
+Result<std::string> HelpText(std::string_view topic) {
+  for (const Namespace* ns : AllNamespaces()) {
+    if (ns->name == topic) {
+      std::string out = fmt::format("{}: {}\n\n", ns->name, ns->summary);
+      for (const Command& c : ns->commands) {
+        out += fmt::format("  {:<44} {}{}\n", fmt::format("{} {}", c.name, c.usage), c.summary,
+                           c.access == Access::kAdmin ? " (admin)" : "");
+      }
+      return out;
+    }
+  }
+  if (const Command* c = FindCommand(topic)) {
+    return fmt::format("{}\n\n{}\n", UsageLine(*c), c->summary);
+  }
+  return InvalidArgument(fmt::format("'{}' is neither a namespace nor a command; run 'help'",
+                                     topic.substr(0, 64)));
+}
+
+}  // namespace ms

@@ -1,0 +1,45 @@
+// help and version.
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/commands/command.h"
+#include "server/commands/router.h"
+
+namespace ms {
+namespace {
+
+Result<void> Help(CommandContext& ctx, const Args& args) {
+  if (args.positional.empty()) {
+    ctx.out.Write(HelpText());
+    return {};
+  }
+  auto text = HelpText(args.positional[0]);
+  if (!text) return std::unexpected(text.error());
+  ctx.out.Write(*text);
+  return {};
+}
+
+Result<void> Version(CommandContext& ctx, const Args&) {
+  if (ctx.json) {
+    ctx.out.Write(nlohmann::json{{"version", MOTHERSHIP_VERSION}}.dump() + "\n");
+  } else {
+    ctx.out.Write(fmt::format("mothership {}\n", MOTHERSHIP_VERSION));
+  }
+  return {};
+}
+
+const Command kCommands[] = {
+    {"help", "[NAMESPACE|COMMAND]", "Show the commands", Access::kAnyone, 0, 1, {}, Help},
+    {"version", "", "Show the server's version", Access::kAnyone, 0, 0, {}, Version},
+};
+
+}  // namespace
+
+const Namespace& SystemNamespace() {
+  static const Namespace ns{"system", "help and version", kCommands};
+  return ns;
+}
+
+}  // namespace ms

@@ -1,0 +1,24 @@
+#pragma once
+// The rules for names users choose: app names (they become subdomains, service
+// and directory names), config var keys and SSH key names. Each check returns an
+// error that says what a valid name looks like. Pure functions, any thread.
+
+#include <string_view>
+
+#include "server/common/result.h"
+
+namespace ms {
+
+// ^[a-z][a-z0-9-]{1,29}$
+Result<void> ValidateAppName(std::string_view name);
+
+// ^[A-Za-z_][A-Za-z0-9_]*$, at most 256 characters.
+Result<void> ValidateConfigKey(std::string_view key);
+
+// Config values: any bytes but NUL, at most 64 KiB.
+Result<void> ValidateConfigValue(std::string_view key, std::string_view value);
+
+// ^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$
+Result<void> ValidateKeyName(std::string_view name);
+
+}  // namespace ms

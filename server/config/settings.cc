@@ -1,0 +1,121 @@
+#include "server/config/settings.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+
+namespace ms {
+
+namespace {
+
+template <class T>
+Result<void> Read(const YAML::Node& root, const char* key, T& out) {
+  const YAML::Node node = root[key];
+  if (!node) return {};
+  try {
+    out = node.as<T>();
+  } catch (const YAML::Exception&) {
+    return InvalidArgument(fmt::format("config.yaml: '{}' has a value of the wrong type", key));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
+  Settings s;
+  s.data_dir = data_dir;
+  std::error_code ec;
+  if (!std::filesystem::exists(s.ConfigPath(), ec)) {
+    return NotFound(fmt::format(
+        "{} does not exist; run `mothership setup --data-dir {} --admin-key KEY.pub` first",
+        s.ConfigPath().string(), data_dir.string()));
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(s.ConfigPath().string());
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(fmt::format("{}: {}", s.ConfigPath().string(), e.what()));
+  }
+  if (!root.IsMap() && !root.IsNull()) {
+    return InvalidArgument(fmt::format("{}: expected a mapping of settings", s.ConfigPath().string()));
+  }
+  const std::set<std::string> known = {
+      "listen_address",         "ssh_port",         "domain",
+      "host_key",               "auto_create_apps", "ssh_auth_timeout_seconds",
+      "ssh_idle_timeout_seconds", "ssh_max_connections"};
+  for (const auto& item : root) {
+    auto key = item.first.as<std::string>();
+    if (!known.contains(key)) {
+      return InvalidArgument(fmt::format("{}: unknown setting '{}'", s.ConfigPath().string(), key));
+    }
+  }
+  for (auto r : {Read(root, "listen_address", s.listen_address), Read(root, "ssh_port", s.ssh_port),
+                 Read(root, "domain", s.domain), Read(root, "host_key", s.host_key),
+                 Read(root, "auto_create_apps", s.auto_create_apps),
+                 Read(root, "ssh_auth_timeout_seconds", s.ssh_auth_timeout_seconds),
+                 Read(root, "ssh_idle_timeout_seconds", s.ssh_idle_timeout_seconds),
+                 Read(root, "ssh_max_connections", s.ssh_max_connections)}) {
+    if (!r) return std::unexpected(r.error());
+  }
+  if (auto r = ValidateSettings(s); !r) return std::unexpected(r.error());
+  return s;
+}
+
+Result<void> ValidateSettings(const Settings& s) {
+  if (s.ssh_port < 0 || s.ssh_port > 65535) {
+    return InvalidArgument(fmt::format("ssh_port {} is not a port (0 to 65535)", s.ssh_port));
+  }
+  if (s.ssh_auth_timeout_seconds < 1 || s.ssh_idle_timeout_seconds < 1) {
+    return InvalidArgument("ssh timeouts must be at least 1 second");
+  }
+  if (s.ssh_max_connections < 1) return InvalidArgument("ssh_max_connections must be at least 1");
+  bool domain_ok = !s.domain.empty() && s.domain.size() <= 200 && s.domain.front() != '.' &&
+                   s.domain.back() != '.' && s.domain.front() != '-';
+  for (char c : s.domain) {
+    domain_ok = domain_ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.');
+  }
+  if (!domain_ok) {
+    return InvalidArgument(fmt::format(
+        "'{}' is not a valid domain: use lowercase letters, digits, '-' and '.' (for example: "
+        "apps.example.com)",
+        s.domain));
+  }
+  if (s.host_key.empty()) return InvalidArgument("host_key must name a file");
+  return {};
+}
+
+Result<void> SaveSettings(const Settings& s) {
+  YAML::Emitter out;
+  out << YAML::Comment("Mothership server settings. mothershipd reads this at start;") << YAML::Newline;
+  out << YAML::Comment("its command-line flags override it.") << YAML::Newline;
+  out << YAML::BeginMap;
+  out << YAML::Key << "listen_address" << YAML::Value << s.listen_address;
+  out << YAML::Key << "ssh_port" << YAML::Value << s.ssh_port;
+  out << YAML::Key << "domain" << YAML::Value << s.domain
+      << YAML::Comment("apps answer at APP.DOMAIN");
+  out << YAML::Key << "host_key" << YAML::Value << s.host_key
+      << YAML::Comment("relative to the data directory");
+  out << YAML::Key << "auto_create_apps" << YAML::Value << s.auto_create_apps
+      << YAML::Comment("first push of main/master creates the app");
+  out << YAML::Key << "ssh_auth_timeout_seconds" << YAML::Value << s.ssh_auth_timeout_seconds;
+  out << YAML::Key << "ssh_idle_timeout_seconds" << YAML::Value << s.ssh_idle_timeout_seconds;
+  out << YAML::Key << "ssh_max_connections" << YAML::Value << s.ssh_max_connections;
+  out << YAML::EndMap;
+
+  auto tmp = s.ConfigPath();
+  tmp += ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << out.c_str() << "\n";
+    if (!f) return Failed(fmt::format("cannot write {}", tmp.string()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, s.ConfigPath(), ec);
+  if (ec) return Failed(fmt::format("cannot write {}: {}", s.ConfigPath().string(), ec.message()));
+  return {};
+}
+
+}  // namespace ms

@@ -1,0 +1,45 @@
+#pragma once
+// Settings: the server's configuration, read from DATA_DIR/config.yaml (written by
+// `mothership setup`) and overridable by mothershipd's command-line flags. A
+// Settings value is immutable once the daemon runs; any thread may read it.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "server/common/result.h"
+
+namespace ms {
+
+struct Settings {
+  std::filesystem::path data_dir;
+
+  std::string listen_address = "0.0.0.0";
+  int ssh_port = 2222;  // 0 picks a free port (tests)
+  std::string domain = "localhost";
+  std::string host_key = "ssh_host_ed25519_key";  // relative to data_dir
+  bool auto_create_apps = true;
+  int ssh_auth_timeout_seconds = 30;   // connect to first command, including auth
+  int ssh_idle_timeout_seconds = 600;  // no data either way on a running command
+  int ssh_max_connections = 100;
+
+  std::filesystem::path ConfigPath() const { return data_dir / "config.yaml"; }
+  std::filesystem::path DatabasePath() const { return data_dir / "mothership.db"; }
+  std::filesystem::path HostKeyPath() const { return data_dir / host_key; }
+  std::filesystem::path ReposDir() const { return data_dir / "repos"; }
+  std::filesystem::path RunDir() const { return data_dir / "run"; }
+  std::filesystem::path HookSocketPath() const { return RunDir() / "hooks.sock"; }
+  std::filesystem::path TrashDir() const { return data_dir / "trash"; }
+};
+
+// Reads DATA_DIR/config.yaml. Unknown keys and values of the wrong type are errors
+// naming the key, so a typo never passes silently.
+Result<Settings> LoadSettings(const std::filesystem::path& data_dir);
+
+// Writes settings as YAML with a comment per key (atomically, via rename).
+Result<void> SaveSettings(const Settings& settings);
+
+// Checks ranges (ports, timeouts, domain syntax).
+Result<void> ValidateSettings(const Settings& settings);
+
+}  // namespace ms

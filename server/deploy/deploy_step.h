@@ -1,0 +1,31 @@
+#pragma once
+// DeployStep: what a push of an app's deploy branch runs before git accepts it.
+// Output goes to the pusher line by line as it is written; an error rejects the
+// push and leaves the branch where it was. Implementations must be safe to call
+// for different apps at once (pushes to one app are already serialised).
+
+#include <filesystem>
+#include <string>
+
+#include "server/common/result.h"
+
+namespace ms {
+
+class Output;
+
+struct DeployRequest {
+  std::string app;
+  std::string commit;  // full sha
+  std::string ref;     // refs/heads/main
+  std::string key_name;
+  // Where git keeps the pushed objects until the push is accepted.
+  std::filesystem::path objects_dir;
+};
+
+class DeployStep {
+ public:
+  virtual ~DeployStep() = default;
+  virtual Result<void> Run(const DeployRequest& request, Output& out) = 0;
+};
+
+}  // namespace ms

@@ -1,0 +1,155 @@
+#include "server/git/app_repos.h"
+
+#include <fmt/format.h>
+#include <git2.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+
+namespace ms {
+namespace {
+
+std::string GitError(std::string_view what) {
+  const git_error* e = git_error_last();
+  return fmt::format("{}: {}", what, e && e->message ? e->message : "unknown libgit2 error");
+}
+
+struct RepoDeleter {
+  void operator()(git_repository* r) const { git_repository_free(r); }
+};
+using RepoPtr = std::unique_ptr<git_repository, RepoDeleter>;
+
+Result<RepoPtr> OpenBare(const std::filesystem::path& path) {
+  git_repository* repo = nullptr;
+  if (git_repository_open_bare(&repo, path.c_str()) != 0) {
+    return Failed(GitError(fmt::format("cannot open repository {}", path.string())));
+  }
+  return RepoPtr(repo);
+}
+
+}  // namespace
+
+AppRepos::AppRepos(std::filesystem::path repos_dir, std::filesystem::path hooks_dir,
+                   std::filesystem::path trash_dir)
+    : repos_dir_(std::move(repos_dir)), hooks_dir_(std::move(hooks_dir)),
+      trash_dir_(std::move(trash_dir)) {
+  git_libgit2_init();
+}
+
+AppRepos::~AppRepos() { git_libgit2_shutdown(); }
+
+std::filesystem::path AppRepos::PathOf(const std::string& app) const {
+  return repos_dir_ / (app + ".git");
+}
+
+bool AppRepos::Exists(const std::string& app) const {
+  std::error_code ec;
+  return std::filesystem::exists(PathOf(app), ec);
+}
+
+Result<void> AppRepos::Create(const std::string& app) {
+  auto path = PathOf(app);
+  if (Exists(app)) return AlreadyExists(fmt::format("repository for '{}' already exists", app));
+  git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+  opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
+  opts.initial_head = "main";
+  git_repository* repo = nullptr;
+  if (git_repository_init_ext(&repo, path.c_str(), &opts) != 0) {
+    return Failed(GitError(fmt::format("cannot create repository for '{}'", app)));
+  }
+  RepoPtr owned(repo);
+  if (auto r = InstallHooks(app); !r) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    return r;
+  }
+  return {};
+}
+
+Result<void> AppRepos::InstallHooks(const std::string& app) const {
+  auto dest = PathOf(app) / "hooks";
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  for (const auto& entry : std::filesystem::directory_iterator(hooks_dir_, ec)) {
+    if (!entry.is_regular_file()) continue;
+    auto target = dest / entry.path().filename();
+    std::filesystem::copy_file(entry.path(), target,
+                               std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) return Failed(fmt::format("cannot install hook {}: {}", target.string(), ec.message()));
+    std::filesystem::permissions(target, std::filesystem::perms(0755), ec);
+  }
+  if (ec) {
+    return Failed(fmt::format("cannot read hooks from {}: {}", hooks_dir_.string(), ec.message()));
+  }
+  return {};
+}
+
+Result<void> AppRepos::Rename(const std::string& old_app, const std::string& new_app) {
+  if (Exists(new_app)) return AlreadyExists(fmt::format("repository for '{}' already exists", new_app));
+  std::error_code ec;
+  std::filesystem::rename(PathOf(old_app), PathOf(new_app), ec);
+  if (ec) return Failed(fmt::format("cannot rename the repository of '{}': {}", old_app, ec.message()));
+  return {};
+}
+
+Result<void> AppRepos::Remove(const std::string& app) {
+  if (!Exists(app)) return {};
+  static std::atomic<int> counter{0};
+  std::error_code ec;
+  std::filesystem::create_directories(trash_dir_, ec);
+  auto trash = trash_dir_ / fmt::format("{}.{}.{}", app, getpid(), counter++);
+  std::filesystem::rename(PathOf(app), trash, ec);
+  if (ec) return Failed(fmt::format("cannot remove the repository of '{}': {}", app, ec.message()));
+  std::filesystem::remove_all(trash, ec);  // a leftover is cleaned at the next start
+  return {};
+}
+
+Result<void> AppRepos::SetHead(const std::string& app, const std::string& branch) {
+  auto repo = OpenBare(PathOf(app));
+  if (!repo) return std::unexpected(repo.error());
+  std::string ref = "refs/heads/" + branch;
+  if (git_repository_set_head(repo->get(), ref.c_str()) != 0) {
+    return Failed(GitError(fmt::format("cannot point HEAD of '{}' at {}", app, branch)));
+  }
+  return {};
+}
+
+Result<std::string> AppRepos::ResolveRef(const std::string& app, const std::string& ref) const {
+  auto repo = OpenBare(PathOf(app));
+  if (!repo) return std::unexpected(repo.error());
+  git_oid oid;
+  int rc = git_reference_name_to_id(&oid, repo->get(), ref.c_str());
+  if (rc == GIT_ENOTFOUND) return std::string();
+  if (rc != 0) return Failed(GitError(fmt::format("cannot read {} of '{}'", ref, app)));
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &oid);
+  return std::string(hex);
+}
+
+Result<std::string> AppRepos::CommitSummary(const std::string& app, const std::string& sha,
+                                            const std::filesystem::path& extra_objects) const {
+  auto repo = OpenBare(PathOf(app));
+  if (!repo) return std::unexpected(repo.error());
+  if (!extra_objects.empty()) {
+    git_odb* odb = nullptr;
+    if (git_repository_odb(&odb, repo->get()) != 0 ||
+        git_odb_add_disk_alternate(odb, extra_objects.c_str()) != 0) {
+      git_odb_free(odb);
+      return Failed(GitError("cannot read the pushed objects"));
+    }
+    git_odb_free(odb);
+  }
+  git_oid oid;
+  if (git_oid_fromstr(&oid, sha.c_str()) != 0) return InvalidArgument(fmt::format("'{}' is not a commit id", sha));
+  git_commit* commit = nullptr;
+  if (git_commit_lookup(&commit, repo->get(), &oid) != 0) {
+    return NotFound(GitError(fmt::format("no commit {} in '{}'", sha, app)));
+  }
+  const char* summary = git_commit_summary(commit);
+  std::string out = summary ? summary : "";
+  git_commit_free(commit);
+  return out;
+}
+
+}  // namespace ms

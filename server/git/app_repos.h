@@ -1,0 +1,49 @@
+#pragma once
+// AppRepos: the bare git repository of every app (DATA_DIR/repos/APP.git), made
+// and inspected with libgit2, with Mothership's hooks installed. Callers serialise
+// work on one app through AppLocks; different apps may be used from different
+// threads at once.
+
+#include <filesystem>
+#include <string>
+
+#include "server/common/result.h"
+
+namespace ms {
+
+class AppRepos {
+ public:
+  // hooks_dir holds the hook scripts (pre-receive ...) copied into every repository.
+  AppRepos(std::filesystem::path repos_dir, std::filesystem::path hooks_dir,
+           std::filesystem::path trash_dir);
+  ~AppRepos();
+  AppRepos(const AppRepos&) = delete;
+  AppRepos& operator=(const AppRepos&) = delete;
+
+  std::filesystem::path PathOf(const std::string& app) const;
+  bool Exists(const std::string& app) const;
+
+  // Makes a bare repository with HEAD at main and the hooks; fails when it exists.
+  Result<void> Create(const std::string& app);
+  // Copies the current hook scripts in (after an upgrade, at daemon start).
+  Result<void> InstallHooks(const std::string& app) const;
+  Result<void> Rename(const std::string& old_app, const std::string& new_app);
+  // Moves the repository out of the way at once, then deletes it.
+  Result<void> Remove(const std::string& app);
+
+  // Points HEAD (what `git clone` checks out) at refs/heads/BRANCH.
+  Result<void> SetHead(const std::string& app, const std::string& branch);
+  // The commit a ref points at, or "" when the ref does not exist.
+  Result<std::string> ResolveRef(const std::string& app, const std::string& ref) const;
+  // The first line of a commit's message. During a push, new objects live in git's
+  // quarantine directory until the hooks accept them: pass it as extra_objects.
+  Result<std::string> CommitSummary(const std::string& app, const std::string& sha,
+                                    const std::filesystem::path& extra_objects = {}) const;
+
+ private:
+  std::filesystem::path repos_dir_;
+  std::filesystem::path hooks_dir_;
+  std::filesystem::path trash_dir_;
+};
+
+}  // namespace ms

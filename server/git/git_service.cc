@@ -1,0 +1,105 @@
+#include "server/git/git_service.h"
+
+#include <fmt/format.h>
+
+#include "server/common/log.h"
+#include "server/common/names.h"
+#include "server/process/child_process.h"
+
+namespace ms {
+
+GitService::GitService(Services& services, PushRegistry& pushes, std::filesystem::path cli_path,
+                       std::filesystem::path hook_socket)
+    : services_(services), pushes_(pushes), cli_path_(std::move(cli_path)),
+      hook_socket_(std::move(hook_socket)) {}
+
+Result<std::string> GitService::AppFromPath(std::string_view path) {
+  std::string_view name = path;
+  if (name.starts_with('/')) name.remove_prefix(1);
+  if (name.ends_with(".git")) name.remove_suffix(4);
+  if (auto r = ValidateAppName(name); !r) {
+    return InvalidArgument(fmt::format(
+        "'{}' does not name an app. Use a remote like ssh://git@HOST:PORT/APP (app names: "
+        "lowercase letters, digits and hyphens, starting with a letter)",
+        path.substr(0, 64)));
+  }
+  return std::string(name);
+}
+
+Result<int> GitService::RunGit(JobIO& io, const std::string& subcommand, const std::string& app,
+                               std::map<std::string, std::string> env) {
+  auto git = FindProgram("git");
+  if (!git) return std::unexpected(git.error());
+  ChildSpec spec;
+  spec.program = *git;
+  spec.args = {subcommand, services_.repos.PathOf(app).string()};
+  spec.env_set = std::move(env);
+  spec.env_unset = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS"};
+  return RunChild(spec, io);
+}
+
+Job::Body GitService::ReceivePack(const std::string& app, const Caller& caller,
+                                  const std::string& protocol) {
+  return [this, app, caller, protocol](JobIO& io) {
+    return RunReceivePack(io, app, caller, protocol);
+  };
+}
+
+int GitService::RunReceivePack(JobIO& io, const std::string& app, const Caller& caller,
+                               const std::string& protocol) {
+  FdWriter err(io.err);
+  AppLock lock = services_.locks.TryAcquire(app);
+  if (!lock) {
+    err.Write(fmt::format("-----> Another push to {} is deploying; waiting for it to finish...\n", app));
+    lock = services_.locks.Acquire(app, io.cancelled);
+    if (!lock) return 1;
+  }
+  bool known = services_.store.GetApp(app).has_value();
+  if (!known && !services_.settings.auto_create_apps) {
+    err.Write(fmt::format("error: app '{}' does not exist. Create it first: apps:create {}\n", app, app));
+    return 1;
+  }
+  // A push to a new app works in a provisional repository; the pre-receive hook
+  // creates the app when main or master arrives, and otherwise it is removed below.
+  if (!services_.repos.Exists(app)) {
+    if (auto r = services_.repos.Create(app); !r) {
+      err.Write(fmt::format("error: {}\n", r.error().message));
+      return 1;
+    }
+  }
+  std::string token = pushes_.Register({app, caller.key_name});
+  std::map<std::string, std::string> env = {{"MOTHERSHIP_CLI", cli_path_.string()},
+                                            {"MOTHERSHIP_HOOK_SOCKET", hook_socket_.string()},
+                                            {"MOTHERSHIP_PUSH_TOKEN", token}};
+  if (!protocol.empty()) env["GIT_PROTOCOL"] = protocol;
+  auto code = RunGit(io, "receive-pack", app, std::move(env));
+  pushes_.Unregister(token);
+  if (!services_.store.GetApp(app).has_value()) (void)services_.repos.Remove(app);
+  if (!code) {
+    err.Write(fmt::format("error: {}\n", code.error().message));
+    return 1;
+  }
+  LogInfo("push to {} by {} ended with status {}", app, caller.key_name, *code);
+  return *code;
+}
+
+Job::Body GitService::UploadPack(const std::string& app, const std::string& protocol) {
+  return [this, app, protocol](JobIO& io) {
+    FdWriter err(io.err);
+    if (!services_.store.GetApp(app).has_value() || !services_.repos.Exists(app)) {
+      err.Write(fmt::format("error: app '{}' does not exist (see apps:list)\n", app));
+      return 1;
+    }
+    std::map<std::string, std::string> env;
+    if (!protocol.empty()) env["GIT_PROTOCOL"] = protocol;
+    auto code = RunGit(io, "upload-pack", app, std::move(env));
+    if (!code) {
+      err.Write(fmt::format("error: {}\n", code.error().message));
+      return 1;
+    }
+    return *code;
+  };
+}
+
+}  // namespace ms

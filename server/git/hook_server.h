@@ -1,0 +1,41 @@
+#pragma once
+// HookServer: the daemon's end of the repositories' hooks. It listens on a unix
+// socket in the data directory (mode 0600); `mothership hook pre-receive`,
+// started by git during a push, connects, sends one JSON line
+//   {"token": T, "updates": [{"old": O, "new": N, "ref": R}], "objects_dir": D}
+// and receives the deploy's output as it is written, one JSON line per write,
+//   {"out": "text"}   ...   {"exit": STATUS}
+// Each hook connection is served on its own thread. Start/Stop from one thread.
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "server/common/result.h"
+#include "server/common/thread_group.h"
+#include "server/git/push_registry.h"
+#include "server/services.h"
+
+namespace ms {
+
+class HookServer {
+ public:
+  HookServer(Services& services, PushRegistry& pushes, std::filesystem::path socket_path);
+  ~HookServer();
+  Result<void> Start();
+  void Stop();
+
+ private:
+  void AcceptLoop();
+  void Serve(int fd);
+
+  Services& services_;
+  PushRegistry& pushes_;
+  std::filesystem::path socket_path_;
+  int listen_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  ThreadGroup connections_;
+};
+
+}  // namespace ms

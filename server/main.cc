@@ -1,0 +1,62 @@
+// mothershipd: the Mothership daemon (SSH front door, git pushes, commands).
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "server/daemon.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: mothershipd [--data-dir DIR] [--ssh-port N] [--listen ADDR] [--domain D]\n"
+    "                   [--hooks-dir DIR]\n"
+    "Serves Mothership from DIR (default $MOTHERSHIP_DATA_DIR or /var/lib/mothership),\n"
+    "which `mothership setup` prepares. Flags override DIR/config.yaml.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ms::DaemonFlags flags;
+  const char* env_dir = std::getenv("MOTHERSHIP_DATA_DIR");
+  flags.data_dir = env_dir ? env_dir : "/var/lib/mothership";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "mothershipd: %s needs a value\n%s", arg.c_str(), kUsage);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--data-dir") {
+      flags.data_dir = value();
+    } else if (arg == "--ssh-port") {
+      std::string v = value();
+      char* end = nullptr;
+      long port = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || port < 0 || port > 65535) {
+        std::fprintf(stderr, "mothershipd: '%s' is not a port number (0-65535)\n", v.c_str());
+        return 2;
+      }
+      flags.ssh_port = static_cast<int>(port);
+    } else if (arg == "--listen") {
+      flags.listen_address = value();
+    } else if (arg == "--domain") {
+      flags.domain = value();
+    } else if (arg == "--hooks-dir") {
+      flags.hooks_dir = value();
+    } else if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--version") {
+      std::printf("mothershipd %s\n", MOTHERSHIP_VERSION);
+      return 0;
+    } else {
+      std::fprintf(stderr, "mothershipd: unknown argument '%s'\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+  }
+  return ms::RunDaemon(flags);
+}

@@ -1,0 +1,57 @@
+#pragma once
+// SshServer: the embedded SSH server (libssh). It accepts connections on the
+// listening socket and serves each on its own thread (SshConnection), so a slow
+// or stalled client never holds up another. Only public keys known to the key
+// store authenticate. Listen and Serve run on the daemon's main thread; Stop may
+// be called from any thread (a signal handler's watcher).
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "server/commands/dispatcher.h"
+#include "server/common/result.h"
+#include "server/common/thread_group.h"
+
+namespace ms {
+
+struct SshServerOptions {
+  std::string listen_address = "0.0.0.0";
+  int port = 2222;
+  std::filesystem::path host_key;
+  int auth_timeout_seconds = 30;
+  int idle_timeout_seconds = 600;
+  int max_connections = 100;
+};
+
+// Looks a key up by its SHA256 fingerprint; nullopt refuses it.
+using Authenticate = std::function<std::optional<Caller>(const std::string& fingerprint)>;
+using StartJob = std::function<Result<std::unique_ptr<Job>>(const ExecRequest&)>;
+
+class SshServer {
+ public:
+  SshServer(SshServerOptions options, Authenticate authenticate, StartJob start);
+  ~SshServer();
+
+  // Binds and listens; returns the port (useful when options.port is 0).
+  Result<int> Listen();
+  // Accepts until Stop(); then waits for open connections to end.
+  void Serve();
+  void Stop() { stopping_ = true; }
+
+ private:
+  SshServerOptions options_;
+  Authenticate authenticate_;
+  StartJob start_;
+  ssh_bind bind_ = nullptr;
+  std::atomic<bool> stopping_{false};
+  ThreadGroup connections_;
+};
+
+}  // namespace ms

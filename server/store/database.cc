@@ -1,0 +1,173 @@
+#include "server/store/database.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace ms {
+namespace {
+
+// Each entry moves the schema from version i to i+1. Never edit a released entry;
+// append a new one.
+const std::vector<std::string_view> kMigrations = {
+    R"sql(
+    CREATE TABLE apps (
+      id            INTEGER PRIMARY KEY,
+      name          TEXT NOT NULL UNIQUE,
+      deploy_branch TEXT NOT NULL DEFAULT '',
+      created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE TABLE ssh_keys (
+      id          INTEGER PRIMARY KEY,
+      name        TEXT NOT NULL UNIQUE,
+      fingerprint TEXT NOT NULL UNIQUE,
+      public_key  TEXT NOT NULL,
+      role        TEXT NOT NULL CHECK (role IN ('admin', 'developer')),
+      created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE TABLE config_vars (
+      app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      key    TEXT NOT NULL,
+      value  TEXT NOT NULL,
+      PRIMARY KEY (app_id, key)
+    );
+    CREATE TABLE deploys (
+      id          INTEGER PRIMARY KEY,
+      app_id      INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      commit_sha  TEXT NOT NULL,
+      ref         TEXT NOT NULL,
+      key_name    TEXT NOT NULL,
+      status      TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+      message     TEXT NOT NULL DEFAULT '',
+      started_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      finished_at TEXT
+    );
+    CREATE INDEX deploys_by_app ON deploys(app_id, id);
+    CREATE TABLE releases (
+      id          INTEGER PRIMARY KEY,
+      app_id      INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      version     INTEGER NOT NULL,
+      image       TEXT NOT NULL DEFAULT '',
+      description TEXT NOT NULL DEFAULT '',
+      config_json TEXT NOT NULL DEFAULT '{}',
+      formation_json TEXT NOT NULL DEFAULT '{}',
+      deploy_id   INTEGER REFERENCES deploys(id) ON DELETE SET NULL,
+      created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      UNIQUE (app_id, version)
+    );
+    )sql",
+};
+
+}  // namespace
+
+Statement& Statement::Bind(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_CONSTRAINT) {
+    return Fail(ErrorCode::kAlreadyExists, sqlite3_errmsg(db_));
+  }
+  if (rc == SQLITE_BUSY) return Busy(fmt::format("database is busy: {}", sqlite3_errmsg(db_)));
+  return Failed(fmt::format("database error: {}", sqlite3_errmsg(db_)));
+}
+
+Result<void> Statement::Run() {
+  for (;;) {
+    auto r = Step();
+    if (!r) return std::unexpected(r.error());
+    if (!*r) return {};
+  }
+}
+
+std::string Statement::Text(int column) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, column);
+  int n = sqlite3_column_bytes(stmt_, column);
+  return p ? std::string(reinterpret_cast<const char*>(p), n) : std::string();
+}
+int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+bool Statement::IsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  std::unique_ptr<Database> db(new Database(raw));
+  if (rc != SQLITE_OK) {
+    return Failed(fmt::format("cannot open database {}: {}", path.string(),
+                              raw ? sqlite3_errmsg(raw) : "out of memory"));
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  for (auto pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
+                      "PRAGMA synchronous=NORMAL"}) {
+    if (auto r = db->Exec(pragma); !r) return std::unexpected(r.error());
+  }
+  if (auto r = db->Migrate(); !r) return std::unexpected(r.error());
+  return db;
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+Result<Statement> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    return Failed(fmt::format("database error: {}", sqlite3_errmsg(db_)));
+  }
+  return Statement(db_, stmt);
+}
+
+Result<void> Database::Exec(std::string_view sql) {
+  std::string copy(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, copy.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string message = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Failed(fmt::format("database error: {}", message));
+  }
+  return {};
+}
+
+int Database::SchemaVersion() {
+  auto lock = Lock();
+  auto stmt = Prepare("PRAGMA user_version");
+  if (!stmt || !stmt->Step().value_or(false)) return -1;
+  return static_cast<int>(stmt->Int(0));
+}
+
+Result<void> Database::Migrate() {
+  auto lock = Lock();
+  int version = SchemaVersion();
+  if (version < 0) return Failed("cannot read the database schema version");
+  if (version > static_cast<int>(kMigrations.size())) {
+    return Failed(fmt::format(
+        "the database has schema version {} but this mothership knows only up to {}; "
+        "run a newer mothership or restore a backup",
+        version, kMigrations.size()));
+  }
+  for (size_t v = version; v < kMigrations.size(); ++v) {
+    Transaction tx(*this);
+    if (auto r = tx.Begin(); !r) return r;
+    if (auto r = Exec(kMigrations[v]); !r) return r;
+    if (auto r = Exec(fmt::format("PRAGMA user_version = {}", v + 1)); !r) return r;
+    if (auto r = tx.Commit(); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace ms

@@ -1,0 +1,290 @@
+#include "server/store/store.h"
+
+#include <fmt/format.h>
+
+namespace ms {
+
+std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "developer"; }
+
+Result<Role> ParseRole(std::string_view name) {
+  if (name == "admin") return Role::kAdmin;
+  if (name == "developer") return Role::kDeveloper;
+  return InvalidArgument(fmt::format("'{}' is not a role: use admin or developer", name));
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& path) {
+  auto db = Database::Open(path);
+  if (!db) return std::unexpected(db.error());
+  return std::unique_ptr<Store>(new Store(std::move(*db)));
+}
+
+Result<int64_t> Store::AppId(const std::string& name) {
+  auto stmt = db_->Prepare("SELECT id FROM apps WHERE name = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, name);
+  auto row = stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) {
+    return NotFound(fmt::format("app '{}' does not exist (see apps:list)", name));
+  }
+  return stmt->Int(0);
+}
+
+Result<App> Store::CreateApp(const std::string& name) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("INSERT INTO apps (name) VALUES (?)");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto r = stmt->Bind(1, name).Run(); !r) {
+    if (r.error().code == ErrorCode::kAlreadyExists) {
+      return AlreadyExists(fmt::format("app '{}' already exists", name));
+    }
+    return std::unexpected(r.error());
+  }
+  return GetApp(name);
+}
+
+Result<App> Store::GetApp(const std::string& name) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("SELECT id, name, deploy_branch, created_at FROM apps WHERE name = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, name);
+  auto row = stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return NotFound(fmt::format("app '{}' does not exist (see apps:list)", name));
+  return App{stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3)};
+}
+
+Result<std::vector<App>> Store::ListApps() {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("SELECT id, name, deploy_branch, created_at FROM apps ORDER BY name");
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<App> apps;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    apps.push_back(App{stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3)});
+  }
+  return apps;
+}
+
+Result<void> Store::RenameApp(const std::string& old_name, const std::string& new_name) {
+  auto lock = db_->Lock();
+  auto id = AppId(old_name);
+  if (!id) return std::unexpected(id.error());
+  auto stmt = db_->Prepare("UPDATE apps SET name = ? WHERE id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto r = stmt->Bind(1, new_name).Bind(2, *id).Run(); !r) {
+    if (r.error().code == ErrorCode::kAlreadyExists) {
+      return AlreadyExists(fmt::format("app '{}' already exists", new_name));
+    }
+    return r;
+  }
+  return {};
+}
+
+Result<void> Store::DeleteApp(const std::string& name) {
+  auto lock = db_->Lock();
+  auto id = AppId(name);
+  if (!id) return std::unexpected(id.error());
+  auto stmt = db_->Prepare("DELETE FROM apps WHERE id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  return stmt->Bind(1, *id).Run();
+}
+
+Result<void> Store::SetDeployBranch(const std::string& app, const std::string& branch) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("UPDATE apps SET deploy_branch = ? WHERE name = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto r = stmt->Bind(1, branch).Bind(2, app).Run(); !r) return r;
+  if (db_->Changes() == 0) return NotFound(fmt::format("app '{}' does not exist", app));
+  return {};
+}
+
+namespace {
+SshKey KeyFromRow(const Statement& s) {
+  return SshKey{s.Int(0), s.Text(1), s.Text(2), s.Text(3),
+                s.Text(4) == "admin" ? Role::kAdmin : Role::kDeveloper, s.Text(5)};
+}
+constexpr const char* kKeyColumns = "id, name, fingerprint, public_key, role, created_at";
+}  // namespace
+
+Result<SshKey> Store::AddKey(const SshKey& key) {
+  auto lock = db_->Lock();
+  auto existing = FindKeyByFingerprint(key.fingerprint);
+  if (!existing) return std::unexpected(existing.error());
+  if (*existing) {
+    return AlreadyExists(fmt::format("this key ({}) is already registered as '{}'",
+                                     key.fingerprint, (*existing)->name));
+  }
+  auto stmt = db_->Prepare(
+      "INSERT INTO ssh_keys (name, fingerprint, public_key, role) VALUES (?, ?, ?, ?)");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, key.name).Bind(2, key.fingerprint).Bind(3, key.public_key).Bind(4, RoleName(key.role));
+  if (auto r = stmt->Run(); !r) {
+    if (r.error().code == ErrorCode::kAlreadyExists) {
+      return AlreadyExists(fmt::format("a key named '{}' already exists (see keys:list)", key.name));
+    }
+    return std::unexpected(r.error());
+  }
+  auto found = FindKeyByFingerprint(key.fingerprint);
+  if (!found) return std::unexpected(found.error());
+  return **found;
+}
+
+Result<std::optional<SshKey>> Store::FindKeyByFingerprint(const std::string& fingerprint) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare(fmt::format("SELECT {} FROM ssh_keys WHERE fingerprint = ?", kKeyColumns));
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, fingerprint);
+  auto row = stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<SshKey>();
+  return KeyFromRow(*stmt);
+}
+
+Result<std::vector<SshKey>> Store::ListKeys() {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare(fmt::format("SELECT {} FROM ssh_keys ORDER BY name", kKeyColumns));
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<SshKey> keys;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    keys.push_back(KeyFromRow(*stmt));
+  }
+  return keys;
+}
+
+Result<void> Store::RemoveKey(const std::string& name) {
+  auto lock = db_->Lock();
+  Transaction tx(*db_);
+  if (auto r = tx.Begin(); !r) return r;
+  auto role = db_->Prepare("SELECT role FROM ssh_keys WHERE name = ?");
+  if (!role) return std::unexpected(role.error());
+  role->Bind(1, name);
+  auto row = role->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return NotFound(fmt::format("no key named '{}' (see keys:list)", name));
+  if (role->Text(0) == "admin") {
+    auto count = db_->Prepare("SELECT COUNT(*) FROM ssh_keys WHERE role = 'admin'");
+    if (!count) return std::unexpected(count.error());
+    (void)count->Step();
+    if (count->Int(0) <= 1) {
+      return Fail(ErrorCode::kFailed,
+                  fmt::format("'{}' is the last admin key; add another admin key first "
+                              "(keys:add NAME --role admin) so nobody is locked out",
+                              name));
+    }
+  }
+  auto del = db_->Prepare("DELETE FROM ssh_keys WHERE name = ?");
+  if (!del) return std::unexpected(del.error());
+  if (auto r = del->Bind(1, name).Run(); !r) return r;
+  return tx.Commit();
+}
+
+Result<ConfigVars> Store::GetConfig(const std::string& app) {
+  auto lock = db_->Lock();
+  auto id = AppId(app);
+  if (!id) return std::unexpected(id.error());
+  auto stmt = db_->Prepare("SELECT key, value FROM config_vars WHERE app_id = ? ORDER BY key");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *id);
+  ConfigVars vars;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    vars[stmt->Text(0)] = stmt->Text(1);
+  }
+  return vars;
+}
+
+Result<void> Store::SetConfig(const std::string& app, const ConfigVars& vars) {
+  auto lock = db_->Lock();
+  Transaction tx(*db_);
+  if (auto r = tx.Begin(); !r) return r;
+  auto id = AppId(app);
+  if (!id) return std::unexpected(id.error());
+  for (const auto& [key, value] : vars) {
+    auto stmt = db_->Prepare(
+        "INSERT INTO config_vars (app_id, key, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (app_id, key) DO UPDATE SET value = excluded.value");
+    if (!stmt) return std::unexpected(stmt.error());
+    if (auto r = stmt->Bind(1, *id).Bind(2, key).Bind(3, value).Run(); !r) return r;
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<std::string>> Store::UnsetConfig(const std::string& app,
+                                                    const std::vector<std::string>& keys) {
+  auto lock = db_->Lock();
+  Transaction tx(*db_);
+  if (auto r = tx.Begin(); !r) return std::unexpected(r.error());
+  auto id = AppId(app);
+  if (!id) return std::unexpected(id.error());
+  std::vector<std::string> removed;
+  for (const auto& key : keys) {
+    auto stmt = db_->Prepare("DELETE FROM config_vars WHERE app_id = ? AND key = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    if (auto r = stmt->Bind(1, *id).Bind(2, key).Run(); !r) return std::unexpected(r.error());
+    if (db_->Changes() > 0) removed.push_back(key);
+  }
+  if (auto r = tx.Commit(); !r) return std::unexpected(r.error());
+  return removed;
+}
+
+Result<int64_t> Store::StartDeploy(const Deploy& deploy) {
+  auto lock = db_->Lock();
+  auto id = AppId(deploy.app);
+  if (!id) return std::unexpected(id.error());
+  auto stmt = db_->Prepare(
+      "INSERT INTO deploys (app_id, commit_sha, ref, key_name, status) VALUES (?, ?, ?, ?, "
+      "'running')");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *id).Bind(2, deploy.commit).Bind(3, deploy.ref).Bind(4, deploy.key_name);
+  if (auto r = stmt->Run(); !r) return std::unexpected(r.error());
+  return db_->LastInsertId();
+}
+
+Result<void> Store::FinishDeploy(int64_t id, bool succeeded, const std::string& message) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare(
+      "UPDATE deploys SET status = ?, message = ?, "
+      "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  return stmt->Bind(1, succeeded ? "succeeded" : "failed").Bind(2, message).Bind(3, id).Run();
+}
+
+Result<std::vector<Deploy>> Store::ListDeploys(const std::string& app, int limit) {
+  auto lock = db_->Lock();
+  auto id = AppId(app);
+  if (!id) return std::unexpected(id.error());
+  auto stmt = db_->Prepare(
+      "SELECT id, commit_sha, ref, key_name, status, message, started_at, "
+      "COALESCE(finished_at, '') FROM deploys WHERE app_id = ? ORDER BY id DESC LIMIT ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *id).Bind(2, static_cast<int64_t>(limit));
+  std::vector<Deploy> deploys;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    deploys.push_back(Deploy{stmt->Int(0), app, stmt->Text(1), stmt->Text(2), stmt->Text(3),
+                             stmt->Text(4), stmt->Text(5), stmt->Text(6), stmt->Text(7)});
+  }
+  return deploys;
+}
+
+Result<int> Store::FailInterruptedDeploys() {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare(
+      "UPDATE deploys SET status = 'failed', message = 'interrupted: the daemon stopped', "
+      "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE status = 'running'");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto r = stmt->Run(); !r) return std::unexpected(r.error());
+  return db_->Changes();
+}
+
+}  // namespace ms
