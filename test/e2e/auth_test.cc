@@ -1,0 +1,71 @@
+// Who may connect and what each role may do, with the real ssh client.
+
+#include <catch2/catch.hpp>
+
+#include "test/support/test_server.h"
+
+using ms::test::TestServer;
+
+TEST_CASE("an unregistered key is refused") {
+  TestServer s;
+  auto stranger = s.NewKey("stranger");
+  auto r = s.SshAs(stranger, "apps:list");
+  CHECK(r.exit_code == 255);
+  CHECK(r.err.find("Permission denied") != std::string::npos);
+}
+
+TEST_CASE("passwords and keyboard-interactive are not offered") {
+  TestServer s;
+  auto r = ms::test::Run({"ssh", "-p", std::to_string(s.port()), "-o", "BatchMode=yes", "-o",
+                          "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+                          "PreferredAuthentications=password,keyboard-interactive",
+                          "-o", "PubkeyAuthentication=no", "git@127.0.0.1", "apps:list"});
+  CHECK(r.exit_code == 255);
+  CHECK(r.err.find("Permission denied (publickey)") != std::string::npos);
+}
+
+TEST_CASE("a developer key may push and run app commands, not keys:* or apps:destroy") {
+  TestServer s;
+  auto dev = s.NewKey("dev");
+  s.AddKey("dev", dev, "developer");
+  CHECK(s.SshAs(dev, "apps:create devapp").exit_code == 0);
+  CHECK(s.SshAs(dev, "config:set devapp A=1").exit_code == 0);
+  auto repo = s.MakeRepo("src", 1);
+  auto push = s.Git({"push", s.Url("devapp"), "main"}, repo, dev);
+  INFO(push.Both());
+  CHECK(push.exit_code == 0);
+  CHECK(push.err.find("pushed by dev") != std::string::npos);
+
+  auto other = s.NewKey("other");
+  auto add = s.SshAs(dev, "keys:add other", ms::test::ReadFile(other.string() + ".pub"));
+  CHECK(add.exit_code == 1);
+  CHECK(add.err.find("needs an admin key") != std::string::npos);
+  CHECK(s.SshAs(dev, "keys:list").exit_code == 1);
+  CHECK(s.SshAs(dev, "keys:remove admin").exit_code == 1);
+  auto destroy = s.SshAs(dev, "apps:destroy devapp --confirm devapp");
+  CHECK(destroy.exit_code == 1);
+  CHECK(s.Ssh("apps:list").out.find("devapp") != std::string::npos);
+  CHECK(s.Ssh("keys:list").out.find("other") == std::string::npos);
+}
+
+TEST_CASE("a removed key cannot open a new connection") {
+  TestServer s;
+  auto dev = s.NewKey("dev");
+  s.AddKey("dev", dev, "developer");
+  REQUIRE(s.SshAs(dev, "apps:list").exit_code == 0);
+  REQUIRE(s.Ssh("keys:remove dev").exit_code == 0);
+  auto r = s.SshAs(dev, "apps:list");
+  CHECK(r.exit_code == 255);
+  CHECK(r.err.find("Permission denied") != std::string::npos);
+  auto last = s.Ssh("keys:remove admin");
+  CHECK(last.exit_code == 1);
+  CHECK(last.err.find("last admin key") != std::string::npos);
+}
+
+TEST_CASE("exit statuses reach the client") {
+  TestServer s;
+  CHECK(s.Ssh("version").exit_code == 0);
+  CHECK(s.Ssh("apps:info nosuchapp").exit_code == 1);
+  CHECK(s.Ssh("apps:create").exit_code == 2);
+  CHECK(s.Ssh("no-such-command").exit_code == 2);
+}

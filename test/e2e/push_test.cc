@@ -1,0 +1,183 @@
+// git push and git clone over the embedded SSH server, with real git and ssh.
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "server/store/store.h"
+#include "test/support/test_server.h"
+
+using ms::test::ReadFile;
+using ms::test::RunResult;
+using ms::test::TestServer;
+using ms::test::WriteFile;
+
+namespace {
+
+std::vector<ms::Deploy> Deploys(TestServer& server, const std::string& app) {
+  auto store = ms::Store::Open(server.data_dir() / "mothership.db");
+  REQUIRE(store);
+  auto deploys = (*store)->ListDeploys(app, 100);
+  if (!deploys) return {};
+  return *deploys;
+}
+
+// Polls until pred() holds, for at most `seconds`.
+bool WaitFor(const std::function<bool()>& pred, int seconds = 30) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+void Commit(TestServer& s, const std::filesystem::path& repo, const std::string& text) {
+  WriteFile(repo / "file.txt", text + "\n");
+  REQUIRE(s.Git({"commit", "-q", "-am", text}, repo).exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("push deploys, clone returns the commit, a failed deploy leaves the ref") {
+  TestServer s({{{"MOTHERSHIP_TEST_DEPLOY_FAIL_FILE", "$DIR/fail-deploys"}}, {}});
+  REQUIRE(s.Ssh("apps:create demo").exit_code == 0);
+  auto list = s.Ssh("apps:list");
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find("demo") != std::string::npos);
+
+  auto repo = s.MakeRepo("src", 2);
+  std::string first = s.Head(repo);
+  auto push = s.Git({"push", s.Url("demo"), "main"}, repo);
+  INFO(push.Both());
+  REQUIRE(push.exit_code == 0);
+  CHECK(push.err.find("remote: -----> Deploying demo " + first.substr(0, 7)) != std::string::npos);
+  CHECK(push.err.find(first + " will be deployed") != std::string::npos);
+
+  auto clone = s.Git({"clone", "-q", s.Url("demo"), "clone"}, s.dir());
+  INFO(clone.Both());
+  REQUIRE(clone.exit_code == 0);
+  CHECK(s.Head(s.dir() / "clone") == first);
+
+  Commit(s, repo, "third");
+  std::string second = s.Head(repo);
+  push = s.Git({"push", s.Url("demo"), "main"}, repo);
+  REQUIRE(push.exit_code == 0);
+  CHECK(push.err.find(second + " will be deployed") != std::string::npos);
+
+  // The failing step rejects the push and the branch stays where it was.
+  WriteFile(s.dir() / "fail-deploys", "");
+  Commit(s, repo, "fourth");
+  push = s.Git({"push", s.Url("demo"), "main"}, repo);
+  INFO(push.Both());
+  CHECK(push.exit_code != 0);
+  CHECK(push.err.find("Deploy failed") != std::string::npos);
+  CHECK(push.err.find("pre-receive hook declined") != std::string::npos);
+  auto remote = s.Git({"ls-remote", s.Url("demo"), "refs/heads/main"}, repo);
+  CHECK(remote.out.substr(0, 40) == second);
+  auto deploys = Deploys(s, "demo");
+  REQUIRE(deploys.size() == 3);
+  CHECK(deploys[0].status == "failed");
+  CHECK(deploys[1].commit == second);
+  CHECK(deploys[1].key_name == "admin");
+  CHECK(deploys[1].ref == "refs/heads/main");
+  CHECK(s.Stop() == 0);
+}
+
+TEST_CASE("the first push of main creates the app; other branches are stored, not deployed") {
+  TestServer s;
+  auto repo = s.MakeRepo("src", 1);
+
+  SECTION("a new app needs main or master first, and nothing is left when refused") {
+    auto push = s.Git({"push", s.Url("fresh"), "main:feature"}, repo);
+    CHECK(push.exit_code != 0);
+    CHECK(push.err.find("push main or master first") != std::string::npos);
+    CHECK(s.Ssh("apps:list").out.find("fresh") == std::string::npos);
+    CHECK(!std::filesystem::exists(s.data_dir() / "repos" / "fresh.git"));
+  }
+  SECTION("main creates it and becomes the deploy branch") {
+    auto push = s.Git({"push", s.Url("fresh.git"), "main"}, repo);
+    INFO(push.Both());
+    REQUIRE(push.exit_code == 0);
+    CHECK(push.err.find("Created app fresh") != std::string::npos);
+    CHECK(s.Ssh("apps:info fresh").out.find("Deploy branch: main") != std::string::npos);
+    auto other = s.Git({"push", s.Url("fresh"), "main:feature"}, repo);
+    REQUIRE(other.exit_code == 0);
+    CHECK(other.err.find("Stored refs/heads/feature (not deployed") != std::string::npos);
+    CHECK(Deploys(s, "fresh").size() == 1);
+    auto del = s.Git({"push", s.Url("fresh"), ":main"}, repo);
+    CHECK(del.exit_code != 0);
+    CHECK(del.err.find("Refusing to delete main") != std::string::npos);
+  }
+  SECTION("master works as well") {
+    auto push = s.Git({"push", s.Url("fresh"), "main:master"}, repo);
+    REQUIRE(push.exit_code == 0);
+    CHECK(s.Ssh("apps:info fresh --json").out.find("\"deploy_branch\":\"master\"") != std::string::npos);
+    auto clone = s.Git({"clone", "-q", s.Url("fresh"), "clone"}, s.dir());
+    REQUIRE(clone.exit_code == 0);
+    CHECK(s.Head(s.dir() / "clone") == s.Head(repo));
+  }
+}
+
+TEST_CASE("auto-create can be turned off") {
+  TestServer s({{}, [](ms::Settings& settings) { settings.auto_create_apps = false; }});
+  auto repo = s.MakeRepo("src", 1);
+  auto push = s.Git({"push", s.Url("fresh"), "main"}, repo);
+  CHECK(push.exit_code != 0);
+  CHECK(push.err.find("apps:create fresh") != std::string::npos);
+  CHECK(!std::filesystem::exists(s.data_dir() / "repos" / "fresh.git"));
+  REQUIRE(s.Ssh("apps:create fresh").exit_code == 0);
+  CHECK(s.Git({"push", s.Url("fresh"), "main"}, repo).exit_code == 0);
+}
+
+TEST_CASE("bad repository paths are refused before anything is created") {
+  TestServer s;
+  auto repo = s.MakeRepo("src", 1);
+  for (std::string path : {"../etc", "/tmp/x", "a/b", "UPPER", "x", "-rf",
+                           "a-very-long-app-name-that-is-over-thirty", "demo%00"}) {
+    auto push = s.Git({"push", s.Url(path), "main"}, repo);
+    INFO(path << "\n" << push.Both());
+    CHECK(push.exit_code != 0);
+    CHECK(push.err.find("does not name an app") != std::string::npos);
+  }
+  auto fetch = s.Git({"ls-remote", s.Url("nosuchapp")}, repo);
+  CHECK(fetch.exit_code != 0);
+  CHECK(fetch.err.find("app 'nosuchapp' does not exist") != std::string::npos);
+  CHECK(std::filesystem::is_empty(s.data_dir() / "repos"));
+}
+
+TEST_CASE("two pushes to one app never deploy at once; different apps do") {
+  TestServer s({{{"MOTHERSHIP_TEST_DEPLOY_DELAY_MS", "1500"}}, {}});
+  auto a = s.MakeRepo("a", 1);
+  auto b = s.MakeRepo("b", 1);
+  Commit(s, b, "b only");
+  REQUIRE(s.Git({"push", s.Url("one"), "main"}, a).exit_code == 0);
+  Commit(s, a, "a again");
+
+  // The first push is deploying when the second one starts: the second waits.
+  auto first = std::async(std::launch::async, [&] { return s.Git({"push", s.Url("one"), "main"}, a); });
+  REQUIRE(WaitFor([&] {
+    auto d = Deploys(s, "one");
+    return d.size() == 2 && d[0].status == "running";
+  }));
+  auto second = std::async(std::launch::async, [&] { return s.Git({"push", "-f", s.Url("one"), "main"}, b); });
+  // Meanwhile another app deploys in parallel.
+  auto other = std::async(std::launch::async, [&] { return s.Git({"push", s.Url("two"), "main"}, a); });
+  RunResult r1 = first.get(), r2 = second.get(), r3 = other.get();
+  INFO(r1.Both() << r2.Both() << r3.Both());
+  REQUIRE(r1.exit_code == 0);
+  REQUIRE(r2.exit_code == 0);
+  REQUIRE(r3.exit_code == 0);
+  CHECK(r2.err.find("waiting for it to finish") != std::string::npos);
+
+  auto one = Deploys(s, "one");
+  REQUIRE(one.size() == 3);
+  for (size_t i = 0; i + 1 < one.size(); ++i) {
+    CHECK(one[i + 1].finished_at <= one[i].started_at);  // newest first, no overlap
+  }
+  auto two = Deploys(s, "two");
+  REQUIRE(two.size() == 1);
+  CHECK(two[0].started_at < one[1].finished_at);  // app two ran while app one deployed
+  CHECK(s.Head(b) == s.Git({"ls-remote", s.Url("one"), "refs/heads/main"}, b).out.substr(0, 40));
+}

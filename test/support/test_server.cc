@@ -1,0 +1,168 @@
+#include "test/support/test_server.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <chrono>
+#include <regex>
+#include <stdexcept>
+#include <thread>
+
+namespace bp = boost::process;
+
+namespace ms::test {
+
+std::string BinDir() { return MOTHERSHIP_BIN_DIR; }
+
+namespace {
+
+void Require(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error(what);
+}
+
+}  // namespace
+
+TestServer::TestServer(TestServerOptions options) : options_(std::move(options)) {
+  admin_key_ = NewKey("admin");
+  auto setup = Run({BinDir() + "/mothership", "setup", "--data-dir", data_dir().string(),
+                    "--admin-key", admin_key_.string() + ".pub", "--ssh-port", "0"});
+  Require(setup.exit_code == 0, "setup failed: " + setup.Both());
+  if (options_.configure) {
+    auto settings = LoadSettings(data_dir());
+    Require(settings.has_value(), "cannot load settings");
+    options_.configure(*settings);
+    Require(SaveSettings(*settings).has_value(), "cannot save settings");
+  }
+  Start();
+}
+
+TestServer::~TestServer() {
+  if (daemon_ && daemon_->running()) Stop();
+}
+
+void TestServer::Start() {
+  auto out = dir() / "daemon.out";
+  std::filesystem::remove(out);
+  bp::environment env = boost::this_process::environment();
+  for (auto [k, v] : options_.daemon_env) {
+    if (auto at = v.find("$DIR"); at != std::string::npos) v.replace(at, 4, dir().string());
+    env[k] = v;
+  }
+  std::vector<std::string> args = {"--data-dir", data_dir().string(), "--listen", "127.0.0.1"};
+  if (port_ != 0) {
+    args.push_back("--ssh-port");
+    args.push_back(std::to_string(port_));
+  }
+  daemon_ = std::make_unique<bp::child>(BinDir() + "/mothershipd", bp::args(args), env,
+                                        bp::std_out > out.string(),
+                                        bp::std_err > (dir() / "daemon.err").string());
+  // Poll (with a deadline) for the line that says where it listens.
+  std::regex listening(R"(listening on [0-9.]+:([0-9]+))");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    std::smatch m;
+    std::string text = ReadFile(out);
+    if (std::regex_search(text, m, listening)) {
+      port_ = std::stoi(m[1]);
+      return;
+    }
+    Require(daemon_->running(), "mothershipd exited: " + Log());
+    Require(std::chrono::steady_clock::now() < deadline, "mothershipd did not start: " + Log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+int TestServer::Stop() {
+  if (!daemon_) return -1;
+  ::kill(daemon_->id(), SIGTERM);
+  daemon_->wait();
+  int code = daemon_->exit_code();
+  daemon_.reset();
+  return code;
+}
+
+std::filesystem::path TestServer::NewKey(const std::string& name) {
+  auto path = dir() / ("key-" + name);
+  auto r = Run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path.string()});
+  Require(r.exit_code == 0, "ssh-keygen failed: " + r.Both());
+  return path;
+}
+
+void TestServer::AddKey(const std::string& name, const std::filesystem::path& key,
+                        const std::string& role) {
+  auto r = Ssh(fmt::format("keys:add {} --role {}", name, role), ReadFile(key.string() + ".pub"));
+  Require(r.exit_code == 0, "keys:add failed: " + r.Both());
+}
+
+std::string TestServer::SshCommand(const std::filesystem::path& key) const {
+  return fmt::format(
+      "ssh -p {} -i {} -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes "
+      "-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={} -o LogLevel=ERROR",
+      port_, key.string(), (dir() / "known_hosts").string());
+}
+
+RunResult TestServer::SshAs(const std::filesystem::path& key, const std::string& command_line,
+                            const std::string& stdin_data) {
+  std::vector<std::string> argv = {"ssh",
+                                    "-p",
+                                    std::to_string(port_),
+                                    "-i",
+                                    key.string(),
+                                    "-o",
+                                    "IdentitiesOnly=yes",
+                                    "-o",
+                                    "IdentityAgent=none",
+                                    "-o",
+                                    "BatchMode=yes",
+                                    "-o",
+                                    "StrictHostKeyChecking=accept-new",
+                                    "-o",
+                                    "UserKnownHostsFile=" + (dir() / "known_hosts").string(),
+                                    "-o",
+                                    "LogLevel=ERROR",
+                                    "git@127.0.0.1",
+                                    command_line};
+  return Run(argv, RunOptions{stdin_data, {}, {}});
+}
+
+RunResult TestServer::Git(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                          const std::filesystem::path& key) {
+  std::vector<std::string> argv = {"git"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunOptions options;
+  options.cwd = cwd;
+  options.env = {{"GIT_SSH_COMMAND", SshCommand(key.empty() ? admin_key_ : key)},
+                 {"GIT_CONFIG_NOSYSTEM", "1"},
+                 {"HOME", dir().string()},
+                 {"GIT_AUTHOR_NAME", "Test"},
+                 {"GIT_AUTHOR_EMAIL", "test@example.com"},
+                 {"GIT_COMMITTER_NAME", "Test"},
+                 {"GIT_COMMITTER_EMAIL", "test@example.com"}};
+  return Run(argv, options);
+}
+
+std::string TestServer::Url(const std::string& path) const {
+  return fmt::format("ssh://git@127.0.0.1:{}/{}", port_, path);
+}
+
+std::filesystem::path TestServer::MakeRepo(const std::string& name, int commits) {
+  auto repo = dir() / name;
+  std::filesystem::create_directories(repo);
+  Require(Git({"init", "-q", "-b", "main"}, repo).exit_code == 0, "git init failed");
+  for (int i = 1; i <= commits; ++i) {
+    WriteFile(repo / "file.txt", fmt::format("version {}\n", i));
+    Require(Git({"add", "file.txt"}, repo).exit_code == 0, "git add failed");
+    auto r = Git({"commit", "-q", "-m", fmt::format("commit {}", i)}, repo);
+    Require(r.exit_code == 0, "git commit failed: " + r.Both());
+  }
+  return repo;
+}
+
+std::string TestServer::Head(const std::filesystem::path& repo, const std::string& rev) {
+  auto r = Git({"rev-parse", rev}, repo);
+  std::string sha = r.out;
+  while (!sha.empty() && (sha.back() == '\n' || sha.back() == '\r')) sha.pop_back();
+  return sha;
+}
+
+}  // namespace ms::test

@@ -1,0 +1,71 @@
+#pragma once
+// TestServer: a real mothershipd for end-to-end tests, set up by the real
+// `mothership setup` in a temporary directory, listening on a free port, with an
+// admin key made by ssh-keygen. Ssh() and Git() drive it with the real OpenSSH
+// and git clients. The destructor stops the daemon.
+
+#include <boost/process.hpp>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/config/settings.h"
+#include "test/support/run.h"
+
+namespace ms::test {
+
+struct TestServerOptions {
+  std::map<std::string, std::string> daemon_env;  // test switches; "$DIR" becomes dir()
+  std::function<void(Settings&)> configure;        // edits config.yaml after setup
+};
+
+class TestServer {
+ public:
+  explicit TestServer(TestServerOptions options = {});
+  ~TestServer();
+
+  // Starts the daemon (on the previous port after a Stop) and waits until it listens.
+  void Start();
+  // SIGTERM, then waits; returns the daemon's exit status.
+  int Stop();
+
+  // Makes an ed25519 key pair; returns the private key path.
+  std::filesystem::path NewKey(const std::string& name);
+  // Registers a key through keys:add with the admin key.
+  void AddKey(const std::string& name, const std::filesystem::path& key, const std::string& role);
+
+  RunResult Ssh(const std::string& command_line, const std::string& stdin_data = "") {
+    return SshAs(admin_key_, command_line, stdin_data);
+  }
+  RunResult SshAs(const std::filesystem::path& key, const std::string& command_line,
+                  const std::string& stdin_data = "");
+  // Runs git with GIT_SSH_COMMAND set for `key` (the admin key by default).
+  RunResult Git(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                const std::filesystem::path& key = {});
+
+  std::string Url(const std::string& path) const;
+  std::string SshCommand(const std::filesystem::path& key) const;
+  // Makes a repository with `commits` commits on main; returns its path.
+  std::filesystem::path MakeRepo(const std::string& name, int commits);
+  std::string Head(const std::filesystem::path& repo, const std::string& rev = "HEAD");
+
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  std::filesystem::path data_dir() const { return dir_.path() / "data"; }
+  std::filesystem::path admin_key() const { return admin_key_; }
+  int port() const { return port_; }
+  std::string Log() const { return ReadFile(dir_.path() / "daemon.err"); }
+
+ private:
+  TestServerOptions options_;
+  TempDir dir_;
+  std::filesystem::path admin_key_;
+  int port_ = 0;
+  std::unique_ptr<boost::process::child> daemon_;
+};
+
+std::string BinDir();
+
+}  // namespace ms::test
