@@ -102,3 +102,13 @@ TEST_CASE("setup is idempotent and a second daemon on one data dir is refused") 
   CHECK(bad.exit_code == 1);
   CHECK(!std::filesystem::exists(s.dir() / "other"));
 }
+
+TEST_CASE("an authenticated connection that never runs a command is closed") {
+  TestServer s({{}, [](ms::Settings& settings) { settings.ssh_auth_timeout_seconds = 2; }});
+  // ssh -N authenticates and then only waits; the server must end it.
+  auto r = ms::test::Run({"timeout", "30", "ssh", "-N", "-p", std::to_string(s.port()), "-i", s.admin_key().string(),
+                          "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o",
+                          "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                          "git@127.0.0.1"});
+  CHECK(r.exit_code == 255);
+}

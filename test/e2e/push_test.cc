@@ -181,3 +181,25 @@ TEST_CASE("two pushes to one app never deploy at once; different apps do") {
   CHECK(two[0].started_at < one[1].finished_at);  // app two ran while app one deployed
   CHECK(s.Head(b) == s.Git({"ls-remote", s.Url("one"), "refs/heads/main"}, b).out.substr(0, 40));
 }
+
+TEST_CASE("deploy output reaches the pusher while the deploy runs") {
+  TestServer s({{{"MOTHERSHIP_TEST_DEPLOY_DELAY_MS", "3000"}}, {}});
+  auto repo = s.MakeRepo("src", 1);
+  namespace bp = boost::process;
+  bp::ipstream err;
+  bp::environment env = boost::this_process::environment();
+  env["GIT_SSH_COMMAND"] = s.SshCommand(s.admin_key());
+  bp::child git(bp::search_path("git"), bp::args({"push", "--progress", s.Url("live"), "main"}),
+                env, bp::start_dir(repo.string()), bp::std_out > bp::null, bp::std_err > err);
+  std::string line;
+  std::chrono::steady_clock::time_point working_at;
+  while (std::getline(err, line)) {
+    if (line.find("-----> Working...") != std::string::npos) working_at = std::chrono::steady_clock::now();
+  }
+  git.wait();
+  auto ended_at = std::chrono::steady_clock::now();
+  REQUIRE(git.exit_code() == 0);
+  REQUIRE(working_at.time_since_epoch().count() != 0);
+  // The line came while the 3 s step was still running, not with the end of the push.
+  CHECK(ended_at - working_at > std::chrono::milliseconds(1500));
+}

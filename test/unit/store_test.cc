@@ -174,7 +174,7 @@ TEST_CASE("Store apps: errors", "[store]") {
   auto unset = f.store->UnsetConfig("nope", {"A"});
   REQUIRE_FALSE(unset.has_value());
   CHECK(unset.error().code == ms::ErrorCode::kNotFound);
-  auto deploy = f.store->StartDeploy(ms::Deploy{.app = "nope", .commit = "c"});
+  auto deploy = f.store->StartDeploy(ms_test::MakeDeploy("nope", "c"));
   REQUIRE_FALSE(deploy.has_value());
   CHECK(deploy.error().code == ms::ErrorCode::kNotFound);
   auto deploys = f.store->ListDeploys("nope", 5);
@@ -218,7 +218,7 @@ TEST_CASE("Store apps: delete cascades to config and deploys", "[store]") {
   REQUIRE_OK(f.store->CreateApp("keep"));
   REQUIRE_OK(f.store->SetConfig("demo", {{"A", "1"}, {"B", "2"}}));
   REQUIRE_OK(f.store->SetConfig("keep", {{"A", "kept"}}));
-  REQUIRE_OK(f.store->StartDeploy(ms::Deploy{.app = "demo", .commit = "abc"}));
+  REQUIRE_OK(f.store->StartDeploy(ms_test::MakeDeploy("demo", "abc")));
 
   REQUIRE_OK(f.store->DeleteApp("demo"));
   CHECK(f.store->GetApp("demo").error().code == ms::ErrorCode::kNotFound);
@@ -368,12 +368,12 @@ TEST_CASE("Store deploys: start, finish, list", "[store]") {
   REQUIRE_OK(f.store->CreateApp("demo"));
   REQUIRE_OK(f.store->CreateApp("other"));
   auto first = f.store->StartDeploy(
-      ms::Deploy{.app = "demo", .commit = "1111111aaaa", .ref = "refs/heads/main", .key_name = "alice"});
+      ms_test::MakeDeploy("demo", "1111111aaaa", "refs/heads/main", "alice"));
   REQUIRE_OK(first);
   auto second = f.store->StartDeploy(
-      ms::Deploy{.app = "demo", .commit = "2222222bbbb", .ref = "refs/heads/main", .key_name = "bob"});
+      ms_test::MakeDeploy("demo", "2222222bbbb", "refs/heads/main", "bob"));
   REQUIRE_OK(second);
-  REQUIRE_OK(f.store->StartDeploy(ms::Deploy{.app = "other", .commit = "333", .ref = "r", .key_name = "k"}));
+  REQUIRE_OK(f.store->StartDeploy(ms_test::MakeDeploy("other", "333", "r", "k")));
   CHECK(*second > *first);
 
   auto running = f.store->ListDeploys("demo", 10);
@@ -412,11 +412,11 @@ TEST_CASE("Store deploys: start, finish, list", "[store]") {
 TEST_CASE("Store deploys: FailInterruptedDeploys marks running ones failed", "[store]") {
   StoreFixture f;
   REQUIRE_OK(f.store->CreateApp("demo"));
-  auto done = f.store->StartDeploy(ms::Deploy{.app = "demo", .commit = "a"});
+  auto done = f.store->StartDeploy(ms_test::MakeDeploy("demo", "a"));
   REQUIRE_OK(done);
   REQUIRE_OK(f.store->FinishDeploy(*done, true, "ok"));
-  REQUIRE_OK(f.store->StartDeploy(ms::Deploy{.app = "demo", .commit = "b"}));
-  REQUIRE_OK(f.store->StartDeploy(ms::Deploy{.app = "demo", .commit = "c"}));
+  REQUIRE_OK(f.store->StartDeploy(ms_test::MakeDeploy("demo", "b")));
+  REQUIRE_OK(f.store->StartDeploy(ms_test::MakeDeploy("demo", "c")));
 
   auto count = f.store->FailInterruptedDeploys();
   REQUIRE_OK(count);

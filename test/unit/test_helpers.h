@@ -24,6 +24,7 @@
 #include "server/git/app_locks.h"
 #include "server/git/app_repos.h"
 #include "server/services.h"
+#include "server/ssh/public_key.h"
 #include "server/store/store.h"
 
 // REQUIRE that a Result holds a value, printing its error message when it does not.
@@ -153,6 +154,17 @@ inline GeneratedKey GenerateKey(enum ssh_keytypes_e type = SSH_KEYTYPE_ED25519) 
   ssh_string_free_char(b64);
   g.type = ssh_key_type_to_char(ssh_key_type(raw));
   return g;
+}
+
+inline ms::Deploy MakeDeploy(const std::string& app, const std::string& commit,
+                             const std::string& ref = "refs/heads/main",
+                             const std::string& key_name = "tester") {
+  ms::Deploy d;
+  d.app = app;
+  d.commit = commit;
+  d.ref = ref;
+  d.key_name = key_name;
+  return d;
 }
 
 inline std::unique_ptr<ms::Store> OpenStore(const fs::path& path) {
