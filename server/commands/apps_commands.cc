@@ -6,6 +6,7 @@
 
 #include "server/apps/app_lifecycle.h"
 #include "server/commands/command.h"
+#include "server/common/json.h"
 #include "server/commands/table.h"
 
 namespace ms {
@@ -26,7 +27,7 @@ Result<void> AppsList(CommandContext& ctx, const Args&) {
     for (const auto& a : *apps) {
       list.push_back({{"name", a.name}, {"deploy_branch", a.deploy_branch}, {"created_at", a.created_at}});
     }
-    ctx.out.Write(list.dump() + "\n");
+    ctx.out.Write(JsonLine(list));
     return {};
   }
   if (apps->empty()) {
@@ -50,7 +51,7 @@ Result<void> AppsCreate(CommandContext& ctx, const Args& args) {
   auto app = CreateApp(ctx.services, name);
   if (!app) return std::unexpected(app.error());
   if (ctx.json) {
-    ctx.out.Write(nlohmann::json{{"name", app->name}, {"git_url", GitUrl(ctx.services.settings, name)}}.dump() + "\n");
+    ctx.out.Write(JsonLine(nlohmann::json{{"name", app->name}, {"git_url", GitUrl(ctx.services.settings, name)}}));
     return {};
   }
   ctx.out.Write(fmt::format(
@@ -81,7 +82,7 @@ Result<void> AppsInfo(CommandContext& ctx, const Args& args) {
                            {"finished_at", d.finished_at}};
   }
   if (ctx.json) {
-    ctx.out.Write(info.dump() + "\n");
+    ctx.out.Write(JsonLine(info));
     return {};
   }
   std::string last = deploys->empty()

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/commands/command.h"
+#include "server/common/json.h"
 #include "server/common/names.h"
 #include "server/common/shell_words.h"
 
@@ -25,7 +26,7 @@ Result<void> ConfigShow(CommandContext& ctx, const Args& args) {
   auto vars = ctx.services.store.GetConfig(app);
   if (!vars) return std::unexpected(vars.error());
   if (ctx.json) {
-    ctx.out.Write(nlohmann::json(*vars).dump() + "\n");
+    ctx.out.Write(JsonLine(nlohmann::json(*vars)));
     return {};
   }
   if (args.Has("--shell")) {
@@ -53,7 +54,7 @@ Result<void> ConfigGet(CommandContext& ctx, const Args& args) {
   auto it = vars->find(key);
   if (it == vars->end()) return NotFound(fmt::format("{} is not set on {}", key, app));
   if (ctx.json) {
-    ctx.out.Write(nlohmann::json{{key, it->second}}.dump() + "\n");
+    ctx.out.Write(JsonLine(nlohmann::json{{key, it->second}}));
   } else {
     ctx.out.Write(it->second + "\n");
   }
@@ -78,7 +79,7 @@ Result<void> ConfigSet(CommandContext& ctx, const Args& args) {
   }
   if (auto r = ctx.services.store.SetConfig(app, vars); !r) return r;
   if (!ctx.json) ctx.out.Write(fmt::format("Set {} on {}.\n", JoinKeys(keys), app));
-  else ctx.out.Write(nlohmann::json{{"set", keys}}.dump() + "\n");
+  else ctx.out.Write(JsonLine(nlohmann::json{{"set", keys}}));
   return {};
 }
 
@@ -91,7 +92,7 @@ Result<void> ConfigUnset(CommandContext& ctx, const Args& args) {
   auto removed = ctx.services.store.UnsetConfig(app, keys);
   if (!removed) return std::unexpected(removed.error());
   if (ctx.json) {
-    ctx.out.Write(nlohmann::json{{"unset", *removed}}.dump() + "\n");
+    ctx.out.Write(JsonLine(nlohmann::json{{"unset", *removed}}));
     return {};
   }
   if (!removed->empty()) ctx.out.Write(fmt::format("Unset {} on {}.\n", JoinKeys(*removed), app));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/commands/command.h"
+#include "server/common/json.h"
 #include "server/commands/table.h"
 #include "server/common/names.h"
 #include "server/ssh/public_key.h"
@@ -32,11 +33,9 @@ Result<void> KeysAdd(CommandContext& ctx, const Args& args) {
   auto added = ctx.services.store.AddKey(key);
   if (!added) return std::unexpected(added.error());
   if (ctx.json) {
-    ctx.out.Write(nlohmann::json{{"name", added->name},
-                                 {"fingerprint", added->fingerprint},
-                                 {"role", RoleName(added->role)}}
-                      .dump() +
-                  "\n");
+    ctx.out.Write(JsonLine({{"name", added->name},
+                            {"fingerprint", added->fingerprint},
+                            {"role", RoleName(added->role)}}));
   } else {
     ctx.out.Write(fmt::format("Added {} key '{}' ({}).\n", RoleName(added->role), added->name,
                               added->fingerprint));
@@ -55,7 +54,7 @@ Result<void> KeysList(CommandContext& ctx, const Args&) {
                       {"role", RoleName(k.role)},
                       {"created_at", k.created_at}});
     }
-    ctx.out.Write(list.dump() + "\n");
+    ctx.out.Write(JsonLine(list));
     return {};
   }
   std::vector<std::vector<std::string>> rows;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/commands/command.h"
+#include "server/common/json.h"
 #include "server/commands/router.h"
 
 namespace ms {
@@ -23,7 +24,7 @@ Result<void> Help(CommandContext& ctx, const Args& args) {
 
 Result<void> Version(CommandContext& ctx, const Args&) {
   if (ctx.json) {
-    ctx.out.Write(nlohmann::json{{"version", MOTHERSHIP_VERSION}}.dump() + "\n");
+    ctx.out.Write(JsonLine(nlohmann::json{{"version", MOTHERSHIP_VERSION}}));
   } else {
     ctx.out.Write(fmt::format("mothership {}\n", MOTHERSHIP_VERSION));
   }

@@ -20,12 +20,12 @@ std::string Printable(std::string_view s) {
 }  // namespace
 
 Result<void> ValidateAppName(std::string_view name) {
-  bool ok = name.size() >= 2 && name.size() <= 30 && IsLower(name[0]);
+  bool ok = name.size() >= 2 && name.size() <= 30 && IsLower(name[0]) && name.back() != '-';
   for (char c : name) ok = ok && (IsLower(c) || IsDigit(c) || c == '-');
   if (!ok) {
     return InvalidArgument(fmt::format(
         "'{}' is not a valid app name: use 2 to 30 characters, lowercase letters, digits and "
-        "hyphens, starting with a letter (for example: my-app)",
+        "hyphens, starting with a letter and not ending with a hyphen (for example: my-app)",
         Printable(name)));
   }
   return {};

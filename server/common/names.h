@@ -9,7 +9,7 @@
 
 namespace ms {
 
-// ^[a-z][a-z0-9-]{1,29}$
+// ^[a-z][a-z0-9-]{1,29}$, not ending with '-' (it becomes a DNS label).
 Result<void> ValidateAppName(std::string_view name);
 
 // ^[A-Za-z_][A-Za-z0-9_]*$, at most 256 characters.

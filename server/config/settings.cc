@@ -14,6 +14,8 @@ template <class T>
 Result<void> Read(const YAML::Node& root, const char* key, T& out) {
   const YAML::Node node = root[key];
   if (!node) return {};
+  if (node.IsNull()) return InvalidArgument(fmt::format("config.yaml: '{}' has no value", key));
+  if (!node.IsScalar()) return InvalidArgument(fmt::format("config.yaml: '{}' has a value of the wrong type (expected a single value)", key));
   try {
     out = node.as<T>();
   } catch (const YAML::Exception&) {
@@ -45,9 +47,14 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
   const std::set<std::string> known = {
       "listen_address",         "ssh_port",         "domain",
       "host_key",               "auto_create_apps", "ssh_auth_timeout_seconds",
-      "ssh_idle_timeout_seconds", "ssh_max_connections"};
+      "ssh_idle_timeout_seconds", "ssh_max_connections", "deploy_step", "docker_socket",
+      "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
+      "build_memory_mb", "build_cpus", "slug_max_mb", "keep_releases"};
   for (const auto& item : root) {
-    auto key = item.first.as<std::string>();
+    if (!item.first.IsScalar()) {
+      return InvalidArgument(fmt::format("{}: setting names must be plain words", s.ConfigPath().string()));
+    }
+    auto key = item.first.Scalar();
     if (!known.contains(key)) {
       return InvalidArgument(fmt::format("{}: unknown setting '{}'", s.ConfigPath().string(), key));
     }
@@ -57,7 +64,14 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "auto_create_apps", s.auto_create_apps),
                  Read(root, "ssh_auth_timeout_seconds", s.ssh_auth_timeout_seconds),
                  Read(root, "ssh_idle_timeout_seconds", s.ssh_idle_timeout_seconds),
-                 Read(root, "ssh_max_connections", s.ssh_max_connections)}) {
+                 Read(root, "ssh_max_connections", s.ssh_max_connections),
+                 Read(root, "deploy_step", s.deploy_step), Read(root, "docker_socket", s.docker_socket),
+                 Read(root, "registry", s.registry), Read(root, "base_image", s.base_image),
+                 Read(root, "build_image", s.build_image), Read(root, "run_image", s.run_image),
+                 Read(root, "ca_bundle", s.ca_bundle),
+                 Read(root, "build_timeout_seconds", s.build_timeout_seconds),
+                 Read(root, "build_memory_mb", s.build_memory_mb), Read(root, "build_cpus", s.build_cpus),
+                 Read(root, "slug_max_mb", s.slug_max_mb), Read(root, "keep_releases", s.keep_releases)}) {
     if (!r) return std::unexpected(r.error());
   }
   if (auto r = ValidateSettings(s); !r) return std::unexpected(r.error());
@@ -72,10 +86,16 @@ Result<void> ValidateSettings(const Settings& s) {
     return InvalidArgument("ssh timeouts must be at least 1 second");
   }
   if (s.ssh_max_connections < 1) return InvalidArgument("ssh_max_connections must be at least 1");
-  bool domain_ok = !s.domain.empty() && s.domain.size() <= 200 && s.domain.front() != '.' &&
-                   s.domain.back() != '.' && s.domain.front() != '-';
-  for (char c : s.domain) {
-    domain_ok = domain_ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.');
+  // Dot-separated labels of lowercase letters, digits and inner hyphens.
+  bool domain_ok = !s.domain.empty() && s.domain.size() <= 200;
+  size_t start = 0;
+  while (domain_ok && start <= s.domain.size()) {
+    size_t end = s.domain.find('.', start);
+    if (end == std::string::npos) end = s.domain.size();
+    std::string_view label = std::string_view(s.domain).substr(start, end - start);
+    domain_ok = !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-';
+    for (char c : label) domain_ok = domain_ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+    start = end + 1;
   }
   if (!domain_ok) {
     return InvalidArgument(fmt::format(
@@ -84,6 +104,15 @@ Result<void> ValidateSettings(const Settings& s) {
         s.domain));
   }
   if (s.host_key.empty()) return InvalidArgument("host_key must name a file");
+  if (s.deploy_step != "build" && s.deploy_step != "record") {
+    return InvalidArgument(fmt::format("deploy_step '{}' is not build or record", s.deploy_step));
+  }
+  if (s.build_timeout_seconds < 10 || s.build_memory_mb < 64 || s.build_cpus <= 0 ||
+      s.slug_max_mb < 1 || s.keep_releases < 1) {
+    return InvalidArgument(
+        "build limits are out of range (build_timeout_seconds >= 10, build_memory_mb >= 64, "
+        "build_cpus > 0, slug_max_mb >= 1, keep_releases >= 1)");
+  }
   return {};
 }
 
@@ -103,6 +132,22 @@ Result<void> SaveSettings(const Settings& s) {
   out << YAML::Key << "ssh_auth_timeout_seconds" << YAML::Value << s.ssh_auth_timeout_seconds;
   out << YAML::Key << "ssh_idle_timeout_seconds" << YAML::Value << s.ssh_idle_timeout_seconds;
   out << YAML::Key << "ssh_max_connections" << YAML::Value << s.ssh_max_connections;
+  out << YAML::Key << "deploy_step" << YAML::Value << s.deploy_step
+      << YAML::Comment("build: buildpacks in Docker; record: only record deploys");
+  out << YAML::Key << "docker_socket" << YAML::Value << s.docker_socket;
+  out << YAML::Key << "registry" << YAML::Value << s.registry
+      << YAML::Comment("images are pushed here as REGISTRY/APP:vN");
+  out << YAML::Key << "base_image" << YAML::Value << s.base_image;
+  out << YAML::Key << "build_image" << YAML::Value << s.build_image;
+  out << YAML::Key << "run_image" << YAML::Value << s.run_image;
+  out << YAML::Key << "ca_bundle" << YAML::Value << s.ca_bundle
+      << YAML::Comment("CA certificates given to builds for HTTPS");
+  out << YAML::Key << "build_timeout_seconds" << YAML::Value << s.build_timeout_seconds;
+  out << YAML::Key << "build_memory_mb" << YAML::Value << s.build_memory_mb;
+  out << YAML::Key << "build_cpus" << YAML::Value << s.build_cpus;
+  out << YAML::Key << "slug_max_mb" << YAML::Value << s.slug_max_mb;
+  out << YAML::Key << "keep_releases" << YAML::Value << s.keep_releases
+      << YAML::Comment("images kept for rollback");
   out << YAML::EndMap;
 
   auto tmp = s.ConfigPath();

@@ -23,6 +23,21 @@ struct Settings {
   int ssh_idle_timeout_seconds = 600;  // no data either way on a running command
   int ssh_max_connections = 100;
 
+  // Builds (issue 3). deploy_step "build" runs buildpacks in Docker; "record"
+  // only records the deploy (for hosts without Docker, and front-door tests).
+  std::string deploy_step = "build";
+  std::string docker_socket = "/var/run/docker.sock";
+  std::string registry = "localhost:5000";
+  std::string base_image = "mothership/debian:bookworm";
+  std::string build_image = "mothership/build:bookworm";
+  std::string run_image = "mothership/run:bookworm";
+  std::string ca_bundle = "/etc/ssl/certs/ca-certificates.crt";
+  int build_timeout_seconds = 900;
+  int build_memory_mb = 2048;
+  double build_cpus = 2.0;
+  int slug_max_mb = 500;
+  int keep_releases = 5;
+
   std::filesystem::path ConfigPath() const { return data_dir / "config.yaml"; }
   std::filesystem::path DatabasePath() const { return data_dir / "mothership.db"; }
   std::filesystem::path HostKeyPath() const { return data_dir / host_key; }

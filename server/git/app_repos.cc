@@ -1,11 +1,14 @@
 #include "server/git/app_repos.h"
 
+#include "server/build/tar_writer.h"
+
 #include <fmt/format.h>
 #include <git2.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 namespace ms {
 namespace {
@@ -26,6 +29,36 @@ Result<RepoPtr> OpenBare(const std::filesystem::path& path) {
     return Failed(GitError(fmt::format("cannot open repository {}", path.string())));
   }
   return RepoPtr(repo);
+}
+
+Result<RepoPtr> OpenWithObjects(const std::filesystem::path& path,
+                                const std::filesystem::path& extra_objects) {
+  auto repo = OpenBare(path);
+  if (!repo || extra_objects.empty()) return repo;
+  git_odb* odb = nullptr;
+  if (git_repository_odb(&odb, repo->get()) != 0 ||
+      git_odb_add_disk_alternate(odb, extra_objects.c_str()) != 0) {
+    git_odb_free(odb);
+    return Failed(GitError("cannot read the pushed objects"));
+  }
+  git_odb_free(odb);
+  return repo;
+}
+
+struct TreeDeleter {
+  void operator()(git_tree* t) const { git_tree_free(t); }
+};
+
+Result<std::unique_ptr<git_tree, TreeDeleter>> CommitTree(git_repository* repo, const std::string& sha) {
+  git_oid oid;
+  if (git_oid_fromstr(&oid, sha.c_str()) != 0) return InvalidArgument(fmt::format("'{}' is not a commit id", sha));
+  git_commit* commit = nullptr;
+  if (git_commit_lookup(&commit, repo, &oid) != 0) return NotFound(GitError(fmt::format("no commit {}", sha)));
+  git_tree* tree = nullptr;
+  int rc = git_commit_tree(&tree, commit);
+  git_commit_free(commit);
+  if (rc != 0) return Failed(GitError("cannot read the commit's tree"));
+  return std::unique_ptr<git_tree, TreeDeleter>(tree);
 }
 
 }  // namespace
@@ -129,17 +162,8 @@ Result<std::string> AppRepos::ResolveRef(const std::string& app, const std::stri
 
 Result<std::string> AppRepos::CommitSummary(const std::string& app, const std::string& sha,
                                             const std::filesystem::path& extra_objects) const {
-  auto repo = OpenBare(PathOf(app));
+  auto repo = OpenWithObjects(PathOf(app), extra_objects);
   if (!repo) return std::unexpected(repo.error());
-  if (!extra_objects.empty()) {
-    git_odb* odb = nullptr;
-    if (git_repository_odb(&odb, repo->get()) != 0 ||
-        git_odb_add_disk_alternate(odb, extra_objects.c_str()) != 0) {
-      git_odb_free(odb);
-      return Failed(GitError("cannot read the pushed objects"));
-    }
-    git_odb_free(odb);
-  }
   git_oid oid;
   if (git_oid_fromstr(&oid, sha.c_str()) != 0) return InvalidArgument(fmt::format("'{}' is not a commit id", sha));
   git_commit* commit = nullptr;
@@ -150,6 +174,73 @@ Result<std::string> AppRepos::CommitSummary(const std::string& app, const std::s
   std::string out = summary ? summary : "";
   git_commit_free(commit);
   return out;
+}
+
+Result<void> AppRepos::WriteTree(const std::string& app, const std::string& sha,
+                                 const std::filesystem::path& extra_objects, TarWriter& tar,
+                                 const std::string& prefix) const {
+  auto repo = OpenWithObjects(PathOf(app), extra_objects);
+  if (!repo) return std::unexpected(repo.error());
+  auto tree = CommitTree(repo->get(), sha);
+  if (!tree) return std::unexpected(tree.error());
+  struct Walk {
+    git_repository* repo;
+    TarWriter& tar;
+    const std::string& prefix;
+    std::optional<Error> error;
+  } walk{repo->get(), tar, prefix, std::nullopt};
+  auto callback = [](const char* root, const git_tree_entry* entry, void* p) -> int {
+    auto* w = static_cast<Walk*>(p);
+    std::string path = w->prefix + root + git_tree_entry_name(entry);
+    git_filemode_t mode = git_tree_entry_filemode(entry);
+    Result<void> r;
+    if (mode == GIT_FILEMODE_TREE) {
+      r = w->tar.AddDirectory(path);
+    } else if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE ||
+               mode == GIT_FILEMODE_LINK) {
+      git_blob* blob = nullptr;
+      if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(entry)) != 0) {
+        w->error = Error{ErrorCode::kFailed, GitError("cannot read " + path)};
+        return -1;
+      }
+      std::string_view data(static_cast<const char*>(git_blob_rawcontent(blob)),
+                            static_cast<size_t>(git_blob_rawsize(blob)));
+      r = mode == GIT_FILEMODE_LINK
+              ? w->tar.AddSymlink(path, data)
+              : w->tar.AddFile(path, data, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+      git_blob_free(blob);
+    }
+    if (!r) {
+      w->error = r.error();
+      return -1;
+    }
+    return 0;
+  };
+  if (git_tree_walk(tree->get(), GIT_TREEWALK_PRE, callback, &walk) != 0) {
+    return std::unexpected(walk.error.value_or(Error{ErrorCode::kFailed, GitError("cannot walk the tree")}));
+  }
+  return {};
+}
+
+Result<std::string> AppRepos::ReadFile(const std::string& app, const std::string& sha,
+                                       const std::filesystem::path& extra_objects,
+                                       const std::string& path) const {
+  auto repo = OpenWithObjects(PathOf(app), extra_objects);
+  if (!repo) return std::unexpected(repo.error());
+  auto tree = CommitTree(repo->get(), sha);
+  if (!tree) return std::unexpected(tree.error());
+  git_tree_entry* entry = nullptr;
+  if (git_tree_entry_bypath(&entry, tree->get(), path.c_str()) != 0) {
+    return NotFound(fmt::format("{} is not in the commit", path));
+  }
+  git_blob* blob = nullptr;
+  int rc = git_blob_lookup(&blob, repo->get(), git_tree_entry_id(entry));
+  git_tree_entry_free(entry);
+  if (rc != 0) return NotFound(fmt::format("{} is not a file", path));
+  std::string data(static_cast<const char*>(git_blob_rawcontent(blob)),
+                   static_cast<size_t>(git_blob_rawsize(blob)));
+  git_blob_free(blob);
+  return data;
 }
 
 }  // namespace ms

@@ -11,6 +11,8 @@
 
 namespace ms {
 
+class TarWriter;
+
 class AppRepos {
  public:
   // hooks_dir holds the hook scripts (pre-receive ...) copied into every repository.
@@ -35,6 +37,15 @@ class AppRepos {
   Result<void> SetHead(const std::string& app, const std::string& branch);
   // The commit a ref points at, or "" when the ref does not exist.
   Result<std::string> ResolveRef(const std::string& app, const std::string& ref) const;
+  // Writes the files of a commit's tree (no .git) into `tar` under `prefix`, with
+  // executable bits and symlinks; submodules are skipped.
+  Result<void> WriteTree(const std::string& app, const std::string& sha,
+                         const std::filesystem::path& extra_objects, TarWriter& tar,
+                         const std::string& prefix) const;
+  // The contents of a file in a commit, or NotFound.
+  Result<std::string> ReadFile(const std::string& app, const std::string& sha,
+                               const std::filesystem::path& extra_objects,
+                               const std::string& path) const;
   // The first line of a commit's message. During a push, new objects live in git's
   // quarantine directory until the hooks accept them: pass it as extra_objects.
   Result<std::string> CommitSummary(const std::string& app, const std::string& sha,

@@ -5,6 +5,33 @@
 #include <sstream>
 
 namespace ms {
+namespace {
+
+// The key type named inside the key blob itself (its first SSH string).
+std::string BlobKeyType(const std::string& base64) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string bytes;
+  uint32_t bits = 0;
+  int count = 0;
+  for (char c : base64.substr(0, 96)) {
+    auto v = kAlphabet.find(c);
+    if (v == std::string::npos) break;
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      bytes.push_back(static_cast<char>((bits >> count) & 0xff));
+    }
+  }
+  if (bytes.size() < 4) return "";
+  uint32_t len = (uint32_t(uint8_t(bytes[0])) << 24) | (uint32_t(uint8_t(bytes[1])) << 16) |
+                 (uint32_t(uint8_t(bytes[2])) << 8) | uint32_t(uint8_t(bytes[3]));
+  if (len > bytes.size() - 4) return "";
+  return bytes.substr(4, len);
+}
+
+}  // namespace
 
 Result<std::string> Fingerprint(ssh_key key) {
   unsigned char* hash = nullptr;
@@ -48,6 +75,11 @@ Result<ParsedPublicKey> ParsePublicKey(std::string_view text) {
       return InvalidArgument(fmt::format("the key data is not a valid {} key; {}", key.type.substr(0, 40), kHelp));
     }
     SshKeyPtr owned(raw);
+    std::string actual = BlobKeyType(key.base64);
+    if (actual != key.type) {
+      return InvalidArgument(fmt::format("the key data is a {} key but the line says {}; {}", actual,
+                                         key.type.substr(0, 40), kHelp));
+    }
     auto fp = Fingerprint(raw);
     if (!fp) return std::unexpected(fp.error());
     key.fingerprint = *fp;

@@ -9,7 +9,7 @@
 using ms_test::Contains;
 
 TEST_CASE("ValidateAppName accepts valid names", "[names]") {
-  for (std::string name : {"ab", "my-app-2", "a1", "a-", "abc-def-ghi", "z9z9"}) {
+  for (std::string name : {"ab", "my-app-2", "a1", "a--b", "abc-def-ghi", "z9z9"}) {
     INFO("name: " << name);
     CHECK(ms::ValidateAppName(name).has_value());
   }
@@ -21,7 +21,7 @@ TEST_CASE("ValidateAppName refuses invalid names", "[names]") {
   const std::vector<std::string> bad = {
       "a",           std::string(31, 'a'), "MyApp", "myApp", "1app",  "-app", "..",
       "a/b",         "/abs",               "",      "my app", " ab",  "ab ", "a.b",
-      "a_b",         "../etc",             "ab\n",  "caf\xC3\xA9",    std::string("ab\0c", 4),
+      "a_b",         "../etc", "a-", "app-",             "ab\n",  "caf\xC3\xA9",    std::string("ab\0c", 4),
       std::string("\0ab", 3)};
   for (const auto& name : bad) {
     INFO("name: " << name << " (" << name.size() << " bytes)");

@@ -186,7 +186,7 @@ TEST_CASE("ValidateSettings accepts the defaults and edge values", "[settings]")
     CHECK(ms::ValidateSettings(s).has_value());
   }
   for (std::string domain : std::vector<std::string>{"localhost", "apps.example.com", "a", "127.0.0.1", "x-y.z9",
-                             std::string(200, 'd')}) {
+                             std::string(63, 'd') + "." + std::string(63, 'e')}) {
     auto s = Valid();
     s.domain = domain;
     INFO("domain " << domain);
@@ -236,10 +236,9 @@ TEST_CASE("ValidateSettings refuses bad ports, timeouts and domains", "[settings
   }
 }
 
-// Known bugs, hidden from the default run (tag [.]); run with `unit_tests "[bug]"`.
 
-TEST_CASE("BUG: LoadSettings throws on a non-scalar key instead of returning an error",
-          "[.][bug][settings]") {
+TEST_CASE("LoadSettings returns an error for a non-scalar key",
+          "[regression][settings]") {
   TempDir dir;
   WriteFile(dir.path() / "config.yaml", "? [a, b]\n: 1\n");
   ms::Result<ms::Settings> r;
@@ -247,8 +246,8 @@ TEST_CASE("BUG: LoadSettings throws on a non-scalar key instead of returning an 
   CHECK_FALSE(r.has_value());
 }
 
-TEST_CASE("BUG: LoadSettings turns an empty string setting into the string \"null\"",
-          "[.][bug][settings]") {
+TEST_CASE("LoadSettings refuses an empty setting",
+          "[regression][settings]") {
   TempDir dir;
   WriteFile(dir.path() / "config.yaml", "domain:\n");
   auto r = ms::LoadSettings(dir.path());

@@ -1,0 +1,65 @@
+#pragma once
+// Builder: turns a pushed commit into an app image, the way Heroku does. The
+// commit's tree, the buildpacks and the config vars go into a fresh builder
+// container (build stack image) with the app's cache volume; the buildpacks run
+// (buildpacks/builder/build) with their output streamed to the pusher; the
+// compiled /app becomes a layer on the run stack image, labelled and tagged
+// REGISTRY/APP:vN, and is pushed to the registry. Containers are removed on every
+// path. Different apps may build at once; one app builds one commit at a time.
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "server/common/result.h"
+#include "server/config/settings.h"
+#include "server/docker/docker_client.h"
+#include "server/git/app_repos.h"
+
+namespace ms {
+
+class Output;
+
+struct BuildRequest {
+  std::string app;
+  std::string commit;
+  int version = 1;  // the release number the image is tagged with
+  std::filesystem::path objects_dir;
+  std::map<std::string, std::string> config;
+};
+
+struct BuildResult {
+  std::string image;  // REGISTRY/APP:vN
+  std::vector<std::string> buildpacks;
+  std::map<std::string, std::string> process_types;
+  std::map<std::string, std::string> config_defaults;  // from bin/release
+  uint64_t slug_bytes = 0;
+};
+
+// Procfile lines "type: command"; malformed lines are errors naming the line.
+Result<std::map<std::string, std::string>> ParseProcfile(const std::string& text);
+
+class Builder {
+ public:
+  // buildpacks_dir holds builder/build and the bundled buildpacks.
+  Builder(const Settings& settings, DockerClient& docker, AppRepos& repos,
+          std::filesystem::path buildpacks_dir);
+
+  // The bundled buildpacks in detection order.
+  static const std::vector<std::string>& BundledBuildpacks();
+
+  Result<BuildResult> Build(const BuildRequest& request, Output& out);
+  // Builds the base, build and run stack images that are missing (force: all).
+  Result<void> EnsureStackImages(bool force, const std::function<void(const std::string&)>& say);
+  // Removes builder containers an interrupted daemon left behind.
+  void CleanLeftovers();
+
+ private:
+  const Settings& settings_;
+  DockerClient& docker_;
+  AppRepos& repos_;
+  std::filesystem::path buildpacks_dir_;
+};
+
+}  // namespace ms

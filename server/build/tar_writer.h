@@ -1,0 +1,44 @@
+#pragma once
+// TarWriter: writes a POSIX tar archive (ustar, with GNU long-name records for
+// paths over 100 bytes) to a file: the format the Docker Engine takes for build
+// contexts and container archives. One writer per thread.
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "server/common/result.h"
+
+namespace ms {
+
+class TarWriter {
+ public:
+  // Fails (on the first Add) when the file cannot be created.
+  explicit TarWriter(const std::filesystem::path& path);
+  ~TarWriter();
+  TarWriter(const TarWriter&) = delete;
+  TarWriter& operator=(const TarWriter&) = delete;
+
+  Result<void> AddFile(std::string_view path, std::string_view data, int mode = 0644);
+  Result<void> AddDirectory(std::string_view path, int mode = 0755);
+  Result<void> AddSymlink(std::string_view path, std::string_view target);
+  // Adds the contents of a directory on disk under `prefix` (files, dirs, symlinks).
+  Result<void> AddTree(const std::filesystem::path& dir, const std::string& prefix);
+  // Writes the end-of-archive blocks and closes the file.
+  Result<void> Finish();
+
+  uint64_t bytes_written() const { return written_; }
+
+ private:
+  Result<void> Header(std::string_view path, char type, uint64_t size, int mode,
+                      std::string_view link = {});
+  Result<void> Write(const void* data, size_t size);
+  Result<void> Pad(uint64_t size);
+
+  std::FILE* file_ = nullptr;
+  std::filesystem::path path_;
+  uint64_t written_ = 0;
+};
+
+}  // namespace ms

@@ -1,0 +1,91 @@
+#pragma once
+// DockerClient: the Docker Engine operations Mothership uses (images, containers,
+// archives, logs, volumes, build, commit, push). This is the seam where Docker
+// enters: EngineDockerClient speaks the Engine API over the unix socket; unit
+// tests may use a fake, end-to-end tests never do. Implementations are
+// thread-safe. Every failure says what the engine answered; a down engine is
+// kUnavailable with what to do.
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/common/result.h"
+
+namespace ms {
+
+// A progress or output line as it arrives (build steps, push progress, logs).
+using LineSink = std::function<void(std::string_view line)>;
+
+struct ContainerSpec {
+  std::string name;   // optional
+  std::string image;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // "K=V"
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> binds;  // "volume:/cache", "/host/file:/container/file:ro"
+  std::string working_dir;
+  std::string user;
+  int64_t memory_bytes = 0;  // 0: no limit
+  int64_t nano_cpus = 0;     // 0: no limit
+  std::string network_mode;  // "" = default bridge
+};
+
+struct ContainerSummary {
+  std::string id;
+  std::string name;
+  std::map<std::string, std::string> labels;
+};
+
+class DockerClient {
+ public:
+  virtual ~DockerClient() = default;
+
+  // "1.41": the API version both sides speak.
+  virtual Result<std::string> ApiVersion() = 0;
+
+  virtual Result<bool> ImageExists(const std::string& image) = 0;
+  virtual Result<nlohmann::json> InspectImage(const std::string& image) = 0;
+  // Imports a root filesystem tarball as REPO:TAG.
+  virtual Result<void> ImportImage(const std::filesystem::path& rootfs_tar, const std::string& repo,
+                                   const std::string& tag) = 0;
+  // Builds from a tar build context; each output line goes to `out`.
+  virtual Result<void> BuildImage(const std::filesystem::path& context_tar, const std::string& tag,
+                                  const std::map<std::string, std::string>& build_args,
+                                  const LineSink& out) = 0;
+  virtual Result<void> PushImage(const std::string& repo, const std::string& tag,
+                                 const LineSink& out) = 0;
+  virtual Result<void> RemoveImage(const std::string& image) = 0;
+  // Makes an image from a container's filesystem, with `config` (Labels, Env, Cmd...).
+  virtual Result<std::string> Commit(const std::string& container, const std::string& repo,
+                                     const std::string& tag, const nlohmann::json& config) = 0;
+
+  virtual Result<void> EnsureVolume(const std::string& name,
+                                    const std::map<std::string, std::string>& labels) = 0;
+  virtual Result<void> RemoveVolume(const std::string& name) = 0;
+
+  virtual Result<std::string> CreateContainer(const ContainerSpec& spec) = 0;
+  virtual Result<void> StartContainer(const std::string& id) = 0;
+  // Follows stdout and stderr until the container stops.
+  virtual Result<void> FollowLogs(const std::string& id, const LineSink& out) = 0;
+  // Waits for the container to stop; its exit code.
+  virtual Result<int> WaitContainer(const std::string& id) = 0;
+  virtual Result<void> StopContainer(const std::string& id, int timeout_seconds) = 0;
+  virtual Result<void> RemoveContainer(const std::string& id) = 0;
+  virtual Result<std::vector<ContainerSummary>> ListContainers(const std::string& label_filter) = 0;
+
+  // Extracts a tar archive into the container at `path`.
+  virtual Result<void> PutArchive(const std::string& id, const std::string& path,
+                                  const std::filesystem::path& tar) = 0;
+  // Writes a tar of `path` in the container to `dest`.
+  virtual Result<void> GetArchive(const std::string& id, const std::string& path,
+                                  const std::filesystem::path& dest) = 0;
+};
+
+}  // namespace ms

@@ -1,0 +1,341 @@
+#include "server/docker/engine_docker_client.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+namespace ms {
+namespace {
+
+HttpRequest Req(std::string method, std::string path, std::string body = "",
+                std::map<std::string, std::string> headers = {}) {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+HttpRequest Upload(std::string method, std::string path, std::filesystem::path file,
+                   std::map<std::string, std::string> headers) {
+  HttpRequest r = Req(std::move(method), std::move(path), "", std::move(headers));
+  r.body_file = std::move(file);
+  return r;
+}
+
+std::string ErrorMessage(const HttpResponse& r) {
+  auto body = nlohmann::json::parse(r.body, nullptr, false);
+  if (body.is_object() && body.contains("message") && body["message"].is_string()) {
+    return body["message"];
+  }
+  return r.body.empty() ? fmt::format("HTTP {}", r.status) : r.body.substr(0, 500);
+}
+
+// Splits a byte stream into lines, keeping a partial last line for later.
+class LineSplitter {
+ public:
+  explicit LineSplitter(std::function<void(std::string_view)> on_line) : on_line_(std::move(on_line)) {}
+  void Feed(std::string_view data) {
+    buffer_.append(data);
+    size_t start = 0, nl;
+    while ((nl = buffer_.find('\n', start)) != std::string::npos) {
+      on_line_(std::string_view(buffer_).substr(start, nl - start));
+      start = nl + 1;
+    }
+    buffer_.erase(0, start);
+  }
+  void Flush() {
+    if (!buffer_.empty()) on_line_(buffer_);
+    buffer_.clear();
+  }
+
+ private:
+  std::function<void(std::string_view)> on_line_;
+  std::string buffer_;
+};
+
+}  // namespace
+
+std::string UrlEncode(std::string_view value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+bool ApiVersionLess(const std::string& a, const std::string& b) {
+  int a1 = 0, a2 = 0, b1 = 0, b2 = 0;
+  std::sscanf(a.c_str(), "%d.%d", &a1, &a2);
+  std::sscanf(b.c_str(), "%d.%d", &b1, &b2);
+  return a1 != b1 ? a1 < b1 : a2 < b2;
+}
+
+Result<std::string> EngineDockerClient::ApiVersion() {
+  std::lock_guard lock(mu_);
+  if (version_) return *version_;
+  HttpRequest request = Req("GET", "/version");
+  request.timeout_seconds = 30;
+  auto r = http_.Send(request);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return Unavailable(fmt::format("the Docker engine answered /version with {}", ErrorMessage(*r)));
+  auto body = nlohmann::json::parse(r->body, nullptr, false);
+  if (!body.is_object() || !body.contains("ApiVersion")) return Failed("the Docker engine sent no ApiVersion");
+  std::string server = body["ApiVersion"];
+  version_ = ApiVersionLess(server, kClientApiVersion) ? server : kClientApiVersion;
+  return *version_;
+}
+
+Result<std::string> EngineDockerClient::Path(const std::string& path) {
+  auto v = ApiVersion();
+  if (!v) return std::unexpected(v.error());
+  return "/v" + *v + path;
+}
+
+Result<HttpResponse> EngineDockerClient::Call(HttpRequest request, std::initializer_list<long> ok) {
+  auto path = Path(request.path);
+  if (!path) return std::unexpected(path.error());
+  request.path = *path;
+  auto r = http_.Send(request);
+  if (!r) return std::unexpected(r.error());
+  for (long code : ok) {
+    if (r->status == code) return r;
+  }
+  if (r->status == 404) return NotFound(ErrorMessage(*r));
+  if (r->status == 409) return AlreadyExists(ErrorMessage(*r));
+  return Failed(fmt::format("Docker engine: {}", ErrorMessage(*r)));
+}
+
+Result<bool> EngineDockerClient::ImageExists(const std::string& image) {
+  auto r = InspectImage(image);
+  if (r) return true;
+  if (r.error().code == ErrorCode::kNotFound) return false;
+  return std::unexpected(r.error());
+}
+
+Result<nlohmann::json> EngineDockerClient::InspectImage(const std::string& image) {
+  auto r = Call(Req("GET", "/images/" + image + "/json"), {200});
+  if (!r) return std::unexpected(r.error());
+  return nlohmann::json::parse(r->body, nullptr, false);
+}
+
+Result<void> EngineDockerClient::StreamProgress(HttpRequest request, const LineSink& out,
+                                                const std::string& what) {
+  auto path = Path(request.path);
+  if (!path) return std::unexpected(path.error());
+  request.path = *path;
+  std::string error;
+  std::string raw;
+  LineSplitter lines([&](std::string_view line) {
+    auto msg = nlohmann::json::parse(line, nullptr, false);
+    if (!msg.is_object()) return;
+    if (msg.contains("error")) {
+      error = msg["error"].is_string() ? msg["error"].get<std::string>() : msg["error"].dump();
+      return;
+    }
+    std::string text;
+    if (msg.contains("stream") && msg["stream"].is_string()) text = msg["stream"];
+    else if (msg.contains("status") && msg["status"].is_string() && !msg.contains("progress")) {
+      text = msg["status"];  // progress bars are dropped; the step lines remain
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (!text.empty() && out) out(text);
+  });
+  auto r = http_.Stream(request, [&](std::string_view data) {
+    if (raw.size() < 4096) raw.append(data.substr(0, 4096));
+    lines.Feed(data);
+    return true;
+  });
+  lines.Flush();
+  if (!r) return std::unexpected(r.error());
+  if (r->status >= 400) {
+    HttpResponse copy{r->status, raw};
+    return Failed(fmt::format("{} failed: {}", what, ErrorMessage(copy)));
+  }
+  if (!error.empty()) return Failed(fmt::format("{} failed: {}", what, error));
+  return {};
+}
+
+Result<void> EngineDockerClient::ImportImage(const std::filesystem::path& rootfs_tar,
+                                             const std::string& repo, const std::string& tag) {
+  HttpRequest request = Upload(
+      "POST", fmt::format("/images/create?fromSrc=-&repo={}&tag={}", UrlEncode(repo), UrlEncode(tag)),
+      rootfs_tar, {{"Content-Type", "application/x-tar"}});
+  return StreamProgress(request, nullptr, "importing " + repo + ":" + tag);
+}
+
+Result<void> EngineDockerClient::BuildImage(const std::filesystem::path& context_tar,
+                                            const std::string& tag,
+                                            const std::map<std::string, std::string>& build_args,
+                                            const LineSink& out) {
+  std::string path = fmt::format("/build?t={}&rm=1&forcerm=1", UrlEncode(tag));
+  if (!build_args.empty()) path += "&buildargs=" + UrlEncode(nlohmann::json(build_args).dump());
+  HttpRequest request = Upload("POST", path, context_tar, {{"Content-Type", "application/x-tar"}});
+  return StreamProgress(request, out, "building " + tag);
+}
+
+Result<void> EngineDockerClient::PushImage(const std::string& repo, const std::string& tag,
+                                           const LineSink& out) {
+  // An empty auth config: the project's registry needs no credentials.
+  HttpRequest request = Req("POST", fmt::format("/images/{}/push?tag={}", repo, UrlEncode(tag)), "",
+                            {{"X-Registry-Auth", "e30="}});
+  return StreamProgress(request, out, "pushing " + repo + ":" + tag);
+}
+
+Result<void> EngineDockerClient::RemoveImage(const std::string& image) {
+  auto r = Call(Req("DELETE", "/images/" + image + "?force=1"), {200});
+  if (!r && r.error().code != ErrorCode::kNotFound) return std::unexpected(r.error());
+  return {};
+}
+
+Result<std::string> EngineDockerClient::Commit(const std::string& container, const std::string& repo,
+                                               const std::string& tag, const nlohmann::json& config) {
+  auto r = Call(Req("POST",
+                    fmt::format("/commit?container={}&repo={}&tag={}", UrlEncode(container),
+                                UrlEncode(repo), UrlEncode(tag)),
+                    config.dump(), {{"Content-Type", "application/json"}}),
+                {201});
+  if (!r) return std::unexpected(r.error());
+  auto body = nlohmann::json::parse(r->body, nullptr, false);
+  return body.is_object() && body.contains("Id") ? body["Id"].get<std::string>() : std::string();
+}
+
+Result<void> EngineDockerClient::EnsureVolume(const std::string& name,
+                                              const std::map<std::string, std::string>& labels) {
+  nlohmann::json body = {{"Name", name}, {"Labels", labels}};
+  auto r = Call(Req("POST", "/volumes/create", body.dump(), {{"Content-Type", "application/json"}}),
+                {200, 201});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Result<void> EngineDockerClient::RemoveVolume(const std::string& name) {
+  auto r = Call(Req("DELETE", "/volumes/" + UrlEncode(name) + "?force=1"), {204});
+  if (!r && r.error().code != ErrorCode::kNotFound) return std::unexpected(r.error());
+  return {};
+}
+
+Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spec) {
+  nlohmann::json host = {{"Binds", spec.binds}};
+  if (spec.memory_bytes > 0) host["Memory"] = spec.memory_bytes;
+  if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
+  if (!spec.network_mode.empty()) host["NetworkMode"] = spec.network_mode;
+  nlohmann::json body = {{"Image", spec.image},   {"Env", spec.env},
+                         {"Labels", spec.labels}, {"HostConfig", host},
+                         {"AttachStdout", true},  {"AttachStderr", true},
+                         {"Tty", false}};
+  if (!spec.cmd.empty()) body["Cmd"] = spec.cmd;
+  if (!spec.working_dir.empty()) body["WorkingDir"] = spec.working_dir;
+  if (!spec.user.empty()) body["User"] = spec.user;
+  std::string path = "/containers/create";
+  if (!spec.name.empty()) path += "?name=" + UrlEncode(spec.name);
+  auto r = Call(Req("POST", path, body.dump(), {{"Content-Type", "application/json"}}), {201});
+  if (!r) return std::unexpected(r.error());
+  return nlohmann::json::parse(r->body)["Id"].get<std::string>();
+}
+
+Result<void> EngineDockerClient::StartContainer(const std::string& id) {
+  auto r = Call(Req("POST", "/containers/" + id + "/start"), {204, 304});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Result<void> EngineDockerClient::FollowLogs(const std::string& id, const LineSink& out) {
+  auto path = Path("/containers/" + id + "/logs?follow=1&stdout=1&stderr=1");
+  if (!path) return std::unexpected(path.error());
+  // Without a TTY the stream is multiplexed: 8-byte headers (stream, 0, 0, 0, size BE32).
+  std::string frames;
+  LineSplitter lines([&](std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (out) out(line);
+  });
+  auto r = http_.Stream(Req("GET", *path), [&](std::string_view data) {
+    frames.append(data);
+    size_t pos = 0;
+    while (frames.size() - pos >= 8) {
+      auto* h = reinterpret_cast<const unsigned char*>(frames.data() + pos);
+      size_t size = (size_t(h[4]) << 24) | (size_t(h[5]) << 16) | (size_t(h[6]) << 8) | size_t(h[7]);
+      if (frames.size() - pos - 8 < size) break;
+      lines.Feed(std::string_view(frames).substr(pos + 8, size));
+      pos += 8 + size;
+    }
+    frames.erase(0, pos);
+    return true;
+  });
+  lines.Flush();
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return Failed(fmt::format("cannot read the logs of container {}", id.substr(0, 12)));
+  return {};
+}
+
+Result<int> EngineDockerClient::WaitContainer(const std::string& id) {
+  auto r = Call(Req("POST", "/containers/" + id + "/wait"), {200});
+  if (!r) return std::unexpected(r.error());
+  auto body = nlohmann::json::parse(r->body, nullptr, false);
+  if (!body.is_object() || !body.contains("StatusCode")) return Failed("the engine did not say how the container ended");
+  return body["StatusCode"].get<int>();
+}
+
+Result<void> EngineDockerClient::StopContainer(const std::string& id, int timeout_seconds) {
+  auto r = Call(Req("POST", fmt::format("/containers/{}/stop?t={}", id, timeout_seconds)), {204, 304});
+  if (!r && r.error().code != ErrorCode::kNotFound) return std::unexpected(r.error());
+  return {};
+}
+
+Result<void> EngineDockerClient::RemoveContainer(const std::string& id) {
+  auto r = Call(Req("DELETE", "/containers/" + id + "?force=1&v=1"), {204});
+  if (!r && r.error().code != ErrorCode::kNotFound) return std::unexpected(r.error());
+  return {};
+}
+
+Result<std::vector<ContainerSummary>> EngineDockerClient::ListContainers(const std::string& label_filter) {
+  nlohmann::json filters = {{"label", {label_filter}}};
+  auto r = Call(Req("GET", "/containers/json?all=1&filters=" + UrlEncode(filters.dump())), {200});
+  if (!r) return std::unexpected(r.error());
+  std::vector<ContainerSummary> out;
+  for (const auto& c : nlohmann::json::parse(r->body)) {
+    ContainerSummary s;
+    s.id = c.value("Id", "");
+    if (c.contains("Names") && !c["Names"].empty()) s.name = c["Names"][0];
+    if (c.contains("Labels") && c["Labels"].is_object()) {
+      for (auto& [k, v] : c["Labels"].items()) s.labels[k] = v.is_string() ? v.get<std::string>() : "";
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<void> EngineDockerClient::PutArchive(const std::string& id, const std::string& path,
+                                            const std::filesystem::path& tar) {
+  auto r = Call(Upload("PUT", fmt::format("/containers/{}/archive?path={}", id, UrlEncode(path)), tar,
+                       {{"Content-Type", "application/x-tar"}}),
+                {200});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Result<void> EngineDockerClient::GetArchive(const std::string& id, const std::string& path,
+                                            const std::filesystem::path& dest) {
+  auto api = Path(fmt::format("/containers/{}/archive?path={}", id, UrlEncode(path)));
+  if (!api) return std::unexpected(api.error());
+  std::ofstream file(dest, std::ios::binary | std::ios::trunc);
+  std::string head;
+  auto r = http_.Stream(Req("GET", *api), [&](std::string_view data) {
+    if (head.size() < 1024) head.append(data.substr(0, 1024));
+    file.write(data.data(), static_cast<std::streamsize>(data.size()));
+    return static_cast<bool>(file);
+  });
+  file.close();
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 404) return NotFound(fmt::format("{} does not exist in the container", path));
+  if (r->status != 200) return Failed(fmt::format("cannot copy {} out of the container: {}", path, head));
+  if (!file) return Failed(fmt::format("cannot write {}", dest.string()));
+  return {};
+}
+
+}  // namespace ms

@@ -1,0 +1,66 @@
+#pragma once
+// EngineDockerClient: DockerClient over the Docker Engine API on a unix socket
+// (libcurl). The API version is negotiated once, at first use: the lower of the
+// engine's and ours, so both Docker 20.10 (1.41) and engines that refuse old
+// versions (Docker 29 needs 1.44+) work. Thread-safe.
+
+#include <mutex>
+#include <optional>
+
+#include "server/docker/docker_client.h"
+#include "server/docker/unix_http_client.h"
+
+namespace ms {
+
+class EngineDockerClient : public DockerClient {
+ public:
+  static constexpr const char* kDefaultSocket = "/var/run/docker.sock";
+  static constexpr const char* kClientApiVersion = "1.47";
+
+  explicit EngineDockerClient(std::string socket_path = kDefaultSocket) : http_(std::move(socket_path)) {}
+
+  Result<std::string> ApiVersion() override;
+  Result<bool> ImageExists(const std::string& image) override;
+  Result<nlohmann::json> InspectImage(const std::string& image) override;
+  Result<void> ImportImage(const std::filesystem::path& rootfs_tar, const std::string& repo,
+                           const std::string& tag) override;
+  Result<void> BuildImage(const std::filesystem::path& context_tar, const std::string& tag,
+                          const std::map<std::string, std::string>& build_args,
+                          const LineSink& out) override;
+  Result<void> PushImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
+  Result<void> RemoveImage(const std::string& image) override;
+  Result<std::string> Commit(const std::string& container, const std::string& repo,
+                             const std::string& tag, const nlohmann::json& config) override;
+  Result<void> EnsureVolume(const std::string& name,
+                            const std::map<std::string, std::string>& labels) override;
+  Result<void> RemoveVolume(const std::string& name) override;
+  Result<std::string> CreateContainer(const ContainerSpec& spec) override;
+  Result<void> StartContainer(const std::string& id) override;
+  Result<void> FollowLogs(const std::string& id, const LineSink& out) override;
+  Result<int> WaitContainer(const std::string& id) override;
+  Result<void> StopContainer(const std::string& id, int timeout_seconds) override;
+  Result<void> RemoveContainer(const std::string& id) override;
+  Result<std::vector<ContainerSummary>> ListContainers(const std::string& label_filter) override;
+  Result<void> PutArchive(const std::string& id, const std::string& path,
+                          const std::filesystem::path& tar) override;
+  Result<void> GetArchive(const std::string& id, const std::string& path,
+                          const std::filesystem::path& dest) override;
+
+ private:
+  // "/v1.41" + path, negotiating first.
+  Result<std::string> Path(const std::string& path);
+  Result<HttpResponse> Call(HttpRequest request, std::initializer_list<long> ok);
+  // Streams JSON progress lines ({"stream"|"status"|"error"}) to out.
+  Result<void> StreamProgress(HttpRequest request, const LineSink& out, const std::string& what);
+
+  UnixHttpClient http_;
+  std::mutex mu_;
+  std::optional<std::string> version_;
+};
+
+// Percent-encodes a query parameter value.
+std::string UrlEncode(std::string_view value);
+// Compares Docker API versions ("1.41" < "1.47").
+bool ApiVersionLess(const std::string& a, const std::string& b);
+
+}  // namespace ms
