@@ -11,7 +11,7 @@ namespace {
 
 const char kUsage[] =
     "usage: mothership setup --data-dir DIR --admin-key KEY.pub [--ssh-port N] [--domain D]\n"
-    "                        [--admin-name NAME]\n";
+    "                        [--admin-name NAME] [--deploy-step build|record] [--registry HOST:PORT]\n";
 
 }  // namespace
 
@@ -37,6 +37,10 @@ int SetupCommand(const std::vector<std::string>& args) {
       options.admin_name = value;
     } else if (arg == "--domain") {
       options.domain = value;
+    } else if (arg == "--deploy-step") {
+      options.deploy_step = value;
+    } else if (arg == "--registry") {
+      options.registry = value;
     } else if (arg == "--ssh-port") {
       char* end = nullptr;
       long port = std::strtol(value.c_str(), &end, 10);

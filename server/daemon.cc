@@ -11,7 +11,10 @@
 
 #include "server/commands/dispatcher.h"
 #include "server/common/log.h"
+#include "server/build/builder.h"
+#include "server/deploy/build_deploy_step.h"
 #include "server/deploy/record_deploy_step.h"
+#include "server/docker/engine_docker_client.h"
 #include "server/git/git_service.h"
 #include "server/git/hook_server.h"
 #include "server/ssh/host_key.h"
@@ -107,7 +110,13 @@ int RunDaemon(const DaemonFlags& flags) {
       flags.hooks_dir.value_or(bin_dir.parent_path() / "share" / "mothership" / "hooks");
   AppRepos repos(settings.ReposDir(), hooks_dir, settings.TrashDir());
   AppLocks locks;
-  RecordDeployStep deploy(**store, repos);
+  EngineDockerClient docker(settings.docker_socket);
+  Builder builder(settings, docker, repos, bin_dir.parent_path() / "share" / "mothership" / "buildpacks");
+  RecordDeployStep record_step(**store, repos);
+  BuildDeployStep build_step(**store, repos, builder);
+  DeployStep& deploy = settings.deploy_step == "record" ? static_cast<DeployStep&>(record_step)
+                                                        : static_cast<DeployStep&>(build_step);
+  if (settings.deploy_step == "build") builder.CleanLeftovers();
   Services services{settings, **store, repos, locks, deploy};
   Tidy(settings, **store, repos);
 

@@ -78,6 +78,7 @@ struct Namespace {
 
 // The namespaces, one per file in server/commands/.
 const Namespace& AppsNamespace();
+const Namespace& BuildsNamespace();
 const Namespace& ConfigNamespace();
 const Namespace& KeysNamespace();
 const Namespace& SystemNamespace();

@@ -35,6 +35,8 @@ struct ContainerSpec {
   int64_t memory_bytes = 0;  // 0: no limit
   int64_t nano_cpus = 0;     // 0: no limit
   std::string network_mode;  // "" = default bridge
+  // Container TCP port -> host port on 127.0.0.1 ("0": any free one).
+  std::map<int, std::string> published_ports;
 };
 
 struct ContainerSummary {
@@ -72,6 +74,7 @@ class DockerClient {
 
   virtual Result<std::string> CreateContainer(const ContainerSpec& spec) = 0;
   virtual Result<void> StartContainer(const std::string& id) = 0;
+  virtual Result<nlohmann::json> InspectContainer(const std::string& id) = 0;
   // Follows stdout and stderr until the container stops.
   virtual Result<void> FollowLogs(const std::string& id, const LineSink& out) = 0;
   // Waits for the container to stop; its exit code.

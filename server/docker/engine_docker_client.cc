@@ -225,10 +225,17 @@ Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spe
   if (spec.memory_bytes > 0) host["Memory"] = spec.memory_bytes;
   if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
   if (!spec.network_mode.empty()) host["NetworkMode"] = spec.network_mode;
+  nlohmann::json exposed = nlohmann::json::object();
+  for (const auto& [port, host_port] : spec.published_ports) {
+    std::string key = fmt::format("{}/tcp", port);
+    exposed[key] = nlohmann::json::object();
+    host["PortBindings"][key] = {{{"HostIp", "127.0.0.1"}, {"HostPort", host_port == "0" ? "" : host_port}}};
+  }
   nlohmann::json body = {{"Image", spec.image},   {"Env", spec.env},
                          {"Labels", spec.labels}, {"HostConfig", host},
                          {"AttachStdout", true},  {"AttachStderr", true},
                          {"Tty", false}};
+  if (!spec.published_ports.empty()) body["ExposedPorts"] = exposed;
   if (!spec.cmd.empty()) body["Cmd"] = spec.cmd;
   if (!spec.working_dir.empty()) body["WorkingDir"] = spec.working_dir;
   if (!spec.user.empty()) body["User"] = spec.user;
@@ -243,6 +250,12 @@ Result<void> EngineDockerClient::StartContainer(const std::string& id) {
   auto r = Call(Req("POST", "/containers/" + id + "/start"), {204, 304});
   if (!r) return std::unexpected(r.error());
   return {};
+}
+
+Result<nlohmann::json> EngineDockerClient::InspectContainer(const std::string& id) {
+  auto r = Call(Req("GET", "/containers/" + id + "/json"), {200});
+  if (!r) return std::unexpected(r.error());
+  return nlohmann::json::parse(r->body, nullptr, false);
 }
 
 Result<void> EngineDockerClient::FollowLogs(const std::string& id, const LineSink& out) {

@@ -36,6 +36,7 @@ class EngineDockerClient : public DockerClient {
   Result<void> RemoveVolume(const std::string& name) override;
   Result<std::string> CreateContainer(const ContainerSpec& spec) override;
   Result<void> StartContainer(const std::string& id) override;
+  Result<nlohmann::json> InspectContainer(const std::string& id) override;
   Result<void> FollowLogs(const std::string& id, const LineSink& out) override;
   Result<int> WaitContainer(const std::string& id) override;
   Result<void> StopContainer(const std::string& id, int timeout_seconds) override;

@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
+#include "server/build/builder.h"
 #include "server/config/settings.h"
+#include "server/docker/engine_docker_client.h"
+#include "server/git/app_repos.h"
 #include "server/ssh/host_key.h"
 #include "server/ssh/public_key.h"
 #include "server/store/store.h"
@@ -49,6 +53,8 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
   } else {
     if (options.ssh_port) settings.ssh_port = *options.ssh_port;
     if (options.domain) settings.domain = *options.domain;
+    if (options.deploy_step) settings.deploy_step = *options.deploy_step;
+    if (options.registry) settings.registry = *options.registry;
     if (auto r = ValidateSettings(settings); !r) return r;
     if (auto r = SaveSettings(settings); !r) return r;
     say(fmt::format("Wrote {} (ssh_port {}, domain {}).", settings.ConfigPath().string(),
@@ -80,6 +86,24 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
     }
     if (!added) return std::unexpected(added.error());
     say(fmt::format("Registered admin key '{}' ({}).", added->name, added->fingerprint));
+  }
+
+  if (settings.deploy_step == "build") {
+    EngineDockerClient docker(settings.docker_socket);
+    if (auto version = docker.ApiVersion(); !version) {
+      say(fmt::format("Docker: {}. The stack images will be built by the first push, or run "
+                      "setup again once Docker runs.",
+                      version.error().message));
+    } else {
+      say(fmt::format("Docker answers (API {}).", *version));
+      auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+      AppRepos repos(settings.ReposDir(), {}, settings.TrashDir());
+      Builder builder(settings, docker, repos, exe.parent_path().parent_path() / "share" / "mothership" / "buildpacks");
+      auto start = std::chrono::steady_clock::now();
+      if (auto r = builder.EnsureStackImages(false, say); !r) return r;
+      say(fmt::format("Stack images {} and {} are ready ({} s).", settings.build_image, settings.run_image,
+                      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()));
+    }
   }
 
   say("");

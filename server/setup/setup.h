@@ -18,6 +18,8 @@ struct SetupOptions {
   std::string admin_name = "admin";
   std::optional<int> ssh_port;
   std::optional<std::string> domain;
+  std::optional<std::string> deploy_step;  // "build" (default) or "record"
+  std::optional<std::string> registry;
 };
 
 // say() receives one line of progress at a time.

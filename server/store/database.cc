@@ -56,6 +56,10 @@ const std::vector<std::string_view> kMigrations = {
       UNIQUE (app_id, version)
     );
     )sql",
+    // 2: build logs kept with each deploy.
+    R"sql(
+    ALTER TABLE deploys ADD COLUMN log TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 }  // namespace

@@ -287,4 +287,51 @@ Result<int> Store::FailInterruptedDeploys() {
   return db_->Changes();
 }
 
+Result<void> Store::SetDeployLog(int64_t id, const std::string& log) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("UPDATE deploys SET log = ? WHERE id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  return stmt->Bind(1, log).Bind(2, id).Run();
+}
+
+Result<std::string> Store::DeployLog(const std::string& app, int64_t id) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare("SELECT log FROM deploys WHERE app_id = ? AND id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id).Bind(2, id);
+  auto row = stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return NotFound(fmt::format("{} has no build {} (see builds:list {})", app, id, app));
+  return stmt->Text(0);
+}
+
+Result<int> Store::NextReleaseVersion(const std::string& app) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM releases WHERE app_id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id);
+  auto row = stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  return static_cast<int>(stmt->Int(0));
+}
+
+Result<void> Store::CreateRelease(const std::string& app, int version, const std::string& image,
+                                  const std::string& description, int64_t deploy_id,
+                                  const std::string& config_json, const std::string& formation_json) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare(
+      "INSERT INTO releases (app_id, version, image, description, deploy_id, config_json, "
+      "formation_json) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id).Bind(2, int64_t{version}).Bind(3, image).Bind(4, description);
+  stmt->Bind(5, deploy_id).Bind(6, config_json).Bind(7, formation_json);
+  return stmt->Run();
+}
+
 }  // namespace ms

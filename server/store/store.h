@@ -79,6 +79,16 @@ class Store {
   Result<int64_t> StartDeploy(const Deploy& deploy);
   Result<void> FinishDeploy(int64_t id, bool succeeded, const std::string& message);
   Result<std::vector<Deploy>> ListDeploys(const std::string& app, int limit);
+  // Stores the build output of a deploy.
+  Result<void> SetDeployLog(int64_t id, const std::string& log);
+  Result<std::string> DeployLog(const std::string& app, int64_t id);
+
+  // Releases: version numbers count up per app from 1.
+  Result<int> NextReleaseVersion(const std::string& app);
+  Result<void> CreateRelease(const std::string& app, int version, const std::string& image,
+                             const std::string& description, int64_t deploy_id,
+                             const std::string& config_json, const std::string& formation_json);
+
   // Marks deploys still 'running' (the daemon stopped during them) as failed.
   Result<int> FailInterruptedDeploys();
 

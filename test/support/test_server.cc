@@ -25,7 +25,8 @@ void Require(bool ok, const std::string& what) {
 TestServer::TestServer(TestServerOptions options) : options_(std::move(options)) {
   admin_key_ = NewKey("admin");
   auto setup = Run({BinDir() + "/mothership", "setup", "--data-dir", data_dir().string(),
-                    "--admin-key", admin_key_.string() + ".pub", "--ssh-port", "0"});
+                    "--admin-key", admin_key_.string() + ".pub", "--ssh-port", "0", "--deploy-step",
+                    options_.build ? "build" : "record"});
   Require(setup.exit_code == 0, "setup failed: " + setup.Both());
   if (options_.configure) {
     auto settings = LoadSettings(data_dir());

@@ -20,6 +20,8 @@ namespace ms::test {
 struct TestServerOptions {
   std::map<std::string, std::string> daemon_env;  // test switches; "$DIR" becomes dir()
   std::function<void(Settings&)> configure;        // edits config.yaml after setup
+  // Run the real build pipeline (Docker) instead of only recording deploys.
+  bool build = false;
 };
 
 class TestServer {

@@ -1,12 +1,14 @@
-// Mothership's sample app: a tiny HTTP server on $PORT.
+// Mothership's sample app: a tiny HTTP server on $PORT, with one npm dependency.
 const http = require("http");
+const ms = require("ms");
 
 const port = Number(process.env.PORT || 5000);
 const greeting = process.env.GREETING || "Hello from Mothership";
+const started = Date.now();
 
 http
   .createServer((req, res) => {
     res.writeHead(200, { "Content-Type": "text/plain" });
-    res.end(`${greeting}! (release ${process.env.MOTHERSHIP_RELEASE || "dev"})\n`);
+    res.end(`${greeting}! (node, up ${ms(Date.now() - started)})\n`);
   })
   .listen(port, () => console.log(`hello-node listening on ${port}`));

@@ -1,0 +1,403 @@
+#include "server/build/builder.h"
+
+#include <fmt/format.h>
+#include <stdlib.h>
+#include <yaml-cpp/yaml.h>
+
+#include <boost/process.hpp>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "server/build/tar_reader.h"
+#include "server/build/tar_writer.h"
+#include "server/commands/command.h"
+#include "server/common/log.h"
+#include "server/common/names.h"
+
+namespace bp = boost::process;
+
+namespace ms {
+namespace {
+
+constexpr int kNoBuildpack = 100;
+
+std::string Slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A scratch directory removed with everything in it when the build ends.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::filesystem::path& parent) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    std::string pattern = (parent / "build-XXXXXX").string();
+    if (mkdtemp(pattern.data())) path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Removes the containers a build made, whatever happens.
+class ContainerGuard {
+ public:
+  explicit ContainerGuard(DockerClient& docker) : docker_(docker) {}
+  ~ContainerGuard() {
+    for (const auto& id : ids_) (void)docker_.RemoveContainer(id);
+  }
+  void Add(const std::string& id) { ids_.push_back(id); }
+
+ private:
+  DockerClient& docker_;
+  std::vector<std::string> ids_;
+};
+
+// Stops a container when the build runs over its time.
+class Watchdog {
+ public:
+  Watchdog(DockerClient& docker, std::string id, int seconds)
+      : thread_([this, &docker, id, seconds] {
+          std::unique_lock lock(mu_);
+          if (!cv_.wait_for(lock, std::chrono::seconds(seconds), [this] { return done_; })) {
+            fired_ = true;
+            lock.unlock();
+            (void)docker.StopContainer(id, 5);
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  bool fired() {
+    std::lock_guard lock(mu_);
+    return fired_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false, fired_ = false;
+  std::thread thread_;
+};
+
+std::string Megabytes(uint64_t bytes) { return fmt::format("{:.1f} MB", bytes / 1e6); }
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ParseProcfile(const std::string& text) {
+  std::map<std::string, std::string> types;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    auto colon = line.find(':');
+    std::string name = colon == std::string::npos ? "" : line.substr(first, colon - first);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+    bool ok = !name.empty() && name.size() <= 30;
+    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    std::string command = colon == std::string::npos ? "" : line.substr(colon + 1);
+    command.erase(0, command.find_first_not_of(" \t"));
+    if (!ok || command.empty()) {
+      return InvalidArgument(fmt::format(
+          "Procfile line {} is not 'type: command' (types are letters, digits, '-' and '_'): {}",
+          number, line.substr(0, 80)));
+    }
+    types[name] = command;
+  }
+  return types;
+}
+
+const std::vector<std::string>& Builder::BundledBuildpacks() {
+  static const std::vector<std::string> order = {"nodejs", "python", "ruby", "go", "static", "procfile"};
+  return order;
+}
+
+Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos,
+                 std::filesystem::path buildpacks_dir)
+    : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)) {}
+
+void Builder::CleanLeftovers() {
+  auto leftovers = docker_.ListContainers("mothership.role=build");
+  if (!leftovers) return;
+  for (const auto& c : *leftovers) {
+    LogInfo("removing leftover build container {}", c.name);
+    (void)docker_.RemoveContainer(c.id);
+  }
+}
+
+Result<void> Builder::EnsureStackImages(bool force, const std::function<void(const std::string&)>& say) {
+  auto base = docker_.ImageExists(settings_.base_image);
+  if (!base) return std::unexpected(base.error());
+  if (!*base) {
+    // No registry can be reached: the base image is made from Debian's packages.
+    auto debootstrap = bp::search_path("debootstrap");
+    if (debootstrap.empty()) {
+      return Failed(fmt::format("the base image {} is missing and debootstrap is not installed "
+                                "(apt-get install debootstrap)",
+                                settings_.base_image));
+    }
+    say(fmt::format("Making the base image {} with debootstrap (about 30 s)...", settings_.base_image));
+    ScratchDir scratch(settings_.data_dir / "tmp");
+    auto rootfs = scratch.path() / "rootfs";
+    int code = bp::system(debootstrap, "--variant=minbase", "bookworm", rootfs.string(),
+                          "http://deb.debian.org/debian", bp::std_out > bp::null, bp::std_err > bp::null);
+    if (code != 0) return Failed(fmt::format("debootstrap failed with status {}", code));
+    TarWriter tar(scratch.path() / "rootfs.tar");
+    if (auto r = tar.AddTree(rootfs, ""); !r) return r;
+    if (auto r = tar.Finish(); !r) return r;
+    auto colon = settings_.base_image.rfind(':');
+    if (auto r = docker_.ImportImage(scratch.path() / "rootfs.tar", settings_.base_image.substr(0, colon),
+                                     colon == std::string::npos ? "latest" : settings_.base_image.substr(colon + 1));
+        !r) {
+      return r;
+    }
+  }
+  for (const auto& [image, dir] : {std::pair{settings_.build_image, std::string("build")},
+                                   std::pair{settings_.run_image, std::string("run")}}) {
+    auto exists = docker_.ImageExists(image);
+    if (!exists) return std::unexpected(exists.error());
+    if (*exists && !force) continue;
+    say(fmt::format("Building the {} stack image {}...", dir, image));
+    auto start = std::chrono::steady_clock::now();
+    ScratchDir scratch(settings_.data_dir / "tmp");
+    TarWriter tar(scratch.path() / "context.tar");
+    if (auto r = tar.AddTree(buildpacks_dir_ / "stack" / dir, ""); !r) return r;
+    if (auto r = tar.Finish(); !r) return r;
+    auto r = docker_.BuildImage(scratch.path() / "context.tar", image, {{"BASE", settings_.base_image}},
+                                [&](std::string_view line) {
+                                  if (line.starts_with("Step ")) say("  " + std::string(line));
+                                });
+    if (!r) return r;
+    say(fmt::format("  built {} in {} s", image,
+                    std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()));
+  }
+  return {};
+}
+
+Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
+  const std::string repo_name = settings_.registry + "/" + request.app;
+  const std::string tag = fmt::format("v{}", request.version);
+  BuildResult result;
+  result.image = repo_name + ":" + tag;
+
+  ScratchDir scratch(settings_.data_dir / "tmp");
+  if (scratch.path().empty()) return Failed("cannot make a scratch directory for the build");
+  ContainerGuard containers(docker_);
+
+  // Which buildpacks: BUILDPACK_URL, else .buildpacks, else a Dockerfile, else detection.
+  std::vector<std::string> chosen;
+  if (auto it = request.config.find("BUILDPACK_URL"); it != request.config.end() && !it->second.empty()) {
+    chosen.push_back(it->second);
+  } else if (auto file = repos_.ReadFile(request.app, request.commit, request.objects_dir, ".buildpacks")) {
+    std::istringstream lines(*file);
+    std::string line;
+    while (std::getline(lines, line)) {
+      line.erase(0, line.find_first_not_of(" \t\r"));
+      while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+      if (!line.empty() && line[0] != '#') chosen.push_back(line);
+    }
+  }
+  bool dockerfile = chosen.empty() &&
+                    repos_.ReadFile(request.app, request.commit, request.objects_dir, "Dockerfile").has_value();
+
+  if (dockerfile) {
+    out.Write("-----> Dockerfile app detected: building it with the Docker engine\n");
+    TarWriter context(scratch.path() / "context.tar");
+    if (auto r = repos_.WriteTree(request.app, request.commit, request.objects_dir, context, ""); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = context.Finish(); !r) return std::unexpected(r.error());
+    auto built = docker_.BuildImage(scratch.path() / "context.tar", result.image, {},
+                                    [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); });
+    if (!built) return std::unexpected(built.error());
+    result.buildpacks = {"dockerfile"};
+    auto procfile = repos_.ReadFile(request.app, request.commit, request.objects_dir, "Procfile");
+    if (procfile) {
+      auto types = ParseProcfile(*procfile);
+      if (!types) return std::unexpected(types.error());
+      result.process_types = *types;
+    }
+  } else {
+    TarWriter input(scratch.path() / "input.tar");
+    if (auto r = input.AddDirectory("app"); !r) return std::unexpected(r.error());
+    if (auto r = repos_.WriteTree(request.app, request.commit, request.objects_dir, input, "app/"); !r) {
+      return std::unexpected(r.error());
+    }
+    std::string order;
+    if (chosen.empty()) {
+      for (size_t i = 0; i < BundledBuildpacks().size(); ++i) {
+        const std::string& name = BundledBuildpacks()[i];
+        std::string dest = fmt::format("tmp/mothership/buildpacks/{:02}-{}/", i, name);
+        if (auto r = input.AddTree(buildpacks_dir_ / name, dest); !r) return std::unexpected(r.error());
+        order += "/" + dest.substr(0, dest.size() - 1) + "\n";
+      }
+    } else {
+      for (size_t i = 0; i < chosen.size(); ++i) {
+        std::string name = chosen[i];
+        // Bundled ones by name ("nodejs") or as heroku/NAME; others are git URLs.
+        if (name.starts_with("heroku/")) name = name.substr(7);
+        if (std::find(BundledBuildpacks().begin(), BundledBuildpacks().end(), name) == BundledBuildpacks().end()) {
+          return InvalidArgument(fmt::format(
+              "buildpack '{}' is not one of the bundled ones ({}); buildpacks from git URLs are "
+              "not supported yet",
+              chosen[i], fmt::join(BundledBuildpacks(), ", ")));
+        }
+        std::string dest = fmt::format("tmp/mothership/buildpacks/{:02}-{}/", i, name);
+        if (auto r = input.AddTree(buildpacks_dir_ / name, dest); !r) return std::unexpected(r.error());
+        order += "/" + dest.substr(0, dest.size() - 1) + "\n";
+      }
+    }
+    (void)input.AddFile("tmp/mothership/order", order);
+    (void)input.AddFile("tmp/mothership/mode", chosen.empty() ? "detect\n" : "chosen\n");
+    (void)input.AddFile("tmp/mothership/builder/build", Slurp(buildpacks_dir_ / "builder" / "build"), 0755);
+    (void)input.AddDirectory("tmp/mothership/env");
+    for (const auto& [k, v] : request.config) (void)input.AddFile("tmp/mothership/env/" + k, v);
+    if (auto r = input.Finish(); !r) return std::unexpected(r.error());
+
+    std::string cache = "mothership-cache-" + request.app;
+    if (auto r = docker_.EnsureVolume(cache, {{"mothership.app", request.app}}); !r) return std::unexpected(r.error());
+    ContainerSpec spec;
+    spec.image = settings_.build_image;
+    spec.cmd = {"/bin/bash", "/tmp/mothership/builder/build"};
+    spec.labels = {{"mothership.role", "build"}, {"mothership.app", request.app}};
+    spec.binds = {cache + ":/cache"};
+    spec.env = {"STACK=mothership-bookworm", "HOME=/app", "CI=true"};
+    std::error_code ec;
+    if (!settings_.ca_bundle.empty() && std::filesystem::exists(settings_.ca_bundle, ec)) {
+      spec.binds.push_back(settings_.ca_bundle + ":/etc/ssl/certs/ca-certificates.crt:ro");
+      spec.env.push_back("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt");
+      spec.env.push_back("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
+      spec.env.push_back("PIP_CERT=/etc/ssl/certs/ca-certificates.crt");
+    }
+    spec.memory_bytes = int64_t{settings_.build_memory_mb} * 1024 * 1024;
+    spec.nano_cpus = static_cast<int64_t>(settings_.build_cpus * 1e9);
+    auto builder = docker_.CreateContainer(spec);
+    if (!builder) return std::unexpected(builder.error());
+    containers.Add(*builder);
+    if (auto r = docker_.PutArchive(*builder, "/", scratch.path() / "input.tar"); !r) return std::unexpected(r.error());
+    if (auto r = docker_.StartContainer(*builder); !r) return std::unexpected(r.error());
+    int code;
+    bool timed_out;
+    {
+      Watchdog watchdog(docker_, *builder, settings_.build_timeout_seconds);
+      (void)docker_.FollowLogs(*builder, [&](std::string_view line) { out.Write(std::string(line) + "\n"); });
+      auto waited = docker_.WaitContainer(*builder);
+      if (!waited) return std::unexpected(waited.error());
+      code = *waited;
+      timed_out = watchdog.fired();
+    }
+    if (timed_out) {
+      return Failed(fmt::format("the build took longer than {} s (build_timeout_seconds) and was stopped",
+                                settings_.build_timeout_seconds));
+    }
+    if (code == kNoBuildpack) {
+      return Failed(
+          "no buildpack recognised this app. Supported: Node.js (package.json), Python "
+          "(requirements.txt or pyproject.toml), Ruby (Gemfile), Go (go.mod), static sites "
+          "(index.html), Procfile-only apps (Procfile), or a Dockerfile. Add one of these files, "
+          "or choose buildpacks with a .buildpacks file or the BUILDPACK_URL config var");
+    }
+    if (code != 0) return Failed(fmt::format("the build failed (exit status {}); see the output above", code));
+
+    if (auto r = docker_.GetArchive(*builder, "/tmp/mothership/out", scratch.path() / "out.tar"); !r) {
+      return std::unexpected(r.error());
+    }
+    auto files = ReadTarFiles(scratch.path() / "out.tar");
+    if (!files) return std::unexpected(files.error());
+    std::istringstream names((*files)["out/buildpacks"]);
+    for (std::string n; std::getline(names, n);) result.buildpacks.push_back(n);
+    for (size_t i = 0; i < result.buildpacks.size(); ++i) {
+      auto it = files->find(fmt::format("out/release-{}.yml", i));
+      if (it == files->end()) continue;
+      try {
+        YAML::Node release = YAML::Load(it->second);
+        if (release["default_process_types"] && release["default_process_types"].IsMap()) {
+          for (const auto& t : release["default_process_types"]) {
+            result.process_types[t.first.as<std::string>()] = t.second.as<std::string>();
+          }
+        }
+        if (release["config_vars"] && release["config_vars"].IsMap()) {
+          for (const auto& v : release["config_vars"]) {
+            result.config_defaults[v.first.as<std::string>()] = v.second.as<std::string>();
+          }
+        }
+      } catch (const YAML::Exception& e) {
+        return Failed(fmt::format("bin/release of {} printed invalid YAML: {}", result.buildpacks[i], e.what()));
+      }
+    }
+    if (auto it = files->find("out/Procfile"); it != files->end()) {
+      auto types = ParseProcfile(it->second);
+      if (!types) return std::unexpected(types.error());
+      for (const auto& [k, v] : *types) result.process_types[k] = v;
+    }
+    result.slug_bytes = std::strtoull((*files)["out/slug-bytes"].c_str(), nullptr, 10);
+    out.Write(fmt::format("-----> Compiled slug size: {}\n", Megabytes(result.slug_bytes)));
+    if (result.slug_bytes > uint64_t(settings_.slug_max_mb) * 1000 * 1000) {
+      return Failed(fmt::format("the slug is {}, over the {} MB limit (slug_max_mb); leave build "
+                                "artefacts and dependencies you do not need out of it",
+                                Megabytes(result.slug_bytes), settings_.slug_max_mb));
+    }
+
+    // The slug becomes a layer on the run image.
+    if (auto r = docker_.GetArchive(*builder, "/app", scratch.path() / "slug.tar"); !r) return std::unexpected(r.error());
+    ContainerSpec run_spec;
+    run_spec.image = settings_.run_image;
+    run_spec.labels = {{"mothership.role", "build"}, {"mothership.app", request.app}};
+    auto runner = docker_.CreateContainer(run_spec);
+    if (!runner) return std::unexpected(runner.error());
+    containers.Add(*runner);
+    if (auto r = docker_.PutArchive(*runner, "/", scratch.path() / "slug.tar"); !r) return std::unexpected(r.error());
+    std::vector<std::string> env;
+    for (const auto& [k, v] : result.config_defaults) env.push_back(k + "=" + v);
+    nlohmann::json types(result.process_types);
+    nlohmann::json config = {
+        {"Labels",
+         {{"mothership.app", request.app},
+          {"mothership.release", tag},
+          {"mothership.commit", request.commit},
+          {"mothership.buildpacks", fmt::format("{}", fmt::join(result.buildpacks, ","))},
+          {"mothership.process-types", types.dump()}}},
+        {"Env", env}};
+    if (result.process_types.contains("web")) config["Cmd"] = {result.process_types["web"]};
+    auto committed = docker_.Commit(*runner, repo_name, tag, config);
+    if (!committed) return std::unexpected(committed.error());
+  }
+
+  if (result.process_types.empty() && !dockerfile) {
+    out.Write("-----> No process types: add a Procfile (web: COMMAND) to run something\n");
+  }
+  out.Write(fmt::format("-----> Process types: {}\n",
+                        result.process_types.empty() ? std::string("(none)")
+                                                     : [&] {
+                                                         std::vector<std::string> n;
+                                                         for (const auto& [k, v] : result.process_types) n.push_back(k);
+                                                         return fmt::format("{}", fmt::join(n, ", "));
+                                                       }()));
+  out.Write(fmt::format("-----> Pushing {}\n", result.image));
+  if (auto r = docker_.PushImage(repo_name, tag, nullptr); !r) {
+    return Failed(fmt::format("{} (is the registry at {} running?)", r.error().message, settings_.registry));
+  }
+  return result;
+}
+
+}  // namespace ms

@@ -1,0 +1,75 @@
+#include "server/deploy/build_deploy_step.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "server/commands/command.h"
+
+namespace ms {
+namespace {
+
+// Sends output to the pusher and keeps a copy for builds:output.
+class TeeOutput : public Output {
+ public:
+  explicit TeeOutput(Output& out) : out_(out) {}
+  void Write(std::string_view data) override {
+    out_.Write(data);
+    if (log_.size() < (4u << 20)) log_.append(data);
+  }
+  const std::string& log() const { return log_; }
+
+ private:
+  Output& out_;
+  std::string log_;
+};
+
+}  // namespace
+
+Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
+  auto start = std::chrono::steady_clock::now();
+  auto summary = repos_.CommitSummary(request.app, request.commit, request.objects_dir);
+  if (!summary) return std::unexpected(summary.error());
+  auto config = store_.GetConfig(request.app);
+  if (!config) return std::unexpected(config.error());
+  auto version = store_.NextReleaseVersion(request.app);
+  if (!version) return std::unexpected(version.error());
+  auto id = store_.StartDeploy(Deploy{0, request.app, request.commit, request.ref, request.key_name,
+                                      "running", "", "", ""});
+  if (!id) return std::unexpected(id.error());
+
+  TeeOutput tee(out);
+  tee.Write(fmt::format("-----> Building {} {} ({}) pushed by {}\n", request.app,
+                        request.commit.substr(0, 7), *summary, request.key_name));
+  Result<BuildResult> built = [&]() -> Result<BuildResult> {
+    {
+      std::lock_guard lock(stack_mu_);
+      auto images = builder_.EnsureStackImages(false, [&](const std::string& line) { tee.Write("-----> " + line + "\n"); });
+      if (!images) return std::unexpected(images.error());
+    }
+    return builder_.Build(BuildRequest{request.app, request.commit, *version, request.objects_dir, *config}, tee);
+  }();
+  if (!built) {
+    tee.Write(fmt::format("-----> Build failed: {}\n", built.error().message));
+    (void)store_.SetDeployLog(*id, tee.log());
+    (void)store_.FinishDeploy(*id, false, built.error().message);
+    return Failed("the build failed");
+  }
+  nlohmann::json formation = nlohmann::json::object();
+  for (const auto& [type, command] : built->process_types) formation[type] = {{"command", command}, {"quantity", type == "web" ? 1 : 0}};
+  std::string description = fmt::format("Deploy {} by {}", request.commit.substr(0, 7), request.key_name);
+  if (auto r = store_.CreateRelease(request.app, *version, built->image, description, *id,
+                                    nlohmann::json(*config).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                                    formation.dump());
+      !r) {
+    return r;
+  }
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  tee.Write(fmt::format("-----> Released v{}: {} (built in {:.1f} s)\n", *version, built->image, seconds));
+  (void)store_.SetDeployLog(*id, tee.log());
+  if (auto r = store_.FinishDeploy(*id, true, ""); !r) return r;
+  return {};
+}
+
+}  // namespace ms

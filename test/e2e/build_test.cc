@@ -1,0 +1,142 @@
+// The build pipeline end to end: `git push` of sample apps over SSH, buildpacks in
+// a real Docker engine, images pushed to the registry, and each image's web
+// process answering HTTP when run. Needs a Docker engine and a registry at
+// localhost:5000 (scripts/test starts both).
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "server/docker/engine_docker_client.h"
+#include "server/store/store.h"
+#include "test/support/test_server.h"
+
+using ms::test::RunResult;
+using ms::test::TestServer;
+
+namespace {
+
+TestServer BuildServer() {
+  ms::test::TestServerOptions options;
+  options.build = true;
+  options.configure = [](ms::Settings& s) { s.registry = "localhost:5000"; };
+  return TestServer(options);
+}
+
+// Copies test/apps/NAME into a new repository with one commit.
+std::filesystem::path SampleRepo(TestServer& s, const std::string& name) {
+  auto repo = s.dir() / ("src-" + name);
+  std::filesystem::copy(std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "test" / "apps" / name, repo,
+                        std::filesystem::copy_options::recursive);
+  REQUIRE(s.Git({"init", "-q", "-b", "main"}, repo).exit_code == 0);
+  REQUIRE(s.Git({"add", "-A"}, repo).exit_code == 0);
+  REQUIRE(s.Git({"commit", "-q", "-m", "sample " + name}, repo).exit_code == 0);
+  return repo;
+}
+
+// Runs the image with PORT=5000 published on 127.0.0.1 and returns the body of GET /.
+std::string ServeOnce(const std::string& image) {
+  ms::EngineDockerClient docker;
+  ms::ContainerSpec spec;
+  spec.image = image;
+  spec.env = {"PORT=5000"};
+  spec.labels = {{"mothership.role", "test"}};
+  spec.published_ports = {{5000, "0"}};
+  auto id = docker.CreateContainer(spec);
+  REQUIRE(id);
+  REQUIRE(docker.StartContainer(*id));
+  auto info = docker.InspectContainer(*id);
+  REQUIRE(info);
+  std::string port = (*info)["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"];
+  std::string body;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = ms::test::Run({"curl", "-fsS", "--max-time", "5", "http://127.0.0.1:" + port + "/"});
+    if (r.exit_code == 0) {
+      body = r.out;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  (void)docker.RemoveContainer(*id);
+  return body;
+}
+
+std::string Push(TestServer& s, const std::filesystem::path& repo, const std::string& app, RunResult* out = nullptr) {
+  auto push = s.Git({"push", s.Url(app), "main"}, repo);
+  INFO(push.Both());
+  if (out) *out = push;
+  REQUIRE(push.exit_code == 0);
+  CHECK(push.err.find("remote: -----> Released v") != std::string::npos);
+  return push.err;
+}
+
+void CheckSample(const std::string& sample, const std::string& app, const std::string& detected,
+                 const std::string& answer) {
+  TestServer s = BuildServer();
+  auto repo = SampleRepo(s, sample);
+  std::string output = Push(s, repo, app);
+  CHECK(output.find(detected) != std::string::npos);
+  CHECK(ServeOnce("localhost:5000/" + app + ":v1").find(answer) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("build: Node.js app with npm dependencies; a code-only push reuses the cache") {
+  TestServer s = BuildServer();
+  auto repo = SampleRepo(s, "hello-node");
+  std::string first = Push(s, repo, "node-app");
+  CHECK(first.find("Node.js app detected") != std::string::npos);
+  CHECK(first.find("npm install") != std::string::npos);
+  CHECK(ServeOnce("localhost:5000/node-app:v1").find("Hello from Mothership!") != std::string::npos);
+
+  ms::test::WriteFile(repo / "server.js",
+                      ms::test::ReadFile(repo / "server.js") + "// a code-only change\n");
+  REQUIRE(s.Git({"commit", "-q", "-am", "code only"}, repo).exit_code == 0);
+  std::string second = Push(s, repo, "node-app");
+  CHECK(second.find("Reusing node_modules from the cache") != std::string::npos);
+  CHECK(second.find("npm install") == std::string::npos);
+  CHECK(ServeOnce("localhost:5000/node-app:v2").find("Hello from Mothership!") != std::string::npos);
+  CHECK(s.Ssh("builds:list node-app").exit_code == 0);
+}
+
+TEST_CASE("build: Python on the standard library") {
+  CheckSample("python-stdlib", "py-app", "Python app detected", "Hello from Python");
+}
+
+TEST_CASE("build: Go with no external modules") {
+  CheckSample("go-hello", "go-app", "Go app detected", "Hello from Go");
+}
+
+TEST_CASE("build: static site") {
+  CheckSample("static-site", "static-app", "Static site app detected", "Hello from a static site");
+}
+
+TEST_CASE("build: Procfile-only app") {
+  CheckSample("procfile-app", "proc-app", "Procfile app detected", "Hello from a Procfile");
+}
+
+TEST_CASE("build: multi-buildpack app from .buildpacks") {
+  CheckSample("multi", "multi-app", "Python app detected", "Hello from multi: built by npm");
+}
+
+TEST_CASE("build: Dockerfile app") {
+  CheckSample("dockerfile-app", "docker-app", "Dockerfile app detected", "Hello from a Dockerfile");
+}
+
+TEST_CASE("build: a broken app rejects the push with the buildpack's error") {
+  TestServer s = BuildServer();
+  auto repo = SampleRepo(s, "broken-node");
+  auto push = s.Git({"push", s.Url("broken-app"), "main"}, repo);
+  INFO(push.Both());
+  CHECK(push.exit_code != 0);
+  CHECK(push.err.find("engines.node") != std::string::npos);
+  CHECK(push.err.find("Build failed") != std::string::npos);
+  CHECK(push.err.find("pre-receive hook declined") != std::string::npos);
+
+  // An app no buildpack recognises gets the list of supported kinds.
+  auto empty = s.MakeRepo("nothing", 1);
+  auto none = s.Git({"push", s.Url("none-app"), "main"}, empty);
+  CHECK(none.exit_code != 0);
+  CHECK(none.err.find("no buildpack recognised this app") != std::string::npos);
+}
