@@ -58,7 +58,10 @@ int SetupCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "mothership setup: --data-dir and --admin-key are required\n%s", kUsage);
     return 2;
   }
-  auto result = RunSetup(options, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+  auto result = RunSetup(options, [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  });
   if (!result) {
     std::fprintf(stderr, "mothership setup: %s\n", result.error().message.c_str());
     return 1;

@@ -134,7 +134,8 @@ const std::vector<std::string>& Builder::BundledBuildpacks() {
 
 Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos,
                  std::filesystem::path buildpacks_dir)
-    : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)) {}
+    : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)),
+      fetcher_(settings.data_dir / "buildpacks") {}
 
 void Builder::CleanLeftovers() {
   auto leftovers = docker_.ListContainers("mothership.role=build");
@@ -256,14 +257,22 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
         std::string name = chosen[i];
         // Bundled ones by name ("nodejs") or as heroku/NAME; others are git URLs.
         if (name.starts_with("heroku/")) name = name.substr(7);
+        std::filesystem::path source = buildpacks_dir_ / name;
         if (std::find(BundledBuildpacks().begin(), BundledBuildpacks().end(), name) == BundledBuildpacks().end()) {
-          return InvalidArgument(fmt::format(
-              "buildpack '{}' is not one of the bundled ones ({}); buildpacks from git URLs are "
-              "not supported yet",
-              chosen[i], fmt::join(BundledBuildpacks(), ", ")));
+          if (!BuildpackFetcher::IsGitUrl(chosen[i])) {
+            return InvalidArgument(fmt::format(
+                "buildpack '{}' is neither a bundled one ({}) nor a git URL", chosen[i].substr(0, 100),
+                fmt::join(BundledBuildpacks(), ", ")));
+          }
+          bool fresh = false;
+          auto fetched = fetcher_.Fetch(chosen[i], &fresh);
+          if (!fetched) return std::unexpected(fetched.error());
+          out.Write(fmt::format("-----> {} buildpack {}\n", fresh ? "Fetched" : "Using cached", chosen[i]));
+          source = *fetched;
+          name = "custom";
         }
         std::string dest = fmt::format("tmp/mothership/buildpacks/{:02}-{}/", i, name);
-        if (auto r = input.AddTree(buildpacks_dir_ / name, dest); !r) return std::unexpected(r.error());
+        if (auto r = input.AddTree(source, dest); !r) return std::unexpected(r.error());
         order += "/" + dest.substr(0, dest.size() - 1) + "\n";
       }
     }

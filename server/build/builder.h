@@ -15,6 +15,7 @@
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/docker/docker_client.h"
+#include "server/build/buildpack_fetcher.h"
 #include "server/git/app_repos.h"
 
 namespace ms {
@@ -60,6 +61,7 @@ class Builder {
   DockerClient& docker_;
   AppRepos& repos_;
   std::filesystem::path buildpacks_dir_;
+  BuildpackFetcher fetcher_;
 };
 
 }  // namespace ms

@@ -5,7 +5,10 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <random>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "server/docker/engine_docker_client.h"
 #include "server/store/store.h"
@@ -21,6 +24,12 @@ TestServer BuildServer() {
   options.build = true;
   options.configure = [](ms::Settings& s) { s.registry = "localhost:5000"; };
   return TestServer(options);
+}
+
+// App names unique to this run: cache volumes and registry tags outlive a test.
+std::string Unique(const std::string& base) {
+  static std::random_device rd;
+  return fmt::format("{}-{:06x}", base, rd() & 0xffffff);
 }
 
 // Copies test/apps/NAME into a new repository with one commit.
@@ -71,9 +80,10 @@ std::string Push(TestServer& s, const std::filesystem::path& repo, const std::st
   return push.err;
 }
 
-void CheckSample(const std::string& sample, const std::string& app, const std::string& detected,
+void CheckSample(const std::string& sample, const std::string& base, const std::string& detected,
                  const std::string& answer) {
   TestServer s = BuildServer();
+  std::string app = Unique(base);
   auto repo = SampleRepo(s, sample);
   std::string output = Push(s, repo, app);
   CHECK(output.find(detected) != std::string::npos);
@@ -85,19 +95,23 @@ void CheckSample(const std::string& sample, const std::string& app, const std::s
 TEST_CASE("build: Node.js app with npm dependencies; a code-only push reuses the cache") {
   TestServer s = BuildServer();
   auto repo = SampleRepo(s, "hello-node");
-  std::string first = Push(s, repo, "node-app");
+  const std::string app = Unique("node");
+  std::string first = Push(s, repo, app);
   CHECK(first.find("Node.js app detected") != std::string::npos);
   CHECK(first.find("npm install") != std::string::npos);
-  CHECK(ServeOnce("localhost:5000/node-app:v1").find("Hello from Mothership!") != std::string::npos);
+  CHECK(ServeOnce("localhost:5000/" + app + ":v1").find("Hello from Mothership!") != std::string::npos);
 
   ms::test::WriteFile(repo / "server.js",
                       ms::test::ReadFile(repo / "server.js") + "// a code-only change\n");
   REQUIRE(s.Git({"commit", "-q", "-am", "code only"}, repo).exit_code == 0);
-  std::string second = Push(s, repo, "node-app");
+  std::string second = Push(s, repo, app);
   CHECK(second.find("Reusing node_modules from the cache") != std::string::npos);
   CHECK(second.find("npm install") == std::string::npos);
-  CHECK(ServeOnce("localhost:5000/node-app:v2").find("Hello from Mothership!") != std::string::npos);
-  CHECK(s.Ssh("builds:list node-app").exit_code == 0);
+  CHECK(ServeOnce("localhost:5000/" + app + ":v2").find("Hello from Mothership!") != std::string::npos);
+  auto builds = s.Ssh("builds:list " + app);
+  CHECK(builds.exit_code == 0);
+  CHECK(builds.out.find("succeeded") != std::string::npos);
+  CHECK(s.Ssh("builds:output " + app).out.find("Reusing node_modules") != std::string::npos);
 }
 
 TEST_CASE("build: Python on the standard library") {
@@ -139,4 +153,26 @@ TEST_CASE("build: a broken app rejects the push with the buildpack's error") {
   auto none = s.Git({"push", s.Url("none-app"), "main"}, empty);
   CHECK(none.exit_code != 0);
   CHECK(none.err.find("no buildpack recognised this app") != std::string::npos);
+}
+
+TEST_CASE("build: a third-party buildpack from a local git URL") {
+  TestServer s = BuildServer();
+  // The buildpack lives in its own git repository, tagged v1.
+  auto pack = s.dir() / "custom-buildpack";
+  std::filesystem::copy(std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "test" / "apps" / "custom-buildpack", pack,
+                        std::filesystem::copy_options::recursive);
+  REQUIRE(s.Git({"init", "-q", "-b", "main"}, pack).exit_code == 0);
+  REQUIRE(s.Git({"add", "-A"}, pack).exit_code == 0);
+  REQUIRE(s.Git({"commit", "-q", "-m", "buildpack"}, pack).exit_code == 0);
+  REQUIRE(s.Git({"tag", "v1"}, pack).exit_code == 0);
+
+  const std::string app = Unique("custom");
+  REQUIRE(s.Ssh("apps:create " + app).exit_code == 0);
+  REQUIRE(s.Ssh("config:set " + app + " BUILDPACK_URL=file://" + pack.string() + "#v1").exit_code == 0);
+  auto repo = SampleRepo(s, "custom-app");
+  std::string output = Push(s, repo, app);
+  CHECK(output.find("Fetched buildpack file://") != std::string::npos);
+  CHECK(output.find("Custom buildpack compiling") != std::string::npos);
+  CHECK(ServeOnce("localhost:5000/" + app + ":v1").find("Hello from a custom buildpack (from a third-party buildpack)") !=
+        std::string::npos);
 }

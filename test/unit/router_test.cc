@@ -627,7 +627,7 @@ TEST_CASE("Commands never run the deploy step", "[router]") {
 }
 
 
-TEST_CASE("--json output of a config value that is not UTF-8 does not fail",
+TEST_CASE("JSON output of a config value that is not UTF-8 does not fail",
           "[regression][router]") {
   TestEnv env;
   REQUIRE_OK(ms::CreateApp(env.services, "demo"));
