@@ -137,6 +137,11 @@ Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos
     : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)),
       fetcher_(settings.data_dir / "buildpacks") {}
 
+void Builder::PruneImages(const std::string& app, int newest_version) {
+  int old = newest_version - settings_.keep_releases;
+  if (old >= 1) (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, old));
+}
+
 void Builder::CleanLeftovers() {
   auto leftovers = docker_.ListContainers("mothership.role=build");
   if (!leftovers) return;
@@ -195,6 +200,26 @@ Result<void> Builder::EnsureStackImages(bool force, const std::function<void(con
   return {};
 }
 
+std::vector<std::string> Builder::ChooseBuildpacks(const BuildRequest& request) const {
+  // buildpacks:set, else BUILDPACK_URL, else .buildpacks; empty: a Dockerfile, else
+  // detection over the bundled ones.
+  if (!request.buildpacks.empty()) return request.buildpacks;
+  if (auto it = request.config.find("BUILDPACK_URL"); it != request.config.end() && !it->second.empty()) {
+    return {it->second};
+  }
+  std::vector<std::string> chosen;
+  if (auto file = repos_.ReadFile(request.app, request.commit, request.objects_dir, ".buildpacks")) {
+    std::istringstream lines(*file);
+    std::string line;
+    while (std::getline(lines, line)) {
+      line.erase(0, line.find_first_not_of(" \t\r"));
+      while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+      if (!line.empty() && line[0] != '#') chosen.push_back(line);
+    }
+  }
+  return chosen;
+}
+
 Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
   const std::string repo_name = settings_.registry + "/" + request.app;
   const std::string tag = fmt::format("v{}", request.version);
@@ -205,19 +230,7 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
   if (scratch.path().empty()) return Failed("cannot make a scratch directory for the build");
   ContainerGuard containers(docker_);
 
-  // Which buildpacks: BUILDPACK_URL, else .buildpacks, else a Dockerfile, else detection.
-  std::vector<std::string> chosen;
-  if (auto it = request.config.find("BUILDPACK_URL"); it != request.config.end() && !it->second.empty()) {
-    chosen.push_back(it->second);
-  } else if (auto file = repos_.ReadFile(request.app, request.commit, request.objects_dir, ".buildpacks")) {
-    std::istringstream lines(*file);
-    std::string line;
-    while (std::getline(lines, line)) {
-      line.erase(0, line.find_first_not_of(" \t\r"));
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
-      if (!line.empty() && line[0] != '#') chosen.push_back(line);
-    }
-  }
+  std::vector<std::string> chosen = ChooseBuildpacks(request);
   bool dockerfile = chosen.empty() &&
                     repos_.ReadFile(request.app, request.commit, request.objects_dir, "Dockerfile").has_value();
 

@@ -28,6 +28,7 @@ struct BuildRequest {
   int version = 1;  // the release number the image is tagged with
   std::filesystem::path objects_dir;
   std::map<std::string, std::string> config;
+  std::vector<std::string> buildpacks;  // chosen with buildpacks:set/add; empty: see below
 };
 
 struct BuildResult {
@@ -53,10 +54,14 @@ class Builder {
   Result<BuildResult> Build(const BuildRequest& request, Output& out);
   // Builds the base, build and run stack images that are missing (force: all).
   Result<void> EnsureStackImages(bool force, const std::function<void(const std::string&)>& say);
+  // Removes the local image of the release that falls out of the last keep_releases.
+  void PruneImages(const std::string& app, int newest_version);
   // Removes builder containers an interrupted daemon left behind.
   void CleanLeftovers();
 
  private:
+  std::vector<std::string> ChooseBuildpacks(const BuildRequest& request) const;
+
   const Settings& settings_;
   DockerClient& docker_;
   AppRepos& repos_;

@@ -79,6 +79,7 @@ struct Namespace {
 // The namespaces, one per file in server/commands/.
 const Namespace& AppsNamespace();
 const Namespace& BuildsNamespace();
+const Namespace& BuildpacksNamespace();
 const Namespace& ConfigNamespace();
 const Namespace& KeysNamespace();
 const Namespace& SystemNamespace();

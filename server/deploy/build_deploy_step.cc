@@ -33,6 +33,8 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   if (!summary) return std::unexpected(summary.error());
   auto config = store_.GetConfig(request.app);
   if (!config) return std::unexpected(config.error());
+  auto buildpacks = store_.GetBuildpacks(request.app);
+  if (!buildpacks) return std::unexpected(buildpacks.error());
   auto version = store_.NextReleaseVersion(request.app);
   if (!version) return std::unexpected(version.error());
   auto id = store_.StartDeploy(Deploy{0, request.app, request.commit, request.ref, request.key_name,
@@ -48,7 +50,8 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
       auto images = builder_.EnsureStackImages(false, [&](const std::string& line) { tee.Write("-----> " + line + "\n"); });
       if (!images) return std::unexpected(images.error());
     }
-    return builder_.Build(BuildRequest{request.app, request.commit, *version, request.objects_dir, *config}, tee);
+    return builder_.Build(
+        BuildRequest{request.app, request.commit, *version, request.objects_dir, *config, *buildpacks}, tee);
   }();
   if (!built) {
     tee.Write(fmt::format("-----> Build failed: {}\n", built.error().message));
@@ -65,6 +68,7 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
       !r) {
     return r;
   }
+  builder_.PruneImages(request.app, *version);
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   tee.Write(fmt::format("-----> Released v{}: {} (built in {:.1f} s)\n", *version, built->image, seconds));
   (void)store_.SetDeployLog(*id, tee.log());

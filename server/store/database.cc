@@ -60,6 +60,15 @@ const std::vector<std::string_view> kMigrations = {
     R"sql(
     ALTER TABLE deploys ADD COLUMN log TEXT NOT NULL DEFAULT '';
     )sql",
+    // 3: buildpacks chosen with buildpacks:set/add.
+    R"sql(
+    CREATE TABLE app_buildpacks (
+      app_id   INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+      url      TEXT NOT NULL,
+      PRIMARY KEY (app_id, position)
+    );
+    )sql",
 };
 
 }  // namespace

@@ -334,4 +334,38 @@ Result<void> Store::CreateRelease(const std::string& app, int version, const std
   return stmt->Run();
 }
 
+Result<std::vector<std::string>> Store::GetBuildpacks(const std::string& app) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare("SELECT url FROM app_buildpacks WHERE app_id = ? ORDER BY position");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id);
+  std::vector<std::string> urls;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    urls.push_back(stmt->Text(0));
+  }
+  return urls;
+}
+
+Result<void> Store::SetBuildpacks(const std::string& app, const std::vector<std::string>& urls) {
+  auto lock = db_->Lock();
+  Transaction tx(*db_);
+  if (auto r = tx.Begin(); !r) return r;
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto del = db_->Prepare("DELETE FROM app_buildpacks WHERE app_id = ?");
+  if (!del) return std::unexpected(del.error());
+  if (auto r = del->Bind(1, *app_id).Run(); !r) return r;
+  for (size_t i = 0; i < urls.size(); ++i) {
+    auto ins = db_->Prepare("INSERT INTO app_buildpacks (app_id, position, url) VALUES (?, ?, ?)");
+    if (!ins) return std::unexpected(ins.error());
+    if (auto r = ins->Bind(1, *app_id).Bind(2, static_cast<int64_t>(i)).Bind(3, urls[i]).Run(); !r) return r;
+  }
+  return tx.Commit();
+}
+
 }  // namespace ms

@@ -79,6 +79,10 @@ class Store {
   Result<int64_t> StartDeploy(const Deploy& deploy);
   Result<void> FinishDeploy(int64_t id, bool succeeded, const std::string& message);
   Result<std::vector<Deploy>> ListDeploys(const std::string& app, int limit);
+  // The buildpacks chosen for an app, in order (empty: detect).
+  Result<std::vector<std::string>> GetBuildpacks(const std::string& app);
+  Result<void> SetBuildpacks(const std::string& app, const std::vector<std::string>& urls);
+
   // Stores the build output of a deploy.
   Result<void> SetDeployLog(int64_t id, const std::string& log);
   Result<std::string> DeployLog(const std::string& app, int64_t id);

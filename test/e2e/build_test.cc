@@ -176,3 +176,25 @@ TEST_CASE("build: a third-party buildpack from a local git URL") {
   CHECK(ServeOnce("localhost:5000/" + app + ":v1").find("Hello from a custom buildpack (from a third-party buildpack)") !=
         std::string::npos);
 }
+
+TEST_CASE("build: buildpacks:set chooses the buildpack; bad choices are refused") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("chosen");
+  REQUIRE(s.Ssh("apps:create " + app).exit_code == 0);
+  CHECK(s.Ssh("buildpacks:set " + app + " not-a-buildpack").exit_code == 2);
+  CHECK(s.Ssh("buildpacks:list " + app).out.find("detected at each build") != std::string::npos);
+  REQUIRE(s.Ssh("buildpacks:set " + app + " heroku/procfile").exit_code == 0);
+  REQUIRE(s.Ssh("buildpacks:add " + app + " static --index 1").exit_code == 0);
+  CHECK(s.Ssh("buildpacks:list " + app + " --json").out == "[\"static\",\"heroku/procfile\"]\n");
+  REQUIRE(s.Ssh("buildpacks:remove " + app + " heroku/procfile").exit_code == 0);
+  // A Node.js app with an index.html, built as a static site because it was chosen.
+  auto repo = SampleRepo(s, "hello-node");
+  ms::test::WriteFile(repo / "index.html", "<p>chosen static</p>\n");
+  REQUIRE(s.Git({"add", "-A"}, repo).exit_code == 0);
+  REQUIRE(s.Git({"commit", "-q", "-m", "static"}, repo).exit_code == 0);
+  std::string output = Push(s, repo, app);
+  CHECK(output.find("Static site app detected") != std::string::npos);
+  CHECK(output.find("Node.js app detected") == std::string::npos);
+  CHECK(ServeOnce("localhost:5000/" + app + ":v1").find("chosen static") != std::string::npos);
+  REQUIRE(s.Ssh("buildpacks:clear " + app).exit_code == 0);
+}

@@ -1,0 +1,107 @@
+// buildpacks:* — choosing an app's buildpacks instead of detecting them.
+
+#include <fmt/format.h>
+
+#include "server/build/builder.h"
+#include "server/build/buildpack_fetcher.h"
+#include "server/commands/command.h"
+#include "server/commands/table.h"
+#include "server/common/json.h"
+
+namespace ms {
+namespace {
+
+Result<void> ValidateBuildpack(const std::string& spec) {
+  std::string name = spec.starts_with("heroku/") ? spec.substr(7) : spec;
+  const auto& bundled = Builder::BundledBuildpacks();
+  if (std::find(bundled.begin(), bundled.end(), name) != bundled.end()) return {};
+  if (BuildpackFetcher::IsGitUrl(spec) && spec.find_first_of(" \t\n") == std::string::npos) return {};
+  return InvalidArgument(fmt::format(
+      "'{}' is neither a bundled buildpack ({}) nor a git URL (https://host/repo.git#ref)",
+      spec.substr(0, 100), fmt::join(bundled, ", ")));
+}
+
+Result<void> Show(CommandContext& ctx, const std::string& app) {
+  auto packs = ctx.services.store.GetBuildpacks(app);
+  if (!packs) return std::unexpected(packs.error());
+  if (ctx.json) {
+    ctx.out.Write(JsonLine(*packs));
+  } else if (packs->empty()) {
+    ctx.out.Write(fmt::format(
+        "{} has no buildpacks set: they are detected at each build (order: {}).\n", app,
+        fmt::join(Builder::BundledBuildpacks(), ", ")));
+  } else {
+    std::string text = fmt::format("=== {} buildpacks\n", app);
+    for (size_t i = 0; i < packs->size(); ++i) text += fmt::format("{}. {}\n", i + 1, (*packs)[i]);
+    ctx.out.Write(text);
+  }
+  return {};
+}
+
+Result<void> List(CommandContext& ctx, const Args& args) { return Show(ctx, args.positional[0]); }
+
+Result<void> SetAll(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  if (auto r = ValidateBuildpack(args.positional[1]); !r) return r;
+  if (auto r = ctx.services.store.SetBuildpacks(app, {args.positional[1]}); !r) return r;
+  if (!ctx.json) ctx.out.Write("Buildpack set. The next push uses it.\n");
+  return Show(ctx, app);
+}
+
+Result<void> Add(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  const std::string& spec = args.positional[1];
+  if (auto r = ValidateBuildpack(spec); !r) return r;
+  auto packs = ctx.services.store.GetBuildpacks(app);
+  if (!packs) return std::unexpected(packs.error());
+  if (std::find(packs->begin(), packs->end(), spec) != packs->end()) {
+    return AlreadyExists(fmt::format("{} already uses {}", app, spec));
+  }
+  size_t index = packs->size();
+  if (auto text = args.Option("--index"); !text.empty()) {
+    char* end = nullptr;
+    long n = std::strtol(text.c_str(), &end, 10);
+    if (*end != '\0' || n < 1 || n > static_cast<long>(packs->size()) + 1) {
+      return InvalidArgument(fmt::format("--index must be 1 to {}", packs->size() + 1));
+    }
+    index = static_cast<size_t>(n - 1);
+  }
+  packs->insert(packs->begin() + static_cast<long>(index), spec);
+  if (auto r = ctx.services.store.SetBuildpacks(app, *packs); !r) return r;
+  return Show(ctx, app);
+}
+
+Result<void> Remove(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  auto packs = ctx.services.store.GetBuildpacks(app);
+  if (!packs) return std::unexpected(packs.error());
+  auto it = std::find(packs->begin(), packs->end(), args.positional[1]);
+  if (it == packs->end()) return NotFound(fmt::format("{} does not use {}", app, args.positional[1]));
+  packs->erase(it);
+  if (auto r = ctx.services.store.SetBuildpacks(app, *packs); !r) return r;
+  return Show(ctx, app);
+}
+
+Result<void> Clear(CommandContext& ctx, const Args& args) {
+  if (auto r = ctx.services.store.SetBuildpacks(args.positional[0], {}); !r) return r;
+  return Show(ctx, args.positional[0]);
+}
+
+const Command kCommands[] = {
+    {"buildpacks:list", "APP", "Show an app's chosen buildpacks", Access::kAnyone, 1, 1, {}, List},
+    {"buildpacks:set", "APP BUILDPACK", "Use one buildpack (a bundled name or a git URL#ref)",
+     Access::kAnyone, 2, 2, {}, SetAll},
+    {"buildpacks:add", "APP BUILDPACK [--index N]", "Add a buildpack (runs in order)", Access::kAnyone,
+     2, 2, {"--index="}, Add},
+    {"buildpacks:remove", "APP BUILDPACK", "Stop using a buildpack", Access::kAnyone, 2, 2, {}, Remove},
+    {"buildpacks:clear", "APP", "Go back to detecting buildpacks", Access::kAnyone, 1, 1, {}, Clear},
+};
+
+}  // namespace
+
+const Namespace& BuildpacksNamespace() {
+  static const Namespace ns{"buildpacks", "which buildpacks build an app", kCommands};
+  return ns;
+}
+
+}  // namespace ms
