@@ -117,7 +117,8 @@ int RunDaemon(const DaemonFlags& flags) {
   DeployStep& deploy = settings.deploy_step == "record" ? static_cast<DeployStep&>(record_step)
                                                         : static_cast<DeployStep&>(build_step);
   if (settings.deploy_step == "build") builder.CleanLeftovers();
-  Services services{settings, **store, repos, locks, deploy};
+  Services services{settings, **store, repos, locks, deploy,
+                    settings.deploy_step == "build" ? &builder : nullptr};
   Tidy(settings, **store, repos);
 
   PushRegistry pushes;

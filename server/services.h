@@ -12,6 +12,7 @@
 
 namespace ms {
 
+class Builder;
 class DeployStep;
 
 struct Services {
@@ -20,6 +21,7 @@ struct Services {
   AppRepos& repos;
   AppLocks& locks;
   DeployStep& deploy;
+  Builder* builder = nullptr;  // null where Docker is not used (deploy_step: record)
 };
 
 }  // namespace ms

@@ -82,6 +82,7 @@ const Namespace& BuildsNamespace();
 const Namespace& BuildpacksNamespace();
 const Namespace& ConfigNamespace();
 const Namespace& KeysNamespace();
+const Namespace& StackNamespace();
 const Namespace& SystemNamespace();
 
 }  // namespace ms

@@ -7,9 +7,9 @@
 namespace ms {
 
 std::span<const Namespace* const> AllNamespaces() {
-  static const std::array<const Namespace*, 6> all = {&AppsNamespace(),   &BuildsNamespace(),
-                                                      &BuildpacksNamespace(), &ConfigNamespace(),
-                                                      &KeysNamespace(),   &SystemNamespace()};
+  static const std::array<const Namespace*, 7> all = {
+      &AppsNamespace(), &BuildsNamespace(), &BuildpacksNamespace(), &ConfigNamespace(),
+      &KeysNamespace(), &StackNamespace(),  &SystemNamespace()};
   return all;
 }
 

@@ -198,3 +198,16 @@ TEST_CASE("build: buildpacks:set chooses the buildpack; bad choices are refused"
   CHECK(ServeOnce("localhost:5000/" + app + ":v1").find("chosen static") != std::string::npos);
   REQUIRE(s.Ssh("buildpacks:clear " + app).exit_code == 0);
 }
+
+TEST_CASE("build: a Docker engine that does not answer gives a message saying so") {
+  ms::test::TestServerOptions options;
+  options.build = true;
+  options.configure = [](ms::Settings& s) { s.docker_socket = "/nonexistent/docker.sock"; };
+  TestServer s(options);
+  auto repo = s.MakeRepo("src", 1);
+  auto push = s.Git({"push", s.Url("nodocker"), "main"}, repo);
+  INFO(push.Both());
+  CHECK(push.exit_code != 0);
+  CHECK(push.err.find("the Docker engine does not answer on /nonexistent/docker.sock") != std::string::npos);
+  CHECK(s.Ssh("stack:info").out.find("nodejs, python, ruby, go, static, procfile") != std::string::npos);
+}

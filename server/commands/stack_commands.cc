@@ -1,0 +1,41 @@
+// stack:* — the build and run images apps are built on (admin only).
+
+#include <fmt/format.h>
+
+#include "server/build/builder.h"
+#include "server/commands/command.h"
+
+namespace ms {
+namespace {
+
+Result<void> Rebuild(CommandContext& ctx, const Args&) {
+  if (!ctx.services.builder) {
+    return Failed("this server does not build images (deploy_step: record in config.yaml)");
+  }
+  ctx.out.Write("-----> Rebuilding the stack images; apps pick them up at their next push\n");
+  return ctx.services.builder->EnsureStackImages(
+      true, [&](const std::string& line) { ctx.out.Write("       " + line + "\n"); });
+}
+
+Result<void> Info(CommandContext& ctx, const Args&) {
+  const Settings& s = ctx.services.settings;
+  ctx.out.Write(fmt::format("Base image:  {}\nBuild image: {}\nRun image:   {}\nBuildpacks:  {}\n",
+                            s.base_image, s.build_image, s.run_image,
+                            fmt::join(Builder::BundledBuildpacks(), ", ")));
+  return {};
+}
+
+const Command kCommands[] = {
+    {"stack:info", "", "Show the stack images and the bundled buildpacks in detection order",
+     Access::kAnyone, 0, 0, {}, Info},
+    {"stack:rebuild", "", "Rebuild the build and run stack images", Access::kAdmin, 0, 0, {}, Rebuild},
+};
+
+}  // namespace
+
+const Namespace& StackNamespace() {
+  static const Namespace ns{"stack", "build and run images", kCommands};
+  return ns;
+}
+
+}  // namespace ms
