@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "cli/cli_commands.h"
+#include "server/common/numbers.h"
 #include "server/setup/setup.h"
 
 namespace ms::cli {
@@ -42,13 +43,11 @@ int SetupCommand(const std::vector<std::string>& args) {
     } else if (arg == "--registry") {
       options.registry = value;
     } else if (arg == "--ssh-port") {
-      char* end = nullptr;
-      long port = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || port < 0 || port > 65535) {
+      options.ssh_port = ParsePort(value);
+      if (!options.ssh_port) {
         std::fprintf(stderr, "mothership setup: '%s' is not a port number (0-65535)\n", value.c_str());
         return 2;
       }
-      options.ssh_port = static_cast<int>(port);
     } else {
       std::fprintf(stderr, "mothership setup: unknown argument '%s'\n%s", arg.c_str(), kUsage);
       return 2;

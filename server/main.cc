@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "server/common/numbers.h"
 #include "server/daemon.h"
 
 namespace {
@@ -34,13 +35,11 @@ int main(int argc, char** argv) {
       flags.data_dir = value();
     } else if (arg == "--ssh-port") {
       std::string v = value();
-      char* end = nullptr;
-      long port = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || port < 0 || port > 65535) {
+      flags.ssh_port = ms::ParsePort(v);
+      if (!flags.ssh_port) {
         std::fprintf(stderr, "mothershipd: '%s' is not a port number (0-65535)\n", v.c_str());
         return 2;
       }
-      flags.ssh_port = static_cast<int>(port);
     } else if (arg == "--listen") {
       flags.listen_address = value();
     } else if (arg == "--domain") {

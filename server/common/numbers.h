@@ -1,0 +1,18 @@
+#pragma once
+// Parsing numbers users type on command lines. Pure functions, any thread.
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+namespace ms {
+
+// A TCP port, 0 to 65535, written in decimal and nothing else.
+inline std::optional<int> ParsePort(const std::string& text) {
+  char* end = nullptr;
+  long port = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || port < 0 || port > 65535) return std::nullopt;
+  return static_cast<int>(port);
+}
+
+}  // namespace ms
