@@ -142,8 +142,14 @@ void Builder::PruneImages(const std::string& app, int newest_version) {
   if (old >= 1) (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, old));
 }
 
+std::map<std::string, std::string> Builder::BuildLabels(const std::string& app) const {
+  return {{"mothership.role", "build"},
+          {"mothership.app", app},
+          {"mothership.install", fmt::format("{:016x}", std::hash<std::string>{}(settings_.data_dir.string()))}};
+}
+
 void Builder::CleanLeftovers() {
-  auto leftovers = docker_.ListContainers("mothership.role=build");
+  auto leftovers = docker_.ListContainers("mothership.install=" + BuildLabels("").at("mothership.install"));
   if (!leftovers) return;
   for (const auto& c : *leftovers) {
     LogInfo("removing leftover build container {}", c.name);
@@ -301,7 +307,7 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
     ContainerSpec spec;
     spec.image = settings_.build_image;
     spec.cmd = {"/bin/bash", "/tmp/mothership/builder/build"};
-    spec.labels = {{"mothership.role", "build"}, {"mothership.app", request.app}};
+    spec.labels = BuildLabels(request.app);
     spec.binds = {cache + ":/cache"};
     spec.env = {"STACK=mothership-bookworm", "HOME=/app", "CI=true"};
     std::error_code ec;
@@ -384,7 +390,7 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
     if (auto r = docker_.GetArchive(*builder, "/app", scratch.path() / "slug.tar"); !r) return std::unexpected(r.error());
     ContainerSpec run_spec;
     run_spec.image = settings_.run_image;
-    run_spec.labels = {{"mothership.role", "build"}, {"mothership.app", request.app}};
+    run_spec.labels = BuildLabels(request.app);
     auto runner = docker_.CreateContainer(run_spec);
     if (!runner) return std::unexpected(runner.error());
     containers.Add(*runner);

@@ -61,6 +61,9 @@ class Builder {
 
  private:
   std::vector<std::string> ChooseBuildpacks(const BuildRequest& request) const;
+  // Labels of this installation's build containers: several Mothership
+  // installations (or test daemons) may share one Docker engine.
+  std::map<std::string, std::string> BuildLabels(const std::string& app) const;
 
   const Settings& settings_;
   DockerClient& docker_;

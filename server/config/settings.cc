@@ -28,7 +28,7 @@ Result<void> Read(const YAML::Node& root, const char* key, T& out) {
 
 Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
   Settings s;
-  s.data_dir = data_dir;
+  s.data_dir = std::filesystem::absolute(data_dir);
   std::error_code ec;
   if (!std::filesystem::exists(s.ConfigPath(), ec)) {
     return NotFound(fmt::format(

@@ -156,6 +156,8 @@ Result<void> Database::Exec(std::string_view sql) {
   return {};
 }
 
+int Database::LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+
 int Database::SchemaVersion() {
   auto lock = Lock();
   auto stmt = Prepare("PRAGMA user_version");

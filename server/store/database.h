@@ -57,6 +57,8 @@ class Database {
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
   int SchemaVersion();
+  // The version a database has after Open.
+  static int LatestSchemaVersion();
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
