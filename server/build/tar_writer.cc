@@ -59,7 +59,7 @@ Result<void> TarWriter::Header(std::string_view path, char type, uint64_t size, 
   Octal(h + 136, 12, 0);  // mtime: fixed, so identical trees give identical archives
   std::memset(h + 148, ' ', 8);
   h[156] = type;
-  std::memcpy(h + 157, link.data(), link.size());
+  if (!link.empty()) std::memcpy(h + 157, link.data(), link.size());
   std::memcpy(h + 257, "ustar", 6);
   std::memcpy(h + 263, "00", 2);
   unsigned sum = 0;

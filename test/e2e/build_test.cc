@@ -92,7 +92,7 @@ void CheckSample(const std::string& sample, const std::string& base, const std::
 
 }  // namespace
 
-TEST_CASE("build: Node.js app with npm dependencies; a code-only push reuses the cache") {
+TEST_CASE("build: Node.js app with npm dependencies - a code-only push reuses the cache") {
   TestServer s = BuildServer();
   auto repo = SampleRepo(s, "hello-node");
   const std::string app = Unique("node");
@@ -177,7 +177,7 @@ TEST_CASE("build: a third-party buildpack from a local git URL") {
         std::string::npos);
 }
 
-TEST_CASE("build: buildpacks:set chooses the buildpack; bad choices are refused") {
+TEST_CASE("build: buildpacks:set chooses the buildpack - bad choices are refused") {
   TestServer s = BuildServer();
   const std::string app = Unique("chosen");
   REQUIRE(s.Ssh("apps:create " + app).exit_code == 0);

@@ -9,7 +9,7 @@
 using ms::QuoteShellWord;
 using ms::test::TestServer;
 
-TEST_CASE("apps: create, list, info, rename, destroy") {
+TEST_CASE("apps: create / list / info / rename / destroy") {
   TestServer s;
   auto created = s.Ssh("apps:create web-1");
   REQUIRE(created.exit_code == 0);
@@ -92,7 +92,7 @@ TEST_CASE("unknown commands and wrong arguments print usage and fail") {
   CHECK(s.Ssh("help nothing").exit_code == 2);
 }
 
-TEST_CASE("config values come back byte for byte; bad keys change nothing") {
+TEST_CASE("config values come back byte for byte - bad keys change nothing") {
   TestServer s;
   REQUIRE(s.Ssh("apps:create conf").exit_code == 0);
   const std::vector<std::string> values = {
@@ -124,7 +124,7 @@ TEST_CASE("config values come back byte for byte; bad keys change nothing") {
   CHECK(s.Ssh("config:set nosuch A=1").exit_code == 1);
 }
 
-TEST_CASE("keys: add, list, remove with clear errors") {
+TEST_CASE("keys: add / list / remove with clear errors") {
   TestServer s;
   auto k = s.NewKey("laptop");
   auto pub = ms::test::ReadFile(k.string() + ".pub");

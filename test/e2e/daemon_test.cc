@@ -40,7 +40,7 @@ bool ClosedWithin(int fd, int seconds) {
 
 }  // namespace
 
-TEST_CASE("a restart keeps apps, keys, config and the host key") {
+TEST_CASE("a restart keeps apps / keys / config and the host key") {
   TestServer s;
   auto dev = s.NewKey("dev");
   s.AddKey("dev", dev, "developer");
@@ -59,7 +59,7 @@ TEST_CASE("a restart keeps apps, keys, config and the host key") {
   CHECK(s.Stop() == 0);
 }
 
-TEST_CASE("a stalled client does not block others; many clients at once") {
+TEST_CASE("a stalled client does not block others - many clients at once") {
   TestServer s;
   int stalled = ConnectRaw(s.port());
   CHECK(s.Ssh("version").exit_code == 0);

@@ -40,7 +40,7 @@ void Commit(TestServer& s, const std::filesystem::path& repo, const std::string&
 
 }  // namespace
 
-TEST_CASE("push deploys, clone returns the commit, a failed deploy leaves the ref") {
+TEST_CASE("push deploys / clone returns the commit / a failed deploy leaves the ref") {
   TestServer s({{{"MOTHERSHIP_TEST_DEPLOY_FAIL_FILE", "$DIR/fail-deploys"}}, {}});
   REQUIRE(s.Ssh("apps:create demo").exit_code == 0);
   auto list = s.Ssh("apps:list");
@@ -85,7 +85,7 @@ TEST_CASE("push deploys, clone returns the commit, a failed deploy leaves the re
   CHECK(s.Stop() == 0);
 }
 
-TEST_CASE("the first push of main creates the app; other branches are stored, not deployed") {
+TEST_CASE("the first push of main creates the app - other branches are stored / not deployed") {
   TestServer s;
   auto repo = s.MakeRepo("src", 1);
 
@@ -147,7 +147,7 @@ TEST_CASE("bad repository paths are refused before anything is created") {
   CHECK(std::filesystem::is_empty(s.data_dir() / "repos"));
 }
 
-TEST_CASE("two pushes to one app never deploy at once; different apps do") {
+TEST_CASE("two pushes to one app never deploy at once - different apps do") {
   TestServer s({{{"MOTHERSHIP_TEST_DEPLOY_DELAY_MS", "1500"}}, {}});
   auto a = s.MakeRepo("a", 1);
   auto b = s.MakeRepo("b", 1);

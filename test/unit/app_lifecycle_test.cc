@@ -94,7 +94,7 @@ TEST_CASE("CreateApp refuses an existing app and leaves it alone", "[app_lifecyc
   CHECK(env.store->GetConfig("demo").value() == ms::ConfigVars{{"A", "1"}});
 }
 
-TEST_CASE("CreateApp refuses when a stray repository exists, without adding a row",
+TEST_CASE("CreateApp refuses when a stray repository exists / without adding a row",
           "[app_lifecycle]") {
   TestEnv env;
   REQUIRE_OK(env.repos.Create("stray"));
@@ -104,7 +104,7 @@ TEST_CASE("CreateApp refuses when a stray repository exists, without adding a ro
   CHECK_FALSE(env.AppRowExists("stray"));
 }
 
-TEST_CASE("CreateApp, RenameApp and DestroyApp are Busy while the app's lock is held",
+TEST_CASE("CreateApp / RenameApp and DestroyApp are Busy while the app's lock is held",
           "[app_lifecycle]") {
   TestEnv env;
   {

@@ -47,7 +47,7 @@ TEST_CASE("ValidateAppName keeps control characters and long input out of its me
   CHECK(long_name.error().message.size() < 300);
 }
 
-TEST_CASE("ValidateConfigKey follows ^[A-Za-z_][A-Za-z0-9_]*$", "[names]") {
+TEST_CASE("ValidateConfigKey follows the documented pattern", "[names]") {
   for (std::string key : {"A", "a", "_", "_x", "DATABASE_URL", "port", "X1", "a_B_9"}) {
     INFO("key: " << key);
     CHECK(ms::ValidateConfigKey(key).has_value());
@@ -66,7 +66,7 @@ TEST_CASE("ValidateConfigKey follows ^[A-Za-z_][A-Za-z0-9_]*$", "[names]") {
   }
 }
 
-TEST_CASE("ValidateConfigValue allows any bytes but NUL, up to 64 KiB", "[names]") {
+TEST_CASE("ValidateConfigValue allows any bytes but NUL / up to 64 KiB", "[names]") {
   CHECK(ms::ValidateConfigValue("K", "").has_value());
   CHECK(ms::ValidateConfigValue("K", "spaces 'quotes' \"dq\" = $ \n \xE2\x9C\x93").has_value());
   CHECK(ms::ValidateConfigValue("K", std::string(64 * 1024, 'v')).has_value());
@@ -81,7 +81,7 @@ TEST_CASE("ValidateConfigValue allows any bytes but NUL, up to 64 KiB", "[names]
   CHECK(Contains(nul.error().message, "NUL"));
 }
 
-TEST_CASE("ValidateKeyName follows ^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$", "[names]") {
+TEST_CASE("ValidateKeyName follows the documented pattern", "[names]") {
   for (std::string name : {"a", "Z", "7", "alice", "alice@laptop", "ci.bot_1-x", "A.B@C-D_E"}) {
     INFO("name: " << name);
     CHECK(ms::ValidateKeyName(name).has_value());

@@ -71,7 +71,7 @@ TEST_CASE("ParsePublicKey skips blank lines and comments and takes the first key
   CHECK(parsed->fingerprint == ms::Fingerprint(first.key.get()).value());
 }
 
-TEST_CASE("ParsePublicKey tolerates CRLF, leading blanks and multi-word comments",
+TEST_CASE("ParsePublicKey tolerates CRLF / leading blanks and multi-word comments",
           "[public_key]") {
   auto gen = GenerateKey();
   auto parsed = ms::ParsePublicKey("  " + gen.type + "   " + gen.base64 + "  Alice Smith's laptop\r\n");

@@ -177,7 +177,7 @@ TEST_CASE("apps:create refuses bad names and creates nothing", "[router]") {
   CHECK_FALSE(fs::exists("/abs.git"));
 }
 
-TEST_CASE("apps:create, list, info, rename, destroy", "[router]") {
+TEST_CASE("apps:create / list / info / rename / destroy", "[router]") {
   TestEnv env;
   auto list_empty = Run(env, {"apps:list"});
   CHECK(list_empty.status == ms::kExitOk);
@@ -258,7 +258,7 @@ TEST_CASE("apps:create, list, info, rename, destroy", "[router]") {
   CHECK(Contains(destroy_missing.err, "'nope' does not exist"));
 }
 
-TEST_CASE("apps:* --json output parses", "[router]") {
+TEST_CASE("apps commands --json output parses", "[router]") {
   TestEnv env;
   auto empty = ParseJson(Run(env, {"apps:list", "--json"}).out);
   CHECK(empty == json::array());
@@ -307,7 +307,7 @@ TEST_CASE("apps:* --json output parses", "[router]") {
   CHECK(missing.out.empty());
 }
 
-TEST_CASE("config:set sets several pairs, all or nothing", "[router]") {
+TEST_CASE("config:set sets several pairs / all or nothing", "[router]") {
   TestEnv env;
   REQUIRE_OK(ms::CreateApp(env.services, "demo"));
 
@@ -387,7 +387,7 @@ TEST_CASE("config:get prints the value byte for byte followed by a newline", "[r
   CHECK(Run(env, {"config:get", "nope", "A"}).status == ms::kExitError);
 }
 
-TEST_CASE("config shows all vars as text, JSON and shell", "[router]") {
+TEST_CASE("config shows all vars as text / JSON and shell", "[router]") {
   TestEnv env;
   REQUIRE_OK(ms::CreateApp(env.services, "demo"));
   auto empty = Run(env, {"config", "demo"});
@@ -489,7 +489,7 @@ TEST_CASE("keys:add reads a public key from stdin", "[router]") {
   CHECK(list_json[1]["role"] == "admin");
 }
 
-TEST_CASE("keys:add rejects garbage, private keys, bad names and roles", "[router]") {
+TEST_CASE("keys:add rejects garbage / private keys / bad names and roles", "[router]") {
   TestEnv env;
   auto gen = GenerateKey();
 
@@ -596,7 +596,7 @@ TEST_CASE("version prints the server version", "[router]") {
   CHECK(j["version"] == MOTHERSHIP_VERSION);
 }
 
-TEST_CASE("ParseArgs separates positionals, options and flags", "[router]") {
+TEST_CASE("ParseArgs separates positionals / options and flags", "[router]") {
   const ms::Command* destroy = ms::FindCommand("apps:destroy");
   REQUIRE(destroy);
   auto args = ms::ParseArgs(*destroy, {"demo", "--confirm", "demo", "--json"});

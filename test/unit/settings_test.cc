@@ -194,7 +194,7 @@ TEST_CASE("ValidateSettings accepts the defaults and edge values", "[settings]")
   }
 }
 
-TEST_CASE("ValidateSettings refuses bad ports, timeouts and domains", "[settings]") {
+TEST_CASE("ValidateSettings refuses bad ports / timeouts and domains", "[settings]") {
   for (int port : {-1, 65536, 100000}) {
     auto s = Valid();
     s.ssh_port = port;

@@ -125,7 +125,7 @@ TEST_CASE("Store uses WAL journal mode and foreign keys", "[store]") {
   CHECK(fs::exists(fs::path(f.path.string() + "-wal")));
 }
 
-TEST_CASE("Store apps: create, get, list", "[store]") {
+TEST_CASE("Store apps: create / get / list", "[store]") {
   StoreFixture f;
   auto created = f.store->CreateApp("demo");
   REQUIRE_OK(created);
@@ -184,7 +184,7 @@ TEST_CASE("Store apps: errors", "[store]") {
   CHECK(AppNames(*f.store) == std::vector<std::string>{"demo"});
 }
 
-TEST_CASE("Store apps: rename keeps id and config; refuses a taken name", "[store]") {
+TEST_CASE("Store apps: rename keeps id and config - refuses a taken name", "[store]") {
   StoreFixture f;
   auto demo = f.store->CreateApp("demo");
   REQUIRE_OK(demo);
@@ -232,7 +232,7 @@ TEST_CASE("Store apps: delete cascades to config and deploys", "[store]") {
   CHECK(f.store->GetConfig("keep").value() == ms::ConfigVars{{"A", "kept"}});
 }
 
-TEST_CASE("Store keys: add, find, list, remove", "[store]") {
+TEST_CASE("Store keys: add / find / list / remove", "[store]") {
   StoreFixture f;
   auto admin = f.store->AddKey(MakeKey("root", "SHA256:root", ms::Role::kAdmin));
   REQUIRE_OK(admin);
@@ -340,7 +340,7 @@ TEST_CASE("Store config: values come back byte for byte", "[store]") {
   CHECK(f.store->GetConfig("demo").value() == vars);
 }
 
-TEST_CASE("Store config: set overwrites, unset reports what it removed", "[store]") {
+TEST_CASE("Store config: set overwrites / unset reports what it removed", "[store]") {
   StoreFixture f;
   REQUIRE_OK(f.store->CreateApp("demo"));
   REQUIRE_OK(f.store->CreateApp("other"));
@@ -363,7 +363,7 @@ TEST_CASE("Store config: set overwrites, unset reports what it removed", "[store
   CHECK(f.store->GetConfig("demo").value() == ms::ConfigVars{{"B", "two"}});
 }
 
-TEST_CASE("Store deploys: start, finish, list", "[store]") {
+TEST_CASE("Store deploys: start / finish / list", "[store]") {
   StoreFixture f;
   REQUIRE_OK(f.store->CreateApp("demo"));
   REQUIRE_OK(f.store->CreateApp("other"));
