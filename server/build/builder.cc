@@ -263,43 +263,38 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
     if (auto r = repos_.WriteTree(request.app, request.commit, request.objects_dir, input, "app/"); !r) {
       return std::unexpected(r.error());
     }
+    // Detection tries the bundled buildpacks in order; chosen ones all run.
+    const std::vector<std::string>& specs = chosen.empty() ? BundledBuildpacks() : chosen;
     std::string order;
-    if (chosen.empty()) {
-      for (size_t i = 0; i < BundledBuildpacks().size(); ++i) {
-        const std::string& name = BundledBuildpacks()[i];
-        std::string dest = fmt::format("tmp/mothership/buildpacks/{:02}-{}/", i, name);
-        if (auto r = input.AddTree(buildpacks_dir_ / name, dest); !r) return std::unexpected(r.error());
-        order += "/" + dest.substr(0, dest.size() - 1) + "\n";
-      }
-    } else {
-      for (size_t i = 0; i < chosen.size(); ++i) {
-        std::string name = chosen[i];
-        // Bundled ones by name ("nodejs") or as heroku/NAME; others are git URLs.
-        if (name.starts_with("heroku/")) name = name.substr(7);
-        std::filesystem::path source = buildpacks_dir_ / name;
-        if (std::find(BundledBuildpacks().begin(), BundledBuildpacks().end(), name) == BundledBuildpacks().end()) {
-          if (!BuildpackFetcher::IsGitUrl(chosen[i])) {
-            return InvalidArgument(fmt::format(
-                "buildpack '{}' is neither a bundled one ({}) nor a git URL", chosen[i].substr(0, 100),
-                fmt::join(BundledBuildpacks(), ", ")));
-          }
-          bool fresh = false;
-          auto fetched = fetcher_.Fetch(chosen[i], &fresh);
-          if (!fetched) return std::unexpected(fetched.error());
-          out.Write(fmt::format("-----> {} buildpack {}\n", fresh ? "Fetched" : "Using cached", chosen[i]));
-          source = *fetched;
-          name = "custom";
+    for (size_t i = 0; i < specs.size(); ++i) {
+      // Bundled ones by name ("nodejs") or as heroku/NAME; others are git URLs.
+      std::string name = specs[i].starts_with("heroku/") ? specs[i].substr(7) : specs[i];
+      std::filesystem::path source = buildpacks_dir_ / name;
+      if (std::find(BundledBuildpacks().begin(), BundledBuildpacks().end(), name) == BundledBuildpacks().end()) {
+        if (!BuildpackFetcher::IsGitUrl(specs[i])) {
+          return InvalidArgument(fmt::format("buildpack '{}' is neither a bundled one ({}) nor a git URL",
+                                             specs[i].substr(0, 100), fmt::join(BundledBuildpacks(), ", ")));
         }
-        std::string dest = fmt::format("tmp/mothership/buildpacks/{:02}-{}/", i, name);
-        if (auto r = input.AddTree(source, dest); !r) return std::unexpected(r.error());
-        order += "/" + dest.substr(0, dest.size() - 1) + "\n";
+        bool fresh = false;
+        auto fetched = fetcher_.Fetch(specs[i], &fresh);
+        if (!fetched) return std::unexpected(fetched.error());
+        out.Write(fmt::format("-----> {} buildpack {}\n", fresh ? "Fetched" : "Using cached", specs[i]));
+        source = *fetched;
+        name = "custom";
       }
+      std::string dest = fmt::format("tmp/mothership/buildpacks/{:02}-{}", i, name);
+      if (auto r = input.AddTree(source, dest + "/"); !r) return std::unexpected(r.error());
+      order += "/" + dest + "\n";
     }
-    (void)input.AddFile("tmp/mothership/order", order);
-    (void)input.AddFile("tmp/mothership/mode", chosen.empty() ? "detect\n" : "chosen\n");
-    (void)input.AddFile("tmp/mothership/builder/build", Slurp(buildpacks_dir_ / "builder" / "build"), 0755);
-    (void)input.AddDirectory("tmp/mothership/env");
-    for (const auto& [k, v] : request.config) (void)input.AddFile("tmp/mothership/env/" + k, v);
+    for (auto r : {input.AddFile("tmp/mothership/order", order),
+                   input.AddFile("tmp/mothership/mode", chosen.empty() ? "detect\n" : "chosen\n"),
+                   input.AddFile("tmp/mothership/builder/build", Slurp(buildpacks_dir_ / "builder" / "build"), 0755),
+                   input.AddDirectory("tmp/mothership/env")}) {
+      if (!r) return std::unexpected(r.error());
+    }
+    for (const auto& [k, v] : request.config) {
+      if (auto r = input.AddFile("tmp/mothership/env/" + k, v); !r) return std::unexpected(r.error());
+    }
     if (auto r = input.Finish(); !r) return std::unexpected(r.error());
 
     std::string cache = "mothership-cache-" + request.app;
