@@ -13,6 +13,7 @@
 
 #include "server/build/tar_reader.h"
 #include "server/build/tar_writer.h"
+#include "server/common/base64.h"
 #include "server/commands/command.h"
 #include "server/common/log.h"
 #include "server/common/names.h"
@@ -51,17 +52,54 @@ class ScratchDir {
 };
 
 // Removes the containers a build made, whatever happens.
-class ContainerGuard {
+// What buildpacks/builder/build prints on stdout after a successful build: a
+// line with the base64 of a tar of its results, then the slug's tar.
+class BuildResults {
  public:
-  explicit ContainerGuard(DockerClient& docker) : docker_(docker) {}
-  ~ContainerGuard() {
-    for (const auto& id : ids_) (void)docker_.RemoveContainer(id);
+  explicit BuildResults(std::filesystem::path slug_tar) : slug_path_(std::move(slug_tar)) {}
+  bool Feed(std::string_view data) {
+    if (!in_slug_) {
+      size_t nl = data.find('\n');
+      results_.append(data.substr(0, nl));
+      if (results_.size() > (64u << 20)) return false;
+      if (nl == std::string_view::npos) return true;
+      in_slug_ = true;
+      slug_.open(slug_path_, std::ios::binary | std::ios::trunc);
+      data.remove_prefix(nl + 1);
+    }
+    slug_.write(data.data(), static_cast<std::streamsize>(data.size()));
+    return static_cast<bool>(slug_);
   }
-  void Add(const std::string& id) { ids_.push_back(id); }
+  // Writes the results' tar to results_tar.
+  Result<void> Finish(const std::filesystem::path& results_tar) {
+    slug_.close();
+    auto decoded = Base64Decode(results_);
+    if (!in_slug_ || !slug_ || !decoded) return Failed("the builder container did not hand over the build's results");
+    std::ofstream file(results_tar, std::ios::binary | std::ios::trunc);
+    file << *decoded;
+    if (!file.flush()) return Failed(fmt::format("cannot write {}", results_tar.string()));
+    return {};
+  }
 
  private:
-  DockerClient& docker_;
-  std::vector<std::string> ids_;
+  std::filesystem::path slug_path_;
+  std::string results_;
+  bool in_slug_ = false;
+  std::ofstream slug_;
+};
+
+// Hands the builder container back to the pool for removal on every path.
+class ContainerGuard {
+ public:
+  explicit ContainerGuard(BuilderPool& pool) : pool_(pool) {}
+  ~ContainerGuard() {
+    if (!id_.empty()) pool_.Discard(id_);
+  }
+  void Set(const std::string& id) { id_ = id; }
+
+ private:
+  BuilderPool& pool_;
+  std::string id_;
 };
 
 // Stops a container when the build runs over its time.
@@ -95,6 +133,13 @@ class Watchdog {
   bool done_ = false, fired_ = false;
   std::thread thread_;
 };
+
+std::string ProcessTypeList(const std::map<std::string, std::string>& types) {
+  if (types.empty()) return "(none)";
+  std::vector<std::string> names;
+  for (const auto& [name, command] : types) names.push_back(name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
 
 std::string Megabytes(uint64_t bytes) { return fmt::format("{:.1f} MB", bytes / 1e6); }
 
@@ -135,7 +180,8 @@ const std::vector<std::string>& Builder::BundledBuildpacks() {
 Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos,
                  std::filesystem::path buildpacks_dir)
     : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)),
-      fetcher_(settings.data_dir / "buildpacks") {}
+      fetcher_(settings.data_dir / "buildpacks"), slug_image_(docker, settings.registry, settings.run_image),
+      pool_(docker) {}
 
 void Builder::PruneImages(const std::string& app, int newest_version) {
   int old = newest_version - settings_.keep_releases;
@@ -146,6 +192,24 @@ std::map<std::string, std::string> Builder::BuildLabels(const std::string& app) 
   return {{"mothership.role", "build"},
           {"mothership.app", app},
           {"mothership.install", fmt::format("{:016x}", std::hash<std::string>{}(settings_.data_dir.string()))}};
+}
+
+ContainerSpec Builder::BuilderSpec(const std::string& app) const {
+  ContainerSpec spec;
+  spec.image = settings_.build_image;
+  spec.labels = BuildLabels(app);
+  spec.binds = {"mothership-cache-" + app + ":/cache"};
+  spec.env = {"STACK=mothership-bookworm", "HOME=/app", "CI=true"};
+  std::error_code ec;
+  if (!settings_.ca_bundle.empty() && std::filesystem::exists(settings_.ca_bundle, ec)) {
+    spec.binds.push_back(settings_.ca_bundle + ":/etc/ssl/certs/ca-certificates.crt:ro");
+    spec.env.push_back("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt");
+    spec.env.push_back("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
+    spec.env.push_back("PIP_CERT=/etc/ssl/certs/ca-certificates.crt");
+  }
+  spec.memory_bytes = int64_t{settings_.build_memory_mb} * 1024 * 1024;
+  spec.nano_cpus = static_cast<int64_t>(settings_.build_cpus * 1e9);
+  return spec;
 }
 
 void Builder::CleanLeftovers() {
@@ -227,200 +291,185 @@ std::vector<std::string> Builder::ChooseBuildpacks(const BuildRequest& request) 
 }
 
 Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
-  const std::string repo_name = settings_.registry + "/" + request.app;
-  const std::string tag = fmt::format("v{}", request.version);
   BuildResult result;
-  result.image = repo_name + ":" + tag;
-
+  result.image = fmt::format("{}/{}:v{}", settings_.registry, request.app, request.version);
   ScratchDir scratch(settings_.data_dir / "tmp");
   if (scratch.path().empty()) return Failed("cannot make a scratch directory for the build");
-  ContainerGuard containers(docker_);
 
   std::vector<std::string> chosen = ChooseBuildpacks(request);
   bool dockerfile = chosen.empty() &&
                     repos_.ReadFile(request.app, request.commit, request.objects_dir, "Dockerfile").has_value();
+  auto built = dockerfile ? BuildDockerfile(request, scratch.path(), out, result)
+                          : BuildWithBuildpacks(request, chosen, scratch.path(), out, result);
+  if (!built) return std::unexpected(built.error());
+  return result;
+}
 
-  if (dockerfile) {
-    out.Write("-----> Dockerfile app detected: building it with the Docker engine\n");
-    TarWriter context(scratch.path() / "context.tar");
-    if (auto r = repos_.WriteTree(request.app, request.commit, request.objects_dir, context, ""); !r) {
-      return std::unexpected(r.error());
-    }
-    if (auto r = context.Finish(); !r) return std::unexpected(r.error());
-    auto built = docker_.BuildImage(scratch.path() / "context.tar", result.image, {},
-                                    [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); });
-    if (!built) return std::unexpected(built.error());
-    result.buildpacks = {"dockerfile"};
-    auto procfile = repos_.ReadFile(request.app, request.commit, request.objects_dir, "Procfile");
-    if (procfile) {
-      auto types = ParseProcfile(*procfile);
-      if (!types) return std::unexpected(types.error());
-      result.process_types = *types;
-    }
-  } else {
-    TarWriter input(scratch.path() / "input.tar");
-    if (auto r = input.AddDirectory("app"); !r) return std::unexpected(r.error());
-    if (auto r = repos_.WriteTree(request.app, request.commit, request.objects_dir, input, "app/"); !r) {
-      return std::unexpected(r.error());
-    }
-    // Detection tries the bundled buildpacks in order; chosen ones all run.
-    const std::vector<std::string>& specs = chosen.empty() ? BundledBuildpacks() : chosen;
-    std::string order;
-    for (size_t i = 0; i < specs.size(); ++i) {
-      // Bundled ones by name ("nodejs") or as heroku/NAME; others are git URLs.
-      std::string name = specs[i].starts_with("heroku/") ? specs[i].substr(7) : specs[i];
-      std::filesystem::path source = buildpacks_dir_ / name;
-      if (std::find(BundledBuildpacks().begin(), BundledBuildpacks().end(), name) == BundledBuildpacks().end()) {
-        if (!BuildpackFetcher::IsGitUrl(specs[i])) {
-          return InvalidArgument(fmt::format("buildpack '{}' is neither a bundled one ({}) nor a git URL",
-                                             specs[i].substr(0, 100), fmt::join(BundledBuildpacks(), ", ")));
-        }
-        bool fresh = false;
-        auto fetched = fetcher_.Fetch(specs[i], &fresh);
-        if (!fetched) return std::unexpected(fetched.error());
-        out.Write(fmt::format("-----> {} buildpack {}\n", fresh ? "Fetched" : "Using cached", specs[i]));
-        source = *fetched;
-        name = "custom";
-      }
-      std::string dest = fmt::format("tmp/mothership/buildpacks/{:02}-{}", i, name);
-      if (auto r = input.AddTree(source, dest + "/"); !r) return std::unexpected(r.error());
-      order += "/" + dest + "\n";
-    }
-    for (auto r : {input.AddFile("tmp/mothership/order", order),
-                   input.AddFile("tmp/mothership/mode", chosen.empty() ? "detect\n" : "chosen\n"),
-                   input.AddFile("tmp/mothership/builder/build", Slurp(buildpacks_dir_ / "builder" / "build"), 0755),
-                   input.AddDirectory("tmp/mothership/env")}) {
-      if (!r) return std::unexpected(r.error());
-    }
-    for (const auto& [k, v] : request.config) {
-      if (auto r = input.AddFile("tmp/mothership/env/" + k, v); !r) return std::unexpected(r.error());
-    }
-    if (auto r = input.Finish(); !r) return std::unexpected(r.error());
-
-    std::string cache = "mothership-cache-" + request.app;
-    if (auto r = docker_.EnsureVolume(cache, {{"mothership.app", request.app}}); !r) return std::unexpected(r.error());
-    ContainerSpec spec;
-    spec.image = settings_.build_image;
-    spec.cmd = {"/bin/bash", "/tmp/mothership/builder/build"};
-    spec.labels = BuildLabels(request.app);
-    spec.binds = {cache + ":/cache"};
-    spec.env = {"STACK=mothership-bookworm", "HOME=/app", "CI=true"};
-    std::error_code ec;
-    if (!settings_.ca_bundle.empty() && std::filesystem::exists(settings_.ca_bundle, ec)) {
-      spec.binds.push_back(settings_.ca_bundle + ":/etc/ssl/certs/ca-certificates.crt:ro");
-      spec.env.push_back("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt");
-      spec.env.push_back("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
-      spec.env.push_back("PIP_CERT=/etc/ssl/certs/ca-certificates.crt");
-    }
-    spec.memory_bytes = int64_t{settings_.build_memory_mb} * 1024 * 1024;
-    spec.nano_cpus = static_cast<int64_t>(settings_.build_cpus * 1e9);
-    auto builder = docker_.CreateContainer(spec);
-    if (!builder) return std::unexpected(builder.error());
-    containers.Add(*builder);
-    if (auto r = docker_.PutArchive(*builder, "/", scratch.path() / "input.tar"); !r) return std::unexpected(r.error());
-    if (auto r = docker_.StartContainer(*builder); !r) return std::unexpected(r.error());
-    int code;
-    bool timed_out;
-    {
-      Watchdog watchdog(docker_, *builder, settings_.build_timeout_seconds);
-      (void)docker_.FollowLogs(*builder, [&](std::string_view line) { out.Write(std::string(line) + "\n"); });
-      auto waited = docker_.WaitContainer(*builder);
-      if (!waited) return std::unexpected(waited.error());
-      code = *waited;
-      timed_out = watchdog.fired();
-    }
-    if (timed_out) {
-      return Failed(fmt::format("the build took longer than {} s (build_timeout_seconds) and was stopped",
-                                settings_.build_timeout_seconds));
-    }
-    if (code == kNoBuildpack) {
-      return Failed(
-          "no buildpack recognised this app. Supported: Node.js (package.json), Python "
-          "(requirements.txt or pyproject.toml), Ruby (Gemfile), Go (go.mod), static sites "
-          "(index.html), Procfile-only apps (Procfile), or a Dockerfile. Add one of these files, "
-          "or choose buildpacks with a .buildpacks file or the BUILDPACK_URL config var");
-    }
-    if (code != 0) return Failed(fmt::format("the build failed (exit status {}); see the output above", code));
-
-    if (auto r = docker_.GetArchive(*builder, "/tmp/mothership/out", scratch.path() / "out.tar"); !r) {
-      return std::unexpected(r.error());
-    }
-    auto files = ReadTarFiles(scratch.path() / "out.tar");
-    if (!files) return std::unexpected(files.error());
-    std::istringstream names((*files)["out/buildpacks"]);
-    for (std::string n; std::getline(names, n);) result.buildpacks.push_back(n);
-    for (size_t i = 0; i < result.buildpacks.size(); ++i) {
-      auto it = files->find(fmt::format("out/release-{}.yml", i));
-      if (it == files->end()) continue;
-      try {
-        YAML::Node release = YAML::Load(it->second);
-        if (release["default_process_types"] && release["default_process_types"].IsMap()) {
-          for (const auto& t : release["default_process_types"]) {
-            result.process_types[t.first.as<std::string>()] = t.second.as<std::string>();
-          }
-        }
-        if (release["config_vars"] && release["config_vars"].IsMap()) {
-          for (const auto& v : release["config_vars"]) {
-            result.config_defaults[v.first.as<std::string>()] = v.second.as<std::string>();
-          }
-        }
-      } catch (const YAML::Exception& e) {
-        return Failed(fmt::format("bin/release of {} printed invalid YAML: {}", result.buildpacks[i], e.what()));
-      }
-    }
-    if (auto it = files->find("out/Procfile"); it != files->end()) {
-      auto types = ParseProcfile(it->second);
-      if (!types) return std::unexpected(types.error());
-      for (const auto& [k, v] : *types) result.process_types[k] = v;
-    }
-    result.slug_bytes = std::strtoull((*files)["out/slug-bytes"].c_str(), nullptr, 10);
-    out.Write(fmt::format("-----> Compiled slug size: {}\n", Megabytes(result.slug_bytes)));
-    if (result.slug_bytes > uint64_t(settings_.slug_max_mb) * 1000 * 1000) {
-      return Failed(fmt::format("the slug is {}, over the {} MB limit (slug_max_mb); leave build "
-                                "artefacts and dependencies you do not need out of it",
-                                Megabytes(result.slug_bytes), settings_.slug_max_mb));
-    }
-
-    // The slug becomes a layer on the run image.
-    if (auto r = docker_.GetArchive(*builder, "/app", scratch.path() / "slug.tar"); !r) return std::unexpected(r.error());
-    ContainerSpec run_spec;
-    run_spec.image = settings_.run_image;
-    run_spec.labels = BuildLabels(request.app);
-    auto runner = docker_.CreateContainer(run_spec);
-    if (!runner) return std::unexpected(runner.error());
-    containers.Add(*runner);
-    if (auto r = docker_.PutArchive(*runner, "/", scratch.path() / "slug.tar"); !r) return std::unexpected(r.error());
-    std::vector<std::string> env;
-    for (const auto& [k, v] : result.config_defaults) env.push_back(k + "=" + v);
-    nlohmann::json types(result.process_types);
-    nlohmann::json config = {
-        {"Labels",
-         {{"mothership.app", request.app},
-          {"mothership.release", tag},
-          {"mothership.commit", request.commit},
-          {"mothership.buildpacks", fmt::format("{}", fmt::join(result.buildpacks, ","))},
-          {"mothership.process-types", types.dump()}}},
-        {"Env", env}};
-    if (result.process_types.contains("web")) config["Cmd"] = {result.process_types["web"]};
-    auto committed = docker_.Commit(*runner, repo_name, tag, config);
-    if (!committed) return std::unexpected(committed.error());
+Result<void> Builder::BuildDockerfile(const BuildRequest& request, const std::filesystem::path& scratch, Output& out,
+                                      BuildResult& result) {
+  out.Write("-----> Dockerfile app detected: building it with the Docker engine\n");
+  TarWriter context(scratch / "context.tar");
+  if (auto r = repos_.WriteTree(request.app, request.commit, request.objects_dir, context, ""); !r) {
+    return std::unexpected(r.error());
   }
-
-  if (result.process_types.empty() && !dockerfile) {
-    out.Write("-----> No process types: add a Procfile (web: COMMAND) to run something\n");
+  if (auto r = context.Finish(); !r) return std::unexpected(r.error());
+  auto built = docker_.BuildImage(scratch / "context.tar", result.image, {},
+                                  [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); });
+  if (!built) return std::unexpected(built.error());
+  result.buildpacks = {"dockerfile"};
+  auto procfile = repos_.ReadFile(request.app, request.commit, request.objects_dir, "Procfile");
+  if (procfile) {
+    auto types = ParseProcfile(*procfile);
+    if (!types) return std::unexpected(types.error());
+    result.process_types = *types;
   }
-  out.Write(fmt::format("-----> Process types: {}\n",
-                        result.process_types.empty() ? std::string("(none)")
-                                                     : [&] {
-                                                         std::vector<std::string> n;
-                                                         for (const auto& [k, v] : result.process_types) n.push_back(k);
-                                                         return fmt::format("{}", fmt::join(n, ", "));
-                                                       }()));
+  out.Write(fmt::format("-----> Process types: {}\n", ProcessTypeList(result.process_types)));
   out.Write(fmt::format("-----> Pushing {}\n", result.image));
-  if (auto r = docker_.PushImage(repo_name, tag, nullptr); !r) {
+  std::string repo = result.image.substr(0, result.image.rfind(':'));
+  if (auto r = docker_.PushImage(repo, fmt::format("v{}", request.version), nullptr); !r) {
     return Failed(fmt::format("{} (is the registry at {} running?)", r.error().message, settings_.registry));
   }
-  return result;
+  return {};
+}
+
+Result<void> Builder::BuildWithBuildpacks(const BuildRequest& request, const std::vector<std::string>& chosen,
+                                          const std::filesystem::path& scratch, Output& out, BuildResult& result) {
+  ContainerGuard container(pool_);
+  TarWriter input(scratch / "input.tar");
+  if (auto r = input.AddDirectory("app"); !r) return std::unexpected(r.error());
+  if (auto r = repos_.WriteTree(request.app, request.commit, request.objects_dir, input, "app/"); !r) {
+    return std::unexpected(r.error());
+  }
+  // Detection tries the bundled buildpacks in order; chosen ones all run.
+  const std::vector<std::string>& specs = chosen.empty() ? BundledBuildpacks() : chosen;
+  std::string order;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    // Bundled ones by name ("nodejs") or as heroku/NAME; others are git URLs.
+    std::string name = specs[i].starts_with("heroku/") ? specs[i].substr(7) : specs[i];
+    std::filesystem::path source = buildpacks_dir_ / name;
+    if (std::find(BundledBuildpacks().begin(), BundledBuildpacks().end(), name) == BundledBuildpacks().end()) {
+      if (!BuildpackFetcher::IsGitUrl(specs[i])) {
+        return InvalidArgument(fmt::format("buildpack '{}' is neither a bundled one ({}) nor a git URL",
+                                           specs[i].substr(0, 100), fmt::join(BundledBuildpacks(), ", ")));
+      }
+      bool fresh = false;
+      auto fetched = fetcher_.Fetch(specs[i], &fresh);
+      if (!fetched) return std::unexpected(fetched.error());
+      out.Write(fmt::format("-----> {} buildpack {}\n", fresh ? "Fetched" : "Using cached", specs[i]));
+      source = *fetched;
+      name = "custom";
+    }
+    std::string dest = fmt::format("tmp/mothership/buildpacks/{:02}-{}", i, name);
+    if (auto r = input.AddTree(source, dest + "/"); !r) return std::unexpected(r.error());
+    order += "/" + dest + "\n";
+  }
+  for (auto r : {input.AddFile("tmp/mothership/order", order),
+                 input.AddFile("tmp/mothership/mode", chosen.empty() ? "detect\n" : "chosen\n"),
+                 input.AddFile("tmp/mothership/builder/build", Slurp(buildpacks_dir_ / "builder" / "build"), 0755),
+                 input.AddDirectory("tmp/mothership/env")}) {
+    if (!r) return std::unexpected(r.error());
+  }
+  for (const auto& [k, v] : request.config) {
+    if (auto r = input.AddFile("tmp/mothership/env/" + k, v); !r) return std::unexpected(r.error());
+  }
+  if (auto r = input.Finish(); !r) return std::unexpected(r.error());
+
+  if (auto r = docker_.EnsureVolume("mothership-cache-" + request.app, {{"mothership.app", request.app}}); !r) {
+    return std::unexpected(r.error());
+  }
+  ContainerSpec spec = BuilderSpec(request.app);
+  auto builder = pool_.Take(request.app, spec);
+  if (!builder) return std::unexpected(builder.error());
+  container.Set(*builder);
+  if (auto r = docker_.PutArchive(*builder, "/", scratch / "input.tar"); !r) return std::unexpected(r.error());
+  BuildResults results(scratch / "slug.tar");
+  int code;
+  bool timed_out;
+  {
+    Watchdog watchdog(docker_, *builder, settings_.build_timeout_seconds);
+    auto ran = docker_.Exec(
+        *builder, {"/bin/bash", "/tmp/mothership/builder/build"},
+        [&](std::string_view line) { out.Write(std::string(line) + "\n"); },
+        [&](std::string_view data) { return results.Feed(data); });
+    timed_out = watchdog.fired();
+    if (!ran && !timed_out) return std::unexpected(ran.error());
+    code = ran ? *ran : -1;
+  }
+  // The next push of this app finds its container started.
+  pool_.Prewarm(request.app, spec);
+  if (timed_out) {
+    return Failed(fmt::format("the build took longer than {} s (build_timeout_seconds) and was stopped",
+                              settings_.build_timeout_seconds));
+  }
+  if (code == kNoBuildpack) {
+    return Failed(
+        "no buildpack recognised this app. Supported: Node.js (package.json), Python "
+        "(requirements.txt or pyproject.toml), Ruby (Gemfile), Go (go.mod), static sites "
+        "(index.html), Procfile-only apps (Procfile), or a Dockerfile. Add one of these files, "
+        "or choose buildpacks with a .buildpacks file or the BUILDPACK_URL config var");
+  }
+  if (code != 0) return Failed(fmt::format("the build failed (exit status {}); see the output above", code));
+
+  if (auto r = results.Finish(scratch / "out.tar"); !r) return std::unexpected(r.error());
+  auto files = ReadTarFiles(scratch / "out.tar");
+  if (!files) return std::unexpected(files.error());
+  std::istringstream names((*files)["out/buildpacks"]);
+  for (std::string n; std::getline(names, n);) result.buildpacks.push_back(n);
+  for (size_t i = 0; i < result.buildpacks.size(); ++i) {
+    auto it = files->find(fmt::format("out/release-{}.yml", i));
+    if (it == files->end()) continue;
+    try {
+      YAML::Node release = YAML::Load(it->second);
+      if (release["default_process_types"] && release["default_process_types"].IsMap()) {
+        for (const auto& t : release["default_process_types"]) {
+          result.process_types[t.first.as<std::string>()] = t.second.as<std::string>();
+        }
+      }
+      if (release["config_vars"] && release["config_vars"].IsMap()) {
+        for (const auto& v : release["config_vars"]) {
+          result.config_defaults[v.first.as<std::string>()] = v.second.as<std::string>();
+        }
+      }
+    } catch (const YAML::Exception& e) {
+      return Failed(fmt::format("bin/release of {} printed invalid YAML: {}", result.buildpacks[i], e.what()));
+    }
+  }
+  if (auto it = files->find("out/Procfile"); it != files->end()) {
+    auto types = ParseProcfile(it->second);
+    if (!types) return std::unexpected(types.error());
+    for (const auto& [k, v] : *types) result.process_types[k] = v;
+  }
+  result.slug_bytes = std::strtoull((*files)["out/slug-bytes"].c_str(), nullptr, 10);
+  out.Write(fmt::format("-----> Compiled slug size: {}\n", Megabytes(result.slug_bytes)));
+  if (result.slug_bytes > uint64_t(settings_.slug_max_mb) * 1000 * 1000) {
+    return Failed(fmt::format("the slug is {}, over the {} MB limit (slug_max_mb); leave build "
+                              "artefacts and dependencies you do not need out of it",
+                              Megabytes(result.slug_bytes), settings_.slug_max_mb));
+  }
+
+  // The slug becomes a layer on the run image.
+  std::vector<std::string> env;
+  for (const auto& [k, v] : result.config_defaults) env.push_back(k + "=" + v);
+  SlugImageSpec image;
+  image.repo = request.app;
+  image.tag = fmt::format("v{}", request.version);
+  image.slug_tar = scratch / "slug.tar";
+  image.scratch_dir = scratch;
+  image.labels = {{"mothership.app", request.app},
+                  {"mothership.release", image.tag},
+                  {"mothership.commit", request.commit},
+                  {"mothership.buildpacks", fmt::format("{}", fmt::join(result.buildpacks, ","))},
+                  {"mothership.process-types", nlohmann::json(result.process_types).dump()}};
+  image.env = env;
+  if (result.process_types.contains("web")) image.cmd = {result.process_types["web"]};
+  if (result.process_types.empty()) {
+    out.Write("-----> No process types: add a Procfile (web: COMMAND) to run something\n");
+  }
+  out.Write(fmt::format("-----> Process types: {}\n", ProcessTypeList(result.process_types)));
+  out.Write(fmt::format("-----> Pushing {}\n", result.image));
+  auto pushed = slug_image_.Push(image, [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); });
+  if (!pushed) return std::unexpected(pushed.error());
+  return {};
 }
 
 }  // namespace ms

@@ -1,11 +1,12 @@
 #pragma once
 // Builder: turns a pushed commit into an app image, the way Heroku does. The
 // commit's tree, the buildpacks and the config vars go into a fresh builder
-// container (build stack image) with the app's cache volume; the buildpacks run
-// (buildpacks/builder/build) with their output streamed to the pusher; the
-// compiled /app becomes a layer on the run stack image, labelled and tagged
-// REGISTRY/APP:vN, and is pushed to the registry. Containers are removed on every
-// path. Different apps may build at once; one app builds one commit at a time.
+// container (build stack image; BuilderPool starts it ahead of time) with the
+// app's cache volume; the buildpacks run (buildpacks/builder/build) with their
+// output streamed to the pusher; the compiled /app becomes a layer on the run
+// stack image, labelled and tagged REGISTRY/APP:vN, made directly in the
+// registry (SlugImage). Containers are removed on every path. Different apps
+// may build at once; one app builds one commit at a time.
 
 #include <filesystem>
 #include <map>
@@ -15,7 +16,9 @@
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/docker/docker_client.h"
+#include "server/build/builder_pool.h"
 #include "server/build/buildpack_fetcher.h"
+#include "server/build/slug_image.h"
 #include "server/git/app_repos.h"
 
 namespace ms {
@@ -58,18 +61,27 @@ class Builder {
   void PruneImages(const std::string& app, int newest_version);
   // Removes builder containers an interrupted daemon left behind.
   void CleanLeftovers();
+  // Forgets an app being destroyed: its idle builder container.
+  void Forget(const std::string& app) { pool_.Drop(app); }
 
  private:
   std::vector<std::string> ChooseBuildpacks(const BuildRequest& request) const;
   // Labels of this installation's build containers: several Mothership
   // installations (or test daemons) may share one Docker engine.
   std::map<std::string, std::string> BuildLabels(const std::string& app) const;
+  ContainerSpec BuilderSpec(const std::string& app) const;
+  Result<void> BuildDockerfile(const BuildRequest& request, const std::filesystem::path& scratch, Output& out,
+                               BuildResult& result);
+  Result<void> BuildWithBuildpacks(const BuildRequest& request, const std::vector<std::string>& chosen,
+                                   const std::filesystem::path& scratch, Output& out, BuildResult& result);
 
   const Settings& settings_;
   DockerClient& docker_;
   AppRepos& repos_;
   std::filesystem::path buildpacks_dir_;
   BuildpackFetcher fetcher_;
+  SlugImage slug_image_;
+  BuilderPool pool_;  // last: its destructor still uses docker_
 };
 
 }  // namespace ms

@@ -63,6 +63,8 @@ class DockerClient {
                                   const LineSink& out) = 0;
   virtual Result<void> PushImage(const std::string& repo, const std::string& tag,
                                  const LineSink& out) = 0;
+  virtual Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) = 0;
+  virtual Result<void> TagImage(const std::string& image, const std::string& repo, const std::string& tag) = 0;
   virtual Result<void> RemoveImage(const std::string& image) = 0;
   // Makes an image from a container's filesystem, with `config` (Labels, Env, Cmd...).
   virtual Result<std::string> Commit(const std::string& container, const std::string& repo,
@@ -79,6 +81,11 @@ class DockerClient {
   virtual Result<void> FollowLogs(const std::string& id, const LineSink& out) = 0;
   // Waits for the container to stop; its exit code.
   virtual Result<int> WaitContainer(const std::string& id) = 0;
+  // Runs cmd in a running container, streaming its output line by line to out;
+  // returns its exit status. With stdout_data, stdout goes there as it arrives
+  // (binary; return false to stop reading) and only stderr goes to out.
+  virtual Result<int> Exec(const std::string& id, const std::vector<std::string>& cmd, const LineSink& out,
+                           const std::function<bool(std::string_view)>& stdout_data = nullptr) = 0;
   virtual Result<void> StopContainer(const std::string& id, int timeout_seconds) = 0;
   virtual Result<void> RemoveContainer(const std::string& id) = 0;
   virtual Result<std::vector<ContainerSummary>> ListContainers(const std::string& label_filter) = 0;

@@ -154,7 +154,9 @@ Result<void> EngineDockerClient::StreamProgress(HttpRequest request, const LineS
   lines.Flush();
   if (!r) return std::unexpected(r.error());
   if (r->status >= 400) {
-    HttpResponse copy{r->status, raw};
+    HttpResponse copy;
+    copy.status = r->status;
+    copy.body = raw;
     return Failed(fmt::format("{} failed: {}", what, ErrorMessage(copy)));
   }
   if (!error.empty()) return Failed(fmt::format("{} failed: {}", what, error));
@@ -185,6 +187,21 @@ Result<void> EngineDockerClient::PushImage(const std::string& repo, const std::s
   HttpRequest request = Req("POST", fmt::format("/images/{}/push?tag={}", repo, UrlEncode(tag)), "",
                             {{"X-Registry-Auth", "e30="}});
   return StreamProgress(request, out, "pushing " + repo + ":" + tag);
+}
+
+Result<void> EngineDockerClient::PullImage(const std::string& repo, const std::string& tag,
+                                           const LineSink& out) {
+  HttpRequest request = Req("POST", fmt::format("/images/create?fromImage={}&tag={}", UrlEncode(repo), UrlEncode(tag)),
+                            "", {{"X-Registry-Auth", "e30="}});
+  return StreamProgress(request, out, "pulling " + repo + ":" + tag);
+}
+
+Result<void> EngineDockerClient::TagImage(const std::string& image, const std::string& repo,
+                                          const std::string& tag) {
+  auto r = Call(Req("POST", fmt::format("/images/{}/tag?repo={}&tag={}", image, UrlEncode(repo), UrlEncode(tag))),
+                {200, 201});
+  if (!r) return std::unexpected(r.error());
+  return {};
 }
 
 Result<void> EngineDockerClient::RemoveImage(const std::string& image) {
@@ -258,32 +275,67 @@ Result<nlohmann::json> EngineDockerClient::InspectContainer(const std::string& i
   return nlohmann::json::parse(r->body, nullptr, false);
 }
 
-Result<void> EngineDockerClient::FollowLogs(const std::string& id, const LineSink& out) {
-  auto path = Path("/containers/" + id + "/logs?follow=1&stdout=1&stderr=1");
+Result<HttpResponse> EngineDockerClient::StreamOutput(HttpRequest request, const LineSink& out,
+                                                      const std::function<bool(std::string_view)>& stdout_data) {
+  auto path = Path(request.path);
   if (!path) return std::unexpected(path.error());
+  request.path = *path;
   // Without a TTY the stream is multiplexed: 8-byte headers (stream, 0, 0, 0, size BE32).
   std::string frames;
   LineSplitter lines([&](std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (out) out(line);
   });
-  auto r = http_.Stream(Req("GET", *path), [&](std::string_view data) {
+  auto r = http_.Stream(request, [&](std::string_view data) {
     frames.append(data);
     size_t pos = 0;
     while (frames.size() - pos >= 8) {
       auto* h = reinterpret_cast<const unsigned char*>(frames.data() + pos);
       size_t size = (size_t(h[4]) << 24) | (size_t(h[5]) << 16) | (size_t(h[6]) << 8) | size_t(h[7]);
       if (frames.size() - pos - 8 < size) break;
-      lines.Feed(std::string_view(frames).substr(pos + 8, size));
+      std::string_view payload = std::string_view(frames).substr(pos + 8, size);
       pos += 8 + size;
+      if (stdout_data && h[0] == 1) {
+        if (!stdout_data(payload)) return false;
+      } else {
+        lines.Feed(payload);
+      }
     }
     frames.erase(0, pos);
     return true;
   });
   lines.Flush();
+  return r;
+}
+
+Result<void> EngineDockerClient::FollowLogs(const std::string& id, const LineSink& out) {
+  auto r = StreamOutput(Req("GET", "/containers/" + id + "/logs?follow=1&stdout=1&stderr=1"), out);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return Failed(fmt::format("cannot read the logs of container {}", id.substr(0, 12)));
   return {};
+}
+
+Result<int> EngineDockerClient::Exec(const std::string& id, const std::vector<std::string>& cmd,
+                                     const LineSink& out, const std::function<bool(std::string_view)>& stdout_data) {
+  nlohmann::json create = {{"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false}, {"Cmd", cmd}};
+  auto created = Call(Req("POST", "/containers/" + id + "/exec", create.dump(),
+                          {{"Content-Type", "application/json"}}),
+                      {201});
+  if (!created) return std::unexpected(created.error());
+  std::string exec_id = nlohmann::json::parse(created->body)["Id"].get<std::string>();
+  nlohmann::json start = {{"Detach", false}, {"Tty", false}};
+  auto r = StreamOutput(Req("POST", "/exec/" + exec_id + "/start", start.dump(),
+                            {{"Content-Type", "application/json"}}),
+                        out, stdout_data);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return Failed(fmt::format("cannot run a command in container {}", id.substr(0, 12)));
+  auto info = Call(Req("GET", "/exec/" + exec_id + "/json"), {200});
+  if (!info) return std::unexpected(info.error());
+  auto body = nlohmann::json::parse(info->body, nullptr, false);
+  if (!body.is_object() || !body["ExitCode"].is_number_integer()) {
+    return Failed("the engine did not say how the command ended");
+  }
+  return body["ExitCode"].get<int>();
 }
 
 Result<int> EngineDockerClient::WaitContainer(const std::string& id) {

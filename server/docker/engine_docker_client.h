@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "server/docker/docker_client.h"
-#include "server/docker/unix_http_client.h"
+#include "server/common/http_client.h"
 
 namespace ms {
 
@@ -17,7 +17,9 @@ class EngineDockerClient : public DockerClient {
   static constexpr const char* kDefaultSocket = "/var/run/docker.sock";
   static constexpr const char* kClientApiVersion = "1.47";
 
-  explicit EngineDockerClient(std::string socket_path = kDefaultSocket) : http_(std::move(socket_path)) {}
+  explicit EngineDockerClient(std::string socket_path = kDefaultSocket)
+      : http_(HttpClient::UnixSocket(std::move(socket_path), "the Docker engine",
+                                     "start it (for example `dockerd &`) and try again")) {}
 
   Result<std::string> ApiVersion() override;
   Result<bool> ImageExists(const std::string& image) override;
@@ -28,6 +30,8 @@ class EngineDockerClient : public DockerClient {
                           const std::map<std::string, std::string>& build_args,
                           const LineSink& out) override;
   Result<void> PushImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
+  Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
+  Result<void> TagImage(const std::string& image, const std::string& repo, const std::string& tag) override;
   Result<void> RemoveImage(const std::string& image) override;
   Result<std::string> Commit(const std::string& container, const std::string& repo,
                              const std::string& tag, const nlohmann::json& config) override;
@@ -39,6 +43,8 @@ class EngineDockerClient : public DockerClient {
   Result<nlohmann::json> InspectContainer(const std::string& id) override;
   Result<void> FollowLogs(const std::string& id, const LineSink& out) override;
   Result<int> WaitContainer(const std::string& id) override;
+  Result<int> Exec(const std::string& id, const std::vector<std::string>& cmd, const LineSink& out,
+                   const std::function<bool(std::string_view)>& stdout_data = nullptr) override;
   Result<void> StopContainer(const std::string& id, int timeout_seconds) override;
   Result<void> RemoveContainer(const std::string& id) override;
   Result<std::vector<ContainerSummary>> ListContainers(const std::string& label_filter) override;
@@ -53,8 +59,12 @@ class EngineDockerClient : public DockerClient {
   Result<HttpResponse> Call(HttpRequest request, std::initializer_list<long> ok);
   // Streams JSON progress lines ({"stream"|"status"|"error"}) to out.
   Result<void> StreamProgress(HttpRequest request, const LineSink& out, const std::string& what);
+  // Streams a multiplexed stdout/stderr body (logs, exec) to out, line by line;
+  // stdout to stdout_data instead when it is set.
+  Result<HttpResponse> StreamOutput(HttpRequest request, const LineSink& out,
+                                    const std::function<bool(std::string_view)>& stdout_data = nullptr);
 
-  UnixHttpClient http_;
+  HttpClient http_;
   std::mutex mu_;
   std::optional<std::string> version_;
 };

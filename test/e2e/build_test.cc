@@ -43,9 +43,12 @@ std::filesystem::path SampleRepo(TestServer& s, const std::string& name) {
   return repo;
 }
 
-// Runs the image with PORT=5000 published on 127.0.0.1 and returns the body of GET /.
+// Pulls the image from the registry, as a Swarm node would, runs it with
+// PORT=5000 published on 127.0.0.1 and returns the body of GET /.
 std::string ServeOnce(const std::string& image) {
   ms::EngineDockerClient docker;
+  auto colon = image.rfind(':');
+  REQUIRE(docker.PullImage(image.substr(0, colon), image.substr(colon + 1), nullptr));
   ms::ContainerSpec spec;
   spec.image = image;
   spec.env = {"PORT=5000"};

@@ -1,8 +1,9 @@
-#include "server/docker/unix_http_client.h"
+#include "server/common/http_client.h"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -38,13 +39,28 @@ size_t OnWrite(char* data, size_t size, size_t count, void* p) {
   return n;
 }
 
+size_t OnHeader(char* data, size_t size, size_t count, void* p) {
+  auto* headers = static_cast<std::map<std::string, std::string>*>(p);
+  std::string_view line(data, size * count);
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    (*headers)[name] = std::string(value);
+  }
+  return size * count;
+}
+
 }  // namespace
 
-Result<HttpResponse> UnixHttpClient::Send(const HttpRequest& request) {
+Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   return Stream(request, nullptr);
 }
 
-Result<HttpResponse> UnixHttpClient::Stream(const HttpRequest& request,
+Result<HttpResponse> HttpClient::Stream(const HttpRequest& request,
                                             const std::function<bool(std::string_view)>& on_data) {
   GlobalInit();
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
@@ -52,10 +68,13 @@ Result<HttpResponse> UnixHttpClient::Stream(const HttpRequest& request,
   CURL* c = curl.get();
   HttpResponse response;
   StreamState state{on_data ? &on_data : nullptr, &response.body};
-  std::string url = "http://localhost" + request.path;
-  curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
+  std::string url = request.path.starts_with("http") ? request.path : base_url_ + request.path;
+  if (!socket_path_.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  else curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnWrite);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &state);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -91,14 +110,10 @@ Result<HttpResponse> UnixHttpClient::Stream(const HttpRequest& request,
     return response;  // the caller stopped reading
   }
   if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
-    return Unavailable(fmt::format(
-        "the Docker engine does not answer on {}: start it (for example `dockerd &`) and try "
-        "again",
-        socket_path_));
+    return Unavailable(fmt::format("{} does not answer on {}: {}", service_, where(), hint_));
   }
   if (rc != CURLE_OK) {
-    return Unavailable(fmt::format("talking to the Docker engine on {} failed: {}", socket_path_,
-                                   curl_easy_strerror(rc)));
+    return Unavailable(fmt::format("talking to {} on {} failed: {}", service_, where(), curl_easy_strerror(rc)));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
