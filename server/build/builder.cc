@@ -185,7 +185,11 @@ Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos
 
 void Builder::PruneImages(const std::string& app, int newest_version) {
   int old = newest_version - settings_.keep_releases;
-  if (old >= 1) (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, old));
+  if (old < 1) return;
+  (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, old));
+  if (auto r = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", old)); !r) {
+    LogWarn("cannot prune {}:v{} from the registry: {}", app, old, r.error().message);
+  }
 }
 
 std::map<std::string, std::string> Builder::BuildLabels(const std::string& app) const {

@@ -57,7 +57,8 @@ class Builder {
   Result<BuildResult> Build(const BuildRequest& request, Output& out);
   // Builds the base, build and run stack images that are missing (force: all).
   Result<void> EnsureStackImages(bool force, const std::function<void(const std::string&)>& say);
-  // Removes the local image of the release that falls out of the last keep_releases.
+  // Removes the image of the release that falls out of the last keep_releases
+  // from the registry and the local engine.
   void PruneImages(const std::string& app, int newest_version);
   // Removes builder containers an interrupted daemon left behind.
   void CleanLeftovers();

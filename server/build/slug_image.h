@@ -49,6 +49,7 @@ class SlugImage {
   // Pushes REGISTRY/repo:tag; returns the manifest digest. say reports the
   // one-time push of a new run image.
   Result<std::string> Push(const SlugImageSpec& spec, const LineSink& say);
+  RegistryClient& registry() { return client_; }
 
  private:
   struct Base {

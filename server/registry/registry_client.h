@@ -39,6 +39,8 @@ class RegistryClient {
   // NotFound when repo has no such tag.
   Result<Manifest> GetManifest(const std::string& repo, const std::string& reference);
   Result<std::string> PutManifest(const std::string& repo, const std::string& tag, const nlohmann::json& manifest);
+  // Deletes the image repo:tag (the registry must allow deletes; a missing tag is not an error).
+  Result<void> DeleteManifest(const std::string& repo, const std::string& tag);
 
  private:
   Result<void> Upload(const std::string& repo, const std::string& digest, HttpRequest put);

@@ -214,3 +214,36 @@ TEST_CASE("build: a Docker engine that does not answer gives a message saying so
   CHECK(push.err.find("the Docker engine does not answer on /nonexistent/docker.sock") != std::string::npos);
   CHECK(s.Ssh("stack:info").out.find("nodejs, python, ruby, go, static, procfile") != std::string::npos);
 }
+
+TEST_CASE("build: images beyond keep_releases leave the registry - no builder container outlives the daemon") {
+  const std::string app = Unique("pruned");
+  {
+    ms::test::TestServerOptions options;
+    options.build = true;
+    options.configure = [](ms::Settings& s) {
+      s.registry = "localhost:5000";
+      s.keep_releases = 2;
+    };
+    TestServer s(options);
+    auto repo = SampleRepo(s, "procfile-app");
+    for (int i = 1; i <= 3; ++i) {
+      if (i > 1) REQUIRE(s.Git({"commit", "-q", "--allow-empty", "-m", fmt::format("change {}", i)}, repo).exit_code == 0);
+      Push(s, repo, app);
+    }
+    auto status = [&](int version) {
+      return ms::test::Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                            "Accept: application/vnd.docker.distribution.manifest.v2+json",
+                            fmt::format("http://localhost:5000/v2/{}/manifests/v{}", app, version)})
+          .out;
+    };
+    CHECK(status(1) == "404");
+    CHECK(status(2) == "200");
+    CHECK(status(3) == "200");
+    CHECK(ServeOnce("localhost:5000/" + app + ":v3").find("Hello from a Procfile") != std::string::npos);
+  }
+  // The daemon has stopped: its idle builder container went with it.
+  ms::EngineDockerClient docker;
+  auto left = docker.ListContainers("mothership.app=" + app);
+  REQUIRE(left);
+  CHECK(left->empty());
+}
