@@ -12,6 +12,7 @@
 #include "server/commands/dispatcher.h"
 #include "server/common/log.h"
 #include "server/build/builder.h"
+#include "server/runtime/runtime.h"
 #include "server/deploy/build_deploy_step.h"
 #include "server/deploy/record_deploy_step.h"
 #include "server/docker/engine_docker_client.h"
@@ -113,12 +114,18 @@ int RunDaemon(const DaemonFlags& flags) {
   EngineDockerClient docker(settings.docker_socket);
   Builder builder(settings, docker, repos, bin_dir.parent_path() / "share" / "mothership" / "buildpacks");
   RecordDeployStep record_step(**store, repos);
-  BuildDeployStep build_step(**store, repos, builder);
+  Runtime runtime(settings, docker, **store);
+  BuildDeployStep build_step(**store, repos, builder, runtime);
   DeployStep& deploy = settings.deploy_step == "record" ? static_cast<DeployStep&>(record_step)
                                                         : static_cast<DeployStep&>(build_step);
-  if (settings.deploy_step == "build") builder.CleanLeftovers();
-  Services services{settings, **store, repos, locks, deploy,
-                    settings.deploy_step == "build" ? &builder : nullptr};
+  bool docker_used = settings.deploy_step == "build";
+  if (docker_used) {
+    builder.CleanLeftovers();
+    // Running apps are left as they are; services of apps that are gone go.
+    if (auto r = runtime.Reconcile(); !r) LogWarn("cannot reconcile with Docker Swarm yet: {}", r.error().message);
+  }
+  Services services{settings, **store, repos, locks, deploy, docker_used ? &builder : nullptr,
+                    docker_used ? &runtime : nullptr};
   Tidy(settings, **store, repos);
 
   PushRegistry pushes;

@@ -14,6 +14,7 @@ namespace ms {
 
 class Builder;
 class DeployStep;
+class Runtime;
 
 struct Services {
   const Settings& settings;
@@ -22,6 +23,7 @@ struct Services {
   AppLocks& locks;
   DeployStep& deploy;
   Builder* builder = nullptr;  // null where Docker is not used (deploy_step: record)
+  Runtime* runtime = nullptr;  // likewise
 };
 
 }  // namespace ms

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "server/build/builder.h"
 #include "server/common/names.h"
+#include "server/runtime/runtime.h"
 
 namespace ms {
 namespace {
@@ -41,6 +43,16 @@ Result<void> RenameApp(Services& services, const std::string& old_name, const st
   if (auto app = services.store.GetApp(new_name); app) {
     return AlreadyExists(fmt::format("app '{}' already exists", new_name));
   }
+  if (services.runtime) {
+    auto latest = services.store.LatestRelease(old_name);
+    if (!latest) return std::unexpected(latest.error());
+    if (*latest) {
+      return Failed(fmt::format(
+          "{} is deployed; renaming a running app is not supported yet. Create {} and push to it, then "
+          "apps:destroy {}",
+          old_name, new_name, old_name));
+    }
+  }
   if (auto r = services.repos.Rename(old_name, new_name); !r) return r;
   if (auto r = services.store.RenameApp(old_name, new_name); !r) {
     (void)services.repos.Rename(new_name, old_name);
@@ -53,6 +65,17 @@ Result<void> DestroyApp(Services& services, const std::string& name) {
   auto lock = LockApp(services, name);
   if (!lock) return std::unexpected(lock.error());
   if (auto app = services.store.GetApp(name); !app) return std::unexpected(app.error());
+  // What runs goes first: a failure there leaves the app whole, to destroy again.
+  auto releases = services.store.ListReleases(name, 1000000);
+  if (!releases) return std::unexpected(releases.error());
+  if (services.runtime) {
+    if (auto r = services.runtime->Destroy(name); !r) return r;
+  }
+  if (services.builder) {
+    std::vector<int> versions;
+    for (const auto& r : *releases) versions.push_back(r.version);
+    services.builder->Forget(name, versions);
+  }
   if (auto r = services.store.DeleteApp(name); !r) return r;
   // A repository left behind by a failure here is moved aside at the next start.
   return services.repos.Remove(name);

@@ -183,10 +183,25 @@ Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos
       fetcher_(settings.data_dir / "buildpacks"), slug_image_(docker, settings.registry, settings.run_image),
       pool_(docker) {}
 
-void Builder::PruneImages(const std::string& app, int newest_version) {
+void Builder::Forget(const std::string& app, const std::vector<int>& versions) {
+  pool_.Drop(app);
+  (void)docker_.RemoveVolume("mothership-cache-" + app);
+  for (int v : versions) {
+    (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, v));
+    (void)slug_image_.registry().DeleteManifest(app, fmt::format("v{}", v));
+  }
+}
+
+void Builder::PruneImages(const std::string& app, int newest_version, const std::vector<Release>& releases) {
   int old = newest_version - settings_.keep_releases;
   if (old < 1) return;
-  (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, old));
+  std::set<std::string> in_use;
+  for (const auto& r : releases) {
+    if (r.version > old) in_use.insert(r.image);
+  }
+  std::string image = fmt::format("{}/{}:v{}", settings_.registry, app, old);
+  if (in_use.contains(image)) return;  // a kept release (a rollback) runs it
+  (void)docker_.RemoveImage(image);
   if (auto r = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", old)); !r) {
     LogWarn("cannot prune {}:v{} from the registry: {}", app, old, r.error().message);
   }
@@ -195,7 +210,7 @@ void Builder::PruneImages(const std::string& app, int newest_version) {
 std::map<std::string, std::string> Builder::BuildLabels(const std::string& app) const {
   return {{"mothership.role", "build"},
           {"mothership.app", app},
-          {"mothership.install", fmt::format("{:016x}", std::hash<std::string>{}(settings_.data_dir.string()))}};
+          {"mothership.install", settings_.InstallId()}};
 }
 
 ContainerSpec Builder::BuilderSpec(const std::string& app) const {
@@ -217,10 +232,16 @@ ContainerSpec Builder::BuilderSpec(const std::string& app) const {
 }
 
 void Builder::CleanLeftovers() {
-  auto leftovers = docker_.ListContainers("mothership.install=" + BuildLabels("").at("mothership.install"));
+  // Builder containers (busy or idle) and one-off containers (run, release).
+  // Never the containers of Swarm tasks: they carry the install label too.
+  auto leftovers = docker_.ListContainers("mothership.install=" + settings_.InstallId());
   if (!leftovers) return;
   for (const auto& c : *leftovers) {
-    LogInfo("removing leftover build container {}", c.name);
+    auto role = c.labels.find("mothership.role");
+    if (role == c.labels.end() || (role->second != "build" && role->second != "run" && role->second != "release")) {
+      continue;
+    }
+    LogInfo("removing leftover {} container {}", role->second, c.name);
     (void)docker_.RemoveContainer(c.id);
   }
 }

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "server/build/buildpack_fetcher.h"
 #include "server/build/slug_image.h"
 #include "server/git/app_repos.h"
+#include "server/store/store.h"
 
 namespace ms {
 
@@ -59,11 +61,13 @@ class Builder {
   Result<void> EnsureStackImages(bool force, const std::function<void(const std::string&)>& say);
   // Removes the image of the release that falls out of the last keep_releases
   // from the registry and the local engine.
-  void PruneImages(const std::string& app, int newest_version);
+  // Images the kept releases run (after a rollback, an older one) stay.
+  void PruneImages(const std::string& app, int newest_version, const std::vector<Release>& releases);
   // Removes builder containers an interrupted daemon left behind.
   void CleanLeftovers();
-  // Forgets an app being destroyed: its idle builder container.
-  void Forget(const std::string& app) { pool_.Drop(app); }
+  // Forgets an app being destroyed: its idle builder container, its cache
+  // volume and its images (release versions) in the registry and the engine.
+  void Forget(const std::string& app, const std::vector<int>& versions);
 
  private:
   std::vector<std::string> ChooseBuildpacks(const BuildRequest& request) const;

@@ -5,6 +5,7 @@
 // dispatches, and prints help from the same tables. Handlers run on a Job thread
 // and report expected failures as Result errors.
 
+#include <functional>
 #include <map>
 #include <set>
 #include <span>
@@ -54,6 +55,10 @@ struct CommandContext {
   Output& err;
   Input& in;
   bool json = false;
+  bool pty = false;                 // ssh -t: the client has a terminal
+  int stdin_fd = -1;                // the client's stdin, for commands that stream it (run)
+  std::function<bool()> cancelled;  // the client went away: stop following
+  int exit_status = 0;              // what a successful command exits with (run)
 };
 
 enum class Access { kAnyone, kAdmin };
@@ -68,6 +73,8 @@ struct Command {
   // "--role=" takes a value, "--confirm=" too; "--all" is a flag. --json is always allowed.
   std::vector<std::string_view> options = {};
   Result<void> (*handler)(CommandContext&, const Args&) = nullptr;
+  // After this many positional arguments, every word is positional (run APP CMD...).
+  int verbatim_after = 0;
 };
 
 struct Namespace {
@@ -84,5 +91,11 @@ const Namespace& ConfigNamespace();
 const Namespace& KeysNamespace();
 const Namespace& StackNamespace();
 const Namespace& SystemNamespace();
+const Namespace& ReleasesNamespace();
+const Namespace& PsNamespace();
+const Namespace& LogsNamespace();
+const Namespace& RunNamespace();
+const Namespace& ChecksNamespace();
+const Namespace& NodesNamespace();
 
 }  // namespace ms

@@ -8,6 +8,7 @@
 #include "server/common/json.h"
 #include "server/common/names.h"
 #include "server/common/shell_words.h"
+#include "server/runtime/release_changes.h"
 
 namespace ms {
 namespace {
@@ -77,9 +78,19 @@ Result<void> ConfigSet(CommandContext& ctx, const Args& args) {
     if (!vars.contains(key)) keys.push_back(key);
     vars[key] = value;
   }
-  if (auto r = ctx.services.store.SetConfig(app, vars); !r) return r;
-  if (!ctx.json) ctx.out.Write(fmt::format("Set {} on {}.\n", JoinKeys(keys), app));
-  else ctx.out.Write(JsonLine(nlohmann::json{{"set", keys}}));
+  auto current = ctx.services.store.GetConfig(app);
+  if (!current) return std::unexpected(current.error());
+  ConfigVars next = *current;
+  for (const auto& [k, v] : vars) next[k] = v;
+  auto release = ChangeConfig(ctx.services, app, next, fmt::format("Set {} by {}", JoinKeys(keys), ctx.caller.key_name),
+                              ctx.json ? ctx.err : ctx.out, ctx.cancelled);
+  if (!release) return std::unexpected(release.error());
+  if (!ctx.json) {
+    ctx.out.Write(fmt::format("Set {} on {}.{}\n", JoinKeys(keys), app,
+                              *release ? fmt::format(" Released v{}.", *release) : std::string()));
+  } else {
+    ctx.out.Write(JsonLine(nlohmann::json{{"set", keys}, {"release", *release}}));
+  }
   return {};
 }
 
@@ -89,13 +100,31 @@ Result<void> ConfigUnset(CommandContext& ctx, const Args& args) {
   for (const auto& key : keys) {
     if (auto r = ValidateConfigKey(key); !r) return r;
   }
-  auto removed = ctx.services.store.UnsetConfig(app, keys);
-  if (!removed) return std::unexpected(removed.error());
+  auto current = ctx.services.store.GetConfig(app);
+  if (!current) return std::unexpected(current.error());
+  ConfigVars next = *current;
+  auto removed = std::make_optional<std::vector<std::string>>();
+  for (const auto& key : keys) {
+    if (next.erase(key) > 0 && std::find(removed->begin(), removed->end(), key) == removed->end()) {
+      removed->push_back(key);
+    }
+  }
+  int release = 0;
+  if (!removed->empty()) {
+    auto made = ChangeConfig(ctx.services, app, next,
+                             fmt::format("Unset {} by {}", JoinKeys(*removed), ctx.caller.key_name),
+                             ctx.json ? ctx.err : ctx.out, ctx.cancelled);
+    if (!made) return std::unexpected(made.error());
+    release = *made;
+  }
   if (ctx.json) {
-    ctx.out.Write(JsonLine(nlohmann::json{{"unset", *removed}}));
+    ctx.out.Write(JsonLine(nlohmann::json{{"unset", *removed}, {"release", release}}));
     return {};
   }
-  if (!removed->empty()) ctx.out.Write(fmt::format("Unset {} on {}.\n", JoinKeys(*removed), app));
+  if (!removed->empty()) {
+    ctx.out.Write(fmt::format("Unset {} on {}.{}\n", JoinKeys(*removed), app,
+                              release ? fmt::format(" Released v{}.", release) : std::string()));
+  }
   for (const auto& key : keys) {
     if (std::find(removed->begin(), removed->end(), key) == removed->end()) {
       ctx.out.Write(fmt::format("{} was not set on {}.\n", key, app));

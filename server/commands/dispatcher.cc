@@ -62,10 +62,11 @@ Result<std::unique_ptr<Job>> Dispatcher::Start(const ExecRequest& request) {
   }
   Services& services = services_;
   Caller caller = request.caller;
-  return Job::Start([&services, caller, argv](JobIO& io) {
+  bool pty = request.pty;
+  return Job::Start([&services, caller, argv, pty](JobIO& io) {
     FdOutput out(io.out), err(io.err);
     FdInput in(io);
-    CommandContext ctx{services, caller, out, err, in};
+    CommandContext ctx{services, caller, out, err, in, false, pty, io.in, io.cancelled, 0};
     return RunCommand(ctx, argv);
   });
 }

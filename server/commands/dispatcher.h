@@ -18,6 +18,7 @@ struct ExecRequest {
   std::string command_line;
   Caller caller;
   std::map<std::string, std::string> env;  // accepted client env (GIT_PROTOCOL)
+  bool pty = false;                        // the client asked for a terminal
 };
 
 class Dispatcher {

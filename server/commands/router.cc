@@ -7,9 +7,10 @@
 namespace ms {
 
 std::span<const Namespace* const> AllNamespaces() {
-  static const std::array<const Namespace*, 7> all = {
+  static const std::array<const Namespace*, 13> all = {
       &AppsNamespace(), &BuildsNamespace(), &BuildpacksNamespace(), &ConfigNamespace(),
-      &KeysNamespace(), &StackNamespace(),  &SystemNamespace()};
+      &KeysNamespace(), &StackNamespace(),  &SystemNamespace(), &ReleasesNamespace(),
+      &PsNamespace(),   &LogsNamespace(),   &RunNamespace(),    &ChecksNamespace(), &NodesNamespace()};
   return all;
 }
 
@@ -33,6 +34,10 @@ Result<Args> ParseArgs(const Command& command, const std::vector<std::string>& a
     const std::string& a = argv[i];
     if (options_done || a.size() < 2 || a[0] != '-' || a[1] != '-') {
       args.positional.push_back(a);
+      // `run APP CMD...`: the command's own words are never options of ours.
+      if (command.verbatim_after > 0 && static_cast<int>(args.positional.size()) >= command.verbatim_after) {
+        options_done = true;
+      }
       continue;
     }
     if (a == "--") {
@@ -112,7 +117,7 @@ int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv) {
     }
     return kExitError;
   }
-  return kExitOk;
+  return ctx.exit_status;
 }
 
 std::string HelpText() {

@@ -39,6 +39,11 @@ size_t OnWrite(char* data, size_t size, size_t count, void* p) {
   return n;
 }
 
+int OnProgress(void* p, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancelled = static_cast<const std::function<bool()>*>(p);
+  return (*cancelled)() ? 1 : 0;
+}
+
 size_t OnHeader(char* data, size_t size, size_t count, void* p) {
   auto* headers = static_cast<std::map<std::string, std::string>*>(p);
   std::string_view line(data, size * count);
@@ -80,6 +85,11 @@ Result<HttpResponse> HttpClient::Stream(const HttpRequest& request,
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
   if (request.timeout_seconds > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT, request.timeout_seconds);
+  if (request.cancelled) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &request.cancelled);
+  }
 
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   auto add_header = [&](const std::string& h) {
@@ -105,7 +115,7 @@ Result<HttpResponse> HttpClient::Stream(const HttpRequest& request,
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
 
   CURLcode rc = curl_easy_perform(c);
-  if (rc == CURLE_WRITE_ERROR && on_data) {
+  if ((rc == CURLE_WRITE_ERROR && on_data) || rc == CURLE_ABORTED_BY_CALLBACK) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
     return response;  // the caller stopped reading
   }

@@ -21,6 +21,9 @@ struct HttpRequest {
   std::string body;                    // sent when body_file is empty
   std::filesystem::path body_file;     // streamed from disk (large tar archives)
   long timeout_seconds = 0;            // 0: none (streams that follow)
+  // Checked about once a second while waiting; true ends the request (a
+  // follow whose reader went away).
+  std::function<bool()> cancelled;
 };
 
 struct HttpResponse {

@@ -38,6 +38,13 @@ struct Settings {
   int slug_max_mb = 500;
   int keep_releases = 5;
 
+  // Running releases on Swarm (issue 4).
+  std::string swarm_advertise_addr;  // "": the engine's choice, else 127.0.0.1
+  std::string proxy_network = "mothership-proxy";
+  int stop_grace_seconds = 10;       // SIGTERM to SIGKILL for old tasks
+  int deploy_timeout_seconds = 300;  // a rollout that has not converged by then fails
+  int update_monitor_seconds = 5;    // a new task that fails this soon rolls the update back
+
   std::filesystem::path ConfigPath() const { return data_dir / "config.yaml"; }
   std::filesystem::path DatabasePath() const { return data_dir / "mothership.db"; }
   std::filesystem::path HostKeyPath() const { return data_dir / host_key; }
@@ -45,6 +52,9 @@ struct Settings {
   std::filesystem::path RunDir() const { return data_dir / "run"; }
   std::filesystem::path HookSocketPath() const { return RunDir() / "hooks.sock"; }
   std::filesystem::path TrashDir() const { return data_dir / "trash"; }
+  // Labels this installation's containers and services (several installations,
+  // or test daemons, may share one engine): a hash of the data directory.
+  std::string InstallId() const;
 };
 
 // Reads DATA_DIR/config.yaml. Unknown keys and values of the wrong type are errors

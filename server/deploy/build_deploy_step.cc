@@ -59,18 +59,25 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
     (void)store_.FinishDeploy(*id, false, built.error().message);
     return Failed("the build failed");
   }
-  nlohmann::json formation = nlohmann::json::object();
-  for (const auto& [type, command] : built->process_types) formation[type] = {{"command", command}, {"quantity", type == "web" ? 1 : 0}};
-  std::string description = fmt::format("Deploy {} by {}", request.commit.substr(0, 7), request.key_name);
-  if (auto r = store_.CreateRelease(request.app, *version, built->image, description, *id,
-                                    nlohmann::json(*config).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                                    formation.dump());
-      !r) {
-    return r;
+  Release release;
+  release.version = *version;
+  release.image = built->image;
+  release.description = fmt::format("Deploy {} by {}", request.commit.substr(0, 7), request.key_name);
+  release.config = *config;
+  release.process_types = built->process_types;
+  release.deploy_id = *id;
+  if (auto r = runtime_.Deploy(request.app, release, tee); !r) {
+    tee.Write(fmt::format("-----> Deploy failed: {}\n", r.error().message));
+    (void)store_.SetDeployLog(*id, tee.log());
+    (void)store_.FinishDeploy(*id, false, r.error().message);
+    return Failed("the deploy failed; the running release is unchanged");
   }
-  builder_.PruneImages(request.app, *version);
+  if (auto r = store_.CreateRelease(request.app, release); !r) return r;
+  if (auto releases = store_.ListReleases(request.app, 1000); releases) {
+    builder_.PruneImages(request.app, *version, *releases);
+  }
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  tee.Write(fmt::format("-----> Released v{}: {} (built in {:.1f} s)\n", *version, built->image, seconds));
+  tee.Write(fmt::format("-----> Released v{}: {} (deployed in {:.1f} s)\n", *version, built->image, seconds));
   (void)store_.SetDeployLog(*id, tee.log());
   if (auto r = store_.FinishDeploy(*id, true, ""); !r) return r;
   return {};

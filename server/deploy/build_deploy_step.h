@@ -1,27 +1,30 @@
 #pragma once
 // BuildDeployStep: the deploy step of a push once Docker is there. It records the
 // deploy, builds the commit into an image with the Builder (output streamed to
-// the pusher and kept as the build's log), and records release vN with that
-// image. A failed build records a failed deploy and rejects the push.
+// the pusher and kept as the build's log), rolls it out on Swarm with the
+// Runtime, and records release vN. A failed build or rollout records a failed
+// deploy and rejects the push; the running release stays.
 
 #include <mutex>
 
 #include "server/build/builder.h"
 #include "server/deploy/deploy_step.h"
+#include "server/runtime/runtime.h"
 #include "server/store/store.h"
 
 namespace ms {
 
 class BuildDeployStep : public DeployStep {
  public:
-  BuildDeployStep(Store& store, AppRepos& repos, Builder& builder)
-      : store_(store), repos_(repos), builder_(builder) {}
+  BuildDeployStep(Store& store, AppRepos& repos, Builder& builder, Runtime& runtime)
+      : store_(store), repos_(repos), builder_(builder), runtime_(runtime) {}
   Result<void> Run(const DeployRequest& request, Output& out) override;
 
  private:
   Store& store_;
   AppRepos& repos_;
   Builder& builder_;
+  Runtime& runtime_;
   std::mutex stack_mu_;  // the first build makes missing stack images, once
 };
 

@@ -34,7 +34,10 @@ struct ContainerSpec {
   std::string user;
   int64_t memory_bytes = 0;  // 0: no limit
   int64_t nano_cpus = 0;     // 0: no limit
-  std::string network_mode;  // "" = default bridge
+  std::string network_mode;  // "" = default bridge; or a network's name
+  bool tty = false;          // a pseudo-terminal (one output stream)
+  bool open_stdin = false;   // stdin attached (Attach copies it in)
+  bool auto_remove = false;
   // Container TCP port -> host port on 127.0.0.1 ("0": any free one).
   std::map<int, std::string> published_ports;
 };
@@ -66,9 +69,6 @@ class DockerClient {
   virtual Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) = 0;
   virtual Result<void> TagImage(const std::string& image, const std::string& repo, const std::string& tag) = 0;
   virtual Result<void> RemoveImage(const std::string& image) = 0;
-  // Makes an image from a container's filesystem, with `config` (Labels, Env, Cmd...).
-  virtual Result<std::string> Commit(const std::string& container, const std::string& repo,
-                                     const std::string& tag, const nlohmann::json& config) = 0;
 
   virtual Result<void> EnsureVolume(const std::string& name,
                                     const std::map<std::string, std::string>& labels) = 0;
@@ -89,6 +89,39 @@ class DockerClient {
   virtual Result<void> StopContainer(const std::string& id, int timeout_seconds) = 0;
   virtual Result<void> RemoveContainer(const std::string& id) = 0;
   virtual Result<std::vector<ContainerSummary>> ListContainers(const std::string& label_filter) = 0;
+
+  // Attaches to a created container and starts it: stdin_fd (when >= 0) is
+  // copied in, output streams to out as it comes (stream 1 stdout, 2 stderr;
+  // with a TTY all is 1). Returns when the output ends or cancelled() says so.
+  virtual Result<void> Attach(const std::string& id, int stdin_fd, const std::function<bool(int stream, std::string_view)>& out,
+                              bool tty, const std::function<bool()>& cancelled) = 0;
+
+  // Swarm (engine_swarm.cc). Info is GET /info; SwarmInit makes this engine a
+  // manager; SwarmInspect gives the join tokens.
+  virtual Result<nlohmann::json> Info() = 0;
+  virtual Result<void> SwarmInit(const std::string& advertise_addr) = 0;
+  virtual Result<nlohmann::json> SwarmInspect() = 0;
+  // An attachable overlay network; returns its id (creates it when missing).
+  virtual Result<std::string> EnsureOverlayNetwork(const std::string& name,
+                                                   const std::map<std::string, std::string>& labels) = 0;
+  virtual Result<void> RemoveNetwork(const std::string& name) = 0;
+  // nullopt when there is no such service.
+  virtual Result<std::optional<nlohmann::json>> InspectService(const std::string& name) = 0;
+  virtual Result<std::string> CreateService(const nlohmann::json& spec) = 0;
+  // version: the service's Version.Index this update is based on.
+  virtual Result<void> UpdateService(const std::string& id, uint64_t version, const nlohmann::json& spec,
+                                     bool rollback = false) = 0;
+  virtual Result<void> RemoveService(const std::string& name) = 0;
+  // filters: {"label": ["mothership.app=x"]}, {"service": ["x-web"]} ...
+  virtual Result<nlohmann::json> ListServices(const nlohmann::json& filters) = 0;
+  virtual Result<nlohmann::json> ListTasks(const nlohmann::json& filters) = 0;
+  virtual Result<nlohmann::json> ListNodes() = 0;
+  // Timestamped output lines of a service's tasks (details on: each line starts
+  // with its task's labels); tail < 0: all; follow until cancelled.
+  virtual Result<void> ServiceLogs(const std::string& service, int tail, bool follow, const LineSink& out,
+                                   const std::function<bool()>& cancelled) = 0;
+  // The last lines one task printed.
+  virtual Result<std::string> TaskLogs(const std::string& task_id, int tail) = 0;
 
   // Extracts a tar archive into the container at `path`.
   virtual Result<void> PutArchive(const std::string& id, const std::string& path,

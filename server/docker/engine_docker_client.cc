@@ -1,61 +1,17 @@
 #include "server/docker/engine_docker_client.h"
 
+#include "server/docker/engine_request.h"
+
 #include <fmt/format.h>
 
 #include <fstream>
 
 namespace ms {
-namespace {
 
-HttpRequest Req(std::string method, std::string path, std::string body = "",
-                std::map<std::string, std::string> headers = {}) {
-  HttpRequest r;
-  r.method = std::move(method);
-  r.path = std::move(path);
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
-
-HttpRequest Upload(std::string method, std::string path, std::filesystem::path file,
-                   std::map<std::string, std::string> headers) {
-  HttpRequest r = Req(std::move(method), std::move(path), "", std::move(headers));
-  r.body_file = std::move(file);
-  return r;
-}
-
-std::string ErrorMessage(const HttpResponse& r) {
-  auto body = nlohmann::json::parse(r.body, nullptr, false);
-  if (body.is_object() && body.contains("message") && body["message"].is_string()) {
-    return body["message"];
-  }
-  return r.body.empty() ? fmt::format("HTTP {}", r.status) : r.body.substr(0, 500);
-}
-
-// Splits a byte stream into lines, keeping a partial last line for later.
-class LineSplitter {
- public:
-  explicit LineSplitter(std::function<void(std::string_view)> on_line) : on_line_(std::move(on_line)) {}
-  void Feed(std::string_view data) {
-    buffer_.append(data);
-    size_t start = 0, nl;
-    while ((nl = buffer_.find('\n', start)) != std::string::npos) {
-      on_line_(std::string_view(buffer_).substr(start, nl - start));
-      start = nl + 1;
-    }
-    buffer_.erase(0, start);
-  }
-  void Flush() {
-    if (!buffer_.empty()) on_line_(buffer_);
-    buffer_.clear();
-  }
-
- private:
-  std::function<void(std::string_view)> on_line_;
-  std::string buffer_;
-};
-
-}  // namespace
+using engine::ErrorMessage;
+using engine::LineSplitter;
+using engine::Req;
+using engine::Upload;
 
 std::string UrlEncode(std::string_view value) {
   std::string out;
@@ -210,18 +166,6 @@ Result<void> EngineDockerClient::RemoveImage(const std::string& image) {
   return {};
 }
 
-Result<std::string> EngineDockerClient::Commit(const std::string& container, const std::string& repo,
-                                               const std::string& tag, const nlohmann::json& config) {
-  auto r = Call(Req("POST",
-                    fmt::format("/commit?container={}&repo={}&tag={}", UrlEncode(container),
-                                UrlEncode(repo), UrlEncode(tag)),
-                    config.dump(), {{"Content-Type", "application/json"}}),
-                {201});
-  if (!r) return std::unexpected(r.error());
-  auto body = nlohmann::json::parse(r->body, nullptr, false);
-  return body.is_object() && body.contains("Id") ? body["Id"].get<std::string>() : std::string();
-}
-
 Result<void> EngineDockerClient::EnsureVolume(const std::string& name,
                                               const std::map<std::string, std::string>& labels) {
   nlohmann::json body = {{"Name", name}, {"Labels", labels}};
@@ -242,6 +186,7 @@ Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spe
   if (spec.memory_bytes > 0) host["Memory"] = spec.memory_bytes;
   if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
   if (!spec.network_mode.empty()) host["NetworkMode"] = spec.network_mode;
+  if (spec.auto_remove) host["AutoRemove"] = true;
   nlohmann::json exposed = nlohmann::json::object();
   for (const auto& [port, host_port] : spec.published_ports) {
     std::string key = fmt::format("{}/tcp", port);
@@ -251,7 +196,8 @@ Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spe
   nlohmann::json body = {{"Image", spec.image},   {"Env", spec.env},
                          {"Labels", spec.labels}, {"HostConfig", host},
                          {"AttachStdout", true},  {"AttachStderr", true},
-                         {"Tty", false}};
+                         {"Tty", spec.tty},       {"OpenStdin", spec.open_stdin},
+                         {"StdinOnce", spec.open_stdin}, {"AttachStdin", spec.open_stdin}};
   if (!spec.published_ports.empty()) body["ExposedPorts"] = exposed;
   if (!spec.cmd.empty()) body["Cmd"] = spec.cmd;
   if (!spec.working_dir.empty()) body["WorkingDir"] = spec.working_dir;

@@ -33,8 +33,6 @@ class EngineDockerClient : public DockerClient {
   Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
   Result<void> TagImage(const std::string& image, const std::string& repo, const std::string& tag) override;
   Result<void> RemoveImage(const std::string& image) override;
-  Result<std::string> Commit(const std::string& container, const std::string& repo,
-                             const std::string& tag, const nlohmann::json& config) override;
   Result<void> EnsureVolume(const std::string& name,
                             const std::map<std::string, std::string>& labels) override;
   Result<void> RemoveVolume(const std::string& name) override;
@@ -48,6 +46,27 @@ class EngineDockerClient : public DockerClient {
   Result<void> StopContainer(const std::string& id, int timeout_seconds) override;
   Result<void> RemoveContainer(const std::string& id) override;
   Result<std::vector<ContainerSummary>> ListContainers(const std::string& label_filter) override;
+  Result<void> Attach(const std::string& id, int stdin_fd, const std::function<bool(int stream, std::string_view)>& out, bool tty,
+                      const std::function<bool()>& cancelled) override;
+
+  Result<nlohmann::json> Info() override;
+  Result<void> SwarmInit(const std::string& advertise_addr) override;
+  Result<nlohmann::json> SwarmInspect() override;
+  Result<std::string> EnsureOverlayNetwork(const std::string& name,
+                                           const std::map<std::string, std::string>& labels) override;
+  Result<void> RemoveNetwork(const std::string& name) override;
+  Result<std::optional<nlohmann::json>> InspectService(const std::string& name) override;
+  Result<std::string> CreateService(const nlohmann::json& spec) override;
+  Result<void> UpdateService(const std::string& id, uint64_t version, const nlohmann::json& spec,
+                             bool rollback = false) override;
+  Result<void> RemoveService(const std::string& name) override;
+  Result<nlohmann::json> ListServices(const nlohmann::json& filters) override;
+  Result<nlohmann::json> ListTasks(const nlohmann::json& filters) override;
+  Result<nlohmann::json> ListNodes() override;
+  Result<void> ServiceLogs(const std::string& service, int tail, bool follow, const LineSink& out,
+                           const std::function<bool()>& cancelled) override;
+  Result<std::string> TaskLogs(const std::string& task_id, int tail) override;
+
   Result<void> PutArchive(const std::string& id, const std::string& path,
                           const std::filesystem::path& tar) override;
   Result<void> GetArchive(const std::string& id, const std::string& path,
@@ -63,6 +82,8 @@ class EngineDockerClient : public DockerClient {
   // stdout to stdout_data instead when it is set.
   Result<HttpResponse> StreamOutput(HttpRequest request, const LineSink& out,
                                     const std::function<bool(std::string_view)>& stdout_data = nullptr);
+  // The socket path, for the attach connection.
+  const std::string& socket_path() const { return http_.where(); }
 
   HttpClient http_;
   std::mutex mu_;

@@ -77,7 +77,8 @@ int SshConnection::OnShell(ssh_session, ssh_channel, void* p) {
   return SSH_OK;
 }
 
-int SshConnection::OnPty(ssh_session, ssh_channel, const char*, int, int, int, int, void*) {
+int SshConnection::OnPty(ssh_session, ssh_channel, const char*, int, int, int, int, void* p) {
+  static_cast<SshConnection*>(p)->pty_ = true;
   return SSH_OK;
 }
 
@@ -127,7 +128,7 @@ void SshConnection::Run() {
 
   timeout = options_.idle_timeout_seconds;
   ssh_options_set(session_, SSH_OPTIONS_TIMEOUT, &timeout);
-  ExecRequest request{*command_, *caller_, env_};
+  ExecRequest request{*command_, *caller_, env_, pty_};
   auto job = start_(request);
   if (!job) {
     std::string message = fmt::format("error: {}\n", job.error().message);

@@ -57,6 +57,7 @@ class SshConnection {
   int failed_auths_ = 0;
   std::optional<std::string> command_;
   std::map<std::string, std::string> env_;
+  bool pty_ = false;  // the client asked for a terminal (ssh -t)
 
   // Bridge state.
   Job* job_ = nullptr;

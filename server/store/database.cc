@@ -69,6 +69,19 @@ const std::vector<std::string_view> kMigrations = {
       PRIMARY KEY (app_id, position)
     );
     )sql",
+    // 4: the process formation (replicas per process type) and health checks.
+    R"sql(
+    CREATE TABLE formation (
+      app_id   INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      type     TEXT NOT NULL,
+      quantity INTEGER NOT NULL,
+      PRIMARY KEY (app_id, type)
+    );
+    CREATE TABLE checks (
+      app_id INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+      path   TEXT NOT NULL
+    );
+    )sql",
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "server/store/store.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace ms {
 
@@ -319,18 +320,156 @@ Result<int> Store::NextReleaseVersion(const std::string& app) {
   return static_cast<int>(stmt->Int(0));
 }
 
-Result<void> Store::CreateRelease(const std::string& app, int version, const std::string& image,
-                                  const std::string& description, int64_t deploy_id,
-                                  const std::string& config_json, const std::string& formation_json) {
+Result<void> Store::CreateRelease(const std::string& app, const Release& release) {
   auto lock = db_->Lock();
+  Transaction tx(*db_);
+  if (auto r = tx.Begin(); !r) return r;
   auto app_id = AppId(app);
   if (!app_id) return std::unexpected(app_id.error());
   auto stmt = db_->Prepare(
       "INSERT INTO releases (app_id, version, image, description, deploy_id, config_json, "
       "formation_json) VALUES (?, ?, ?, ?, ?, ?, ?)");
   if (!stmt) return std::unexpected(stmt.error());
-  stmt->Bind(1, *app_id).Bind(2, int64_t{version}).Bind(3, image).Bind(4, description);
-  stmt->Bind(5, deploy_id).Bind(6, config_json).Bind(7, formation_json);
+  auto dump = [](const auto& map) {
+    return nlohmann::json(map).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  stmt->Bind(1, *app_id).Bind(2, int64_t{release.version}).Bind(3, release.image).Bind(4, release.description);
+  if (release.deploy_id > 0) stmt->Bind(5, release.deploy_id);
+  else stmt->BindNull(5);
+  stmt->Bind(6, dump(release.config)).Bind(7, dump(release.process_types));
+  if (auto r = stmt->Run(); !r) return r;
+  auto clear = db_->Prepare("DELETE FROM config_vars WHERE app_id = ?");
+  if (!clear) return std::unexpected(clear.error());
+  if (auto r = clear->Bind(1, *app_id).Run(); !r) return r;
+  for (const auto& [key, value] : release.config) {
+    auto set = db_->Prepare("INSERT INTO config_vars (app_id, key, value) VALUES (?, ?, ?)");
+    if (!set) return std::unexpected(set.error());
+    if (auto r = set->Bind(1, *app_id).Bind(2, key).Bind(3, value).Run(); !r) return r;
+  }
+  return tx.Commit();
+}
+
+namespace {
+
+Release ReleaseFromRow(const Statement& stmt) {
+  Release r;
+  r.version = static_cast<int>(stmt.Int(0));
+  r.image = stmt.Text(1);
+  r.description = stmt.Text(2);
+  auto config = nlohmann::json::parse(stmt.Text(3), nullptr, false);
+  if (config.is_object()) {
+    for (auto& [k, v] : config.items()) r.config[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  }
+  auto types = nlohmann::json::parse(stmt.Text(4), nullptr, false);
+  if (types.is_object()) {
+    for (auto& [k, v] : types.items()) {
+      // Older rows kept {"command": ..., "quantity": ...} per type.
+      if (v.is_string()) r.process_types[k] = v.get<std::string>();
+      else if (v.is_object() && v["command"].is_string()) r.process_types[k] = v["command"].get<std::string>();
+    }
+  }
+  r.deploy_id = stmt.IsNull(5) ? 0 : stmt.Int(5);
+  r.created_at = stmt.Text(6);
+  return r;
+}
+
+constexpr const char* kReleaseColumns =
+    "SELECT version, image, description, config_json, formation_json, deploy_id, created_at FROM releases ";
+
+}  // namespace
+
+Result<std::vector<Release>> Store::ListReleases(const std::string& app, int limit) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare(std::string(kReleaseColumns) + "WHERE app_id = ? ORDER BY version DESC LIMIT ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id).Bind(2, int64_t{limit});
+  std::vector<Release> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(ReleaseFromRow(*stmt));
+  }
+  return out;
+}
+
+Result<Release> Store::GetRelease(const std::string& app, int version) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare(std::string(kReleaseColumns) + "WHERE app_id = ? AND version = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id).Bind(2, int64_t{version});
+  auto row = stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return NotFound(fmt::format("{} has no release v{} (see `releases {}`)", app, version, app));
+  return ReleaseFromRow(*stmt);
+}
+
+Result<std::optional<Release>> Store::LatestRelease(const std::string& app) {
+  auto list = ListReleases(app, 1);
+  if (!list) return std::unexpected(list.error());
+  if (list->empty()) return std::optional<Release>();
+  return std::optional<Release>(list->front());
+}
+
+Result<Formation> Store::GetFormation(const std::string& app) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare("SELECT type, quantity FROM formation WHERE app_id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id);
+  Formation out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out[stmt->Text(0)] = static_cast<int>(stmt->Int(1));
+  }
+  return out;
+}
+
+Result<void> Store::SetFormation(const std::string& app, const Formation& formation) {
+  auto lock = db_->Lock();
+  Transaction tx(*db_);
+  if (auto r = tx.Begin(); !r) return r;
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  for (const auto& [type, quantity] : formation) {
+    auto stmt = db_->Prepare(
+        "INSERT INTO formation (app_id, type, quantity) VALUES (?, ?, ?) "
+        "ON CONFLICT (app_id, type) DO UPDATE SET quantity = excluded.quantity");
+    if (!stmt) return std::unexpected(stmt.error());
+    if (auto r = stmt->Bind(1, *app_id).Bind(2, type).Bind(3, int64_t{quantity}).Run(); !r) return r;
+  }
+  return tx.Commit();
+}
+
+Result<std::string> Store::GetCheckPath(const std::string& app) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare("SELECT path FROM checks WHERE app_id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id);
+  auto row = stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? stmt->Text(0) : std::string();
+}
+
+Result<void> Store::SetCheckPath(const std::string& app, const std::string& path) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare(path.empty() ? "DELETE FROM checks WHERE app_id = ?"
+                                        : "INSERT INTO checks (app_id, path) VALUES (?, ?) "
+                                          "ON CONFLICT (app_id) DO UPDATE SET path = excluded.path");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id);
+  if (!path.empty()) stmt->Bind(2, path);
   return stmt->Run();
 }
 

@@ -50,6 +50,20 @@ struct Deploy {
 
 using ConfigVars = std::map<std::string, std::string>;
 
+// An immutable release: what ran (image), with what config, which process types.
+struct Release {
+  int version = 0;
+  std::string image;
+  std::string description;  // "Deploy 1a2b3c4 by alice", "Set FOO by bob"
+  ConfigVars config;
+  std::map<std::string, std::string> process_types;  // type -> command
+  int64_t deploy_id = 0;                             // 0: not from a build
+  std::string created_at;
+};
+
+// Replicas per process type.
+using Formation = std::map<std::string, int>;
+
 class Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& path);
@@ -89,9 +103,22 @@ class Store {
 
   // Releases: version numbers count up per app from 1.
   Result<int> NextReleaseVersion(const std::string& app);
-  Result<void> CreateRelease(const std::string& app, int version, const std::string& image,
-                             const std::string& description, int64_t deploy_id,
-                             const std::string& config_json, const std::string& formation_json);
+  // Records a release; its config becomes the app's config in the same
+  // transaction (a config change is a release).
+  Result<void> CreateRelease(const std::string& app, const Release& release);
+  // Newest first.
+  Result<std::vector<Release>> ListReleases(const std::string& app, int limit);
+  // kNotFound naming the version when there is none.
+  Result<Release> GetRelease(const std::string& app, int version);
+  // nullopt before the first release.
+  Result<std::optional<Release>> LatestRelease(const std::string& app);
+
+  // Formation: types without a row run their default (web 1, others 0).
+  Result<Formation> GetFormation(const std::string& app);
+  Result<void> SetFormation(const std::string& app, const Formation& formation);
+  // The HTTP health check path ("" : TCP connect).
+  Result<std::string> GetCheckPath(const std::string& app);
+  Result<void> SetCheckPath(const std::string& app, const std::string& path);
 
   // Marks deploys still 'running' (the daemon stopped during them) as failed.
   Result<int> FailInterruptedDeploys();

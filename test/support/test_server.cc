@@ -1,5 +1,7 @@
 #include "test/support/test_server.h"
 
+#include "server/docker/engine_docker_client.h"
+
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -39,6 +41,16 @@ TestServer::TestServer(TestServerOptions options) : options_(std::move(options))
 
 TestServer::~TestServer() {
   if (daemon_ && daemon_->running()) Stop();
+  if (options_.build) {
+    // Apps keep running when their daemon stops; a test's apps go with the test.
+    Settings settings;
+    settings.data_dir = data_dir();
+    EngineDockerClient docker;
+    auto services = docker.ListServices({{"label", {"mothership.install=" + settings.InstallId()}}});
+    if (services) {
+      for (const auto& svc : *services) (void)docker.RemoveService(svc.value("ID", ""));
+    }
+  }
 }
 
 void TestServer::Start() {

@@ -213,7 +213,7 @@ inline RunResult Run(TestEnv& env, const std::vector<std::string>& argv,
   StringOutput out, err;
   StringInput in(stdin_text);
   ms::CommandContext ctx{env.services, ms::Caller{role == ms::Role::kAdmin ? "root" : "dev", role},
-                         out, err, in};
+                         out, err, in, false, false, -1, nullptr, 0};
   RunResult r;
   r.status = ms::RunCommand(ctx, argv);
   r.out = out.str();

@@ -1,0 +1,61 @@
+// nodes, nodes:join-command — the Swarm nodes apps run on.
+
+#include <fmt/format.h>
+
+#include "server/commands/command.h"
+#include "server/commands/runtime_access.h"
+#include "server/commands/table.h"
+#include "server/common/json.h"
+
+namespace ms {
+namespace {
+
+Result<void> Nodes(CommandContext& ctx, const Args&) {
+  auto runtime = NeedRuntime(ctx);
+  if (!runtime) return std::unexpected(runtime.error());
+  auto nodes = (*runtime)->Nodes();
+  if (!nodes) return std::unexpected(nodes.error());
+  if (ctx.json) {
+    ctx.out.Write(JsonLine(*nodes));
+    return {};
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& n : *nodes) {
+    std::string tasks;
+    for (const auto& t : n["tasks"]) tasks += (tasks.empty() ? "" : " ") + t.get<std::string>();
+    rows.push_back({n["hostname"], n["role"], n["state"], n["availability"], n["address"],
+                    tasks.empty() ? "-" : tasks});
+  }
+  ctx.out.Write(FormatTable({"HOSTNAME", "ROLE", "STATE", "AVAILABILITY", "ADDRESS", "TASKS"}, rows));
+  return {};
+}
+
+Result<void> JoinCommand(CommandContext& ctx, const Args&) {
+  auto runtime = NeedRuntime(ctx);
+  if (!runtime) return std::unexpected(runtime.error());
+  auto command = (*runtime)->JoinCommand();
+  if (!command) return std::unexpected(command.error());
+  if (ctx.json) {
+    ctx.out.Write(JsonLine({{"command", *command}}));
+  } else {
+    ctx.out.Write(fmt::format(
+        "Run this on the new node (Docker installed; it must reach this one on port 2377, and the registry {}):\n"
+        "  {}\n",
+        ctx.services.settings.registry, *command));
+  }
+  return {};
+}
+
+const Command kCommands[] = {
+    {"nodes", "", "List the Swarm nodes and the tasks each runs", Access::kAnyone, 0, 0, {}, Nodes},
+    {"nodes:join-command", "", "Print the command that joins a new node", Access::kAdmin, 0, 0, {}, JoinCommand},
+};
+
+}  // namespace
+
+const Namespace& NodesNamespace() {
+  static const Namespace ns{"nodes", "the machines apps run on", kCommands};
+  return ns;
+}
+
+}  // namespace ms

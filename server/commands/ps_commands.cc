@@ -1,0 +1,172 @@
+// ps, ps:scale, ps:restart, ps:stop, ps:start — an app's processes on Swarm.
+
+#include <fmt/format.h>
+
+#include "server/commands/command.h"
+#include "server/commands/runtime_access.h"
+#include "server/common/json.h"
+
+namespace ms {
+namespace {
+
+constexpr int kMaxReplicas = 100;
+
+Result<AppLock> LockApp(CommandContext& ctx, const std::string& app) {
+  auto cancelled = ctx.cancelled ? ctx.cancelled : [] { return false; };
+  AppLock lock = ctx.services.locks.Acquire(app, cancelled);
+  if (!lock) return Busy(fmt::format("gave up waiting for the push to {} in progress", app));
+  return lock;
+}
+
+// A change to a running app: the runtime, with the app's lock held.
+struct Change {
+  Runtime* runtime = nullptr;
+  AppLock lock;
+};
+
+Result<Change> StartChange(CommandContext& ctx, const std::string& app) {
+  if (auto r = NeedApp(ctx, app); !r) return std::unexpected(r.error());
+  auto runtime = NeedRuntime(ctx);
+  if (!runtime) return std::unexpected(runtime.error());
+  auto lock = LockApp(ctx, app);
+  if (!lock) return std::unexpected(lock.error());
+  return Change{*runtime, std::move(*lock)};
+}
+
+Result<void> Ps(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  if (auto r = NeedApp(ctx, app); !r) return r;
+  auto runtime = NeedRuntime(ctx);
+  if (!runtime) return std::unexpected(runtime.error());
+  auto processes = (*runtime)->Ps(app);
+  if (!processes) return std::unexpected(processes.error());
+  if (ctx.json) {
+    auto list = nlohmann::json::array();
+    for (const auto& p : *processes) {
+      auto tasks = nlohmann::json::array();
+      for (const auto& t : p.tasks) {
+        tasks.push_back({{"name", t.name}, {"node", t.node}, {"state", t.state}, {"release", t.release},
+                         {"since", t.since}});
+      }
+      list.push_back({{"type", p.type}, {"command", p.command}, {"desired", p.desired}, {"running", p.running},
+                      {"tasks", tasks}});
+    }
+    ctx.out.Write(JsonLine(list));
+    return {};
+  }
+  if (processes->empty()) {
+    ctx.out.Write(fmt::format("{} has no processes: git push it first.\n", app));
+    return {};
+  }
+  for (const auto& p : *processes) {
+    ctx.out.Write(fmt::format("=== {} ({}/{} running): {}\n", p.type, p.running, p.desired, p.command));
+    for (const auto& t : p.tasks) {
+      ctx.out.Write(fmt::format("{}: {} since {} on {} ({})\n", t.name, t.state, t.since, t.node, t.release));
+    }
+  }
+  return {};
+}
+
+Result<void> PsScale(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  auto change = StartChange(ctx, app);
+  if (!change) return std::unexpected(change.error());
+  Runtime* runtime = change->runtime;
+  auto release = ctx.services.store.LatestRelease(app);
+  if (!release) return std::unexpected(release.error());
+  if (!*release) return InvalidArgument(fmt::format("{} has no release yet: git push it first", app));
+  Formation changes;
+  for (size_t i = 1; i < args.positional.size(); ++i) {
+    const std::string& pair = args.positional[i];
+    auto eq = pair.find('=');
+    std::string type = pair.substr(0, eq);
+    std::string count = eq == std::string::npos ? "" : pair.substr(eq + 1);
+    int n = 0;
+    bool ok = !count.empty() && count.size() <= 3;
+    for (char c : count) {
+      ok = ok && c >= '0' && c <= '9';
+      if (ok) n = n * 10 + (c - '0');
+    }
+    if (!ok || n > kMaxReplicas) {
+      return InvalidArgument(fmt::format("'{}' is not TYPE=N with N from 0 to {}", pair.substr(0, 64), kMaxReplicas));
+    }
+    if (type == "release" || !(*release)->process_types.contains(type)) {
+      std::string types;
+      for (const auto& [t, c] : (*release)->process_types) {
+        if (t != "release") types += (types.empty() ? "" : ", ") + t;
+      }
+      return InvalidArgument(fmt::format("{} has no process type '{}' (it has: {})", app, type.substr(0, 64), types));
+    }
+    changes[type] = n;
+  }
+  auto before = ctx.services.store.GetFormation(app);
+  if (!before) return std::unexpected(before.error());
+  if (auto r = ctx.services.store.SetFormation(app, changes); !r) return r;
+  Output& progress = ctx.json ? ctx.err : ctx.out;
+  if (auto r = runtime->Scale(app, progress); !r) {
+    // Back to what ran before.
+    Formation undo = *before;
+    for (const auto& [t, n] : changes) undo.try_emplace(t, t == "web" ? 1 : 0);
+    (void)ctx.services.store.SetFormation(app, undo);
+    (void)runtime->Scale(app, progress);
+    return r;
+  }
+  if (ctx.json) {
+    ctx.out.Write(JsonLine(nlohmann::json(changes)));
+  } else {
+    std::string text;
+    for (const auto& [t, n] : changes) text += fmt::format("{}{}={}", text.empty() ? "" : ", ", t, n);
+    ctx.out.Write(fmt::format("Scaled {}: {}.\n", app, text));
+  }
+  return {};
+}
+
+Result<void> PsRestart(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  auto change = StartChange(ctx, app);
+  if (!change) return std::unexpected(change.error());
+  Runtime* runtime = change->runtime;
+  std::string type = args.positional.size() > 1 ? args.positional[1] : "";
+  if (auto r = runtime->Restart(app, type, ctx.json ? ctx.err : ctx.out); !r) return r;
+  if (!ctx.json) ctx.out.Write(fmt::format("Restarted {}{}.\n", app, type.empty() ? "" : " " + type));
+  return {};
+}
+
+Result<void> PsStop(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  auto change = StartChange(ctx, app);
+  if (!change) return std::unexpected(change.error());
+  Runtime* runtime = change->runtime;
+  if (auto r = runtime->Stop(app, ctx.json ? ctx.err : ctx.out); !r) return r;
+  if (!ctx.json) ctx.out.Write(fmt::format("Stopped {}. ps:start {} starts it again.\n", app, app));
+  return {};
+}
+
+Result<void> PsStart(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  auto change = StartChange(ctx, app);
+  if (!change) return std::unexpected(change.error());
+  Runtime* runtime = change->runtime;
+  if (auto r = runtime->Scale(app, ctx.json ? ctx.err : ctx.out); !r) return r;
+  if (!ctx.json) ctx.out.Write(fmt::format("Started {}.\n", app));
+  return {};
+}
+
+const Command kCommands[] = {
+    {"ps", "APP", "Show an app's processes: per type desired and running, per task node, state, age",
+     Access::kAnyone, 1, 1, {}, Ps},
+    {"ps:scale", "APP TYPE=N...", "Run N processes of each type (0 stops a type)", Access::kAnyone, 2, -1, {},
+     PsScale},
+    {"ps:restart", "APP [TYPE]", "Restart processes, one at a time", Access::kAnyone, 1, 2, {}, PsRestart},
+    {"ps:stop", "APP", "Stop every process (ps:start brings them back)", Access::kAnyone, 1, 1, {}, PsStop},
+    {"ps:start", "APP", "Start the processes ps:stop stopped", Access::kAnyone, 1, 1, {}, PsStart},
+};
+
+}  // namespace
+
+const Namespace& PsNamespace() {
+  static const Namespace ns{"ps", "an app's processes", kCommands};
+  return ns;
+}
+
+}  // namespace ms

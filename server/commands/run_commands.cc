@@ -1,0 +1,42 @@
+// run — a one-off process of an app's current release.
+
+#include <fmt/format.h>
+
+#include "server/commands/command.h"
+#include "server/commands/runtime_access.h"
+
+namespace ms {
+namespace {
+
+Result<void> Run(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  if (auto r = NeedApp(ctx, app); !r) return r;
+  auto runtime = NeedRuntime(ctx);
+  if (!runtime) return std::unexpected(runtime.error());
+  std::vector<std::string> argv(args.positional.begin() + 1, args.positional.end());
+  RunIO io;
+  io.tty = ctx.pty;
+  io.stdin_fd = ctx.stdin_fd;
+  io.out = &ctx.out;
+  io.err = &ctx.err;
+  io.cancelled = ctx.cancelled;
+  auto code = (*runtime)->Run(app, argv, io);
+  if (!code) return std::unexpected(code.error());
+  ctx.exit_status = *code;
+  return {};
+}
+
+const Command kCommands[] = {
+    {"run", "APP COMMAND...",
+     "Run a one-off process with the app's code and config (ssh -t for a terminal); exits with its status",
+     Access::kAnyone, 2, -1, {}, Run, 2},
+};
+
+}  // namespace
+
+const Namespace& RunNamespace() {
+  static const Namespace ns{"run", "one-off processes", kCommands};
+  return ns;
+}
+
+}  // namespace ms

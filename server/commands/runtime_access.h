@@ -1,0 +1,38 @@
+#pragma once
+// What the runtime commands (releases, ps, logs, run, checks, nodes) share:
+// the Runtime, or a clear error where this daemon runs without Docker, and
+// release numbers as users type them ("v3" or "3").
+
+#include <fmt/format.h>
+
+#include "server/commands/command.h"
+#include "server/runtime/runtime.h"
+
+namespace ms {
+
+inline Result<Runtime*> NeedRuntime(CommandContext& ctx) {
+  if (!ctx.services.runtime) {
+    return Failed("this server records deploys only (deploy_step: record); running apps needs deploy_step: build");
+  }
+  return ctx.services.runtime;
+}
+
+inline Result<int> ParseReleaseVersion(const std::string& text) {
+  std::string digits = text.starts_with('v') ? text.substr(1) : text;
+  int v = 0;
+  bool ok = !digits.empty() && digits.size() < 9;
+  for (char c : digits) {
+    ok = ok && c >= '0' && c <= '9';
+    if (ok) v = v * 10 + (c - '0');
+  }
+  if (!ok || v < 1) return InvalidArgument(fmt::format("'{}' is not a release (like v3)", text.substr(0, 32)));
+  return v;
+}
+
+// Checks the app exists before anything else, with the store's message.
+inline Result<void> NeedApp(CommandContext& ctx, const std::string& app) {
+  if (auto a = ctx.services.store.GetApp(app); !a) return std::unexpected(a.error());
+  return {};
+}
+
+}  // namespace ms

@@ -1,0 +1,133 @@
+// EngineDockerClient, Swarm part: the swarm itself, overlay networks, services,
+// tasks, nodes and service logs.
+
+#include "server/docker/engine_docker_client.h"
+#include "server/docker/engine_request.h"
+
+namespace ms {
+
+using engine::Req;
+
+namespace {
+
+nlohmann::json ParseJson(const HttpResponse& r) { return nlohmann::json::parse(r.body, nullptr, false); }
+
+std::string Filters(const nlohmann::json& filters) { return UrlEncode(filters.dump()); }
+
+}  // namespace
+
+Result<nlohmann::json> EngineDockerClient::Info() {
+  auto r = Call(Req("GET", "/info"), {200});
+  if (!r) return std::unexpected(r.error());
+  return ParseJson(*r);
+}
+
+Result<void> EngineDockerClient::SwarmInit(const std::string& advertise_addr) {
+  nlohmann::json body = {{"ListenAddr", "0.0.0.0:2377"}};
+  if (!advertise_addr.empty()) body["AdvertiseAddr"] = advertise_addr;
+  auto r = Call(Req("POST", "/swarm/init", body.dump(), {{"Content-Type", "application/json"}}), {200});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Result<nlohmann::json> EngineDockerClient::SwarmInspect() {
+  auto r = Call(Req("GET", "/swarm"), {200});
+  if (!r) return std::unexpected(r.error());
+  return ParseJson(*r);
+}
+
+Result<std::string> EngineDockerClient::EnsureOverlayNetwork(const std::string& name,
+                                                             const std::map<std::string, std::string>& labels) {
+  auto found = Call(Req("GET", "/networks/" + UrlEncode(name)), {200});
+  if (found) return ParseJson(*found).value("Id", "");
+  if (found.error().code != ErrorCode::kNotFound) return std::unexpected(found.error());
+  nlohmann::json body = {{"Name", name},       {"Driver", "overlay"}, {"Attachable", true},
+                         {"CheckDuplicate", true}, {"Labels", labels}};
+  auto r = Call(Req("POST", "/networks/create", body.dump(), {{"Content-Type", "application/json"}}), {201});
+  if (!r && r.error().code == ErrorCode::kAlreadyExists) return EnsureOverlayNetwork(name, labels);
+  if (!r) return std::unexpected(r.error());
+  return ParseJson(*r).value("Id", "");
+}
+
+Result<void> EngineDockerClient::RemoveNetwork(const std::string& name) {
+  auto r = Call(Req("DELETE", "/networks/" + UrlEncode(name)), {204});
+  if (!r && r.error().code != ErrorCode::kNotFound) return std::unexpected(r.error());
+  return {};
+}
+
+Result<std::optional<nlohmann::json>> EngineDockerClient::InspectService(const std::string& name) {
+  auto r = Call(Req("GET", "/services/" + UrlEncode(name)), {200});
+  if (!r && r.error().code == ErrorCode::kNotFound) return std::optional<nlohmann::json>();
+  if (!r) return std::unexpected(r.error());
+  return std::optional<nlohmann::json>(ParseJson(*r));
+}
+
+Result<std::string> EngineDockerClient::CreateService(const nlohmann::json& spec) {
+  auto r = Call(Req("POST", "/services/create", spec.dump(),
+                    {{"Content-Type", "application/json"}, {"X-Registry-Auth", "e30="}}),
+                {201});
+  if (!r) return std::unexpected(r.error());
+  return ParseJson(*r).value("ID", "");
+}
+
+Result<void> EngineDockerClient::UpdateService(const std::string& id, uint64_t version, const nlohmann::json& spec,
+                                               bool rollback) {
+  std::string path = fmt::format("/services/{}/update?version={}", UrlEncode(id), version);
+  if (rollback) path += "&rollback=previous";
+  auto r = Call(Req("POST", path, spec.dump(), {{"Content-Type", "application/json"}, {"X-Registry-Auth", "e30="}}),
+                {200});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Result<void> EngineDockerClient::RemoveService(const std::string& name) {
+  auto r = Call(Req("DELETE", "/services/" + UrlEncode(name)), {200});
+  if (!r && r.error().code != ErrorCode::kNotFound) return std::unexpected(r.error());
+  return {};
+}
+
+Result<nlohmann::json> EngineDockerClient::ListServices(const nlohmann::json& filters) {
+  auto r = Call(Req("GET", "/services?filters=" + Filters(filters)), {200});
+  if (!r) return std::unexpected(r.error());
+  return ParseJson(*r);
+}
+
+Result<nlohmann::json> EngineDockerClient::ListTasks(const nlohmann::json& filters) {
+  auto r = Call(Req("GET", "/tasks?filters=" + Filters(filters)), {200});
+  if (!r) return std::unexpected(r.error());
+  return ParseJson(*r);
+}
+
+Result<nlohmann::json> EngineDockerClient::ListNodes() {
+  auto r = Call(Req("GET", "/nodes"), {200});
+  if (!r) return std::unexpected(r.error());
+  return ParseJson(*r);
+}
+
+Result<void> EngineDockerClient::ServiceLogs(const std::string& service, int tail, bool follow, const LineSink& out,
+                                             const std::function<bool()>& cancelled) {
+  std::string path = fmt::format("/services/{}/logs?stdout=1&stderr=1&timestamps=1&details=1&tail={}&follow={}",
+                                 UrlEncode(service), tail < 0 ? std::string("all") : std::to_string(tail),
+                                 follow ? 1 : 0);
+  HttpRequest request = Req("GET", path);
+  request.cancelled = cancelled;
+  auto r = StreamOutput(request, out);
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 404) return NotFound(fmt::format("{} is not running", service));
+  if (r->status != 200 && r->status != 0) return Failed(fmt::format("cannot read the logs of {}", service));
+  return {};
+}
+
+Result<std::string> EngineDockerClient::TaskLogs(const std::string& task_id, int tail) {
+  std::string text;
+  auto r = StreamOutput(Req("GET", fmt::format("/tasks/{}/logs?stdout=1&stderr=1&tail={}", task_id, tail)),
+                        [&](std::string_view line) {
+                          text.append(line);
+                          text.push_back('\n');
+                        });
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return Failed("cannot read the task's logs");
+  return text;
+}
+
+}  // namespace ms

@@ -1,0 +1,569 @@
+#include "server/runtime/runtime.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "server/commands/command.h"
+#include "server/common/log.h"
+#include "server/common/shell_words.h"
+#include "server/runtime/service_spec.h"
+
+namespace ms {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// j[key] when it is an object, else an empty object: Engine API answers leave
+// out what is not set, and .value() on a missing member must not throw.
+const nlohmann::json& At(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json empty = nlohmann::json::object();
+  if (!j.is_object()) return empty;
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : empty;
+}
+
+int DefaultReplicas(const std::string& type) { return type == "web" ? 1 : 0; }
+
+// The process types that run as services: all but `release`.
+std::map<std::string, std::string> ServiceTypes(const Release& release) {
+  auto types = release.process_types;
+  types.erase("release");
+  return types;
+}
+
+std::string TaskRelease(const nlohmann::json& task) {
+  return At(At(At(task, "Spec"), "ContainerSpec"), "Labels").value("mothership.release", "");
+}
+
+uint64_t TaskForceUpdate(const nlohmann::json& task) { return At(task, "Spec").value("ForceUpdate", uint64_t{0}); }
+
+std::string StateOf(const nlohmann::json& task) { return At(task, "Status").value("State", ""); }
+
+bool Desired(const nlohmann::json& task) { return task.value("DesiredState", "") == "running"; }
+
+// "registry/app:v3@sha256:..." -> "registry/app:v3"
+std::string SplitImageRef(const std::string& image, std::string* tag) {
+  std::string ref = image.substr(0, image.find('@'));
+  auto colon = ref.rfind(':');
+  auto slash = ref.rfind('/');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
+    *tag = "latest";
+    return ref;
+  }
+  *tag = ref.substr(colon + 1);
+  return ref.substr(0, colon);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> Runtime::Labels(const std::string& app) const {
+  return {{"mothership.app", app}, {"mothership.install", settings_.InstallId()}};
+}
+
+Result<void> Runtime::EnsureSwarm() {
+  std::lock_guard lock(mu_);
+  if (swarm_ready_) return {};
+  auto info = docker_.Info();
+  if (!info) return std::unexpected(info.error());
+  std::string state = At((*info), "Swarm").value("LocalNodeState", "");
+  if (state == "inactive") {
+    LogInfo("initialising Docker Swarm on this engine");
+    auto r = docker_.SwarmInit(settings_.swarm_advertise_addr);
+    if (!r && settings_.swarm_advertise_addr.empty()) r = docker_.SwarmInit("127.0.0.1");
+    if (!r && r.error().message.find("already part of a swarm") == std::string::npos) {
+      return Failed(fmt::format("cannot initialise Docker Swarm: {} (set swarm_advertise_addr to this host's "
+                                "address)",
+                                r.error().message));
+    }
+  } else if (state != "active") {
+    return Unavailable(fmt::format("this Docker engine's Swarm state is '{}'; it must be an active manager", state));
+  } else if (!At((*info), "Swarm").value("ControlAvailable", false)) {
+    return Failed("this Docker engine is a Swarm worker; run mothershipd next to a manager");
+  }
+  if (auto r = docker_.EnsureOverlayNetwork(settings_.proxy_network, {{"mothership.role", "proxy"}}); !r) {
+    return std::unexpected(r.error());
+  }
+  swarm_ready_ = true;
+  return {};
+}
+
+Result<void> Runtime::EnsureNetworks(const std::string& app) {
+  if (auto r = EnsureSwarm(); !r) return r;
+  auto net = docker_.EnsureOverlayNetwork(AppNetworkName(app), Labels(app));
+  if (!net) return std::unexpected(net.error());
+  return {};
+}
+
+Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, const Release& release,
+                                                     const Formation& formation, const std::string& restart_type) {
+  auto check = store_.GetCheckPath(app);
+  if (!check) return std::unexpected(check.error());
+  std::vector<Rollout> rollouts;
+  for (const auto& [type, command] : ServiceTypes(release)) {
+    ProcessSpec p;
+    p.app = app;
+    p.install = settings_.InstallId();
+    p.type = type;
+    p.command = command;
+    auto it = formation.find(type);
+    p.replicas = it == formation.end() ? DefaultReplicas(type) : it->second;
+    p.release = &release;
+    p.check_path = *check;
+    p.app_network = AppNetworkName(app);
+    p.proxy_network = settings_.proxy_network;
+    p.stop_grace_seconds = settings_.stop_grace_seconds;
+    p.update_monitor_seconds = settings_.update_monitor_seconds;
+    Rollout rollout;
+    rollout.service = ServiceName(app, type);
+    rollout.replicas = p.replicas;
+    rollout.release = fmt::format("v{}", release.version);
+    auto existing = docker_.InspectService(rollout.service);
+    if (!existing) return std::unexpected(existing.error());
+    if (*existing) {
+      const auto& svc = **existing;
+      p.force_update = At(At(svc, "Spec"), "TaskTemplate").value("ForceUpdate", uint64_t{0});
+      if (restart_type == "*" || restart_type == type) ++p.force_update;
+      rollout.id = svc.value("ID", "");
+      rollout.force_update = p.force_update;
+      uint64_t version = At(svc, "Version").value("Index", uint64_t{0});
+      if (auto r = docker_.UpdateService(rollout.id, version, MakeServiceSpec(p)); !r) {
+        return std::unexpected(r.error());
+      }
+    } else {
+      auto id = docker_.CreateService(MakeServiceSpec(p));
+      if (!id) return std::unexpected(id.error());
+      rollout.id = *id;
+      rollout.created = true;
+    }
+    rollouts.push_back(rollout);
+  }
+  return rollouts;
+}
+
+Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out) {
+  auto deadline = Clock::now() + std::chrono::seconds(settings_.deploy_timeout_seconds);
+  std::set<std::string> done;
+  std::string failure;
+  std::string failed_task;
+  std::map<std::string, int> reported;
+  while (done.size() < rollouts.size() && failure.empty()) {
+    for (const auto& r : rollouts) {
+      if (done.contains(r.service)) continue;
+      auto svc = docker_.InspectService(r.id);
+      if (!svc) return std::unexpected(svc.error());
+      if (!*svc) {
+        failure = fmt::format("the service {} disappeared", r.service);
+        break;
+      }
+      std::string update = At((**svc), "UpdateStatus").value("State", "");
+      auto tasks = docker_.ListTasks({{"service", {r.service}}});
+      if (!tasks) return std::unexpected(tasks.error());
+      int fresh_running = 0, stale_running = 0, fresh_failed = 0;
+      const nlohmann::json* last_failed = nullptr;
+      for (const auto& t : *tasks) {
+        bool fresh = TaskRelease(t) == r.release && TaskForceUpdate(t) == r.force_update;
+        std::string state = StateOf(t);
+        if (fresh && (state == "failed" || state == "rejected")) {
+          ++fresh_failed;
+          if (!last_failed || t.value("UpdatedAt", "") > last_failed->value("UpdatedAt", "")) last_failed = &t;
+        }
+        if (!Desired(t)) continue;
+        if (fresh && state == "running") ++fresh_running;
+        if (!fresh && (state == "running" || state == "starting")) ++stale_running;
+      }
+      if (reported[r.service] != fresh_running && r.replicas > 0) {
+        reported[r.service] = fresh_running;
+        out.Write(fmt::format("       {}: {}/{} running {}\n", r.service, fresh_running, r.replicas, r.release));
+      }
+      bool rolling_back = update.starts_with("rollback") || update == "paused";
+      bool gave_up = r.created && fresh_failed >= 3;
+      if (rolling_back || gave_up || Clock::now() > deadline) {
+        if (last_failed) {
+          failed_task = (*last_failed).value("ID", "");
+          const auto& st = At(*last_failed, "Status");
+          std::string why = st.value("Err", "");
+          if (why.empty()) why = st.value("Message", "");
+          failure = fmt::format("{}: a new task failed: {}", r.service, why);
+        } else if (rolling_back) {
+          failure = fmt::format("{}: {}", r.service, At((**svc), "UpdateStatus").value("Message", "the update failed"));
+        } else {
+          failure = fmt::format("{}: not running and healthy after {} s (deploy_timeout_seconds)", r.service,
+                                settings_.deploy_timeout_seconds);
+        }
+        break;
+      }
+      bool converged = fresh_running == r.replicas && stale_running == 0;
+      bool update_over = r.created || update.empty() || update == "completed";
+      if (converged && update_over) done.insert(r.service);
+    }
+    if (done.size() < rollouts.size() && failure.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  if (failure.empty()) return {};
+
+  std::string logs;
+  if (!failed_task.empty()) {
+    auto text = docker_.TaskLogs(failed_task, 20);
+    if (text && !text->empty()) logs = *text;
+  }
+  // Undo: new services go; updated ones return to their previous spec (Swarm
+  // has already started that for the one that failed).
+  for (const auto& r : rollouts) {
+    if (r.created) {
+      (void)docker_.RemoveService(r.id);
+      continue;
+    }
+    auto svc = docker_.InspectService(r.id);
+    if (!svc || !*svc) continue;
+    std::string update = At((**svc), "UpdateStatus").value("State", "");
+    if (!update.starts_with("rollback")) {
+      (void)docker_.UpdateService(r.id, At((**svc), "Version").value("Index", uint64_t{0}), (**svc)["Spec"], true);
+    }
+  }
+  std::string message = failure;
+  if (!logs.empty()) {
+    message += "\nThe last lines it printed:\n";
+    std::string line;
+    for (size_t start = 0; start < logs.size();) {
+      size_t nl = logs.find('\n', start);
+      if (nl == std::string::npos) nl = logs.size();
+      message += "       " + logs.substr(start, nl - start) + "\n";
+      start = nl + 1;
+    }
+  }
+  return Failed(message);
+}
+
+Result<void> Runtime::Deploy(const std::string& app, const Release& release, Output& out) {
+  if (auto r = EnsureNetworks(app); !r) return r;
+  if (auto it = release.process_types.find("release"); it != release.process_types.end()) {
+    out.Write(fmt::format("-----> Running the release command: {}\n", it->second));
+    struct Indent : Output {
+      Output& to;
+      explicit Indent(Output& o) : to(o) {}
+      void Write(std::string_view data) override { to.Write(data); }
+    } indent(out);
+    RunIO io;
+    io.out = &indent;
+    io.err = &indent;
+    auto code = RunContainer(app, release, "release", it->second, io);
+    if (!code) return std::unexpected(code.error());
+    if (*code != 0) {
+      return Failed(fmt::format("the release command failed (exit status {}); nothing was changed", *code));
+    }
+  }
+  auto formation = store_.GetFormation(app);
+  if (!formation) return std::unexpected(formation.error());
+  out.Write(fmt::format("-----> Rolling out v{}\n", release.version));
+  auto rollouts = Apply(app, release, *formation, "");
+  if (!rollouts) return std::unexpected(rollouts.error());
+  if (auto r = Converge(*rollouts, out); !r) return r;
+  // Process types this release no longer has.
+  auto services = docker_.ListServices({{"label", {"mothership.app=" + app, "mothership.install=" + settings_.InstallId()}}});
+  if (services) {
+    auto types = ServiceTypes(release);
+    for (const auto& s : *services) {
+      std::string type = At(At(s, "Spec"), "Labels").value("mothership.process", "");
+      if (!types.contains(type)) (void)docker_.RemoveService(s.value("ID", ""));
+    }
+  }
+  return {};
+}
+
+Result<void> Runtime::Scale(const std::string& app, Output& out) {
+  auto release = store_.LatestRelease(app);
+  if (!release) return std::unexpected(release.error());
+  if (!*release) return InvalidArgument(fmt::format("{} has no release yet: git push it first", app));
+  auto formation = store_.GetFormation(app);
+  if (!formation) return std::unexpected(formation.error());
+  if (auto r = EnsureNetworks(app); !r) return r;
+  auto rollouts = Apply(app, **release, *formation, "");
+  if (!rollouts) return std::unexpected(rollouts.error());
+  return Converge(*rollouts, out);
+}
+
+Result<void> Runtime::Restart(const std::string& app, const std::string& type, Output& out) {
+  auto release = store_.LatestRelease(app);
+  if (!release) return std::unexpected(release.error());
+  if (!*release) return InvalidArgument(fmt::format("{} has no release yet: git push it first", app));
+  if (!type.empty() && !ServiceTypes(**release).contains(type)) {
+    return InvalidArgument(fmt::format("{} has no process type '{}'", app, type));
+  }
+  auto formation = store_.GetFormation(app);
+  if (!formation) return std::unexpected(formation.error());
+  if (auto r = EnsureNetworks(app); !r) return r;
+  auto rollouts = Apply(app, **release, *formation, type.empty() ? "*" : type);
+  if (!rollouts) return std::unexpected(rollouts.error());
+  return Converge(*rollouts, out);
+}
+
+Result<void> Runtime::Stop(const std::string& app, Output& out) {
+  auto release = store_.LatestRelease(app);
+  if (!release) return std::unexpected(release.error());
+  if (!*release) return InvalidArgument(fmt::format("{} has no release yet: git push it first", app));
+  Formation zero;
+  for (const auto& [type, command] : ServiceTypes(**release)) zero[type] = 0;
+  if (auto r = EnsureNetworks(app); !r) return r;
+  auto rollouts = Apply(app, **release, zero, "");
+  if (!rollouts) return std::unexpected(rollouts.error());
+  return Converge(*rollouts, out);
+}
+
+Result<std::vector<ProcessState>> Runtime::Ps(const std::string& app) {
+  auto release = store_.LatestRelease(app);
+  if (!release) return std::unexpected(release.error());
+  std::vector<ProcessState> out;
+  if (!*release) return out;
+  auto nodes = docker_.ListNodes();
+  std::map<std::string, std::string> hostnames;
+  if (nodes) {
+    for (const auto& n : *nodes) hostnames[n.value("ID", "")] = At(n, "Description").value("Hostname", "");
+  }
+  for (const auto& [type, command] : ServiceTypes(**release)) {
+    ProcessState p;
+    p.type = type;
+    p.command = command;
+    auto svc = docker_.InspectService(ServiceName(app, type));
+    if (!svc) return std::unexpected(svc.error());
+    if (*svc) p.desired = At(At(At((**svc), "Spec"), "Mode"), "Replicated").value("Replicas", 0);
+    auto tasks = docker_.ListTasks({{"service", {ServiceName(app, type)}}, {"desired-state", {"running"}}});
+    if (!tasks) return std::unexpected(tasks.error());
+    for (const auto& t : *tasks) {
+      TaskState ts;
+      ts.name = fmt::format("{}.{}", type, t.value("Slot", 0));
+      ts.node = hostnames[t.value("NodeID", "")];
+      ts.state = StateOf(t);
+      ts.release = TaskRelease(t);
+      ts.since = At(t, "Status").value("Timestamp", "");
+      if (ts.state == "running") ++p.running;
+      p.tasks.push_back(ts);
+    }
+    std::sort(p.tasks.begin(), p.tasks.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    out.push_back(p);
+  }
+  return out;
+}
+
+Result<void> Runtime::Logs(const std::string& app, int n, bool follow, const std::string& type, Output& out,
+                           const std::function<bool()>& cancelled) {
+  auto release = store_.LatestRelease(app);
+  if (!release) return std::unexpected(release.error());
+  if (!*release) return InvalidArgument(fmt::format("{} has no release yet: git push it first", app));
+  std::vector<std::string> types;
+  for (const auto& [t, command] : ServiceTypes(**release)) {
+    if (type.empty() || t == type) types.push_back(t);
+  }
+  if (types.empty()) return InvalidArgument(fmt::format("{} has no process type '{}'", app, type));
+
+  // Task id -> "web.1", refreshed when an unknown task shows up.
+  std::mutex mu;
+  std::map<std::string, std::string> names;
+  auto name_of = [&](const std::string& task_id, const std::string& fallback) {
+    std::lock_guard lock(mu);
+    if (!names.contains(task_id)) {
+      for (const auto& t : types) {
+        auto tasks = docker_.ListTasks({{"service", {ServiceName(app, t)}}});
+        if (!tasks) continue;
+        for (const auto& task : *tasks) names[task.value("ID", "")] = fmt::format("{}.{}", t, task.value("Slot", 0));
+      }
+    }
+    auto it = names.find(task_id);
+    return it == names.end() ? fallback : it->second;
+  };
+  // A line: "TIMESTAMP DETAILS MESSAGE" (details: "k=v,k=v"), or details first.
+  auto format = [&](std::string_view line, const std::string& t) -> std::pair<std::string, std::string> {
+    std::string time, task, rest(line);
+    for (int i = 0; i < 2; ++i) {
+      auto sp = rest.find(' ');
+      std::string word = rest.substr(0, sp);
+      if (word.find("com.docker.swarm.task.id=") != std::string::npos) {
+        auto at = word.find("com.docker.swarm.task.id=") + 25;
+        task = word.substr(at, word.find(',', at) - at);
+      } else if (!word.empty() && std::isdigit(static_cast<unsigned char>(word[0])) && word.back() == 'Z') {
+        time = word;
+      } else {
+        break;
+      }
+      rest = sp == std::string::npos ? "" : rest.substr(sp + 1);
+    }
+    return {time, fmt::format("{} {}[{}]: {}\n", time, app, name_of(task, t), rest)};
+  };
+
+  // The last n lines of every type, merged by time.
+  std::vector<std::pair<std::string, std::string>> lines;
+  for (const auto& t : types) {
+    auto r = docker_.ServiceLogs(
+        ServiceName(app, t), n, false, [&](std::string_view line) { lines.push_back(format(line, t)); }, cancelled);
+    if (!r && r.error().code != ErrorCode::kNotFound) return r;
+  }
+  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t skip = lines.size() > size_t(n) ? lines.size() - size_t(n) : 0;
+  for (size_t i = skip; i < lines.size(); ++i) out.Write(lines[i].second);
+  if (!follow) return {};
+
+  // Then new lines as they come, from every type at once.
+  std::vector<std::thread> threads;
+  std::mutex out_mu;
+  for (const auto& t : types) {
+    threads.emplace_back([&, t] {
+      (void)docker_.ServiceLogs(
+          ServiceName(app, t), 0, true,
+          [&](std::string_view line) {
+            auto formatted = format(line, t);
+            std::lock_guard lock(out_mu);
+            out.Write(formatted.second);
+          },
+          cancelled);
+    });
+  }
+  for (auto& th : threads) th.join();
+  return {};
+}
+
+Result<int> Runtime::RunContainer(const std::string& app, const Release& release, const std::string& role,
+                                  const std::string& command, RunIO io) {
+  std::string tag;
+  std::string repo = SplitImageRef(release.image, &tag);
+  if (auto r = docker_.PullImage(repo, tag, nullptr); !r) return std::unexpected(r.error());
+  ContainerSpec spec;
+  spec.image = release.image;
+  spec.cmd = {command};
+  for (const auto& [k, v] : release.config) spec.env.push_back(k + "=" + v);
+  spec.env.push_back(fmt::format("PORT={}", kAppPort));
+  spec.env.push_back("MOTHERSHIP_APP=" + app);
+  spec.env.push_back(fmt::format("MOTHERSHIP_RELEASE=v{}", release.version));
+  spec.env.push_back("MOTHERSHIP_PROCESS=" + role);
+  spec.env.push_back("DYNO=" + role + ".1");
+  spec.labels = Labels(app);
+  spec.labels["mothership.role"] = role;
+  spec.network_mode = AppNetworkName(app);
+  spec.tty = io.tty;
+  spec.open_stdin = io.stdin_fd >= 0;
+  auto id = docker_.CreateContainer(spec);
+  if (!id) return std::unexpected(id.error());
+  struct Remove {
+    DockerClient& docker;
+    std::string id;
+    ~Remove() { (void)docker.RemoveContainer(id); }
+  } remove{docker_, *id};
+  std::string out_line, err_line;
+  auto attached = docker_.Attach(
+      *id, io.stdin_fd,
+      [&](int stream, std::string_view data) {
+        Output* to = stream == 2 && io.err ? io.err : io.out;
+        if (to) to->Write(data);
+        return true;
+      },
+      io.tty, io.cancelled);
+  if (!attached) return std::unexpected(attached.error());
+  if (io.cancelled && io.cancelled()) return 130;
+  auto code = docker_.WaitContainer(*id);
+  if (!code) return std::unexpected(code.error());
+  return *code;
+}
+
+Result<int> Runtime::Run(const std::string& app, const std::vector<std::string>& argv, RunIO io) {
+  auto release = store_.LatestRelease(app);
+  if (!release) return std::unexpected(release.error());
+  if (!*release) return InvalidArgument(fmt::format("{} has no release yet: git push it first", app));
+  if (auto r = EnsureNetworks(app); !r) return std::unexpected(r.error());
+  // One word is a command line for the shell, as Heroku's `run "a && b"`;
+  // several are argv, each word kept whole.
+  std::string command = argv.size() == 1 ? argv[0] : "";
+  if (argv.size() > 1) {
+    for (const auto& a : argv) command += (command.empty() ? "" : " ") + QuoteShellWord(a);
+  }
+  return RunContainer(app, **release, "run", command, io);
+}
+
+Result<void> Runtime::Destroy(const std::string& app) {
+  auto services = docker_.ListServices({{"label", {"mothership.app=" + app, "mothership.install=" + settings_.InstallId()}}});
+  if (!services) return std::unexpected(services.error());
+  for (const auto& s : *services) {
+    if (auto r = docker_.RemoveService(s.value("ID", "")); !r) return r;
+  }
+  auto containers = docker_.ListContainers("mothership.app=" + app);
+  if (containers) {
+    for (const auto& c : *containers) {
+      if (c.labels.contains("mothership.install") && c.labels.at("mothership.install") == settings_.InstallId()) {
+        (void)docker_.RemoveContainer(c.id);
+      }
+    }
+  }
+  // The network goes once the tasks on it have stopped.
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    auto r = docker_.RemoveNetwork(AppNetworkName(app));
+    if (r) break;
+    if (Clock::now() > deadline) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return {};
+}
+
+Result<void> Runtime::Reconcile() {
+  if (auto r = EnsureSwarm(); !r) return r;
+  auto services = docker_.ListServices({{"label", {"mothership.install=" + settings_.InstallId()}}});
+  if (!services) return std::unexpected(services.error());
+  for (const auto& s : *services) {
+    std::string app = At(At(s, "Spec"), "Labels").value("mothership.app", "");
+    auto found = store_.GetApp(app);
+    if (!found && found.error().code == ErrorCode::kNotFound) {
+      LogInfo("removing service {} of an app that no longer exists", At(s, "Spec").value("Name", ""));
+      (void)docker_.RemoveService(s.value("ID", ""));
+    }
+  }
+  return {};
+}
+
+Result<nlohmann::json> Runtime::Nodes() {
+  auto nodes = docker_.ListNodes();
+  if (!nodes) return std::unexpected(nodes.error());
+  auto services = docker_.ListServices({{"label", {"mothership.install=" + settings_.InstallId()}}});
+  std::map<std::string, std::vector<std::string>> tasks_by_node;
+  if (services && !services->empty()) {
+    std::vector<std::string> names;
+    for (const auto& s : *services) names.push_back(At(s, "Spec").value("Name", ""));
+    auto tasks = docker_.ListTasks({{"service", names}, {"desired-state", {"running"}}});
+    if (tasks) {
+      std::map<std::string, std::string> service_names;
+      for (const auto& s : *services) service_names[s.value("ID", "")] = At(s, "Spec").value("Name", "");
+      for (const auto& t : *tasks) {
+        tasks_by_node[t.value("NodeID", "")].push_back(
+            fmt::format("{}.{}", service_names[t.value("ServiceID", "")], t.value("Slot", 0)));
+      }
+    }
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& n : *nodes) {
+    std::string id = n.value("ID", "");
+    auto tasks = tasks_by_node[id];
+    std::sort(tasks.begin(), tasks.end());
+    out.push_back({{"id", id.substr(0, 12)},
+                   {"hostname", At(n, "Description").value("Hostname", "")},
+                   {"role", At(n, "Spec").value("Role", "")},
+                   {"availability", At(n, "Spec").value("Availability", "")},
+                   {"state", At(n, "Status").value("State", "")},
+                   {"address", At(n, "Status").value("Addr", "")},
+                   {"tasks", tasks}});
+  }
+  return out;
+}
+
+Result<std::string> Runtime::JoinCommand() {
+  if (auto r = EnsureSwarm(); !r) return std::unexpected(r.error());
+  auto swarm = docker_.SwarmInspect();
+  if (!swarm) return std::unexpected(swarm.error());
+  auto info = docker_.Info();
+  if (!info) return std::unexpected(info.error());
+  std::string addr;
+  const auto& managers = (*info)["Swarm"]["RemoteManagers"];
+  if (managers.is_array() && !managers.empty()) addr = managers[0].value("Addr", "");
+  if (addr.empty()) addr = At((*info), "Swarm").value("NodeAddr", "") + ":2377";
+  return fmt::format("docker swarm join --token {} {}", At((*swarm), "JoinTokens").value("Worker", ""), addr);
+}
+
+}  // namespace ms

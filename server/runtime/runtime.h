@@ -1,0 +1,108 @@
+#pragma once
+// Runtime: runs releases on Docker Swarm. One service per process type
+// (service_spec.h), a per-app overlay network, the proxy network for web. A
+// deploy runs the release's `release` process first, rolls every type out and
+// waits until the new tasks are healthy; on failure nothing changes (Swarm
+// rolls updated services back; services it had just created are removed) and
+// the error gives the reason and the last lines the process printed. Also ps,
+// scale, restart, stop/start, logs, one-off runs, destroy, nodes, and
+// reconciling with Swarm when the daemon starts. Thread-safe; callers hold
+// the app's lock for changes.
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/common/result.h"
+#include "server/config/settings.h"
+#include "server/docker/docker_client.h"
+#include "server/store/store.h"
+
+namespace ms {
+
+class Output;
+
+struct TaskState {
+  std::string name;  // "web.1"
+  std::string node;  // hostname
+  std::string state;  // running, starting, failed ...
+  std::string release;  // "v3"
+  std::string since;   // the state's timestamp
+};
+
+struct ProcessState {
+  std::string type;
+  std::string command;
+  int desired = 0;
+  int running = 0;
+  std::vector<TaskState> tasks;
+};
+
+// What a one-off process gets: its terminal and streams, and when to give up.
+struct RunIO {
+  bool tty = false;
+  int stdin_fd = -1;
+  Output* out = nullptr;
+  Output* err = nullptr;
+  std::function<bool()> cancelled;
+};
+
+class Runtime {
+ public:
+  Runtime(const Settings& settings, DockerClient& docker, Store& store)
+      : settings_(settings), docker_(docker), store_(store) {}
+
+  // Makes the engine a Swarm manager when it is in no swarm; the proxy network.
+  Result<void> EnsureSwarm();
+  Result<void> Deploy(const std::string& app, const Release& release, Output& out);
+  // Applies the app's formation (store) to its services and waits for it.
+  Result<void> Scale(const std::string& app, Output& out);
+  // Rolling restart of one type, or all ("").
+  Result<void> Restart(const std::string& app, const std::string& type, Output& out);
+  // Every type to 0 (the formation is kept for Start).
+  Result<void> Stop(const std::string& app, Output& out);
+  Result<std::vector<ProcessState>> Ps(const std::string& app);
+  // Timestamped lines "TIME app[web.1]: text", the last n (all types merged,
+  // or one); follow until cancelled.
+  Result<void> Logs(const std::string& app, int n, bool follow, const std::string& type, Output& out,
+                    const std::function<bool()>& cancelled);
+  // A one-off process of the current release; its exit status.
+  Result<int> Run(const std::string& app, const std::vector<std::string>& argv, RunIO io);
+  // Services, network and one-off containers of the app.
+  Result<void> Destroy(const std::string& app);
+  // At daemon start: services and networks of apps that no longer exist go.
+  Result<void> Reconcile();
+  // GET /nodes plus this installation's tasks per node.
+  Result<nlohmann::json> Nodes();
+  Result<std::string> JoinCommand();
+
+ private:
+  struct Rollout {
+    std::string service;
+    std::string id;
+    bool created = false;
+    int replicas = 0;
+    std::string release;  // "v3"
+    uint64_t force_update = 0;
+  };
+  Result<void> EnsureNetworks(const std::string& app);
+  Result<std::vector<Rollout>> Apply(const std::string& app, const Release& release, const Formation& formation,
+                                     const std::string& restart_type);
+  // Waits for every rollout; on failure undoes them and says why.
+  Result<void> Converge(const std::vector<Rollout>& rollouts, Output& out);
+  Result<int> RunContainer(const std::string& app, const Release& release, const std::string& role,
+                           const std::string& command, RunIO io);
+  std::map<std::string, std::string> Labels(const std::string& app) const;
+
+  const Settings& settings_;
+  DockerClient& docker_;
+  Store& store_;
+  std::mutex mu_;
+  bool swarm_ready_ = false;
+};
+
+}  // namespace ms

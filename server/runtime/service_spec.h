@@ -1,0 +1,44 @@
+#pragma once
+// The Swarm service of one process type of one app release (APP-TYPE), as the
+// Engine API's ServiceSpec JSON. Pure function, so the choices are in one place
+// and unit-tested:
+// - the release's image; the Procfile command as the argument of the image's
+//   entrypoint (mothership-launch sources .profile.d, then runs it with bash);
+// - config vars plus PORT, MOTHERSHIP_APP/_RELEASE/_PROCESS and DYNO (type.slot);
+// - endpoint mode dnsrr (no IPVS here), the app's overlay network (alias TYPE),
+//   and for web also the proxy network;
+// - web gets a health check: TCP connect to $PORT, or an HTTP GET of a path;
+// - start-first rolling updates, one task at a time, rolled back on failure;
+//   restart on failure; a stop grace period; json-file logs with rotation.
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "server/store/store.h"
+
+namespace ms {
+
+inline constexpr int kAppPort = 5000;  // PORT inside every task
+
+struct ProcessSpec {
+  std::string app;
+  std::string install;  // Settings::InstallId()
+  std::string type;     // "web"
+  std::string command;  // from the Procfile
+  int replicas = 1;
+  const Release* release = nullptr;
+  std::string check_path;  // web only; "": TCP connect
+  std::string app_network;
+  std::string proxy_network;
+  int stop_grace_seconds = 10;
+  int update_monitor_seconds = 5;
+  uint64_t force_update = 0;  // bumped to restart the tasks
+};
+
+std::string ServiceName(const std::string& app, const std::string& type);
+std::string AppNetworkName(const std::string& app);
+nlohmann::json MakeServiceSpec(const ProcessSpec& p);
+
+}  // namespace ms

@@ -1,0 +1,200 @@
+// The Swarm runtime end to end: `git push` builds and rolls the app out as Swarm
+// services; HTTP reaches it from a container on the proxy network; changes,
+// rollback, config, scaling, failing releases, logs, one-off runs, isolation
+// between apps, destroy and daemon restarts. Needs a Docker engine (Swarm is
+// initialised by the daemon) and the registry at localhost:5000.
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
+#include "server/docker/engine_docker_client.h"
+#include "test/support/apps.h"
+#include "test/support/test_server.h"
+
+using ms::test::BuildServer;
+using ms::test::HttpGet;
+using ms::test::Push;
+using ms::test::RunOnNetwork;
+using ms::test::SampleRepo;
+using ms::test::TestServer;
+using ms::test::Unique;
+
+namespace {
+
+const std::string kProxyNet = "mothership-proxy";
+
+void Commit(TestServer& s, const std::filesystem::path& repo, const std::string& message) {
+  REQUIRE(s.Git({"add", "-A"}, repo).exit_code == 0);
+  REQUIRE(s.Git({"commit", "-q", "-m", message}, repo).exit_code == 0);
+}
+
+// hello-node answering with another greeting by default.
+void SetDefaultGreeting(TestServer& s, const std::filesystem::path& repo, const std::string& greeting) {
+  std::string code = ms::test::ReadFile(repo / "server.js");
+  auto at = code.find("\"Hello from Mothership\"");
+  REQUIRE(at != std::string::npos);
+  code.replace(at, 23, "\"" + greeting + "\"");
+  ms::test::WriteFile(repo / "server.js", code);
+  Commit(s, repo, "greeting " + greeting);
+}
+
+}  // namespace
+
+TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs - run") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("rt");
+  auto repo = SampleRepo(s, "hello-node");
+  Push(s, repo, app);
+  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello from Mothership!") != std::string::npos);
+
+  // A change is a new release that serves the new code.
+  SetDefaultGreeting(s, repo, "Hello again");
+  Push(s, repo, app);
+  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello again!") != std::string::npos);
+  auto releases = s.Ssh("releases " + app);
+  CHECK(releases.out.find("v2 (current)") != std::string::npos);
+
+  // Rollback brings v1's code back, as v3.
+  auto rollback = s.Ssh("rollback " + app);
+  INFO(rollback.Both());
+  REQUIRE(rollback.exit_code == 0);
+  CHECK(rollback.out.find("v3 is running") != std::string::npos);
+  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello from Mothership!") != std::string::npos);
+  CHECK(s.Ssh("releases " + app).out.find("Rollback to v1 by admin") != std::string::npos);
+
+  // config:set reaches the app's environment as a new release.
+  auto set = s.Ssh("config:set " + app + " GREETING=Howdy");
+  INFO(set.Both());
+  REQUIRE(set.exit_code == 0);
+  CHECK(set.out.find("Released v4") != std::string::npos);
+  CHECK(HttpGet(kProxyNet, app + "-web").find("Howdy!") != std::string::npos);
+  CHECK(s.Ssh("releases:info " + app + " v4").out.find("Set GREETING by admin") != std::string::npos);
+
+  // logs shows the app's output; run prints its config vars.
+  auto logs = s.Ssh("logs " + app + " -n 50");
+  INFO(logs.Both());
+  CHECK(logs.exit_code == 0);
+  CHECK(logs.out.find("[web.1]: hello-node listening on 5000") != std::string::npos);
+  auto env = s.Ssh("run " + app + " env");
+  INFO(env.Both());
+  CHECK(env.exit_code == 0);
+  CHECK(env.out.find("GREETING=Howdy") != std::string::npos);
+  CHECK(s.Ssh("run " + app + " exit 7").exit_code == 7);
+  CHECK(s.Ssh("run " + app + " cat", "from stdin\n").out == "from stdin\n");
+}
+
+TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("scale");
+  auto repo = SampleRepo(s, "hello-node");
+  Push(s, repo, app);
+  auto scaled = s.Ssh("ps:scale " + app + " web=3");
+  INFO(scaled.Both());
+  REQUIRE(scaled.exit_code == 0);
+  auto ps = s.Ssh("ps " + app + " --json");
+  CHECK(ps.out.find("\"running\":3") != std::string::npos);
+  // Each task's address answers.
+  std::string out = RunOnNetwork(
+      kProxyNet, fmt::format("for ip in $(getent ahostsv4 tasks.{}-web | awk '{{print $1}}' | sort -u); do "
+                             "exec 3<>/dev/tcp/$ip/5000 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && "
+                             "timeout 10 cat <&3 | tail -n 1; done",
+                             app));
+  size_t answers = 0;
+  for (size_t at = out.find("Hello from Mothership!"); at != std::string::npos;
+       at = out.find("Hello from Mothership!", at + 1)) {
+    ++answers;
+  }
+  CHECK(answers == 3);
+  CHECK(s.Ssh("ps:scale " + app + " web=x").exit_code == 2);
+  CHECK(s.Ssh("ps:scale " + app + " worker=1").exit_code == 2);
+}
+
+TEST_CASE("runtime: a release that crashes at start is rejected - the previous one keeps serving") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("crash");
+  auto repo = SampleRepo(s, "hello-node");
+  Push(s, repo, app);
+  ms::test::WriteFile(repo / "server.js", "console.log('booting v2'); throw new Error('v2 cannot start');\n");
+  Commit(s, repo, "crash at start");
+  auto push = s.Git({"push", s.Url(app), "main"}, repo);
+  INFO(push.Both());
+  CHECK(push.exit_code != 0);
+  CHECK(push.err.find("Deploy failed") != std::string::npos);
+  CHECK(push.err.find("v2 cannot start") != std::string::npos);
+  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello from Mothership!") != std::string::npos);
+  CHECK(s.Ssh("releases " + app).out.find("v1 (current)") != std::string::npos);
+}
+
+TEST_CASE("runtime: a failing release command aborts the deploy") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("relcmd");
+  auto repo = SampleRepo(s, "hello-node");
+  ms::test::WriteFile(repo / "Procfile", "web: node server.js\nrelease: echo migrating the database; exit 3\n");
+  Commit(s, repo, "release command");
+  auto push = s.Git({"push", s.Url(app), "main"}, repo);
+  INFO(push.Both());
+  CHECK(push.exit_code != 0);
+  CHECK(push.err.find("migrating the database") != std::string::npos);
+  CHECK(push.err.find("the release command failed (exit status 3)") != std::string::npos);
+  ms::EngineDockerClient docker;
+  auto svc = docker.InspectService(app + "-web");
+  REQUIRE(svc);
+  CHECK_FALSE(svc->has_value());
+}
+
+TEST_CASE("runtime: a task of app B cannot connect to app A - destroy removes the services") {
+  TestServer s = BuildServer();
+  const std::string a = Unique("appa"), b = Unique("appb");
+  Push(s, SampleRepo(s, "hello-node"), a);
+  auto repo_b = s.dir() / "b";
+  std::filesystem::copy(std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "test" / "apps" / "procfile-app", repo_b,
+                        std::filesystem::copy_options::recursive);
+  REQUIRE(s.Git({"init", "-q", "-b", "main"}, repo_b).exit_code == 0);
+  Commit(s, repo_b, "b");
+  Push(s, repo_b, b);
+  // A's task address on its own network, and its name.
+  std::string ip = RunOnNetwork(a + "-net", fmt::format("getent ahostsv4 tasks.{}-web | awk '{{print $1}}' | head -n 1", a));
+  while (!ip.empty() && (ip.back() == '\n' || ip.back() == '\r')) ip.pop_back();
+  REQUIRE_FALSE(ip.empty());
+  // (A bare TCP connect proves nothing here: these machines' network answers
+  // connections to any address; only A's own answer counts.)
+  auto get = [&](const std::string& from, const std::string& host) {
+    auto r = s.Ssh(fmt::format("run {} \"exec 3<>/dev/tcp/{}/5000 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && "
+                               "timeout 5 cat <&3\"",
+                               from, host));
+    return r.out;
+  };
+  CHECK(get(b, ip).find("Hello from Mothership!") == std::string::npos);
+  CHECK(get(b, a + "-web").find("Hello from Mothership!") == std::string::npos);
+  // From A's own network it does answer (the checks above mean something).
+  CHECK(get(a, ip).find("Hello from Mothership!") != std::string::npos);
+
+  REQUIRE(s.Ssh(fmt::format("apps:destroy {} --confirm {}", a, a)).exit_code == 0);
+  ms::EngineDockerClient docker;
+  auto svc = docker.InspectService(a + "-web");
+  REQUIRE(svc);
+  CHECK_FALSE(svc->has_value());
+}
+
+TEST_CASE("runtime: a daemon restart leaves running apps alone") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("keep");
+  Push(s, SampleRepo(s, "hello-node"), app);
+  ms::EngineDockerClient docker;
+  auto before = docker.ListTasks({{"service", {app + "-web"}}, {"desired-state", {"running"}}});
+  REQUIRE(before);
+  REQUIRE(before->size() == 1);
+  s.Stop();
+  s.Start();
+  auto after = docker.ListTasks({{"service", {app + "-web"}}, {"desired-state", {"running"}}});
+  REQUIRE(after);
+  REQUIRE(after->size() == 1);
+  CHECK((*after)[0].value("ID", "") == (*before)[0].value("ID", ""));
+  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello from Mothership!") != std::string::npos);
+  auto ps = s.Ssh("ps " + app);
+  INFO(ps.Both() << s.Log());
+  CHECK(ps.out.find("web.1: running") != std::string::npos);
+}

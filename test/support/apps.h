@@ -1,0 +1,26 @@
+#pragma once
+// Helpers of the tests that build and run apps: a daemon that builds (registry
+// localhost:5000), app names unique to a run, sample repositories from
+// test/apps, pushes that must succeed, and HTTP from inside a Docker network.
+
+#include <filesystem>
+#include <string>
+
+#include "test/support/test_server.h"
+
+namespace ms::test {
+
+TestServer BuildServer();
+// Cache volumes, registry tags and services outlive a test: names are unique per run.
+std::string Unique(const std::string& base);
+// Copies test/apps/NAME into a new repository with one commit.
+std::filesystem::path SampleRepo(TestServer& s, const std::string& name);
+// git push REPO main to APP; REQUIREs success and returns the push's stderr.
+std::string Push(TestServer& s, const std::filesystem::path& repo, const std::string& app, RunResult* out = nullptr);
+// Runs bash -c script in a throwaway container of the run image on network;
+// returns what it printed (stdout and stderr).
+std::string RunOnNetwork(const std::string& network, const std::string& script);
+// GET / of host:5000 from a container on network ("" when it does not answer).
+std::string HttpGet(const std::string& network, const std::string& host);
+
+}  // namespace ms::test
