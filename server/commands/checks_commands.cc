@@ -5,6 +5,7 @@
 #include "server/commands/command.h"
 #include "server/commands/runtime_access.h"
 #include "server/common/json.h"
+#include "server/runtime/service_spec.h"
 
 namespace ms {
 namespace {
@@ -29,9 +30,7 @@ Result<void> ChecksSet(CommandContext& ctx, const Args& args) {
   std::string path;
   if (what.starts_with("path=")) {
     path = what.substr(5);
-    bool ok = path.starts_with('/') && path.size() <= 200;
-    for (char c : path) ok = ok && c > ' ' && c < 127 && c != '\'' && c != '\\' && c != '"';
-    if (!ok) return InvalidArgument(fmt::format("'{}' is not a URL path like /health", path.substr(0, 64)));
+    if (!IsCheckPath(path)) return InvalidArgument(fmt::format("'{}' is not a URL path like /health", path.substr(0, 64)));
   } else if (what != "tcp") {
     return InvalidArgument("say path=/health for an HTTP check, or tcp for a connect check");
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/commands/command.h"
+#include "server/runtime/service_spec.h"
 
 namespace ms {
 namespace {
@@ -26,6 +27,29 @@ class TeeOutput : public Output {
 };
 
 }  // namespace
+
+Result<void> BuildDeployStep::ReadAppJsonCheck(const DeployRequest& request) {
+  auto text = repos_.ReadFile(request.app, request.commit, request.objects_dir, "app.json");
+  std::string path;
+  if (text) {
+    auto doc = nlohmann::json::parse(*text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return InvalidArgument("app.json is not a JSON object");
+    auto checks = doc.find("healthchecks");
+    if (checks != doc.end() && checks->is_object() && checks->contains("web")) {
+      const auto& web = (*checks)["web"];
+      if (!web.is_array()) return InvalidArgument("app.json: healthchecks.web must be a list of checks");
+      for (const auto& check : web) {
+        if (!check.is_object() || !check.contains("path")) continue;
+        if (!check["path"].is_string() || !IsCheckPath(check["path"].get<std::string>())) {
+          return InvalidArgument("app.json: a healthchecks.web path must be a URL path like /health");
+        }
+        path = check["path"].get<std::string>();
+        break;
+      }
+    }
+  }
+  return store_.SetAppJsonCheckPath(request.app, path);
+}
 
 Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   auto start = std::chrono::steady_clock::now();
@@ -66,6 +90,12 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   release.config = *config;
   release.process_types = built->process_types;
   release.deploy_id = *id;
+  if (auto r = ReadAppJsonCheck(request); !r) {
+    tee.Write(fmt::format("-----> Deploy failed: {}\n", r.error().message));
+    (void)store_.SetDeployLog(*id, tee.log());
+    (void)store_.FinishDeploy(*id, false, r.error().message);
+    return Failed("the deploy failed; the running release is unchanged");
+  }
   if (auto r = runtime_.Deploy(request.app, release, tee); !r) {
     tee.Write(fmt::format("-----> Deploy failed: {}\n", r.error().message));
     (void)store_.SetDeployLog(*id, tee.log());

@@ -21,6 +21,10 @@ class BuildDeployStep : public DeployStep {
   Result<void> Run(const DeployRequest& request, Output& out) override;
 
  private:
+  // app.json's healthchecks.web path, if any, becomes the web check (unless
+  // checks:set chose one).
+  Result<void> ReadAppJsonCheck(const DeployRequest& request);
+
   Store& store_;
   AppRepos& repos_;
   Builder& builder_;

@@ -122,7 +122,9 @@ Result<void> EngineDockerClient::Attach(const std::string& id, int stdin_fd,
       ssize_t n = ::read(stdin_fd, buf, sizeof buf);
       if (n <= 0) {
         stdin_open = false;
-        ::shutdown(sock, SHUT_WR);  // EOF for the container's stdin
+        // EOF for the container's stdin. Not with a terminal: there ^D is a
+        // byte, and the engine would end the whole attach, output included.
+        if (!tty) ::shutdown(sock, SHUT_WR);
       } else if (!SendAll(c, sock, std::string_view(buf, static_cast<size_t>(n)))) {
         stdin_open = false;
       }

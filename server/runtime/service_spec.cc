@@ -25,6 +25,12 @@ nlohmann::json HealthCheck(const std::string& path) {
 
 }  // namespace
 
+bool IsCheckPath(const std::string& path) {
+  bool ok = path.starts_with('/') && path.size() <= 200;
+  for (char c : path) ok = ok && c > ' ' && c < 127 && c != '\'' && c != '\\' && c != '"' && c != '%';
+  return ok;
+}
+
 std::string ServiceName(const std::string& app, const std::string& type) { return app + "-" + type; }
 std::string AppNetworkName(const std::string& app) { return app + "-net"; }
 

@@ -37,6 +37,10 @@ struct ProcessSpec {
   uint64_t force_update = 0;  // bumped to restart the tasks
 };
 
+// A health check path: "/..." of printable characters without quotes or
+// backslashes (it goes into the check's shell command), at most 200 long.
+bool IsCheckPath(const std::string& path);
+
 std::string ServiceName(const std::string& app, const std::string& type);
 std::string AppNetworkName(const std::string& app);
 nlohmann::json MakeServiceSpec(const ProcessSpec& p);

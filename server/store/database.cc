@@ -79,7 +79,8 @@ const std::vector<std::string_view> kMigrations = {
     );
     CREATE TABLE checks (
       app_id INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
-      path   TEXT NOT NULL
+      path   TEXT NOT NULL,
+      source TEXT NOT NULL DEFAULT 'user'  -- 'user' (checks:set) or 'app.json'
     );
     )sql",
 };

@@ -448,6 +448,20 @@ Result<void> Store::SetFormation(const std::string& app, const Formation& format
   return tx.Commit();
 }
 
+Result<void> Store::SetAppJsonCheckPath(const std::string& app, const std::string& path) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare(path.empty() ? "DELETE FROM checks WHERE app_id = ? AND source = 'app.json'"
+                                        : "INSERT INTO checks (app_id, path, source) VALUES (?, ?, 'app.json') "
+                                          "ON CONFLICT (app_id) DO UPDATE SET path = excluded.path "
+                                          "WHERE checks.source = 'app.json'");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id);
+  if (!path.empty()) stmt->Bind(2, path);
+  return stmt->Run();
+}
+
 Result<std::string> Store::GetCheckPath(const std::string& app) {
   auto lock = db_->Lock();
   auto app_id = AppId(app);
@@ -464,13 +478,11 @@ Result<void> Store::SetCheckPath(const std::string& app, const std::string& path
   auto lock = db_->Lock();
   auto app_id = AppId(app);
   if (!app_id) return std::unexpected(app_id.error());
-  auto stmt = db_->Prepare(path.empty() ? "DELETE FROM checks WHERE app_id = ?"
-                                        : "INSERT INTO checks (app_id, path) VALUES (?, ?) "
-                                          "ON CONFLICT (app_id) DO UPDATE SET path = excluded.path");
+  auto stmt = db_->Prepare(
+      "INSERT INTO checks (app_id, path, source) VALUES (?, ?, 'user') "
+      "ON CONFLICT (app_id) DO UPDATE SET path = excluded.path, source = 'user'");
   if (!stmt) return std::unexpected(stmt.error());
-  stmt->Bind(1, *app_id);
-  if (!path.empty()) stmt->Bind(2, path);
-  return stmt->Run();
+  return stmt->Bind(1, *app_id).Bind(2, path).Run();
 }
 
 Result<std::vector<std::string>> Store::GetBuildpacks(const std::string& app) {

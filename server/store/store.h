@@ -116,9 +116,11 @@ class Store {
   // Formation: types without a row run their default (web 1, others 0).
   Result<Formation> GetFormation(const std::string& app);
   Result<void> SetFormation(const std::string& app, const Formation& formation);
-  // The HTTP health check path ("" : TCP connect).
+  // The HTTP health check path ("" : TCP connect). One set with checks:set
+  // wins over app.json's; app.json's follows each deploy.
   Result<std::string> GetCheckPath(const std::string& app);
   Result<void> SetCheckPath(const std::string& app, const std::string& path);
+  Result<void> SetAppJsonCheckPath(const std::string& app, const std::string& path);
 
   // Marks deploys still 'running' (the daemon stopped during them) as failed.
   Result<int> FailInterruptedDeploys();

@@ -7,8 +7,13 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <map>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "server/docker/engine_docker_client.h"
 #include "test/support/apps.h"
@@ -84,13 +89,20 @@ TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs 
   CHECK(env.out.find("GREETING=Howdy") != std::string::npos);
   CHECK(s.Ssh("run " + app + " exit 7").exit_code == 7);
   CHECK(s.Ssh("run " + app + " cat", "from stdin\n").out == "from stdin\n");
+  // ssh -t gives the process a terminal.
+  auto tty = ms::test::Run({"bash", "-c", s.SshCommand(s.admin_key()) + " -tt git@127.0.0.1 run " + app + " tty </dev/null"});
+  CHECK(tty.out.find("/dev/pts/") != std::string::npos);
 }
 
 TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer") {
   TestServer s = BuildServer();
   const std::string app = Unique("scale");
   auto repo = SampleRepo(s, "hello-node");
+  // app.json's health check path becomes the web check.
+  ms::test::WriteFile(repo / "app.json", R"({"healthchecks": {"web": [{"type": "startup", "path": "/"}]}})");
+  Commit(s, repo, "app.json");
   Push(s, repo, app);
+  CHECK(s.Ssh("checks " + app).out.find("GET / answers") != std::string::npos);
   auto scaled = s.Ssh("ps:scale " + app + " web=3");
   INFO(scaled.Both());
   REQUIRE(scaled.exit_code == 0);
@@ -108,6 +120,7 @@ TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer") {
     ++answers;
   }
   CHECK(answers == 3);
+  CHECK(s.Ssh("checks:set " + app + " path=/a'b").exit_code == 2);
   CHECK(s.Ssh("ps:scale " + app + " web=x").exit_code == 2);
   CHECK(s.Ssh("ps:scale " + app + " worker=1").exit_code == 2);
 }
@@ -197,4 +210,89 @@ TEST_CASE("runtime: a daemon restart leaves running apps alone") {
   auto ps = s.Ssh("ps " + app);
   INFO(ps.Both() << s.Log());
   CHECK(ps.out.find("web.1: running") != std::string::npos);
+}
+
+TEST_CASE("runtime: with a second node 4 replicas spread over both - the app survives losing it") {
+  if (geteuid() != 0) {
+    WARN("skipped: a second Swarm node needs root (network namespaces)");
+    return;
+  }
+  TestServer s = BuildServer();
+  const std::string app = Unique("spread");
+  Push(s, SampleRepo(s, "hello-node"), app);
+  auto join = s.Ssh("nodes:join-command --json");
+  REQUIRE(join.exit_code == 0);
+  std::string command = nlohmann::json::parse(join.out)["command"];
+  const std::string script = std::string(MOTHERSHIP_SOURCE_DIR) + "/test/support/second-node";
+  struct Down {
+    std::string script;
+    ~Down() { ms::test::Run({script, "down"}); }
+  } down{script};
+  auto up = ms::test::Run({script, "up", command});
+  INFO(up.Both());
+  REQUIRE(up.exit_code == 0);
+  CHECK(s.Ssh("nodes").out.find("ms-node2") != std::string::npos);
+
+  auto scaled = s.Ssh("ps:scale " + app + " web=4");
+  INFO(scaled.Both());
+  REQUIRE(scaled.exit_code == 0);
+  auto tasks_by_node = [&] {
+    std::map<std::string, int> nodes;
+    auto ps = nlohmann::json::parse(s.Ssh("ps " + app + " --json").out);
+    for (const auto& t : ps[0]["tasks"]) {
+      if (t["state"] == "running") ++nodes[t["node"].get<std::string>()];
+    }
+    return nodes;
+  };
+  auto spread = tasks_by_node();
+  CHECK(spread.size() == 2);
+  CHECK(spread["ms-node2"] >= 1);
+  // Every task answers, those on the second node through the overlay network.
+  auto answers = [&] {
+    std::string out = RunOnNetwork(
+        kProxyNet, fmt::format("for ip in $(getent ahostsv4 tasks.{}-web | awk '{{print $1}}' | sort -u); do "
+                               "(exec 3<>/dev/tcp/$ip/5000 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && "
+                               "timeout 5 cat <&3 | tail -n 1) 2>/dev/null; done",
+                               app));
+    int n = 0;
+    for (size_t at = out.find("Hello from Mothership!"); at != std::string::npos;
+         at = out.find("Hello from Mothership!", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  CHECK(answers() == 4);
+
+  // The second node fails: the manager's tasks keep answering, and Swarm
+  // brings the app back to 4 tasks there.
+  REQUIRE(ms::test::Run({script, "stop"}).exit_code == 0);
+  CHECK(answers() >= 1);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  std::map<std::string, int> after;
+  while (std::chrono::steady_clock::now() < deadline) {
+    after = tasks_by_node();
+    if (after.size() == 1 && !after.contains("ms-node2") && after.begin()->second == 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  CHECK(after.size() == 1);
+  CHECK_FALSE(after.contains("ms-node2"));
+  CHECK(answers() == 4);
+}
+
+TEST_CASE("runtime: logs -t follows new output until the client goes away") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("follow");
+  Push(s, SampleRepo(s, "hello-node"), app);
+  // While `logs -t -n 0` follows, a restart prints a new line; then the client
+  // is stopped (timeout), and the daemon still serves.
+  std::thread restart([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    s.Ssh("ps:restart " + app);
+  });
+  auto follow = ms::test::Run(
+      {"timeout", "25", "bash", "-c", s.SshCommand(s.admin_key()) + " git@127.0.0.1 logs " + app + " -n 0 -t"});
+  restart.join();
+  INFO(follow.Both());
+  CHECK(follow.out.find("[web.1]: hello-node listening on 5000") != std::string::npos);
+  CHECK(s.Ssh("apps:list").exit_code == 0);
 }

@@ -1,0 +1,81 @@
+#include "server/runtime/service_spec.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace {
+
+ms::ProcessSpec Spec(const ms::Release& release, const std::string& type) {
+  ms::ProcessSpec p;
+  p.app = "shop";
+  p.install = "abc";
+  p.type = type;
+  p.command = type == "web" ? "npm start" : "node worker.js";
+  p.replicas = 2;
+  p.release = &release;
+  p.app_network = ms::AppNetworkName("shop");
+  p.proxy_network = "mothership-proxy";
+  return p;
+}
+
+bool HasEnv(const nlohmann::json& spec, const std::string& kv) {
+  const auto& env = spec["TaskTemplate"]["ContainerSpec"]["Env"];
+  return std::find(env.begin(), env.end(), kv) != env.end();
+}
+
+}  // namespace
+
+TEST_CASE("MakeServiceSpec: web is dnsrr, start-first, on the app and proxy networks, health-checked", "[runtime]") {
+  ms::Release release;
+  release.version = 7;
+  release.image = "localhost:5000/shop:v7";
+  release.config = {{"FOO", "bar baz"}};
+  auto spec = ms::MakeServiceSpec(Spec(release, "web"));
+  CHECK(spec["Name"] == "shop-web");
+  CHECK(spec["EndpointSpec"]["Mode"] == "dnsrr");
+  CHECK(spec["Mode"]["Replicated"]["Replicas"] == 2);
+  CHECK(spec["UpdateConfig"]["Order"] == "start-first");
+  CHECK(spec["UpdateConfig"]["Parallelism"] == 1);
+  CHECK(spec["UpdateConfig"]["FailureAction"] == "rollback");
+  CHECK(spec["TaskTemplate"]["RestartPolicy"]["Condition"] == "on-failure");
+  CHECK(spec["TaskTemplate"]["ContainerSpec"]["Image"] == "localhost:5000/shop:v7");
+  CHECK(spec["TaskTemplate"]["ContainerSpec"]["Args"] == nlohmann::json{"npm start"});
+  CHECK(HasEnv(spec, "FOO=bar baz"));
+  CHECK(HasEnv(spec, "PORT=5000"));
+  CHECK(HasEnv(spec, "MOTHERSHIP_RELEASE=v7"));
+  CHECK(HasEnv(spec, "DYNO=web.{{.Task.Slot}}"));
+  CHECK(spec["Labels"]["mothership.install"] == "abc");
+  const auto& nets = spec["TaskTemplate"]["Networks"];
+  REQUIRE(nets.size() == 2);
+  CHECK(nets[0]["Target"] == "shop-net");
+  CHECK(nets[0]["Aliases"] == nlohmann::json{"web"});
+  CHECK(nets[1]["Target"] == "mothership-proxy");
+  std::string check = spec["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"][3];
+  CHECK(check.find("/dev/tcp/127.0.0.1/$PORT") != std::string::npos);
+  CHECK(check.find("GET") == std::string::npos);
+  CHECK(spec["TaskTemplate"]["LogDriver"]["Options"]["max-size"] == "10m");
+}
+
+TEST_CASE("MakeServiceSpec: an HTTP check path; workers have no check and no proxy network", "[runtime]") {
+  ms::Release release;
+  release.version = 1;
+  release.image = "r/shop:v1";
+  auto p = Spec(release, "web");
+  p.check_path = "/health";
+  std::string check = ms::MakeServiceSpec(p)["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"][3];
+  CHECK(check.find("GET /health HTTP/1.0") != std::string::npos);
+  auto worker = ms::MakeServiceSpec(Spec(release, "worker"));
+  CHECK(worker["Name"] == "shop-worker");
+  CHECK_FALSE(worker["TaskTemplate"]["ContainerSpec"].contains("Healthcheck"));
+  CHECK(worker["TaskTemplate"]["Networks"].size() == 1);
+}
+
+TEST_CASE("IsCheckPath accepts URL paths and refuses what a shell would read", "[runtime]") {
+  for (std::string ok : {"/", "/health", "/api/v1/ping?full=1"}) CHECK(ms::IsCheckPath(ok));
+  for (std::string bad : std::vector<std::string>{"", "health", "/a b", "/a'b", "/a\"b", "/a\\b", "/%s", std::string(201, '/')}) {
+    CHECK_FALSE(ms::IsCheckPath(bad));
+  }
+}
