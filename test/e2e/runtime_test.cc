@@ -13,6 +13,7 @@
 #include <map>
 #include <thread>
 
+#include <boost/process.hpp>
 #include <nlohmann/json.hpp>
 
 #include "server/docker/engine_docker_client.h"
@@ -287,16 +288,21 @@ TEST_CASE("runtime: logs -t follows new output until the client goes away") {
   TestServer s = BuildServer();
   const std::string app = Unique("follow");
   Push(s, SampleRepo(s, "hello-node"), app);
-  // While `logs -t -n 0` follows, a restart prints a new line; then the client
-  // is stopped (timeout), and the daemon still serves.
-  std::thread restart([&] {
-    std::this_thread::sleep_for(std::chrono::seconds(3));
-    s.Ssh("ps:restart " + app);
-  });
-  auto follow = ms::test::Run(
-      {"timeout", "25", "bash", "-c", s.SshCommand(s.admin_key()) + " git@127.0.0.1 logs " + app + " -n 0 -t"});
-  restart.join();
-  INFO(follow.Both());
-  CHECK(follow.out.find("[web.1]: hello-node listening on 5000") != std::string::npos);
+  // `logs -t -n 0` follows (output to a file); a restart prints a new line;
+  // then the client goes away, and the daemon still serves.
+  auto out = s.dir() / "follow.out";
+  boost::process::child follow(
+      "/bin/bash", boost::process::args({"-c", s.SshCommand(s.admin_key()) + " git@127.0.0.1 logs " + app +
+                                                   " -n 0 -t >" + out.string() + " 2>&1 </dev/null"}));
+  REQUIRE(s.Ssh("ps:restart " + app).exit_code == 0);
+  bool seen = false;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+       !seen && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(std::chrono::milliseconds(200))) {
+    seen = ms::test::ReadFile(out).find("[web.1]: hello-node listening on 5000") != std::string::npos;
+  }
+  follow.terminate();
+  INFO(ms::test::ReadFile(out));
+  CHECK(seen);
   CHECK(s.Ssh("apps:list").exit_code == 0);
 }

@@ -28,7 +28,7 @@ bool HasEnv(const nlohmann::json& spec, const std::string& kv) {
 
 }  // namespace
 
-TEST_CASE("MakeServiceSpec: web is dnsrr, start-first, on the app and proxy networks, health-checked", "[runtime]") {
+TEST_CASE("MakeServiceSpec: web is dnsrr and start-first on the app and proxy networks with a health check", "[runtime]") {
   ms::Release release;
   release.version = 7;
   release.image = "localhost:5000/shop:v7";
@@ -59,7 +59,7 @@ TEST_CASE("MakeServiceSpec: web is dnsrr, start-first, on the app and proxy netw
   CHECK(spec["TaskTemplate"]["LogDriver"]["Options"]["max-size"] == "10m");
 }
 
-TEST_CASE("MakeServiceSpec: an HTTP check path; workers have no check and no proxy network", "[runtime]") {
+TEST_CASE("MakeServiceSpec: an HTTP check path - workers have no check and no proxy network", "[runtime]") {
   ms::Release release;
   release.version = 1;
   release.image = "r/shop:v1";
