@@ -19,6 +19,12 @@ Result<AppLock> LockApp(Services& services, const std::string& name) {
 
 }  // namespace
 
+Result<AppLock> WaitForApp(Services& services, const std::string& name, const std::function<bool()>& cancelled) {
+  AppLock lock = services.locks.Acquire(name, cancelled ? cancelled : [] { return false; });
+  if (!lock) return Busy(fmt::format("gave up waiting for the push to {} in progress", name));
+  return lock;
+}
+
 Result<App> CreateApp(Services& services, const std::string& name) {
   if (auto r = ValidateAppName(name); !r) return std::unexpected(r.error());
   auto lock = LockApp(services, name);

@@ -1,4 +1,6 @@
 #pragma once
+
+#include <functional>
 // Creating, renaming and destroying an app keeps its database row and its git
 // repository in step, under the app's lock: either both change or neither does.
 // Any thread.
@@ -14,5 +16,7 @@ namespace ms {
 Result<App> CreateApp(Services& services, const std::string& name);
 Result<void> RenameApp(Services& services, const std::string& old_name, const std::string& new_name);
 Result<void> DestroyApp(Services& services, const std::string& name);
+// Waits for the app's lock (a push in progress) until cancelled() says stop.
+Result<AppLock> WaitForApp(Services& services, const std::string& name, const std::function<bool()>& cancelled);
 
 }  // namespace ms

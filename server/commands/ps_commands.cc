@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "server/apps/app_lifecycle.h"
 #include "server/commands/command.h"
 #include "server/commands/runtime_access.h"
 #include "server/common/json.h"
@@ -10,13 +11,6 @@ namespace ms {
 namespace {
 
 constexpr int kMaxReplicas = 100;
-
-Result<AppLock> LockApp(CommandContext& ctx, const std::string& app) {
-  auto cancelled = ctx.cancelled ? ctx.cancelled : [] { return false; };
-  AppLock lock = ctx.services.locks.Acquire(app, cancelled);
-  if (!lock) return Busy(fmt::format("gave up waiting for the push to {} in progress", app));
-  return lock;
-}
 
 // A change to a running app: the runtime, with the app's lock held.
 struct Change {
@@ -28,7 +22,7 @@ Result<Change> StartChange(CommandContext& ctx, const std::string& app) {
   if (auto r = NeedApp(ctx, app); !r) return std::unexpected(r.error());
   auto runtime = NeedRuntime(ctx);
   if (!runtime) return std::unexpected(runtime.error());
-  auto lock = LockApp(ctx, app);
+  auto lock = WaitForApp(ctx.services, app, ctx.cancelled);
   if (!lock) return std::unexpected(lock.error());
   return Change{*runtime, std::move(*lock)};
 }

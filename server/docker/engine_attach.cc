@@ -38,30 +38,6 @@ bool SendAll(CURL* c, curl_socket_t sock, std::string_view data) {
   return true;
 }
 
-// Splits the multiplexed stream (8-byte headers: stream, 0, 0, 0, size BE32).
-class Demux {
- public:
-  explicit Demux(const std::function<bool(int, std::string_view)>& out) : out_(out) {}
-  bool Feed(std::string_view data) {
-    buffer_.append(data);
-    size_t pos = 0;
-    bool ok = true;
-    while (ok && buffer_.size() - pos >= 8) {
-      auto* h = reinterpret_cast<const unsigned char*>(buffer_.data() + pos);
-      size_t size = (size_t(h[4]) << 24) | (size_t(h[5]) << 16) | (size_t(h[6]) << 8) | size_t(h[7]);
-      if (buffer_.size() - pos - 8 < size) break;
-      ok = out_(h[0] == 2 ? 2 : 1, std::string_view(buffer_).substr(pos + 8, size));
-      pos += 8 + size;
-    }
-    buffer_.erase(0, pos);
-    return ok;
-  }
-
- private:
-  const std::function<bool(int, std::string_view)>& out_;
-  std::string buffer_;
-};
-
 }  // namespace
 
 Result<void> EngineDockerClient::Attach(const std::string& id, int stdin_fd,
@@ -104,8 +80,8 @@ Result<void> EngineDockerClient::Attach(const std::string& id, int stdin_fd,
   std::string rest = head.substr(head.find("\r\n\r\n") + 4);
 
   if (auto r = StartContainer(id); !r) return std::unexpected(r.error());
-  Demux demux(out);
-  auto deliver = [&](std::string_view data) { return tty ? out(1, data) : demux.Feed(data); };
+  engine::FrameSplitter frames(out);
+  auto deliver = [&](std::string_view data) { return tty ? out(1, data) : frames.Feed(data); };
   if (!rest.empty() && !deliver(rest)) return {};
   bool stdin_open = stdin_fd >= 0;
   while (!(cancelled && cancelled())) {

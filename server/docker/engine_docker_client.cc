@@ -9,6 +9,7 @@
 namespace ms {
 
 using engine::ErrorMessage;
+using engine::FrameSplitter;
 using engine::LineSplitter;
 using engine::Req;
 using engine::Upload;
@@ -226,30 +227,16 @@ Result<HttpResponse> EngineDockerClient::StreamOutput(HttpRequest request, const
   auto path = Path(request.path);
   if (!path) return std::unexpected(path.error());
   request.path = *path;
-  // Without a TTY the stream is multiplexed: 8-byte headers (stream, 0, 0, 0, size BE32).
-  std::string frames;
   LineSplitter lines([&](std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (out) out(line);
   });
-  auto r = http_.Stream(request, [&](std::string_view data) {
-    frames.append(data);
-    size_t pos = 0;
-    while (frames.size() - pos >= 8) {
-      auto* h = reinterpret_cast<const unsigned char*>(frames.data() + pos);
-      size_t size = (size_t(h[4]) << 24) | (size_t(h[5]) << 16) | (size_t(h[6]) << 8) | size_t(h[7]);
-      if (frames.size() - pos - 8 < size) break;
-      std::string_view payload = std::string_view(frames).substr(pos + 8, size);
-      pos += 8 + size;
-      if (stdout_data && h[0] == 1) {
-        if (!stdout_data(payload)) return false;
-      } else {
-        lines.Feed(payload);
-      }
-    }
-    frames.erase(0, pos);
+  FrameSplitter frames([&](int stream, std::string_view payload) {
+    if (stdout_data && stream == 1) return stdout_data(payload);
+    lines.Feed(payload);
     return true;
   });
+  auto r = http_.Stream(request, [&](std::string_view data) { return frames.Feed(data); });
   lines.Flush();
   return r;
 }

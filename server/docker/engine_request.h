@@ -65,4 +65,30 @@ class LineSplitter {
 };
 
 
+// Splits the multiplexed stdout/stderr stream of a container without a TTY
+// (logs, exec, attach): 8-byte headers (stream, 0, 0, 0, size BE32), then the
+// payload. on_frame gets 1 (stdout) or 2 (stderr); false stops.
+class FrameSplitter {
+ public:
+  explicit FrameSplitter(std::function<bool(int, std::string_view)> on_frame) : on_frame_(std::move(on_frame)) {}
+  bool Feed(std::string_view data) {
+    buffer_.append(data);
+    size_t pos = 0;
+    bool ok = true;
+    while (ok && buffer_.size() - pos >= 8) {
+      auto* h = reinterpret_cast<const unsigned char*>(buffer_.data() + pos);
+      size_t size = (size_t(h[4]) << 24) | (size_t(h[5]) << 16) | (size_t(h[6]) << 8) | size_t(h[7]);
+      if (buffer_.size() - pos - 8 < size) break;
+      ok = on_frame_(h[0] == 2 ? 2 : 1, std::string_view(buffer_).substr(pos + 8, size));
+      pos += 8 + size;
+    }
+    buffer_.erase(0, pos);
+    return ok;
+  }
+
+ private:
+  std::function<bool(int, std::string_view)> on_frame_;
+  std::string buffer_;
+};
+
 }  // namespace ms::engine

@@ -2,17 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "server/apps/app_lifecycle.h"
 #include "server/commands/command.h"
 #include "server/runtime/runtime.h"
 
 namespace ms {
 namespace {
-
-Result<AppLock> Lock(Services& services, const std::string& app, const std::function<bool()>& cancelled) {
-  AppLock lock = services.locks.Acquire(app, cancelled ? cancelled : [] { return false; });
-  if (!lock) return Busy(fmt::format("gave up waiting for the push to {} in progress", app));
-  return lock;
-}
 
 Result<int> RollOut(Services& services, const std::string& app, Release release, Output& out) {
   auto version = services.store.NextReleaseVersion(app);
@@ -30,7 +25,7 @@ Result<int> RollOut(Services& services, const std::string& app, Release release,
 
 Result<int> ChangeConfig(Services& services, const std::string& app, const ConfigVars& config,
                          const std::string& description, Output& out, const std::function<bool()>& cancelled) {
-  auto lock = Lock(services, app, cancelled);
+  auto lock = WaitForApp(services, app, cancelled);
   if (!lock) return std::unexpected(lock.error());
   auto latest = services.runtime ? services.store.LatestRelease(app) : Result<std::optional<Release>>();
   if (!latest) return std::unexpected(latest.error());
@@ -58,7 +53,7 @@ Result<int> ChangeConfig(Services& services, const std::string& app, const Confi
 Result<int> Rollback(Services& services, const std::string& app, int version, const std::string& by, Output& out,
                      const std::function<bool()>& cancelled) {
   if (!services.runtime) return Failed("rollback needs the Docker engine (deploy_step: build)");
-  auto lock = Lock(services, app, cancelled);
+  auto lock = WaitForApp(services, app, cancelled);
   if (!lock) return std::unexpected(lock.error());
   auto latest = services.store.LatestRelease(app);
   if (!latest) return std::unexpected(latest.error());

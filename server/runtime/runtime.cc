@@ -226,7 +226,6 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
   std::string message = failure;
   if (!logs.empty()) {
     message += "\nThe last lines it printed:\n";
-    std::string line;
     for (size_t start = 0; start < logs.size();) {
       size_t nl = logs.find('\n', start);
       if (nl == std::string::npos) nl = logs.size();
@@ -241,14 +240,9 @@ Result<void> Runtime::Deploy(const std::string& app, const Release& release, Out
   if (auto r = EnsureNetworks(app); !r) return r;
   if (auto it = release.process_types.find("release"); it != release.process_types.end()) {
     out.Write(fmt::format("-----> Running the release command: {}\n", it->second));
-    struct Indent : Output {
-      Output& to;
-      explicit Indent(Output& o) : to(o) {}
-      void Write(std::string_view data) override { to.Write(data); }
-    } indent(out);
     RunIO io;
-    io.out = &indent;
-    io.err = &indent;
+    io.out = &out;
+    io.err = &out;
     auto code = RunContainer(app, release, "release", it->second, io);
     if (!code) return std::unexpected(code.error());
     if (*code != 0) {
@@ -273,44 +267,31 @@ Result<void> Runtime::Deploy(const std::string& app, const Release& release, Out
   return {};
 }
 
-Result<void> Runtime::Scale(const std::string& app, Output& out) {
+Result<void> Runtime::RollCurrent(const std::string& app, const std::string& restart_type, bool stop, Output& out) {
   auto release = store_.LatestRelease(app);
   if (!release) return std::unexpected(release.error());
   if (!*release) return InvalidArgument(fmt::format("{} has no release yet: git push it first", app));
-  auto formation = store_.GetFormation(app);
-  if (!formation) return std::unexpected(formation.error());
-  if (auto r = EnsureNetworks(app); !r) return r;
-  auto rollouts = Apply(app, **release, *formation, "");
-  if (!rollouts) return std::unexpected(rollouts.error());
-  return Converge(*rollouts, out);
-}
-
-Result<void> Runtime::Restart(const std::string& app, const std::string& type, Output& out) {
-  auto release = store_.LatestRelease(app);
-  if (!release) return std::unexpected(release.error());
-  if (!*release) return InvalidArgument(fmt::format("{} has no release yet: git push it first", app));
-  if (!type.empty() && !ServiceTypes(**release).contains(type)) {
-    return InvalidArgument(fmt::format("{} has no process type '{}'", app, type));
+  if (!restart_type.empty() && restart_type != "*" && !ServiceTypes(**release).contains(restart_type)) {
+    return InvalidArgument(fmt::format("{} has no process type '{}'", app, restart_type));
   }
   auto formation = store_.GetFormation(app);
   if (!formation) return std::unexpected(formation.error());
+  if (stop) {
+    for (const auto& [type, command] : ServiceTypes(**release)) (*formation)[type] = 0;
+  }
   if (auto r = EnsureNetworks(app); !r) return r;
-  auto rollouts = Apply(app, **release, *formation, type.empty() ? "*" : type);
+  auto rollouts = Apply(app, **release, *formation, restart_type);
   if (!rollouts) return std::unexpected(rollouts.error());
   return Converge(*rollouts, out);
 }
 
-Result<void> Runtime::Stop(const std::string& app, Output& out) {
-  auto release = store_.LatestRelease(app);
-  if (!release) return std::unexpected(release.error());
-  if (!*release) return InvalidArgument(fmt::format("{} has no release yet: git push it first", app));
-  Formation zero;
-  for (const auto& [type, command] : ServiceTypes(**release)) zero[type] = 0;
-  if (auto r = EnsureNetworks(app); !r) return r;
-  auto rollouts = Apply(app, **release, zero, "");
-  if (!rollouts) return std::unexpected(rollouts.error());
-  return Converge(*rollouts, out);
+Result<void> Runtime::Scale(const std::string& app, Output& out) { return RollCurrent(app, "", false, out); }
+
+Result<void> Runtime::Restart(const std::string& app, const std::string& type, Output& out) {
+  return RollCurrent(app, type.empty() ? "*" : type, false, out);
 }
+
+Result<void> Runtime::Stop(const std::string& app, Output& out) { return RollCurrent(app, "", true, out); }
 
 Result<std::vector<ProcessState>> Runtime::Ps(const std::string& app) {
   auto release = store_.LatestRelease(app);
@@ -449,7 +430,6 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
     std::string id;
     ~Remove() { (void)docker.RemoveContainer(id); }
   } remove{docker_, *id};
-  std::string out_line, err_line;
   auto attached = docker_.Attach(
       *id, io.stdin_fd,
       [&](int stream, std::string_view data) {

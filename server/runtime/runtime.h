@@ -90,6 +90,9 @@ class Runtime {
     uint64_t force_update = 0;
   };
   Result<void> EnsureNetworks(const std::string& app);
+  // Applies the current release again with the app's formation (all zero when
+  // stop), restarting restart_type ("*": every type), and waits for it.
+  Result<void> RollCurrent(const std::string& app, const std::string& restart_type, bool stop, Output& out);
   Result<std::vector<Rollout>> Apply(const std::string& app, const Release& release, const Formation& formation,
                                      const std::string& restart_type);
   // Waits for every rollout; on failure undoes them and says why.
