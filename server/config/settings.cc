@@ -50,7 +50,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "ssh_idle_timeout_seconds", "ssh_max_connections", "deploy_step", "docker_socket",
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
       "build_memory_mb", "build_cpus", "slug_max_mb", "keep_releases", "swarm_advertise_addr",
-      "proxy_network", "stop_grace_seconds", "deploy_timeout_seconds", "update_monitor_seconds"};
+      "stop_grace_seconds", "deploy_timeout_seconds", "update_monitor_seconds"};
   for (const auto& item : root) {
     if (!item.first.IsScalar()) {
       return InvalidArgument(fmt::format("{}: setting names must be plain words", s.ConfigPath().string()));
@@ -74,7 +74,6 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "build_memory_mb", s.build_memory_mb), Read(root, "build_cpus", s.build_cpus),
                  Read(root, "slug_max_mb", s.slug_max_mb), Read(root, "keep_releases", s.keep_releases),
                  Read(root, "swarm_advertise_addr", s.swarm_advertise_addr),
-                 Read(root, "proxy_network", s.proxy_network),
                  Read(root, "stop_grace_seconds", s.stop_grace_seconds),
                  Read(root, "deploy_timeout_seconds", s.deploy_timeout_seconds),
                  Read(root, "update_monitor_seconds", s.update_monitor_seconds)}) {
@@ -119,11 +118,10 @@ Result<void> ValidateSettings(const Settings& s) {
         "build limits are out of range (build_timeout_seconds >= 10, build_memory_mb >= 64, "
         "build_cpus > 0, slug_max_mb >= 1, keep_releases >= 1)");
   }
-  if (s.stop_grace_seconds < 0 || s.deploy_timeout_seconds < 10 || s.update_monitor_seconds < 0 ||
-      s.proxy_network.empty()) {
+  if (s.stop_grace_seconds < 0 || s.deploy_timeout_seconds < 10 || s.update_monitor_seconds < 0) {
     return InvalidArgument(
         "runtime settings are out of range (stop_grace_seconds >= 0, deploy_timeout_seconds >= 10, "
-        "update_monitor_seconds >= 0, proxy_network not empty)");
+        "update_monitor_seconds >= 0)");
   }
   return {};
 }
@@ -166,7 +164,6 @@ Result<void> SaveSettings(const Settings& s) {
       << YAML::Comment("images kept for rollback");
   out << YAML::Key << "swarm_advertise_addr" << YAML::Value << s.swarm_advertise_addr
       << YAML::Comment("address other Swarm nodes reach this one at; empty: automatic");
-  out << YAML::Key << "proxy_network" << YAML::Value << s.proxy_network;
   out << YAML::Key << "stop_grace_seconds" << YAML::Value << s.stop_grace_seconds;
   out << YAML::Key << "deploy_timeout_seconds" << YAML::Value << s.deploy_timeout_seconds;
   out << YAML::Key << "update_monitor_seconds" << YAML::Value << s.update_monitor_seconds;

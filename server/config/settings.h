@@ -40,7 +40,6 @@ struct Settings {
 
   // Running releases on Swarm (issue 4).
   std::string swarm_advertise_addr;  // "": the engine's choice, else 127.0.0.1
-  std::string proxy_network = "mothership-proxy";
   int stop_grace_seconds = 10;       // SIGTERM to SIGKILL for old tasks
   int deploy_timeout_seconds = 300;  // a rollout that has not converged by then fails
   int update_monitor_seconds = 5;    // a new task that fails this soon rolls the update back

@@ -38,6 +38,7 @@ struct ContainerSpec {
   bool tty = false;          // a pseudo-terminal (one output stream)
   bool open_stdin = false;   // stdin attached (Attach copies it in)
   bool auto_remove = false;
+  std::string restart_policy;  // "" (never), "always", "unless-stopped"
   // Container TCP port -> host port on 127.0.0.1 ("0": any free one).
   std::map<int, std::string> published_ports;
 };

@@ -188,6 +188,7 @@ Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spe
   if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
   if (!spec.network_mode.empty()) host["NetworkMode"] = spec.network_mode;
   if (spec.auto_remove) host["AutoRemove"] = true;
+  if (!spec.restart_policy.empty()) host["RestartPolicy"] = {{"Name", spec.restart_policy}};
   nlohmann::json exposed = nlohmann::json::object();
   for (const auto& [port, host_port] : spec.published_ports) {
     std::string key = fmt::format("{}/tcp", port);

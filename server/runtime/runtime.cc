@@ -84,9 +84,6 @@ Result<void> Runtime::EnsureSwarm() {
   } else if (!At((*info), "Swarm").value("ControlAvailable", false)) {
     return Failed("this Docker engine is a Swarm worker; run mothershipd next to a manager");
   }
-  if (auto r = docker_.EnsureOverlayNetwork(settings_.proxy_network, {{"mothership.role", "proxy"}}); !r) {
-    return std::unexpected(r.error());
-  }
   swarm_ready_ = true;
   return {};
 }
@@ -114,7 +111,6 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
     p.release = &release;
     p.check_path = *check;
     p.app_network = AppNetworkName(app);
-    p.proxy_network = settings_.proxy_network;
     p.stop_grace_seconds = settings_.stop_grace_seconds;
     p.update_monitor_seconds = settings_.update_monitor_seconds;
     Rollout rollout;

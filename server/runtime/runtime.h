@@ -1,6 +1,6 @@
 #pragma once
 // Runtime: runs releases on Docker Swarm. One service per process type
-// (service_spec.h), a per-app overlay network, the proxy network for web. A
+// (service_spec.h) on a per-app overlay network, APP-net. A
 // deploy runs the release's `release` process first, rolls every type out and
 // waits until the new tasks are healthy; on failure nothing changes (Swarm
 // rolls updated services back; services it had just created are removed) and
@@ -56,7 +56,7 @@ class Runtime {
   Runtime(const Settings& settings, DockerClient& docker, Store& store)
       : settings_(settings), docker_(docker), store_(store) {}
 
-  // Makes the engine a Swarm manager when it is in no swarm; the proxy network.
+  // Makes the engine a Swarm manager when it is in no swarm.
   Result<void> EnsureSwarm();
   Result<void> Deploy(const std::string& app, const Release& release, Output& out);
   // Applies the app's formation (store) to its services and waits for it.

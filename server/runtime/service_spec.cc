@@ -55,7 +55,6 @@ nlohmann::json MakeServiceSpec(const ProcessSpec& p) {
   nlohmann::json networks = {{{"Target", p.app_network}, {"Aliases", {p.type}}}};
   if (p.type == "web") {
     container["Healthcheck"] = HealthCheck(p.check_path);
-    networks.push_back({{"Target", p.proxy_network}});
   }
   nlohmann::json update = {{"Parallelism", 1},
                            {"Delay", 0},

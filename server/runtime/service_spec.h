@@ -6,7 +6,8 @@
 //   entrypoint (mothership-launch sources .profile.d, then runs it with bash);
 // - config vars plus PORT, MOTHERSHIP_APP/_RELEASE/_PROCESS and DYNO (type.slot);
 // - endpoint mode dnsrr (no IPVS here), the app's overlay network (alias TYPE),
-//   and for web also the proxy network;
+//   and no other: apps cannot reach each other's tasks (the proxy joins each
+//   app's network to reach its web tasks);
 // - web gets a health check: TCP connect to $PORT, or an HTTP GET of a path;
 // - start-first rolling updates, one task at a time, rolled back on failure;
 //   restart on failure; a stop grace period; json-file logs with rotation.
@@ -31,7 +32,6 @@ struct ProcessSpec {
   const Release* release = nullptr;
   std::string check_path;  // web only; "": TCP connect
   std::string app_network;
-  std::string proxy_network;
   int stop_grace_seconds = 10;
   int update_monitor_seconds = 5;
   uint64_t force_update = 0;  // bumped to restart the tasks

@@ -10,6 +10,7 @@
 #include "server/config/settings.h"
 #include "server/docker/engine_docker_client.h"
 #include "server/git/app_repos.h"
+#include "server/setup/registry.h"
 #include "server/ssh/host_key.h"
 #include "server/ssh/public_key.h"
 #include "server/store/store.h"
@@ -103,6 +104,7 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
       if (auto r = builder.EnsureStackImages(false, say); !r) return r;
       say(fmt::format("Stack images {} and {} are ready ({} s).", settings.build_image, settings.run_image,
                       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()));
+      if (auto r = EnsureRegistry(settings, docker, say); !r) return r;
     }
   }
 

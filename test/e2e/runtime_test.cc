@@ -1,5 +1,6 @@
 // The Swarm runtime end to end: `git push` builds and rolls the app out as Swarm
-// services; HTTP reaches it from a container on the proxy network; changes,
+// services; HTTP reaches it from a container on the app's network (which the
+// proxy joins); changes,
 // rollback, config, scaling, failing releases, logs, one-off runs, isolation
 // between apps, destroy and daemon restarts. Needs a Docker engine (Swarm is
 // initialised by the daemon) and the registry at localhost:5000.
@@ -30,8 +31,6 @@ using ms::test::Unique;
 
 namespace {
 
-const std::string kProxyNet = "mothership-proxy";
-
 void Commit(TestServer& s, const std::filesystem::path& repo, const std::string& message) {
   REQUIRE(s.Git({"add", "-A"}, repo).exit_code == 0);
   REQUIRE(s.Git({"commit", "-q", "-m", message}, repo).exit_code == 0);
@@ -54,12 +53,12 @@ TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs 
   const std::string app = Unique("rt");
   auto repo = SampleRepo(s, "hello-node");
   Push(s, repo, app);
-  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello from Mothership!") != std::string::npos);
+  CHECK(HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
 
   // A change is a new release that serves the new code.
   SetDefaultGreeting(s, repo, "Hello again");
   Push(s, repo, app);
-  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello again!") != std::string::npos);
+  CHECK(HttpGet(app + "-net", app + "-web").find("Hello again!") != std::string::npos);
   auto releases = s.Ssh("releases " + app);
   CHECK(releases.out.find("v2 (current)") != std::string::npos);
 
@@ -68,7 +67,7 @@ TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs 
   INFO(rollback.Both());
   REQUIRE(rollback.exit_code == 0);
   CHECK(rollback.out.find("v3 is running") != std::string::npos);
-  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello from Mothership!") != std::string::npos);
+  CHECK(HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
   CHECK(s.Ssh("releases " + app).out.find("Rollback to v1 by admin") != std::string::npos);
 
   // config:set reaches the app's environment as a new release.
@@ -76,7 +75,7 @@ TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs 
   INFO(set.Both());
   REQUIRE(set.exit_code == 0);
   CHECK(set.out.find("Released v4") != std::string::npos);
-  CHECK(HttpGet(kProxyNet, app + "-web").find("Howdy!") != std::string::npos);
+  CHECK(HttpGet(app + "-net", app + "-web").find("Howdy!") != std::string::npos);
   CHECK(s.Ssh("releases:info " + app + " v4").out.find("Set GREETING by admin") != std::string::npos);
 
   // logs shows the app's output; run prints its config vars.
@@ -111,7 +110,7 @@ TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer") {
   CHECK(ps.out.find("\"running\":3") != std::string::npos);
   // Each task's address answers.
   std::string out = RunOnNetwork(
-      kProxyNet, fmt::format("for ip in $(getent ahostsv4 tasks.{}-web | awk '{{print $1}}' | sort -u); do "
+      app + "-net", fmt::format("for ip in $(getent ahostsv4 tasks.{}-web | awk '{{print $1}}' | sort -u); do "
                              "exec 3<>/dev/tcp/$ip/5000 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && "
                              "timeout 10 cat <&3 | tail -n 1; done",
                              app));
@@ -138,7 +137,7 @@ TEST_CASE("runtime: a release that crashes at start is rejected - the previous o
   CHECK(push.exit_code != 0);
   CHECK(push.err.find("Deploy failed") != std::string::npos);
   CHECK(push.err.find("v2 cannot start") != std::string::npos);
-  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello from Mothership!") != std::string::npos);
+  CHECK(HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
   CHECK(s.Ssh("releases " + app).out.find("v1 (current)") != std::string::npos);
 }
 
@@ -185,6 +184,18 @@ TEST_CASE("runtime: a task of app B cannot connect to app A - destroy removes th
   CHECK(get(b, a + "-web").find("Hello from Mothership!") == std::string::npos);
   // From A's own network it does answer (the checks above mean something).
   CHECK(get(a, ip).find("Hello from Mothership!") != std::string::npos);
+  // B's web tasks, like its one-off containers, are on B's network only.
+  ms::EngineDockerClient engine;
+  auto containers = engine.ListContainers("com.docker.swarm.service.name=" + b + "-web");
+  REQUIRE(containers);
+  REQUIRE_FALSE(containers->empty());
+  for (const auto& c : *containers) {
+    auto info = engine.InspectContainer(c.id);
+    REQUIRE(info);
+    std::vector<std::string> networks;
+    for (const auto& [name, _] : (*info)["NetworkSettings"]["Networks"].items()) networks.push_back(name);
+    CHECK(networks == std::vector<std::string>{b + "-net"});
+  }
 
   REQUIRE(s.Ssh(fmt::format("apps:destroy {} --confirm {}", a, a)).exit_code == 0);
   ms::EngineDockerClient docker;
@@ -207,7 +218,7 @@ TEST_CASE("runtime: a daemon restart leaves running apps alone") {
   REQUIRE(after);
   REQUIRE(after->size() == 1);
   CHECK((*after)[0].value("ID", "") == (*before)[0].value("ID", ""));
-  CHECK(HttpGet(kProxyNet, app + "-web").find("Hello from Mothership!") != std::string::npos);
+  CHECK(HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
   auto ps = s.Ssh("ps " + app);
   INFO(ps.Both() << s.Log());
   CHECK(ps.out.find("web.1: running") != std::string::npos);
@@ -253,7 +264,7 @@ TEST_CASE("runtime: with a second node 4 replicas spread over both - the app sur
   // container through gossip, so a fresh probe per try would never settle.
   auto answers_within = [&](int want) {
     std::string out = RunOnNetwork(
-        kProxyNet,
+        app + "-net",
         fmt::format("for try in $(seq 1 120); do n=0; "
                     "for ip in $(getent ahostsv4 tasks.{}-web | awk '{{print $1}}' | sort -u); do "
                     "if timeout 3 bash -c \"exec 3<>/dev/tcp/$ip/5000 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && "

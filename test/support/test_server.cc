@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <regex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -47,9 +48,25 @@ TestServer::~TestServer() {
     settings.data_dir = data_dir();
     EngineDockerClient docker;
     auto services = docker.ListServices({{"label", {"mothership.install=" + settings.InstallId()}}});
-    if (services) {
-      for (const auto& svc : *services) (void)docker.RemoveService(svc.value("ID", ""));
+    if (!services) return;
+    std::set<std::string> networks, images;
+    for (const auto& svc : *services) {
+      const auto& spec = svc["Spec"];
+      networks.insert(spec["Labels"].value("mothership.app", "") + "-net");
+      std::string image = spec["TaskTemplate"]["ContainerSpec"].value("Image", "");
+      images.insert(image.substr(0, image.find('@')));
+      (void)docker.RemoveService(svc.value("ID", ""));
     }
+    // A network goes once its tasks have stopped; then the images they ran.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!networks.empty() && std::chrono::steady_clock::now() < deadline) {
+      for (auto it = networks.begin(); it != networks.end();) {
+        auto removed = docker.RemoveNetwork(*it);
+        it = removed || removed.error().code == ms::ErrorCode::kNotFound ? networks.erase(it) : std::next(it);
+      }
+      if (!networks.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    for (const auto& image : images) (void)docker.RemoveImage(image);
   }
 }
 

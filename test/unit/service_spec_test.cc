@@ -17,7 +17,6 @@ ms::ProcessSpec Spec(const ms::Release& release, const std::string& type) {
   p.replicas = 2;
   p.release = &release;
   p.app_network = ms::AppNetworkName("shop");
-  p.proxy_network = "mothership-proxy";
   return p;
 }
 
@@ -28,7 +27,7 @@ bool HasEnv(const nlohmann::json& spec, const std::string& kv) {
 
 }  // namespace
 
-TEST_CASE("MakeServiceSpec: web is dnsrr and start-first on the app and proxy networks with a health check", "[runtime]") {
+TEST_CASE("MakeServiceSpec: web is dnsrr and start-first on its app's network only with a health check", "[runtime]") {
   ms::Release release;
   release.version = 7;
   release.image = "localhost:5000/shop:v7";
@@ -49,17 +48,16 @@ TEST_CASE("MakeServiceSpec: web is dnsrr and start-first on the app and proxy ne
   CHECK(HasEnv(spec, "DYNO=web.{{.Task.Slot}}"));
   CHECK(spec["Labels"]["mothership.install"] == "abc");
   const auto& nets = spec["TaskTemplate"]["Networks"];
-  REQUIRE(nets.size() == 2);
+  REQUIRE(nets.size() == 1);
   CHECK(nets[0]["Target"] == "shop-net");
   CHECK(nets[0]["Aliases"] == nlohmann::json{"web"});
-  CHECK(nets[1]["Target"] == "mothership-proxy");
   std::string check = spec["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"][3];
   CHECK(check.find("/dev/tcp/127.0.0.1/$PORT") != std::string::npos);
   CHECK(check.find("GET") == std::string::npos);
   CHECK(spec["TaskTemplate"]["LogDriver"]["Options"]["max-size"] == "10m");
 }
 
-TEST_CASE("MakeServiceSpec: an HTTP check path - workers have no check and no proxy network", "[runtime]") {
+TEST_CASE("MakeServiceSpec: an HTTP check path - workers have no check", "[runtime]") {
   ms::Release release;
   release.version = 1;
   release.image = "r/shop:v1";
