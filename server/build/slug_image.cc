@@ -74,7 +74,11 @@ Result<SlugImage::Base> SlugImage::EnsureBase(const LineSink& say) {
     if (say) say(fmt::format("Pushing the run stack image to the registry (once per version of it)"));
     std::string remote = registry_ + "/" + base.repo;
     if (auto r = docker_.TagImage(run_image_, remote, tag); !r) return std::unexpected(r.error());
-    if (auto r = docker_.PushImage(remote, tag, nullptr); !r) return std::unexpected(r.error());
+    auto pushed = docker_.PushImage(remote, tag, nullptr);
+    // Two daemons pushing the same new layers at once can make one push fail
+    // ("unknown error" from the registry); pushing again finds them there.
+    if (!pushed) pushed = docker_.PushImage(remote, tag, nullptr);
+    if (!pushed) return std::unexpected(pushed.error());
     manifest = client_.GetManifest(base.repo, tag);
   }
   if (!manifest) return std::unexpected(manifest.error());
