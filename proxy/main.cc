@@ -1,0 +1,186 @@
+// mothership-proxy: the HTTP proxy in front of every app. It reads its routes
+// from a JSON file (routes.h), which the daemon rewrites on every deploy or
+// domain change; a change is picked up at once through inotify, and the last
+// good routes keep serving when the file is missing or broken.
+//
+//   mothership-proxy --routes FILE [--listen HOST:PORT] [--admin HOST:PORT|off]
+//                    [--max-body-mb N] [--max-connections N] [--no-access-log]
+//                    [--drain-seconds N]
+// Prints "mothership-proxy listening on HOST:PORT (admin HOST:PORT)" once it serves.
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <boost/asio.hpp>
+
+#include "proxy/server.h"
+
+namespace {
+
+namespace asio = boost::asio;
+using ms::proxy::ProxyConfig;
+using ms::proxy::RouteTable;
+using ms::proxy::Server;
+
+const char kUsage[] =
+    "usage: mothership-proxy --routes FILE [--listen HOST:PORT] [--admin HOST:PORT|off]\n"
+    "                        [--max-body-mb N] [--max-connections N] [--no-access-log] [--drain-seconds N]\n";
+
+bool SplitHostPort(const std::string& s, std::string& host, uint16_t& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = colon == 0 ? "0.0.0.0" : s.substr(0, colon);
+  char* end = nullptr;
+  long p = std::strtol(s.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || p < 0 || p > 65535) return false;
+  port = static_cast<uint16_t>(p);
+  return true;
+}
+
+// Loads the routes file into the server; false (and the old routes stay) when
+// it cannot be read or parsed.
+bool LoadRoutes(Server& server, const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) {
+    std::fprintf(stderr, "mothership-proxy: cannot read %s; keeping the routes it has\n", file.c_str());
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string error;
+  auto table = RouteTable::Parse(text.str(), error);
+  if (!table) {
+    std::fprintf(stderr, "mothership-proxy: %s: %s; keeping the routes it has\n", file.c_str(), error.c_str());
+    return false;
+  }
+  std::fprintf(stderr, "mothership-proxy: %zu routes from %s\n", table->routes().size(), file.c_str());
+  server.SetRoutes(std::move(*table));
+  return true;
+}
+
+// Reloads the routes whenever the file is written or replaced (the daemon
+// renames a new file over it).
+asio::awaitable<void> WatchRoutes(Server& server, std::filesystem::path file) {
+  auto executor = co_await asio::this_coro::executor;
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) co_return;
+  auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+  if (inotify_add_watch(fd, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+    std::fprintf(stderr, "mothership-proxy: cannot watch %s; routes load only at start\n", dir.c_str());
+    ::close(fd);
+    co_return;
+  }
+  asio::posix::stream_descriptor events(executor, fd);
+  alignas(inotify_event) char buf[4096];
+  std::string name = file.filename().string();
+  while (true) {
+    auto [ec, n] = co_await events.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    bool ours = false;
+    for (size_t at = 0; at < n;) {
+      auto* e = reinterpret_cast<inotify_event*>(buf + at);
+      if (e->len > 0 && name == e->name) ours = true;
+      at += sizeof(inotify_event) + e->len;
+    }
+    if (ours) LoadRoutes(server, file);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ProxyConfig config;
+  std::filesystem::path routes;
+  int drain_seconds = 10;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "mothership-proxy: %s needs a value\n%s", arg.c_str(), kUsage);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--routes") {
+      routes = value();
+    } else if (arg == "--listen") {
+      if (!SplitHostPort(value(), config.listen_host, config.listen_port)) {
+        std::fprintf(stderr, "mothership-proxy: --listen takes HOST:PORT\n");
+        return 2;
+      }
+    } else if (arg == "--admin") {
+      std::string v = value();
+      if (v == "off") {
+        config.admin = false;
+      } else if (!SplitHostPort(v, config.admin_host, config.admin_port)) {
+        std::fprintf(stderr, "mothership-proxy: --admin takes HOST:PORT or off\n");
+        return 2;
+      }
+    } else if (arg == "--max-body-mb") {
+      config.max_body_bytes = std::strtoull(value().c_str(), nullptr, 10) * 1024 * 1024;
+    } else if (arg == "--max-connections") {
+      config.max_connections = std::strtoull(value().c_str(), nullptr, 10);
+    } else if (arg == "--drain-seconds") {
+      drain_seconds = std::atoi(value().c_str());
+    } else if (arg == "--no-access-log") {
+      config.access_log = false;
+    } else {
+      std::fprintf(stderr, "mothership-proxy: unknown argument '%s'\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (routes.empty()) {
+    std::fprintf(stderr, "mothership-proxy: --routes FILE is required\n%s", kUsage);
+    return 2;
+  }
+
+  asio::io_context io(1);
+  Server server(io, config);
+  try {
+    server.Start();
+  } catch (const boost::system::system_error& e) {
+    std::fprintf(stderr, "mothership-proxy: cannot listen on %s:%u: %s\n", config.listen_host.c_str(),
+                 config.listen_port, e.what());
+    return 1;
+  }
+  LoadRoutes(server, routes);
+  asio::co_spawn(io, WatchRoutes(server, routes), asio::detached);
+
+  // SIGTERM: stop accepting, let requests in flight finish, exit when none is
+  // left or after --drain-seconds.
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  asio::steady_timer drain_deadline(io);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    std::fprintf(stderr, "mothership-proxy: draining\n");
+    server.Drain();
+    drain_deadline.expires_after(std::chrono::seconds(drain_seconds));
+    drain_deadline.async_wait([&](boost::system::error_code) { io.stop(); });
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      asio::steady_timer poll(io);
+      while (server.metrics().open_connections() > 0) {
+        poll.expires_after(std::chrono::milliseconds(50));
+        co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+      io.stop();
+    }, asio::detached);
+  });
+  std::printf("mothership-proxy listening on %s:%u", config.listen_host.c_str(), server.port());
+  if (config.admin) std::printf(" (admin %s:%u)", config.admin_host.c_str(), server.admin_port());
+  std::printf("\n");
+  std::fflush(stdout);
+  signal(SIGPIPE, SIG_IGN);
+  io.run();
+  std::fflush(stdout);
+  return 0;
+}

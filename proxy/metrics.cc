@@ -1,0 +1,54 @@
+#include "proxy/metrics.h"
+
+#include <fmt/format.h>
+
+namespace ms::proxy {
+
+void Metrics::Request(const std::string& app, int status, double seconds) {
+  App& a = apps_[app];
+  int cls = status >= 100 && status < 600 ? status / 100 : 0;
+  ++a.by_class[static_cast<size_t>(cls)];
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++a.buckets[i];
+  }
+  ++a.count;
+  a.sum += seconds;
+}
+
+std::string Metrics::Render() const {
+  std::string out;
+  out += "# HELP mothership_proxy_requests_total Requests answered, by app and status class.\n";
+  out += "# TYPE mothership_proxy_requests_total counter\n";
+  const char* classes[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  for (const auto& [app, a] : apps_) {
+    for (size_t c = 0; c < a.by_class.size(); ++c) {
+      if (a.by_class[c] == 0) continue;
+      out += fmt::format("mothership_proxy_requests_total{{app=\"{}\",class=\"{}\"}} {}\n", app, classes[c], a.by_class[c]);
+    }
+  }
+  out += "# HELP mothership_proxy_request_duration_seconds Time from a request's head to the end of its answer.\n";
+  out += "# TYPE mothership_proxy_request_duration_seconds histogram\n";
+  for (const auto& [app, a] : apps_) {
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      out += fmt::format("mothership_proxy_request_duration_seconds_bucket{{app=\"{}\",le=\"{}\"}} {}\n", app,
+                         kBuckets[i], a.buckets[i]);
+    }
+    out += fmt::format("mothership_proxy_request_duration_seconds_bucket{{app=\"{}\",le=\"+Inf\"}} {}\n", app, a.count);
+    out += fmt::format("mothership_proxy_request_duration_seconds_sum{{app=\"{}\"}} {}\n", app, a.sum);
+    out += fmt::format("mothership_proxy_request_duration_seconds_count{{app=\"{}\"}} {}\n", app, a.count);
+  }
+  out += "# HELP mothership_proxy_upstream_errors_total Failed connections or exchanges with an app's tasks.\n";
+  out += "# TYPE mothership_proxy_upstream_errors_total counter\n";
+  for (const auto& [app, a] : apps_) {
+    out += fmt::format("mothership_proxy_upstream_errors_total{{app=\"{}\"}} {}\n", app, a.upstream_errors);
+  }
+  out += "# HELP mothership_proxy_open_connections Client connections open now.\n";
+  out += "# TYPE mothership_proxy_open_connections gauge\n";
+  out += fmt::format("mothership_proxy_open_connections {}\n", open_connections_);
+  out += "# HELP mothership_proxy_connections_total Client connections accepted.\n";
+  out += "# TYPE mothership_proxy_connections_total counter\n";
+  out += fmt::format("mothership_proxy_connections_total {}\n", total_connections_);
+  return out;
+}
+
+}  // namespace ms::proxy

@@ -1,0 +1,40 @@
+#pragma once
+// The proxy's Prometheus metrics (served on the admin port at /metrics):
+// requests by app and status class, a latency histogram per app, open client
+// connections, upstream errors by app. One thread (the proxy's) updates them.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace ms::proxy {
+
+class Metrics {
+ public:
+  // status 0: the client went away before an answer.
+  void Request(const std::string& app, int status, double seconds);
+  void UpstreamError(const std::string& app) { ++apps_[app].upstream_errors; }
+  void ConnectionOpened() { ++open_connections_; ++total_connections_; }
+  void ConnectionClosed() { --open_connections_; }
+  int64_t open_connections() const { return open_connections_; }
+
+  // The Prometheus text exposition format.
+  std::string Render() const;
+
+ private:
+  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1,    2.5,   10};
+  struct App {
+    std::array<uint64_t, 6> by_class{};  // 1xx..5xx, and [0] for no answer
+    std::array<uint64_t, kBuckets.size()> buckets{};
+    uint64_t count = 0;
+    double sum = 0;
+    uint64_t upstream_errors = 0;
+  };
+  std::map<std::string, App> apps_;
+  int64_t open_connections_ = 0;
+  uint64_t total_connections_ = 0;
+};
+
+}  // namespace ms::proxy

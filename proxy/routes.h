@@ -1,0 +1,49 @@
+#pragma once
+// The proxy's routes: which app a Host header names, and where that app's web
+// tasks are. The daemon writes them as a JSON file (routes.json):
+//   {"domain": "example.com",
+//    "apps": [{"name": "shop", "upstream": "tasks.shop-web:5000", "running": true,
+//              "domains": ["shop.example.org", "*.shop.example.net"]}]}
+// `APP.DOMAIN` names an app; so do its custom domains, exact or `*.`
+// wildcards (any depth below; the most specific name wins).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ms::proxy {
+
+struct Route {
+  std::string app;
+  std::string upstream_host;  // a DNS name (tasks.APP-web) or an address
+  uint16_t upstream_port = 0;
+  bool running = true;  // false: stopped or scaled to 0 (503)
+  std::string Upstream() const { return upstream_host + ":" + std::to_string(upstream_port); }
+};
+
+class RouteTable {
+ public:
+  // nullopt, with error set, when the JSON is not a routes document.
+  static std::optional<RouteTable> Parse(std::string_view json, std::string& error);
+
+  // host: a Host header ("Shop.Example.com:8080"); nullptr for no app.
+  const Route* Find(std::string_view host) const;
+  const std::string& domain() const { return domain_; }
+  const std::vector<std::shared_ptr<const Route>>& routes() const { return routes_; }
+
+ private:
+  std::string domain_;
+  std::vector<std::shared_ptr<const Route>> routes_;
+  std::map<std::string, const Route*, std::less<>> by_name_;      // app name
+  std::map<std::string, const Route*, std::less<>> exact_;        // custom domains
+  std::map<std::string, const Route*, std::less<>> wildcard_;     // "*.x.y" stored as "x.y"
+};
+
+// "Shop.Example.com:8080" -> "shop.example.com"; "[::1]:80" -> "::1".
+std::string NormalizeHost(std::string_view host);
+
+}  // namespace ms::proxy

@@ -1,0 +1,121 @@
+#include "proxy/upstreams.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace ms::proxy {
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr auto kEjectFor = std::chrono::seconds(5);
+constexpr auto kKeepIdle = std::chrono::seconds(4);
+constexpr size_t kMaxIdlePerAddress = 256;
+
+}  // namespace
+
+void Upstreams::Follow(const std::vector<std::pair<std::string, uint16_t>>& names) {
+  std::map<std::string, std::pair<std::string, uint16_t>> followed;
+  for (const auto& [host, port] : names) followed[Key(host, port)] = {host, port};
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    it = followed.count(it->first) ? std::next(it) : entries_.erase(it);
+  }
+  followed_ = std::move(followed);
+}
+
+asio::awaitable<void> Upstreams::Resolve(const std::string& host, uint16_t port) {
+  std::string key = Key(host, port);
+  if (entries_[key].resolving) co_return;
+  entries_[key].resolving = true;
+  auto [ec, results] = co_await resolver_.async_resolve(tcp::v4(), host, std::to_string(port),
+                                                        tcp::resolver::numeric_service, kNoThrow);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) co_return;  // no longer followed
+  Entry& e = it->second;
+  e.resolving = false;
+  e.resolved_at = Clock::now();
+  std::vector<tcp::endpoint> addresses;
+  if (!ec) {
+    for (const auto& r : results) addresses.push_back(r.endpoint());
+  }
+  std::sort(addresses.begin(), addresses.end());
+  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+  // A name that no longer resolves (a failed lookup is not "no tasks") keeps
+  // its last addresses; an answer with none empties it.
+  if (!ec || ec == asio::error::host_not_found) e.addresses = std::move(addresses);
+  // Idle connections to tasks that are gone are closed.
+  for (auto idle = idle_.begin(); idle != idle_.end();) {
+    bool known = false;
+    for (const auto& [_, entry] : entries_) {
+      if (std::find(entry.addresses.begin(), entry.addresses.end(), idle->first) != entry.addresses.end()) known = true;
+    }
+    idle = known ? std::next(idle) : idle_.erase(idle);
+  }
+}
+
+asio::awaitable<void> Upstreams::RefreshLoop() {
+  asio::steady_timer timer(io_);
+  while (!stopped_) {
+    auto names = followed_;
+    for (const auto& [_, name] : names) co_await Resolve(name.first, name.second);
+    timer.expires_after(std::chrono::seconds(1));
+    co_await timer.async_wait(kNoThrow);
+  }
+}
+
+asio::awaitable<std::optional<tcp::endpoint>> Upstreams::Pick(const std::string& host, uint16_t port,
+                                                              const std::optional<tcp::endpoint>& avoid) {
+  std::string key = Key(host, port);
+  if (entries_[key].addresses.empty() && Clock::now() - entries_[key].resolved_at > std::chrono::milliseconds(250)) {
+    co_await Resolve(host, port);
+  }
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.addresses.empty()) co_return std::nullopt;
+  Entry& e = it->second;
+  auto now = Clock::now();
+  std::optional<tcp::endpoint> ejected_choice, avoided_choice;
+  for (size_t i = 0; i < e.addresses.size(); ++i) {
+    const tcp::endpoint& candidate = e.addresses[(e.next + i) % e.addresses.size()];
+    if (avoid && candidate == *avoid) {
+      avoided_choice = candidate;
+      continue;
+    }
+    if (auto ejected = e.ejected.find(candidate); ejected != e.ejected.end() && ejected->second > now) {
+      if (!ejected_choice) ejected_choice = candidate;
+      continue;
+    }
+    e.next = (e.next + i + 1) % e.addresses.size();
+    co_return candidate;
+  }
+  // Every task is ejected or to be avoided: one of them may be back by now.
+  co_return ejected_choice ? ejected_choice : avoided_choice;
+}
+
+void Upstreams::Eject(const std::string& host, uint16_t port, const tcp::endpoint& address) {
+  auto it = entries_.find(Key(host, port));
+  if (it != entries_.end()) it->second.ejected[address] = Clock::now() + kEjectFor;
+  idle_.erase(address);
+}
+
+tcp::socket Upstreams::TakeIdle(const tcp::endpoint& address) {
+  auto it = idle_.find(address);
+  auto now = Clock::now();
+  while (it != idle_.end() && !it->second.empty()) {
+    Idle idle = std::move(it->second.back());
+    it->second.pop_back();
+    if (now - idle.since > kKeepIdle) continue;
+    // A connection the task closed while idle reads as EOF (or an error) now.
+    char byte;
+    ssize_t n = ::recv(idle.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::move(idle.socket);
+  }
+  return tcp::socket(io_);
+}
+
+void Upstreams::PutIdle(const tcp::endpoint& address, tcp::socket socket) {
+  auto& list = idle_[address];
+  if (list.size() >= kMaxIdlePerAddress) return;
+  list.push_back({std::move(socket), Clock::now()});
+}
+
+}  // namespace ms::proxy

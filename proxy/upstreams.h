@@ -1,0 +1,66 @@
+#pragma once
+// Where an app's web tasks are, and connections to them. Each upstream name
+// (tasks.APP-web:5000) is resolved through DNS (Docker's, in a container)
+// every second while routes name it, and at once when it has no address yet;
+// requests are balanced round robin over its addresses. An address that
+// refuses connections is ejected for a while. Idle connections to tasks are
+// kept for reuse for a few seconds (less than Node's 5 s keep-alive).
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+namespace ms::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+class Upstreams {
+ public:
+  explicit Upstreams(asio::io_context& io) : io_(io), resolver_(io) {}
+
+  // The names routes use now ("host:port"); others are dropped.
+  void Follow(const std::vector<std::pair<std::string, uint16_t>>& names);
+  // Resolves every followed name once a second until Stop().
+  asio::awaitable<void> RefreshLoop();
+  void Stop() { stopped_ = true; }
+
+  // An address for the name, not `avoid` when another exists; resolves the
+  // name first when it has no address yet. nullopt: no task to send to.
+  asio::awaitable<std::optional<tcp::endpoint>> Pick(const std::string& host, uint16_t port,
+                                                     const std::optional<tcp::endpoint>& avoid);
+  void Eject(const std::string& host, uint16_t port, const tcp::endpoint& address);
+
+  // A kept connection to address, or a closed socket.
+  tcp::socket TakeIdle(const tcp::endpoint& address);
+  void PutIdle(const tcp::endpoint& address, tcp::socket socket);
+
+ private:
+  struct Entry {
+    std::vector<tcp::endpoint> addresses;
+    std::map<tcp::endpoint, Clock::time_point> ejected;
+    size_t next = 0;
+    Clock::time_point resolved_at{};
+    bool resolving = false;
+  };
+  struct Idle {
+    tcp::socket socket;
+    Clock::time_point since;
+  };
+  static std::string Key(const std::string& host, uint16_t port) { return host + ":" + std::to_string(port); }
+  asio::awaitable<void> Resolve(const std::string& host, uint16_t port);
+
+  asio::io_context& io_;
+  tcp::resolver resolver_;
+  std::map<std::string, Entry> entries_;
+  std::map<std::string, std::pair<std::string, uint16_t>> followed_;
+  std::map<tcp::endpoint, std::vector<Idle>> idle_;
+  bool stopped_ = false;
+};
+
+}  // namespace ms::proxy
