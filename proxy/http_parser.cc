@@ -114,7 +114,7 @@ bool ParseHeaders(std::string_view lines, const HeadLimits& limits, MessageHead&
     } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
       ++transfer_encodings;
       if (transfer_encodings > 1 || !EqualsIgnoreCase(value, "chunked")) {
-        return Fail(out, 501, "a Transfer-Encoding other than a single \"chunked\"");
+        return Fail(out, 400, "a Transfer-Encoding other than a single \"chunked\"");
       }
       out.chunked = true;
     } else if (EqualsIgnoreCase(name, "connection")) {

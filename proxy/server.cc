@@ -432,6 +432,11 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c, const RequestHead&
     c->SetDeadline(config_.body_timeout);
     // The head, with the body bytes already read, in one write.
     size_t first_body = body.Take(c->in.data());
+    if (body.Failed()) {
+      boost::system::error_code ignored;
+      c->upstream.close(ignored);
+      co_return co_await answer(400);
+    }
     std::array<asio::const_buffer, 2> first_write = {asio::buffer(head), asio::buffer(c->in.data().data(), first_body)};
     auto [write_ec, written] = co_await asio::async_write(c->upstream, first_write, kNoThrow);
     if (write_ec) {
@@ -442,7 +447,6 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c, const RequestHead&
       co_return co_await answer(502);
     }
     c->in.Consume(first_body);
-    if (body.Failed()) co_return co_await answer(400);
     if (req.expect_continue && !body.Done()) {
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       auto [ec, n] = co_await asio::async_write(c->client, asio::buffer(kContinue, sizeof(kContinue) - 1), kNoThrow);
