@@ -501,9 +501,12 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c, const RequestHead&
     boost::system::error_code ignored;
     c->upstream.close(ignored);
     if (!c->client.is_open() && !c->timed_out) co_return false;
-    if (parsed == Parse::kIncomplete && !got_bytes && reused && can_retry && attempt == 0) {
+    if (parsed == Parse::kIncomplete && !got_bytes && can_retry && attempt == 0 && !c->timed_out) {
+      // A kept connection the task had closed, or a task that stopped: an
+      // idempotent request without a body goes to another task once.
+      if (!reused) upstreams_.Eject(route->upstream_host, route->upstream_port, *tried);
       out.Release(true);
-      continue;  // a kept connection the task had closed
+      continue;
     }
     co_return co_await answer(c->timed_out ? 504 : 502);
   }

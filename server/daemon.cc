@@ -115,7 +115,8 @@ int RunDaemon(const DaemonFlags& flags) {
   Builder builder(settings, docker, repos, bin_dir.parent_path() / "share" / "mothership" / "buildpacks");
   RecordDeployStep record_step(**store, repos);
   Runtime runtime(settings, docker, **store);
-  BuildDeployStep build_step(**store, repos, builder, runtime);
+  ProxyService proxy(settings, docker, **store, bin_dir / "mothership-proxy");
+  BuildDeployStep build_step(**store, repos, builder, runtime, proxy);
   DeployStep& deploy = settings.deploy_step == "record" ? static_cast<DeployStep&>(record_step)
                                                         : static_cast<DeployStep&>(build_step);
   bool docker_used = settings.deploy_step == "build";
@@ -123,9 +124,10 @@ int RunDaemon(const DaemonFlags& flags) {
     builder.CleanLeftovers();
     // Running apps are left as they are; services of apps that are gone go.
     if (auto r = runtime.Reconcile(); !r) LogWarn("cannot reconcile with Docker Swarm yet: {}", r.error().message);
+    if (auto r = proxy.Reconcile(); !r) LogWarn("cannot bring the proxy up to date: {}", r.error().message);
   }
   Services services{settings, **store, repos, locks, deploy, docker_used ? &builder : nullptr,
-                    docker_used ? &runtime : nullptr};
+                    docker_used ? &runtime : nullptr, docker_used ? &proxy : nullptr};
   Tidy(settings, **store, repos);
 
   PushRegistry pushes;

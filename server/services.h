@@ -14,6 +14,7 @@ namespace ms {
 
 class Builder;
 class DeployStep;
+class ProxyService;
 class Runtime;
 
 struct Services {
@@ -24,6 +25,7 @@ struct Services {
   DeployStep& deploy;
   Builder* builder = nullptr;  // null where Docker is not used (deploy_step: record)
   Runtime* runtime = nullptr;  // likewise
+  ProxyService* proxy = nullptr;  // likewise
 };
 
 }  // namespace ms

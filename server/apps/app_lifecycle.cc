@@ -4,6 +4,7 @@
 
 #include "server/build/builder.h"
 #include "server/common/names.h"
+#include "server/proxy/proxy_service.h"
 #include "server/runtime/runtime.h"
 
 namespace ms {
@@ -74,6 +75,9 @@ Result<void> DestroyApp(Services& services, const std::string& name) {
   // What runs goes first: a failure there leaves the app whole, to destroy again.
   auto releases = services.store.ListReleases(name, 1000000);
   if (!releases) return std::unexpected(releases.error());
+  if (services.proxy) {
+    if (auto r = services.proxy->Detach(name); !r) return r;
+  }
   if (services.runtime) {
     if (auto r = services.runtime->Destroy(name); !r) return r;
   }
@@ -83,6 +87,7 @@ Result<void> DestroyApp(Services& services, const std::string& name) {
     services.builder->Forget(name, versions);
   }
   if (auto r = services.store.DeleteApp(name); !r) return r;
+  if (services.proxy) (void)services.proxy->WriteRoutes();
   // A repository left behind by a failure here is moved aside at the next start.
   return services.repos.Remove(name);
 }

@@ -96,6 +96,7 @@ const Namespace& PsNamespace();
 const Namespace& LogsNamespace();
 const Namespace& RunNamespace();
 const Namespace& ChecksNamespace();
+const Namespace& DomainsNamespace();
 const Namespace& NodesNamespace();
 
 }  // namespace ms

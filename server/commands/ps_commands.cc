@@ -103,8 +103,10 @@ Result<void> PsScale(CommandContext& ctx, const Args& args) {
     for (const auto& [t, n] : changes) undo.try_emplace(t, t == "web" ? 1 : 0);
     (void)ctx.services.store.SetFormation(app, undo);
     (void)runtime->Scale(app, progress);
+    RefreshRoutes(ctx);
     return r;
   }
+  RefreshRoutes(ctx);
   if (ctx.json) {
     ctx.out.Write(JsonLine(nlohmann::json(changes)));
   } else {
@@ -131,7 +133,9 @@ Result<void> PsStop(CommandContext& ctx, const Args& args) {
   auto change = StartChange(ctx, app);
   if (!change) return std::unexpected(change.error());
   Runtime* runtime = change->runtime;
-  if (auto r = runtime->Stop(app, ctx.json ? ctx.err : ctx.out); !r) return r;
+  auto stopped = runtime->Stop(app, ctx.json ? ctx.err : ctx.out);
+  RefreshRoutes(ctx);
+  if (!stopped) return stopped;
   if (!ctx.json) ctx.out.Write(fmt::format("Stopped {}. ps:start {} starts it again.\n", app, app));
   return {};
 }
@@ -141,7 +145,9 @@ Result<void> PsStart(CommandContext& ctx, const Args& args) {
   auto change = StartChange(ctx, app);
   if (!change) return std::unexpected(change.error());
   Runtime* runtime = change->runtime;
-  if (auto r = runtime->Scale(app, ctx.json ? ctx.err : ctx.out); !r) return r;
+  auto started = runtime->Scale(app, ctx.json ? ctx.err : ctx.out);
+  RefreshRoutes(ctx);
+  if (!started) return started;
   if (!ctx.json) ctx.out.Write(fmt::format("Started {}.\n", app));
   return {};
 }

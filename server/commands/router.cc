@@ -7,10 +7,10 @@
 namespace ms {
 
 std::span<const Namespace* const> AllNamespaces() {
-  static const std::array<const Namespace*, 13> all = {
+  static const std::array<const Namespace*, 14> all = {
       &AppsNamespace(), &BuildsNamespace(), &BuildpacksNamespace(), &ConfigNamespace(),
       &KeysNamespace(), &StackNamespace(),  &SystemNamespace(), &ReleasesNamespace(),
-      &PsNamespace(),   &LogsNamespace(),   &RunNamespace(),    &ChecksNamespace(), &NodesNamespace()};
+      &PsNamespace(),   &LogsNamespace(),   &RunNamespace(),    &ChecksNamespace(), &DomainsNamespace(), &NodesNamespace()};
   return all;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "server/commands/command.h"
+#include "server/proxy/proxy_service.h"
 #include "server/runtime/runtime.h"
 
 namespace ms {
@@ -27,6 +28,14 @@ inline Result<int> ParseReleaseVersion(const std::string& text) {
   }
   if (!ok || v < 1) return InvalidArgument(fmt::format("'{}' is not a release (like v3)", text.substr(0, 32)));
   return v;
+}
+
+// After a change that starts or stops web tasks: the proxy's routes follow.
+inline void RefreshRoutes(CommandContext& ctx) {
+  if (!ctx.services.proxy) return;
+  if (auto r = ctx.services.proxy->WriteRoutes(); !r) {
+    ctx.err.Write(fmt::format("warning: the proxy's routes were not updated: {}\n", r.error().message));
+  }
 }
 
 // Checks the app exists before anything else, with the store's message.

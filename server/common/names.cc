@@ -68,4 +68,32 @@ Result<void> ValidateKeyName(std::string_view name) {
   return {};
 }
 
+Result<std::string> NormalizeDomain(std::string_view host) {
+  std::string name(host);
+  for (char& c : name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  auto bad = [&] {
+    return InvalidArgument(fmt::format("'{}' is not a domain name; use names like www.example.com or *.example.com",
+                                       std::string(host.substr(0, 64))));
+  };
+  std::string_view rest = name;
+  if (rest.starts_with("*.")) rest.remove_prefix(2);
+  if (rest.empty() || rest.size() > 253) return bad();
+  int labels = 0;
+  while (true) {
+    auto dot = rest.find('.');
+    std::string_view label = rest.substr(0, dot);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return bad();
+    for (char c : label) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return bad();
+    }
+    ++labels;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  if (labels < 2) return bad();
+  return name;
+}
+
 }  // namespace ms

@@ -3,6 +3,7 @@
 // and directory names), config var keys and SSH key names. Each check returns an
 // error that says what a valid name looks like. Pure functions, any thread.
 
+#include <string>
 #include <string_view>
 
 #include "server/common/result.h"
@@ -20,5 +21,10 @@ Result<void> ValidateConfigValue(std::string_view key, std::string_view value);
 
 // ^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$
 Result<void> ValidateKeyName(std::string_view name);
+
+// A custom domain: DNS labels of letters, digits and '-' (not at either end),
+// at least two of them, at most 253 characters; "*." in front makes a wildcard
+// for every name below. Returns it in lower case.
+Result<std::string> NormalizeDomain(std::string_view host);
 
 }  // namespace ms

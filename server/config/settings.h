@@ -44,6 +44,13 @@ struct Settings {
   int deploy_timeout_seconds = 300;  // a rollout that has not converged by then fails
   int update_monitor_seconds = 5;    // a new task that fails this soon rolls the update back
 
+  // The proxy (issue 5): a Swarm service on every manager node, publishing
+  // http_port and proxy_metrics_port on the host.
+  std::string proxy_service = "mothership-proxy";  // several installations on one Swarm need their own
+  int http_port = 80;
+  int proxy_metrics_port = 9180;  // Prometheus /metrics
+  int max_body_mb = 0;            // request bodies larger than this get 413; 0: no limit
+
   std::filesystem::path ConfigPath() const { return data_dir / "config.yaml"; }
   std::filesystem::path DatabasePath() const { return data_dir / "mothership.db"; }
   std::filesystem::path HostKeyPath() const { return data_dir / host_key; }
@@ -51,6 +58,7 @@ struct Settings {
   std::filesystem::path RunDir() const { return data_dir / "run"; }
   std::filesystem::path HookSocketPath() const { return RunDir() / "hooks.sock"; }
   std::filesystem::path TrashDir() const { return data_dir / "trash"; }
+  std::filesystem::path ProxyDir() const { return data_dir / "proxy"; }  // routes.json
   // Labels this installation's containers and services (several installations,
   // or test daemons, may share one engine): a hash of the data directory.
   std::string InstallId() const;

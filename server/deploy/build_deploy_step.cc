@@ -106,8 +106,13 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   if (auto releases = store_.ListReleases(request.app, 1000); releases) {
     builder_.PruneImages(request.app, *version, *releases);
   }
+  // The proxy joins the app's network on its first deploy and routes to it.
+  if (auto r = proxy_.Ensure([&](const std::string& line) { tee.Write("       " + line + "\n"); }); !r) {
+    tee.Write(fmt::format("-----> Warning: the proxy could not be updated: {}\n", r.error().message));
+  }
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   tee.Write(fmt::format("-----> Released v{}: {} (deployed in {:.1f} s)\n", *version, built->image, seconds));
+  tee.Write(fmt::format("       {}\n", proxy_.AppUrl(request.app)));
   (void)store_.SetDeployLog(*id, tee.log());
   if (auto r = store_.FinishDeploy(*id, true, ""); !r) return r;
   return {};

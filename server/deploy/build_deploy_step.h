@@ -9,6 +9,7 @@
 
 #include "server/build/builder.h"
 #include "server/deploy/deploy_step.h"
+#include "server/proxy/proxy_service.h"
 #include "server/runtime/runtime.h"
 #include "server/store/store.h"
 
@@ -16,8 +17,8 @@ namespace ms {
 
 class BuildDeployStep : public DeployStep {
  public:
-  BuildDeployStep(Store& store, AppRepos& repos, Builder& builder, Runtime& runtime)
-      : store_(store), repos_(repos), builder_(builder), runtime_(runtime) {}
+  BuildDeployStep(Store& store, AppRepos& repos, Builder& builder, Runtime& runtime, ProxyService& proxy)
+      : store_(store), repos_(repos), builder_(builder), runtime_(runtime), proxy_(proxy) {}
   Result<void> Run(const DeployRequest& request, Output& out) override;
 
  private:
@@ -29,6 +30,7 @@ class BuildDeployStep : public DeployStep {
   AppRepos& repos_;
   Builder& builder_;
   Runtime& runtime_;
+  ProxyService& proxy_;
   std::mutex stack_mu_;  // the first build makes missing stack images, once
 };
 

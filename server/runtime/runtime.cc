@@ -486,6 +486,7 @@ Result<void> Runtime::Reconcile() {
   if (!services) return std::unexpected(services.error());
   for (const auto& s : *services) {
     std::string app = At(At(s, "Spec"), "Labels").value("mothership.app", "");
+    if (app.empty()) continue;  // the proxy
     auto found = store_.GetApp(app);
     if (!found && found.error().code == ErrorCode::kNotFound) {
       LogInfo("removing service {} of an app that no longer exists", At(s, "Spec").value("Name", ""));

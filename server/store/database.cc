@@ -83,6 +83,13 @@ const std::vector<std::string_view> kMigrations = {
       source TEXT NOT NULL DEFAULT 'user'  -- 'user' (checks:set) or 'app.json'
     );
     )sql",
+    // 5: custom domains the proxy routes to an app.
+    R"sql(
+    CREATE TABLE domains (
+      host   TEXT PRIMARY KEY,  -- lower case; "*.example.com" for a wildcard
+      app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE
+    );
+    )sql",
 };
 
 }  // namespace

@@ -485,6 +485,50 @@ Result<void> Store::SetCheckPath(const std::string& app, const std::string& path
   return stmt->Bind(1, *app_id).Bind(2, path).Run();
 }
 
+Result<std::vector<std::string>> Store::ListDomains(const std::string& app) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare("SELECT host FROM domains WHERE app_id = ? ORDER BY host");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id);
+  std::vector<std::string> hosts;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    hosts.push_back(stmt->Text(0));
+  }
+  return hosts;
+}
+
+Result<void> Store::AddDomain(const std::string& app, const std::string& host) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto owner = db_->Prepare("SELECT apps.name FROM domains JOIN apps ON apps.id = domains.app_id WHERE host = ?");
+  if (!owner) return std::unexpected(owner.error());
+  owner->Bind(1, host);
+  auto row = owner->Step();
+  if (!row) return std::unexpected(row.error());
+  if (*row) {
+    return Fail(ErrorCode::kAlreadyExists, fmt::format("{} is already a domain of {}", host, owner->Text(0)));
+  }
+  auto stmt = db_->Prepare("INSERT INTO domains (host, app_id) VALUES (?, ?)");
+  if (!stmt) return std::unexpected(stmt.error());
+  return stmt->Bind(1, host).Bind(2, *app_id).Run();
+}
+
+Result<bool> Store::RemoveDomain(const std::string& app, const std::string& host) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare("DELETE FROM domains WHERE app_id = ? AND host = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto r = stmt->Bind(1, *app_id).Bind(2, host).Run(); !r) return std::unexpected(r.error());
+  return db_->Changes() > 0;
+}
+
 Result<std::vector<std::string>> Store::GetBuildpacks(const std::string& app) {
   auto lock = db_->Lock();
   auto app_id = AppId(app);

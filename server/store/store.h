@@ -122,6 +122,13 @@ class Store {
   Result<void> SetCheckPath(const std::string& app, const std::string& path);
   Result<void> SetAppJsonCheckPath(const std::string& app, const std::string& path);
 
+  // Custom domains (domains:add). AddDomain fails with kAlreadyExists naming the
+  // app that has it.
+  Result<std::vector<std::string>> ListDomains(const std::string& app);
+  Result<void> AddDomain(const std::string& app, const std::string& host);
+  // false when the app did not have it.
+  Result<bool> RemoveDomain(const std::string& app, const std::string& host);
+
   // Marks deploys still 'running' (the daemon stopped during them) as failed.
   Result<int> FailInterruptedDeploys();
 

@@ -3,7 +3,11 @@
 #include "server/docker/engine_docker_client.h"
 
 #include <fmt/format.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <regex>
@@ -23,6 +27,19 @@ void Require(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what);
 }
 
+// A TCP port nothing listens on now (the kernel's pick).
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
 }  // namespace
 
 TestServer::TestServer(TestServerOptions options) : options_(std::move(options)) {
@@ -31,10 +48,18 @@ TestServer::TestServer(TestServerOptions options) : options_(std::move(options))
                     "--admin-key", admin_key_.string() + ".pub", "--ssh-port", "0", "--deploy-step",
                     options_.build ? "build" : "record"});
   Require(setup.exit_code == 0, "setup failed: " + setup.Both());
-  if (options_.configure) {
+  if (options_.configure || options_.build) {
     auto settings = LoadSettings(data_dir());
     Require(settings.has_value(), "cannot load settings");
-    options_.configure(*settings);
+    if (options_.build) {
+      // Test daemons share one Swarm: each has its own proxy, on free ports.
+      settings->proxy_service = "ms-proxy-" + settings->InstallId();
+      settings->http_port = FreePort();
+      settings->proxy_metrics_port = FreePort();
+      http_port_ = settings->http_port;
+      metrics_port_ = settings->proxy_metrics_port;
+    }
+    if (options_.configure) options_.configure(*settings);
     Require(SaveSettings(*settings).has_value(), "cannot save settings");
   }
   Start();
@@ -52,9 +77,12 @@ TestServer::~TestServer() {
     std::set<std::string> networks, images;
     for (const auto& svc : *services) {
       const auto& spec = svc["Spec"];
-      networks.insert(spec["Labels"].value("mothership.app", "") + "-net");
-      std::string image = spec["TaskTemplate"]["ContainerSpec"].value("Image", "");
-      images.insert(image.substr(0, image.find('@')));
+      std::string app = spec["Labels"].value("mothership.app", "");
+      if (!app.empty()) {  // (not the proxy: its image is shared)
+        networks.insert(app + "-net");
+        std::string image = spec["TaskTemplate"]["ContainerSpec"].value("Image", "");
+        images.insert(image.substr(0, image.find('@')));
+      }
       (void)docker.RemoveService(svc.value("ID", ""));
     }
     // A network goes once its tasks have stopped; then the images they ran.

@@ -39,6 +39,10 @@ class TestServer {
   // Registers a key through keys:add with the admin key.
   void AddKey(const std::string& name, const std::filesystem::path& key, const std::string& role);
 
+  // The proxy's published ports (build servers).
+  int http_port() const { return http_port_; }
+  int metrics_port() const { return metrics_port_; }
+
   RunResult Ssh(const std::string& command_line, const std::string& stdin_data = "") {
     return SshAs(admin_key_, command_line, stdin_data);
   }
@@ -66,6 +70,8 @@ class TestServer {
   std::filesystem::path admin_key_;
   int port_ = 0;
   std::unique_ptr<boost::process::child> daemon_;
+  int http_port_ = 0;
+  int metrics_port_ = 0;
 };
 
 std::string BinDir();

@@ -8,6 +8,11 @@ const started = Date.now();
 
 http
   .createServer((req, res) => {
+    if (req.url === "/headers") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(req.headers) + "\n");
+      return;
+    }
     res.writeHead(200, { "Content-Type": "text/plain" });
     res.end(`${greeting}! (node, up ${ms(Date.now() - started)})\n`);
   })

@@ -1,0 +1,276 @@
+#include "server/proxy/proxy_service.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "server/build/tar_writer.h"
+#include "server/common/http_client.h"
+#include "server/common/log.h"
+#include "server/common/sha256.h"
+#include "server/runtime/service_spec.h"
+
+namespace ms {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int64_t kSecond = 1'000'000'000;
+constexpr int kListenPort = 8080;
+constexpr int kAdminPort = 9180;
+const char kRoutesDir[] = "/etc/mothership-proxy";
+
+const char kDockerfile[] = R"(ARG BASE=mothership/debian:bookworm
+FROM ${BASE}
+COPY mothership-proxy /usr/local/bin/mothership-proxy
+ENTRYPOINT ["/usr/local/bin/mothership-proxy"]
+)";
+
+const nlohmann::json& At(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json kNull;
+  return j.is_object() && j.contains(key) ? j[key] : kNull;
+}
+
+Result<std::string> FileDigest(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Failed(fmt::format("cannot read {}", file.string()));
+  Sha256 sha;
+  char buf[64 * 1024];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) sha.Update(std::string_view(buf, static_cast<size_t>(in.gcount())));
+  return sha.HexDigest();
+}
+
+}  // namespace
+
+std::string ProxyService::AppUrl(const std::string& app) const {
+  return settings_.http_port == 80 ? fmt::format("http://{}.{}/", app, settings_.domain)
+                                   : fmt::format("http://{}.{}:{}/", app, settings_.domain, settings_.http_port);
+}
+
+Result<std::string> ProxyService::EnsureImage(const std::function<void(const std::string&)>& say) {
+  if (!image_.empty()) {
+    auto exists = docker_.ImageExists(image_);
+    if (exists && *exists) return image_;
+  }
+  auto digest = FileDigest(binary_);
+  if (!digest) {
+    return Failed(fmt::format("the proxy binary {} is missing: {} (build the mothership-proxy target, or "
+                              "reinstall)",
+                              binary_.string(), digest.error().message));
+  }
+  std::string image = "mothership/proxy:" + digest->substr(0, 12);
+  auto exists = docker_.ImageExists(image);
+  if (!exists) return std::unexpected(exists.error());
+  if (*exists) {
+    image_ = image;
+    return image;
+  }
+  if (say) say(fmt::format("Making the proxy image {} ...", image));
+  std::error_code ec;
+  auto dir = settings_.data_dir / "tmp" / ("proxy-image-" + digest->substr(0, 12));
+  std::filesystem::create_directories(dir, ec);
+  auto context = dir / "context.tar";
+  {
+    std::ifstream in(binary_, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    TarWriter tar(context);
+    if (auto r = tar.AddFile("Dockerfile", kDockerfile); !r) return std::unexpected(r.error());
+    if (auto r = tar.AddFile("mothership-proxy", bytes.str(), 0755); !r) return std::unexpected(r.error());
+    if (auto r = tar.Finish(); !r) return std::unexpected(r.error());
+  }
+  auto built = docker_.BuildImage(context, image, {{"BASE", settings_.base_image}}, nullptr);
+  std::filesystem::remove_all(dir, ec);
+  if (!built) return std::unexpected(built.error());
+  image_ = image;
+  return image;
+}
+
+Result<std::vector<std::string>> ProxyService::AppNetworks(const std::string& leaving) {
+  auto services = docker_.ListServices(
+      {{"label", {"mothership.install=" + settings_.InstallId(), "mothership.process=web"}}});
+  if (!services) return std::unexpected(services.error());
+  std::set<std::string> networks;
+  for (const auto& s : *services) {
+    std::string app = At(At(s, "Spec"), "Labels").value("mothership.app", "");
+    if (!app.empty() && app != leaving) networks.insert(AppNetworkName(app));
+  }
+  return std::vector<std::string>(networks.begin(), networks.end());
+}
+
+Result<void> ProxyService::Ensure(const std::function<void(const std::string&)>& say) {
+  if (auto r = WriteRoutes(); !r) return r;
+  return Apply("", say);
+}
+
+Result<void> ProxyService::Reconcile() {
+  if (auto r = WriteRoutes(); !r) return r;
+  auto existing = docker_.InspectService(settings_.proxy_service);
+  if (!existing) return std::unexpected(existing.error());
+  auto networks = AppNetworks("");
+  if (!networks) return std::unexpected(networks.error());
+  if (!existing->has_value() && networks->empty()) return {};
+  return Apply("", nullptr);
+}
+
+Result<void> ProxyService::Detach(const std::string& app) {
+  auto existing = docker_.InspectService(settings_.proxy_service);
+  if (!existing) return std::unexpected(existing.error());
+  if (!existing->has_value()) return {};
+  auto networks = At(At(**existing, "Spec"), "Labels").value("mothership.networks", "");
+  std::string name = AppNetworkName(app);
+  if (("," + networks + ",").find("," + name + ",") == std::string::npos) return {};
+  return Apply(app, nullptr);
+}
+
+Result<void> ProxyService::Apply(const std::string& leaving, const std::function<void(const std::string&)>& say) {
+  std::lock_guard lock(mu_);
+  auto image = EnsureImage(say);
+  if (!image) return std::unexpected(image.error());
+  auto networks = AppNetworks(leaving);
+  if (!networks) return std::unexpected(networks.error());
+  std::string joined;
+  nlohmann::json targets = nlohmann::json::array();
+  for (const auto& n : *networks) {
+    joined += (joined.empty() ? "" : ",") + n;
+    targets.push_back({{"Target", n}});
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(settings_.ProxyDir(), ec);
+  std::vector<std::string> args = {"--routes", std::string(kRoutesDir) + "/routes.json", "--listen",
+                                   fmt::format("0.0.0.0:{}", kListenPort), "--admin",
+                                   fmt::format("0.0.0.0:{}", kAdminPort)};
+  if (settings_.max_body_mb > 0) {
+    args.push_back("--max-body-mb");
+    args.push_back(std::to_string(settings_.max_body_mb));
+  }
+  std::map<std::string, std::string> labels = {{"mothership.role", "proxy"},
+                                               {"mothership.install", settings_.InstallId()},
+                                               {"mothership.networks", joined}};
+  nlohmann::json spec = {
+      {"Name", settings_.proxy_service},
+      {"Labels", labels},
+      {"TaskTemplate",
+       {{"ContainerSpec",
+         {{"Image", *image},
+          {"Args", args},
+          {"Labels", labels},
+          {"Mounts", {{{"Type", "bind"}, {"Source", settings_.ProxyDir().string()}, {"Target", kRoutesDir}, {"ReadOnly", true}}}},
+          {"StopGracePeriod", int64_t{15} * kSecond}}},
+        {"Networks", targets},
+        // routes.json is on the manager that runs the daemon.
+        {"Placement", {{"Constraints", {"node.role==manager"}}}},
+        {"RestartPolicy", {{"Condition", "any"}, {"Delay", kSecond}}},
+        {"LogDriver", {{"Name", "json-file"}, {"Options", {{"max-size", "10m"}, {"max-file", "3"}}}}}}},
+      {"Mode", {{"Global", nlohmann::json::object()}}},
+      // Host-mode ports cannot be held by two tasks on a node: stop first.
+      {"UpdateConfig", {{"Parallelism", 1}, {"Order", "stop-first"}, {"FailureAction", "rollback"}}},
+      {"EndpointSpec",
+       {{"Mode", "dnsrr"},
+        {"Ports",
+         {{{"Protocol", "tcp"}, {"TargetPort", kListenPort}, {"PublishedPort", settings_.http_port}, {"PublishMode", "host"}},
+          {{"Protocol", "tcp"}, {"TargetPort", kAdminPort}, {"PublishedPort", settings_.proxy_metrics_port}, {"PublishMode", "host"}}}}}}};
+
+  auto existing = docker_.InspectService(settings_.proxy_service);
+  if (!existing) return std::unexpected(existing.error());
+  std::string id;
+  if (!existing->has_value()) {
+    if (say) say(fmt::format("Starting the proxy service {} on port {} ...", settings_.proxy_service, settings_.http_port));
+    auto created = docker_.CreateService(spec);
+    if (!created) return std::unexpected(created.error());
+    id = *created;
+  } else {
+    const auto& current = **existing;
+    const auto& current_spec = At(current, "Spec");
+    bool same = At(At(At(current_spec, "TaskTemplate"), "ContainerSpec"), "Image") == *image &&
+                At(current_spec, "Labels").value("mothership.networks", "") == joined &&
+                At(At(At(current_spec, "TaskTemplate"), "ContainerSpec"), "Args") == nlohmann::json(args);
+    if (same) return {};
+    if (say) say(fmt::format("Updating the proxy service {} ...", settings_.proxy_service));
+    id = current.value("ID", "");
+    uint64_t version = At(current, "Version").value("Index", uint64_t{0});
+    if (auto r = docker_.UpdateService(id, version, spec); !r) return r;
+  }
+  return WaitServing(*image, joined);
+}
+
+Result<void> ProxyService::WaitServing(const std::string& image, const std::string& networks) {
+  // A task of this spec runs, and the proxy answers on the port.
+  auto client = HttpClient::Tcp(fmt::format("http://127.0.0.1:{}", settings_.http_port), "the proxy", "");
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  std::string last;
+  while (Clock::now() < deadline) {
+    auto tasks = docker_.ListTasks({{"service", {settings_.proxy_service}}, {"desired-state", {"running"}}});
+    bool running = false;
+    if (tasks) {
+      for (const auto& t : *tasks) {
+        const auto& cs = At(At(t, "Spec"), "ContainerSpec");
+        if (At(At(t, "Status"), "State") == "running" && At(cs, "Image") == image &&
+            At(cs, "Labels").value("mothership.networks", "") == networks) {
+          running = true;
+        }
+        last = At(At(t, "Status"), "Err").is_string() ? At(At(t, "Status"), "Err").get<std::string>() : last;
+      }
+    }
+    if (running) {
+      HttpRequest probe;
+      probe.path = "/";
+      probe.headers = {{"Host", "mothership-probe.invalid"}};
+      probe.timeout_seconds = 2;
+      auto r = client.Send(probe);
+      if (r && r->status == 404 && !r->Header("x-request-id").empty()) return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return Failed(fmt::format("the proxy service {} did not answer on port {} within 60 s{}{}", settings_.proxy_service,
+                            settings_.http_port, last.empty() ? "" : ": ", last));
+}
+
+Result<void> ProxyService::WriteRoutes() {
+  std::lock_guard lock(routes_mu_);
+  auto apps = store_.ListApps();
+  if (!apps) return std::unexpected(apps.error());
+  auto services = docker_.ListServices(
+      {{"label", {"mothership.install=" + settings_.InstallId(), "mothership.process=web"}}});
+  if (!services) return std::unexpected(services.error());
+  std::map<std::string, int64_t> replicas;
+  for (const auto& s : *services) {
+    const auto& spec = At(s, "Spec");
+    replicas[At(spec, "Labels").value("mothership.app", "")] =
+        At(At(spec, "Mode"), "Replicated").value("Replicas", int64_t{0});
+  }
+  nlohmann::json doc = {{"domain", settings_.domain}, {"apps", nlohmann::json::array()}};
+  for (const auto& app : *apps) {
+    auto domains = store_.ListDomains(app.name);
+    if (!domains) return std::unexpected(domains.error());
+    auto it = replicas.find(app.name);
+    doc["apps"].push_back({{"name", app.name},
+                           {"upstream", fmt::format("tasks.{}:{}", ServiceName(app.name, "web"), 5000)},
+                           {"running", it != replicas.end() && it->second > 0},
+                           {"domains", *domains}});
+  }
+  std::string text = doc.dump(2) + "\n";
+  auto file = RoutesFile();
+  {
+    std::ifstream in(file);
+    std::stringstream old;
+    old << in.rdbuf();
+    if (in && old.str() == text) return {};
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  auto tmp = file.parent_path() / ".routes.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) return Failed(fmt::format("cannot write {}", tmp.string()));
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return Failed(fmt::format("cannot replace {}: {}", file.string(), ec.message()));
+  return {};
+}
+
+}  // namespace ms

@@ -1,0 +1,67 @@
+#pragma once
+// ProxyService: runs mothership-proxy (proxy/) as the Swarm service
+// `mothership-proxy` and keeps its routes current.
+// - The image is the installed mothership-proxy binary on the base image
+//   (mothership/proxy:<hash of the binary>), made when missing.
+// - The service runs on every manager node (global mode), publishes
+//   http_port and proxy_metrics_port in host mode (no ingress mesh here) and
+//   joins each deployed app's network, APP-net, to reach its web tasks;
+//   apps share no network.
+// - Routes: DATA_DIR/proxy/routes.json, bind-mounted read-only into the
+//   proxy, rewritten atomically after every change that moves a route
+//   (deploy, scale, stop, start, destroy, domains). The proxy reloads it at
+//   once through inotify, and keeps serving the last good routes when the
+//   daemon is down.
+// Thread-safe.
+
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "server/common/result.h"
+#include "server/config/settings.h"
+#include "server/docker/docker_client.h"
+#include "server/store/store.h"
+
+namespace ms {
+
+class ProxyService {
+ public:
+  // proxy_binary: the mothership-proxy executable the image is made from.
+  ProxyService(const Settings& settings, DockerClient& docker, Store& store, std::filesystem::path proxy_binary)
+      : settings_(settings), docker_(docker), store_(store), binary_(std::move(proxy_binary)) {}
+
+  // Writes the routes, then creates the service, or updates it when its image
+  // or networks are not what they should be, and waits until it serves.
+  Result<void> Ensure(const std::function<void(const std::string&)>& say = nullptr);
+  // At daemon start: routes rewritten; the service brought up to date when it
+  // exists or an app has web tasks (a new proxy binary, apps gone meanwhile).
+  Result<void> Reconcile();
+  // Rewrites routes.json from the store and what runs on Swarm.
+  Result<void> WriteRoutes();
+  // Before an app's network goes: the proxy leaves it.
+  Result<void> Detach(const std::string& app);
+
+  // http://APP.DOMAIN[:http_port]/
+  std::string AppUrl(const std::string& app) const;
+  std::filesystem::path RoutesFile() const { return settings_.ProxyDir() / "routes.json"; }
+
+ private:
+  Result<std::string> EnsureImage(const std::function<void(const std::string&)>& say);
+  // The networks the proxy must be on: those of apps with a web service.
+  Result<std::vector<std::string>> AppNetworks(const std::string& leaving);
+  Result<void> Apply(const std::string& leaving, const std::function<void(const std::string&)>& say);
+  // Until a task with this image and these networks runs and answers.
+  Result<void> WaitServing(const std::string& image, const std::string& networks);
+
+  const Settings& settings_;
+  DockerClient& docker_;
+  Store& store_;
+  std::filesystem::path binary_;
+  std::mutex mu_;  // one change of the service at a time
+  std::mutex routes_mu_;
+  std::string image_;  // made once per daemon run (the binary does not change under it)
+};
+
+}  // namespace ms
