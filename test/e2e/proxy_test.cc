@@ -13,7 +13,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <thread>
+
+#include <boost/process.hpp>
 
 #include "test/support/apps.h"
 #include "test/support/malformed_requests.h"
@@ -143,4 +147,43 @@ TEST_CASE("proxy: a pushed app answers at APP.localhost - custom and wildcard do
   CHECK(metrics.out.find(fmt::format("mothership_proxy_requests_total{{app=\"{}\",class=\"2xx\"}}", app)) !=
         std::string::npos);
   CHECK(metrics.out.find("mothership_proxy_request_duration_seconds_bucket") != std::string::npos);
+}
+
+TEST_CASE("proxy: under wrk load 10 rolled-out releases and a scale 3 to 1 to 3 fail no request") {
+  // A new task proves itself in 1 s instead of 5: the rollouts are the same,
+  // only quicker.
+  TestServer s = BuildServer([](ms::Settings& settings) { settings.update_monitor_seconds = 1; });
+  const std::string app = Unique("zero");
+  auto repo = SampleRepo(s, "hello-node");
+  Push(s, repo, app);
+  REQUIRE(s.Ssh(fmt::format("ps:scale {} web=2", app)).exit_code == 0);
+
+  // 64 keep-alive connections, one thread, for as long as the changes take.
+  auto report = s.dir() / "wrk.out";
+  boost::process::child wrk("/usr/bin/wrk",
+                            boost::process::args({"-t1", "-c64", "-d600s", "-H", "Host: " + app + ".localhost",
+                                                  fmt::format("http://127.0.0.1:{}/", s.http_port())}),
+                            boost::process::std_out > report.string(), boost::process::std_err > boost::process::null);
+  // Ten new releases, each rolled out over the 2 tasks one at a time (a push
+  // rolls out the same way; config:set skips the build, which would only
+  // compete with wrk for these machines' two cores).
+  for (int i = 1; i <= 10; ++i) {
+    REQUIRE(s.Ssh(fmt::format("config:set {} REDEPLOY={}", app, i)).exit_code == 0);
+  }
+  REQUIRE(s.Ssh(fmt::format("ps:scale {} web=3", app)).exit_code == 0);
+  REQUIRE(s.Ssh(fmt::format("ps:scale {} web=1", app)).exit_code == 0);
+  REQUIRE(s.Ssh(fmt::format("ps:scale {} web=3", app)).exit_code == 0);
+  ::kill(wrk.id(), SIGINT);
+  wrk.wait();
+
+  std::string out = ms::test::ReadFile(report);
+  INFO(out);
+  if (auto at = out.find("requests in"); at != std::string::npos) {
+    WARN("wrk: " << out.substr(out.rfind('\n', at) + 1, out.find('\n', at) - out.rfind('\n', at) - 1));
+  }
+  CHECK(out.find("requests in") != std::string::npos);
+  CHECK(out.find("Non-2xx") == std::string::npos);
+  CHECK(out.find("Socket errors") == std::string::npos);
+  auto releases = s.Ssh("releases " + app).out;
+  CHECK(releases.find("v11") != std::string::npos);
 }

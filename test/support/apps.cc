@@ -9,10 +9,13 @@
 
 namespace ms::test {
 
-TestServer BuildServer() {
+TestServer BuildServer(const std::function<void(Settings&)>& configure) {
   TestServerOptions options;
   options.build = true;
-  options.configure = [](ms::Settings& s) { s.registry = "localhost:5000"; };
+  options.configure = [configure](ms::Settings& s) {
+    s.registry = "localhost:5000";
+    if (configure) configure(s);
+  };
   return TestServer(options);
 }
 

@@ -4,13 +4,15 @@
 // test/apps, pushes that must succeed, and HTTP from inside a Docker network.
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "test/support/test_server.h"
 
 namespace ms::test {
 
-TestServer BuildServer();
+// configure: more settings (after the registry).
+TestServer BuildServer(const std::function<void(Settings&)>& configure = nullptr);
 // Cache volumes, registry tags and services outlive a test: names are unique per run.
 std::string Unique(const std::string& base);
 // Copies test/apps/NAME into a new repository with one commit.

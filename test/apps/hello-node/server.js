@@ -8,6 +8,12 @@ const started = Date.now();
 
 http
   .createServer((req, res) => {
+    if (req.url === "/upload") {
+      let bytes = 0;
+      req.on("data", (chunk) => (bytes += chunk.length));
+      req.on("end", () => res.end(`received ${bytes} bytes\n`));
+      return;
+    }
     if (req.url === "/headers") {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify(req.headers) + "\n");
