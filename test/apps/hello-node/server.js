@@ -14,6 +14,21 @@ http
       req.on("end", () => res.end(`received ${bytes} bytes\n`));
       return;
     }
+    if (req.url.startsWith("/download?mb=")) {
+      // N MiB of 'x', written as the client reads them.
+      let left = Number(req.url.slice(13)) * 16;
+      const chunk = Buffer.alloc(65536, "x");
+      res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": left * 65536 });
+      const more = () => {
+        while (left > 0) {
+          left--;
+          if (!res.write(chunk)) return res.once("drain", more);
+        }
+        res.end();
+      };
+      more();
+      return;
+    }
     if (req.url === "/headers") {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify(req.headers) + "\n");
