@@ -17,6 +17,7 @@ namespace {
 using namespace boost::asio::experimental::awaitable_operators;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kBufferSize = 16 * 1024;
+constexpr int64_t kBufferedIdleLimit = 128;  // connections that wait with a buffer
 
 // A fixed-size byte buffer taken from a free list while a connection is busy
 // and given back while it idles, so idle connections hold no buffer.
@@ -197,30 +198,27 @@ void JsonEscapeTo(std::string& out, std::string_view s) {
 
 }  // namespace
 
-// One client connection. The watchdog closes its sockets when the deadline
-// passes, which ends whatever read or write waits on them.
+// One client connection. Server::Sweep closes its sockets once its deadline
+// has passed, which ends whatever read or write waits on them: no timer per
+// connection.
 struct Server::Conn {
-  explicit Conn(tcp::socket s) : client(std::move(s)), upstream(client.get_executor()), timer(client.get_executor()) {}
+  explicit Conn(tcp::socket s) : client(std::move(s)), upstream(client.get_executor()) {}
   tcp::socket client;
   tcp::socket upstream;
-  asio::steady_timer timer;
   Clock::time_point deadline = Clock::time_point::max();
   bool timed_out = false;
+  bool idle = false;  // between requests (Drain closes it)
+  Conn* prev = nullptr;  // the server's list of connections
+  Conn* next = nullptr;
   std::string client_ip;
   std::string request_id;
   Buffer in;
 
-  void SetDeadline(Clock::duration d) {
-    auto next = Clock::now() + d;
-    bool earlier = next < deadline;
-    deadline = next;
-    if (earlier) timer.cancel();
-  }
+  void SetDeadline(Clock::duration d) { deadline = Clock::now() + d; }
   void Close() {
     boost::system::error_code ec;
     client.close(ec);
     upstream.close(ec);
-    timer.cancel();
   }
 };
 
@@ -244,6 +242,7 @@ void Server::Start() {
   asio::co_spawn(io_, Accept(), asio::detached);
   if (config_.admin) asio::co_spawn(io_, AcceptAdmin(), asio::detached);
   asio::co_spawn(io_, upstreams_.RefreshLoop(), asio::detached);
+  asio::co_spawn(io_, Sweep(), asio::detached);
   if (config_.access_log) asio::co_spawn(io_, FlushLogLoop(), asio::detached);
 }
 
@@ -254,8 +253,26 @@ void Server::Drain() {
   admin_acceptor_.close(ec);
   upstreams_.Stop();
   // Busy connections finish their request and then close (draining_).
-  auto idle = idle_conns_;
-  for (Conn* c : idle) c->Close();
+  for (Conn* c = conns_; c; c = c->next) {
+    if (c->idle) c->Close();
+  }
+}
+
+asio::awaitable<void> Server::Sweep() {
+  asio::steady_timer timer(io_);
+  auto alive = alive_;
+  while (*alive && !(draining_ && !conns_)) {
+    timer.expires_after(std::chrono::milliseconds(250));
+    co_await timer.async_wait(kNoThrow);
+    if (!*alive) break;
+    auto now = Clock::now();
+    for (Conn* c = conns_; c; c = c->next) {
+      if (c->deadline <= now && c->client.is_open()) {
+        c->timed_out = true;
+        c->Close();
+      }
+    }
+  }
 }
 
 void Server::SetRoutes(RouteTable routes) {
@@ -288,68 +305,71 @@ asio::awaitable<void> Server::Accept() {
 asio::awaitable<void> Server::Session(tcp::socket socket) {
   auto c = std::make_shared<Conn>(std::move(socket));
   metrics_.ConnectionOpened();
+  c->next = conns_;
+  if (conns_) conns_->prev = c.get();
+  conns_ = c.get();
   boost::system::error_code ec;
   auto peer = c->client.remote_endpoint(ec);
   c->client_ip = ec ? "" : peer.address().to_string();
-  // The watchdog.
-  asio::co_spawn(io_, [](std::shared_ptr<Conn> c) -> asio::awaitable<void> {
-    while (c->client.is_open()) {
-      c->timer.expires_at(c->deadline);
-      co_await c->timer.async_wait(kNoThrow);
-      if (!c->client.is_open()) break;
-      if (Clock::now() >= c->deadline) {
-        c->timed_out = true;
-        c->Close();
-      }
-    }
-  }(c), asio::detached);
 
+  // Between requests a connection waits with its read buffer while few are
+  // open (a read then costs one system call); with many open it gives the
+  // buffer back and only waits to be readable, so idle clients cost little
+  // memory.
   bool first = true;
   while (!draining_) {
     if (c->in.size() == 0) {
-      c->in.Release();
       c->SetDeadline(first ? config_.header_timeout : config_.idle_timeout);
-      idle_conns_.insert(c.get());
-      auto [wait_ec] = co_await c->client.async_wait(tcp::socket::wait_read, kNoThrow);
-      idle_conns_.erase(c.get());
-      if (wait_ec) break;
+      c->idle = true;
+      if (metrics_.open_connections() <= kBufferedIdleLimit) {
+        c->in.Acquire();
+        auto [read_ec, n] = co_await c->client.async_read_some(c->in.Space(), kNoThrow);
+        c->idle = false;
+        if (read_ec || n == 0 || draining_) break;
+        c->in.Commit(n);
+      } else {
+        c->in.Release();
+        auto [wait_ec] = co_await c->client.async_wait(tcp::socket::wait_read, kNoThrow);
+        c->idle = false;
+        if (wait_ec || draining_) break;
+      }
     }
     first = false;
-    c->in.Acquire();
-    c->SetDeadline(config_.header_timeout);
-    RequestHead req;
-    Parse parsed;
-    bool closed = false;
-    while ((parsed = ParseRequestHead(c->in.data(), config_.head, req)) == Parse::kIncomplete) {
-      if (c->in.Full()) {
-        parsed = Parse::kError;
-        req.error_status = 431;
-        break;
-      }
-      auto [read_ec, n] = co_await c->client.async_read_some(c->in.Space(), kNoThrow);
-      if (read_ec || n == 0) {
-        closed = true;
-        break;
-      }
-      c->in.Commit(n);
-    }
-    if (closed) break;
-    c->request_id = NewRequestId();
-    if (parsed == Parse::kError) {
-      auto start = Clock::now();
-      std::string page = ErrorPage(req.error_status, c->request_id, true);
-      co_await asio::async_write(c->client, asio::buffer(page), kNoThrow);
-      Log(*c, req, "", req.error_status, page.size(), start, "");
-      metrics_.Request("-", req.error_status, 0);
-      break;
-    }
-    if (!co_await Handle(c, req)) break;
+    if (!co_await Handle(c)) break;
   }
   c->Close();
+  if (c->prev) c->prev->next = c->next;
+  if (c->next) c->next->prev = c->prev;
+  if (conns_ == c.get()) conns_ = c->next;
   metrics_.ConnectionClosed();
 }
 
-asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c, const RequestHead& req) {
+asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c) {
+  // The head.
+  c->in.Acquire();
+  c->SetDeadline(config_.header_timeout);
+  RequestHead req;
+  Parse parsed;
+  while ((parsed = ParseRequestHead(c->in.data(), config_.head, req)) == Parse::kIncomplete) {
+    if (c->in.Full()) {
+      parsed = Parse::kError;
+      req.error_status = 431;
+      break;
+    }
+    auto [read_ec, n] = co_await c->client.async_read_some(c->in.Space(), kNoThrow);
+    if (read_ec || n == 0) co_return false;
+    c->in.Commit(n);
+  }
+  c->request_id = NewRequestId();
+  if (parsed == Parse::kError) {
+    auto start = Clock::now();
+    std::string page = ErrorPage(req.error_status, c->request_id, true);
+    co_await asio::async_write(c->client, asio::buffer(page), kNoThrow);
+    Log(*c, req, "-", req.error_status, page.size(), start, "");
+    metrics_.Request("-", req.error_status, 0);
+    co_return false;
+  }
+
   auto start = Clock::now();
   auto routes = routes_;  // this request's view, even if routes change meanwhile
   const Route* route = routes->Find(req.host);
@@ -408,7 +428,10 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c, const RequestHead&
   std::string upstream_name;
   bool reused = false;
   for (int attempt = 0;; ++attempt) {
-    auto address = co_await upstreams_.Pick(route->upstream_host, route->upstream_port, tried);
+    if (upstreams_.Unresolved(route->upstream_host, route->upstream_port)) {
+      co_await upstreams_.Resolve(route->upstream_host, route->upstream_port);
+    }
+    auto address = upstreams_.Pick(route->upstream_host, route->upstream_port, tried);
     if (!address) co_return co_await answer(503);
     tried = address;
     upstream_name = address->address().to_string() + ":" + std::to_string(address->port());

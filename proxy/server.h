@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <set>
 #include <string>
 
 #include <boost/asio.hpp>
@@ -57,8 +56,10 @@ class Server {
   asio::awaitable<void> AcceptAdmin();
   asio::awaitable<void> Session(tcp::socket socket);
   asio::awaitable<void> AdminSession(tcp::socket socket);
-  // Serves one request whose head is parsed; false: close the client connection.
-  asio::awaitable<bool> Handle(std::shared_ptr<Conn> c, const RequestHead& req);
+  // Reads and serves one request; false: close the client connection.
+  asio::awaitable<bool> Handle(std::shared_ptr<Conn> c);
+  // Closes connections whose deadline has passed, four times a second.
+  asio::awaitable<void> Sweep();
   asio::awaitable<void> FlushLogLoop();
   void Log(const Conn& c, const RequestHead& req, const std::string& app, int status, uint64_t bytes,
            Clock::time_point start, const std::string& upstream);
@@ -75,7 +76,7 @@ class Server {
   std::string log_buffer_;
   std::chrono::sys_seconds log_second_{};
   std::string log_time_;
-  std::set<Conn*> idle_conns_;  // closed by Drain()
+  Conn* conns_ = nullptr;  // every open client connection
   bool draining_ = false;
   std::shared_ptr<bool> alive_;
 };

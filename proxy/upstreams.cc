@@ -63,14 +63,15 @@ asio::awaitable<void> Upstreams::RefreshLoop() {
   }
 }
 
-asio::awaitable<std::optional<tcp::endpoint>> Upstreams::Pick(const std::string& host, uint16_t port,
-                                                              const std::optional<tcp::endpoint>& avoid) {
-  std::string key = Key(host, port);
-  if (entries_[key].addresses.empty() && Clock::now() - entries_[key].resolved_at > std::chrono::milliseconds(250)) {
-    co_await Resolve(host, port);
-  }
-  auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.addresses.empty()) co_return std::nullopt;
+bool Upstreams::Unresolved(const std::string& host, uint16_t port) {
+  const Entry& e = entries_[Key(host, port)];
+  return e.addresses.empty() && Clock::now() - e.resolved_at > std::chrono::milliseconds(250);
+}
+
+std::optional<tcp::endpoint> Upstreams::Pick(const std::string& host, uint16_t port,
+                                             const std::optional<tcp::endpoint>& avoid) {
+  auto it = entries_.find(Key(host, port));
+  if (it == entries_.end() || it->second.addresses.empty()) return std::nullopt;
   Entry& e = it->second;
   auto now = Clock::now();
   std::optional<tcp::endpoint> ejected_choice, avoided_choice;
@@ -85,10 +86,10 @@ asio::awaitable<std::optional<tcp::endpoint>> Upstreams::Pick(const std::string&
       continue;
     }
     e.next = (e.next + i + 1) % e.addresses.size();
-    co_return candidate;
+    return candidate;
   }
   // Every task is ejected or to be avoided: one of them may be back by now.
-  co_return ejected_choice ? ejected_choice : avoided_choice;
+  return ejected_choice ? ejected_choice : avoided_choice;
 }
 
 void Upstreams::Eject(const std::string& host, uint16_t port, const tcp::endpoint& address) {
@@ -104,7 +105,10 @@ tcp::socket Upstreams::TakeIdle(const tcp::endpoint& address) {
     Idle idle = std::move(it->second.back());
     it->second.pop_back();
     if (now - idle.since > kKeepIdle) continue;
-    // A connection the task closed while idle reads as EOF (or an error) now.
+    // A connection the task closed while idle reads as EOF (or an error) now;
+    // one kept for less than a moment is taken as it is (a request on it that
+    // fails without an answer is sent again when it can be).
+    if (now - idle.since < std::chrono::milliseconds(250)) return std::move(idle.socket);
     char byte;
     ssize_t n = ::recv(idle.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::move(idle.socket);

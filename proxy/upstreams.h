@@ -30,10 +30,12 @@ class Upstreams {
   asio::awaitable<void> RefreshLoop();
   void Stop() { stopped_ = true; }
 
-  // An address for the name, not `avoid` when another exists; resolves the
-  // name first when it has no address yet. nullopt: no task to send to.
-  asio::awaitable<std::optional<tcp::endpoint>> Pick(const std::string& host, uint16_t port,
-                                                     const std::optional<tcp::endpoint>& avoid);
+  // An address for the name, not `avoid` when another exists. nullopt: no
+  // task to send to (yet: see Unresolved).
+  std::optional<tcp::endpoint> Pick(const std::string& host, uint16_t port, const std::optional<tcp::endpoint>& avoid);
+  // The name has no address and was not looked up in the last 250 ms.
+  bool Unresolved(const std::string& host, uint16_t port);
+  asio::awaitable<void> Resolve(const std::string& host, uint16_t port);
   void Eject(const std::string& host, uint16_t port, const tcp::endpoint& address);
 
   // A kept connection to address, or a closed socket.
@@ -53,7 +55,6 @@ class Upstreams {
     Clock::time_point since;
   };
   static std::string Key(const std::string& host, uint16_t port) { return host + ":" + std::to_string(port); }
-  asio::awaitable<void> Resolve(const std::string& host, uint16_t port);
 
   asio::io_context& io_;
   tcp::resolver resolver_;
