@@ -219,6 +219,23 @@ TEST_CASE("proxy: a pushed app answers at APP.localhost - custom and wildcard do
   }
   CHECK(Curl(s.http_port(), app + ".localhost").status == 200);
 
+  // With the daemon down the proxy keeps serving what it knows, and a proxy
+  // restarted meanwhile reads its routes again.
+  s.Stop();
+  CHECK(Curl(s.http_port(), app + ".localhost").status == 200);
+  {
+    Settings settings;
+    settings.data_dir = s.data_dir();
+    std::string proxy = "ms-proxy-" + settings.InstallId();
+    REQUIRE(Run({"docker", "service", "update", "-q", "--force", proxy}).exit_code == 0);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (Curl(s.http_port(), app + ".localhost").status != 200 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    CHECK(Curl(s.http_port(), app + ".localhost").status == 200);
+  }
+  s.Start();
+
   // Prometheus metrics on the admin port.
   auto metrics = Run({"curl", "-s", fmt::format("http://127.0.0.1:{}/metrics", s.metrics_port())});
   CHECK(metrics.out.find(fmt::format("mothership_proxy_requests_total{{app=\"{}\",class=\"2xx\"}}", app)) !=
