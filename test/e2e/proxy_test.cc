@@ -311,3 +311,24 @@ TEST_CASE("proxy: WebSocket messages round-trip - 1 GB up and down in bounded me
   WARN("proxy memory: " << before.first << " kB before, peak " << after.second << " kB");
   CHECK(after.second - before.first < 50 * 1024);
 }
+
+// A measurement, not in the suite (hidden): what the first deploy of a new app
+// costs the apps already served, while the proxy restarts to join its network.
+// ./build/bin/e2e_tests "[.measure]"
+TEST_CASE("proxy: requests to app A while app B is deployed for the first time", "[.measure]") {
+  TestServer s = BuildServer();
+  const std::string a = Unique("first"), b = Unique("second");
+  Push(s, SampleRepo(s, "hello-node"), a);
+  auto report = s.dir() / "wrk.out";
+  boost::process::child wrk("/usr/bin/wrk",
+                            boost::process::args({"-t1", "-c64", "-d600s", "-H", "Host: " + a + ".localhost",
+                                                  fmt::format("http://127.0.0.1:{}/", s.http_port())}),
+                            boost::process::std_out > report.string(), boost::process::std_err > boost::process::null);
+  auto started = std::chrono::steady_clock::now();
+  Push(s, SampleRepo(s, "hello-node"), b);
+  auto pushed = std::chrono::steady_clock::now();
+  ::kill(wrk.id(), SIGINT);
+  wrk.wait();
+  WARN(ms::test::ReadFile(report) << "push of B took "
+                                  << std::chrono::duration<double>(pushed - started).count() << " s");
+}
