@@ -251,11 +251,9 @@ void Server::Drain() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   admin_acceptor_.close(ec);
-  upstreams_.Stop();
-  // Busy connections finish their request and then close (draining_).
-  for (Conn* c = conns_; c; c = c->next) {
-    if (c->idle) c->Close();
-  }
+  // Each connection's next answer says "Connection: close" and the connection
+  // closes after it, so a client never sees a kept connection vanish under a
+  // request it sent; connections that stay idle go when the drain time is up.
 }
 
 asio::awaitable<void> Server::Sweep() {
@@ -317,7 +315,7 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
   // buffer back and only waits to be readable, so idle clients cost little
   // memory.
   bool first = true;
-  while (!draining_) {
+  while (true) {
     if (c->in.size() == 0) {
       c->SetDeadline(first ? config_.header_timeout : config_.idle_timeout);
       c->idle = true;
@@ -325,13 +323,13 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
         c->in.Acquire();
         auto [read_ec, n] = co_await c->client.async_read_some(c->in.Space(), kNoThrow);
         c->idle = false;
-        if (read_ec || n == 0 || draining_) break;
+        if (read_ec || n == 0) break;
         c->in.Commit(n);
       } else {
         c->in.Release();
         auto [wait_ec] = co_await c->client.async_wait(tcp::socket::wait_read, kNoThrow);
         c->idle = false;
-        if (wait_ec || draining_) break;
+        if (wait_ec) break;
       }
     }
     first = false;

@@ -324,8 +324,9 @@ TEST_CASE("proxy: requests to app A while app B is deployed for the first time",
                             boost::process::args({"-t1", "-c64", "-d600s", "-H", "Host: " + a + ".localhost",
                                                   fmt::format("http://127.0.0.1:{}/", s.http_port())}),
                             boost::process::std_out > report.string(), boost::process::std_err > boost::process::null);
+  auto repo_b = SampleRepo(s, "websocket-echo");
   auto started = std::chrono::steady_clock::now();
-  Push(s, SampleRepo(s, "hello-node"), b);
+  Push(s, repo_b, b);
   auto pushed = std::chrono::steady_clock::now();
   ::kill(wrk.id(), SIGINT);
   wrk.wait();
