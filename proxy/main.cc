@@ -5,8 +5,11 @@
 //
 //   mothership-proxy --routes FILE [--listen HOST:PORT] [--admin HOST:PORT|off]
 //                    [--max-body-mb N] [--max-connections N] [--no-access-log]
-//                    [--drain-seconds N]
-// Prints "mothership-proxy listening on HOST:PORT (admin HOST:PORT)" once it serves.
+//                    [--drain-seconds N] [--edge-socket PATH --public-port N]
+//   mothership-proxy edge --listen HOST:PORT [--metrics HOST:PORT] --socket PATH
+// Prints "mothership-proxy listening on HOST:PORT (admin HOST:PORT)" once it
+// serves. With --edge-socket it listens on nothing and takes its connections
+// from an edge (edge.h), which holds the public ports.
 
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -20,6 +23,7 @@
 
 #include <boost/asio.hpp>
 
+#include "proxy/edge.h"
 #include "proxy/server.h"
 
 namespace {
@@ -31,7 +35,9 @@ using ms::proxy::Server;
 
 const char kUsage[] =
     "usage: mothership-proxy --routes FILE [--listen HOST:PORT] [--admin HOST:PORT|off]\n"
-    "                        [--max-body-mb N] [--max-connections N] [--no-access-log] [--drain-seconds N]\n";
+    "                        [--max-body-mb N] [--max-connections N] [--no-access-log] [--drain-seconds N]\n"
+    "                        [--edge-socket PATH --public-port N]\n"
+    "       mothership-proxy edge --listen HOST:PORT [--metrics HOST:PORT] --socket PATH\n";
 
 bool SplitHostPort(const std::string& s, std::string& host, uint16_t& port) {
   auto colon = s.rfind(':');
@@ -93,10 +99,67 @@ asio::awaitable<void> WatchRoutes(Server& server, std::filesystem::path file) {
   }
 }
 
+int EdgeMain(int argc, char** argv) {
+  std::string listen, metrics, socket_path;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "mothership-proxy edge: %s needs a value\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+    std::string value = argv[++i];
+    if (arg == "--listen") {
+      listen = value;
+    } else if (arg == "--metrics") {
+      metrics = value;
+    } else if (arg == "--socket") {
+      socket_path = value;
+    } else {
+      std::fprintf(stderr, "mothership-proxy edge: unknown argument '%s'\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+  }
+  std::string host;
+  uint16_t port = 0;
+  if (socket_path.empty() || !SplitHostPort(listen, host, port)) {
+    std::fprintf(stderr, "mothership-proxy edge: --listen HOST:PORT and --socket PATH are required\n%s", kUsage);
+    return 2;
+  }
+  asio::io_context io(1);
+  ms::proxy::Edge edge(io, socket_path);
+  try {
+    edge.Listen(host, port, 'h');
+    if (!metrics.empty()) {
+      std::string mhost;
+      uint16_t mport = 0;
+      if (!SplitHostPort(metrics, mhost, mport)) {
+        std::fprintf(stderr, "mothership-proxy edge: --metrics takes HOST:PORT\n");
+        return 2;
+      }
+      edge.Listen(mhost, mport, 'm');
+    }
+    edge.Start();
+  } catch (const boost::system::system_error& e) {
+    std::fprintf(stderr, "mothership-proxy edge: %s\n", e.what());
+    return 1;
+  }
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
+  signal(SIGPIPE, SIG_IGN);
+  std::printf("mothership-proxy edge listening on %s:%u, workers at %s\n", host.c_str(), edge.port(0),
+              socket_path.c_str());
+  std::fflush(stdout);
+  io.run();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "edge") return EdgeMain(argc, argv);
   ProxyConfig config;
+  std::string edge_socket;
+  int public_port = 0;
   std::filesystem::path routes;
   int drain_seconds = 10;
   for (int i = 1; i < argc; ++i) {
@@ -132,6 +195,10 @@ int main(int argc, char** argv) {
       config.max_connections = std::strtoull(value().c_str(), nullptr, 10);
     } else if (arg == "--drain-seconds") {
       drain_seconds = std::atoi(value().c_str());
+    } else if (arg == "--edge-socket") {
+      edge_socket = value();
+    } else if (arg == "--public-port") {
+      public_port = std::atoi(value().c_str());
     } else if (arg == "--no-access-log") {
       config.access_log = false;
     } else {
@@ -147,7 +214,11 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   Server server(io, config);
   try {
-    server.Start();
+    if (edge_socket.empty()) {
+      server.Start();
+    } else {
+      server.StartFromEdge(edge_socket, static_cast<uint16_t>(public_port));
+    }
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "mothership-proxy: cannot listen on %s:%u: %s\n", config.listen_host.c_str(),
                  config.listen_port, e.what());
@@ -175,8 +246,12 @@ int main(int argc, char** argv) {
       io.stop();
     }, asio::detached);
   });
-  std::printf("mothership-proxy listening on %s:%u", config.listen_host.c_str(), server.port());
-  if (config.admin) std::printf(" (admin %s:%u)", config.admin_host.c_str(), server.admin_port());
+  if (!edge_socket.empty()) {
+    std::printf("mothership-proxy taking connections from the edge at %s", edge_socket.c_str());
+  } else {
+    std::printf("mothership-proxy listening on %s:%u", config.listen_host.c_str(), server.port());
+    if (config.admin) std::printf(" (admin %s:%u)", config.admin_host.c_str(), server.admin_port());
+  }
   std::printf("\n");
   std::fflush(stdout);
   signal(SIGPIPE, SIG_IGN);

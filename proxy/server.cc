@@ -1,5 +1,7 @@
 #include "proxy/server.h"
 
+#include <unistd.h>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -10,6 +12,8 @@
 #include <random>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "proxy/edge.h"
 
 namespace ms::proxy {
 namespace {
@@ -241,6 +245,16 @@ void Server::Start() {
   if (config_.admin) admin_port_ = bind(admin_acceptor_, config_.admin_host, config_.admin_port);
   asio::co_spawn(io_, Accept(), asio::detached);
   if (config_.admin) asio::co_spawn(io_, AcceptAdmin(), asio::detached);
+  StartCommon();
+}
+
+void Server::StartFromEdge(const std::string& socket_path, uint16_t public_port) {
+  port_ = public_port;
+  asio::co_spawn(io_, ReceiveFromEdge(socket_path), asio::detached);
+  StartCommon();
+}
+
+void Server::StartCommon() {
   asio::co_spawn(io_, upstreams_.RefreshLoop(), asio::detached);
   asio::co_spawn(io_, Sweep(), asio::detached);
   if (config_.access_log) asio::co_spawn(io_, FlushLogLoop(), asio::detached);
@@ -251,6 +265,18 @@ void Server::Drain() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   admin_acceptor_.close(ec);
+  if (edge_) {
+    // Connections the edge already sent are served; then the edge sends the
+    // next ones to the newer worker.
+    char tag;
+    bool closed = false;
+    for (int fd; (fd = ReceiveDescriptor(edge_->native_handle(), tag, closed)) >= 0;) {
+      tcp::socket s(io_);
+      s.assign(tcp::v4(), fd, ec);
+      if (!ec) Serve(std::move(s), tag == 'm');
+    }
+    edge_->close(ec);
+  }
   // Each connection's next answer says "Connection: close" and the connection
   // closes after it, so a client never sees a kept connection vanish under a
   // request it sent; connections that stay idle go when the drain time is up.
@@ -290,13 +316,59 @@ asio::awaitable<void> Server::Accept() {
       co_await pause.async_wait(kNoThrow);
       continue;
     }
-    if (static_cast<size_t>(metrics_.open_connections()) >= config_.max_connections) {
-      boost::system::error_code ignored;
-      socket.close(ignored);  // over the limit: refused at once
+    Serve(std::move(socket), false);
+  }
+}
+
+void Server::Serve(tcp::socket socket, bool admin) {
+  if (admin) {
+    asio::co_spawn(io_, AdminSession(std::move(socket)), asio::detached);
+    return;
+  }
+  if (static_cast<size_t>(metrics_.open_connections()) >= config_.max_connections) {
+    boost::system::error_code ignored;
+    socket.close(ignored);  // over the limit: refused at once
+    return;
+  }
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  asio::co_spawn(io_, Session(std::move(socket)), asio::detached);
+}
+
+asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
+  asio::steady_timer retry(io_);
+  bool said = false;
+  while (!draining_) {
+    auto edge = std::make_unique<asio::local::stream_protocol::socket>(io_);
+    auto [ec] = co_await edge->async_connect(asio::local::stream_protocol::endpoint(socket_path), kNoThrow);
+    if (ec) {
+      if (!said) std::fprintf(stderr, "mothership-proxy: waiting for the edge at %s\n", socket_path.c_str());
+      said = true;
+      retry.expires_after(std::chrono::milliseconds(100));
+      co_await retry.async_wait(kNoThrow);
       continue;
     }
-    socket.set_option(tcp::no_delay(true));
-    asio::co_spawn(io_, Session(std::move(socket)), asio::detached);
+    std::fprintf(stderr, "mothership-proxy: taking connections from the edge at %s\n", socket_path.c_str());
+    said = false;
+    edge_ = std::move(edge);
+    bool closed = false;
+    while (!closed && !draining_) {
+      auto [wait_ec] = co_await edge_->async_wait(asio::socket_base::wait_read, kNoThrow);
+      if (wait_ec || draining_) break;
+      char tag;
+      for (int fd; (fd = ReceiveDescriptor(edge_->native_handle(), tag, closed)) >= 0;) {
+        tcp::socket s(io_);
+        boost::system::error_code aec;
+        s.assign(tcp::v4(), fd, aec);
+        if (aec) {
+          ::close(fd);
+          continue;
+        }
+        Serve(std::move(s), tag == 'm');
+      }
+    }
+    if (draining_) co_return;
+    edge_.reset();
   }
 }
 

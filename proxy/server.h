@@ -42,6 +42,9 @@ class Server {
 
   // Binds the listening sockets (throws boost::system::system_error).
   void Start();
+  // As a worker behind an edge (edge.h): takes its connections from the edge's
+  // unix socket instead of listening; public_port is the edge's HTTP port.
+  void StartFromEdge(const std::string& socket_path, uint16_t public_port);
   // Stops accepting; idle connections close, busy ones finish their request.
   void Drain();
 
@@ -61,6 +64,9 @@ class Server {
   // Closes connections whose deadline has passed, four times a second.
   asio::awaitable<void> Sweep();
   asio::awaitable<void> FlushLogLoop();
+  asio::awaitable<void> ReceiveFromEdge(std::string socket_path);
+  void Serve(tcp::socket socket, bool admin);
+  void StartCommon();
   void Log(const Conn& c, const RequestHead& req, const std::string& app, int status, uint64_t bytes,
            Clock::time_point start, const std::string& upstream);
 
@@ -77,6 +83,7 @@ class Server {
   std::chrono::sys_seconds log_second_{};
   std::string log_time_;
   Conn* conns_ = nullptr;  // every open client connection
+  std::unique_ptr<asio::local::stream_protocol::socket> edge_;  // worker mode
   bool draining_ = false;
   std::shared_ptr<bool> alive_;
 };

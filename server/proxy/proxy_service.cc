@@ -19,9 +19,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int64_t kSecond = 1'000'000'000;
-constexpr int kListenPort = 8080;
-constexpr int kAdminPort = 9180;
 const char kRoutesDir[] = "/etc/mothership-proxy";
+const char kRunDir[] = "/run/mothership-proxy";
 
 const char kDockerfile[] = R"(ARG BASE=mothership/debian:bookworm
 FROM ${BASE}
@@ -126,6 +125,56 @@ Result<void> ProxyService::Detach(const std::string& app) {
   return Apply(app, nullptr);
 }
 
+namespace {
+
+// The parts both services share.
+nlohmann::json ServiceSpec(const std::string& name, const std::map<std::string, std::string>& labels,
+                           const std::string& image, const std::vector<std::string>& args, const nlohmann::json& mounts,
+                           const nlohmann::json& networks, const char* update_order) {
+  return {{"Name", name},
+          {"Labels", labels},
+          {"TaskTemplate",
+           {{"ContainerSpec",
+             {{"Image", image}, {"Args", args}, {"Labels", labels}, {"Mounts", mounts},
+              {"StopGracePeriod", int64_t{15} * kSecond}}},
+            {"Networks", networks},
+            // routes.json is on the manager that runs the daemon.
+            {"Placement", {{"Constraints", {"node.role==manager"}}}},
+            {"RestartPolicy", {{"Condition", "any"}, {"Delay", kSecond}}},
+            {"LogDriver", {{"Name", "json-file"}, {"Options", {{"max-size", "10m"}, {"max-file", "3"}}}}}}},
+          {"Mode", {{"Global", nlohmann::json::object()}}},
+          {"UpdateConfig", {{"Parallelism", 1}, {"Order", update_order}, {"FailureAction", "rollback"}}},
+          {"EndpointSpec", {{"Mode", "dnsrr"}}}};
+}
+
+nlohmann::json Bind(const std::filesystem::path& source, const char* target, bool read_only) {
+  return {{"Type", "bind"}, {"Source", source.string()}, {"Target", target}, {"ReadOnly", read_only}};
+}
+
+}  // namespace
+
+Result<bool> ProxyService::EnsureService(const nlohmann::json& spec, const std::function<void(const std::string&)>& say) {
+  std::string name = spec["Name"];
+  auto existing = docker_.InspectService(name);
+  if (!existing) return std::unexpected(existing.error());
+  if (!existing->has_value()) {
+    if (say) say(fmt::format("Starting the service {} ...", name));
+    auto created = docker_.CreateService(spec);
+    if (!created) return std::unexpected(created.error());
+    return true;
+  }
+  const auto& current = **existing;
+  const auto& was = At(At(At(current, "Spec"), "TaskTemplate"), "ContainerSpec");
+  const auto& will = spec["TaskTemplate"]["ContainerSpec"];
+  if (At(was, "Image") == will["Image"] && At(was, "Args") == will["Args"] && At(was, "Labels") == will["Labels"]) {
+    return false;
+  }
+  if (say) say(fmt::format("Updating the service {} ...", name));
+  uint64_t version = At(current, "Version").value("Index", uint64_t{0});
+  if (auto r = docker_.UpdateService(current.value("ID", ""), version, spec); !r) return std::unexpected(r.error());
+  return true;
+}
+
 Result<void> ProxyService::Apply(const std::string& leaving, const std::function<void(const std::string&)>& say) {
   std::lock_guard lock(mu_);
   auto image = EnsureImage(say);
@@ -139,10 +188,24 @@ Result<void> ProxyService::Apply(const std::string& leaving, const std::function
     targets.push_back({{"Target", n}});
   }
   std::error_code ec;
-  std::filesystem::create_directories(settings_.ProxyDir(), ec);
-  std::vector<std::string> args = {"--routes", std::string(kRoutesDir) + "/routes.json", "--listen",
-                                   fmt::format("0.0.0.0:{}", kListenPort), "--admin",
-                                   fmt::format("0.0.0.0:{}", kAdminPort)};
+  auto run_dir = settings_.ProxyDir() / "run";
+  std::filesystem::create_directories(run_dir, ec);
+  const std::string socket = std::string(kRunDir) + "/edge.sock";
+
+  // The edge holds the ports on the host's network and hands connections to
+  // the newest worker; it changes only with the binary.
+  std::map<std::string, std::string> edge_labels = {{"mothership.role", "proxy-edge"},
+                                                    {"mothership.install", settings_.InstallId()}};
+  auto edge = ServiceSpec(settings_.proxy_service + "-edge", edge_labels, *image,
+                          {"edge", "--listen", fmt::format("0.0.0.0:{}", settings_.http_port), "--metrics",
+                           fmt::format("0.0.0.0:{}", settings_.proxy_metrics_port), "--socket", socket},
+                          nlohmann::json::array({Bind(run_dir, kRunDir, false)}),
+                          nlohmann::json::array({{{"Target", "host"}}}), "stop-first");
+  // The worker joins the apps' networks. Replacing it (a new app, a new
+  // binary) is start-first: the new one takes new connections from the edge
+  // while the old one finishes its own.
+  std::vector<std::string> args = {"--routes", std::string(kRoutesDir) + "/routes.json", "--edge-socket", socket,
+                                   "--public-port", std::to_string(settings_.http_port)};
   if (settings_.max_body_mb > 0) {
     args.push_back("--max-body-mb");
     args.push_back(std::to_string(settings_.max_body_mb));
@@ -150,50 +213,16 @@ Result<void> ProxyService::Apply(const std::string& leaving, const std::function
   std::map<std::string, std::string> labels = {{"mothership.role", "proxy"},
                                                {"mothership.install", settings_.InstallId()},
                                                {"mothership.networks", joined}};
-  nlohmann::json spec = {
-      {"Name", settings_.proxy_service},
-      {"Labels", labels},
-      {"TaskTemplate",
-       {{"ContainerSpec",
-         {{"Image", *image},
-          {"Args", args},
-          {"Labels", labels},
-          {"Mounts", {{{"Type", "bind"}, {"Source", settings_.ProxyDir().string()}, {"Target", kRoutesDir}, {"ReadOnly", true}}}},
-          {"StopGracePeriod", int64_t{15} * kSecond}}},
-        {"Networks", targets},
-        // routes.json is on the manager that runs the daemon.
-        {"Placement", {{"Constraints", {"node.role==manager"}}}},
-        {"RestartPolicy", {{"Condition", "any"}, {"Delay", kSecond}}},
-        {"LogDriver", {{"Name", "json-file"}, {"Options", {{"max-size", "10m"}, {"max-file", "3"}}}}}}},
-      {"Mode", {{"Global", nlohmann::json::object()}}},
-      // Host-mode ports cannot be held by two tasks on a node: stop first.
-      {"UpdateConfig", {{"Parallelism", 1}, {"Order", "stop-first"}, {"FailureAction", "rollback"}}},
-      {"EndpointSpec",
-       {{"Mode", "dnsrr"},
-        {"Ports",
-         {{{"Protocol", "tcp"}, {"TargetPort", kListenPort}, {"PublishedPort", settings_.http_port}, {"PublishMode", "host"}},
-          {{"Protocol", "tcp"}, {"TargetPort", kAdminPort}, {"PublishedPort", settings_.proxy_metrics_port}, {"PublishMode", "host"}}}}}}};
+  auto worker = ServiceSpec(settings_.proxy_service, labels, *image, args,
+                            nlohmann::json::array({Bind(settings_.ProxyDir(), kRoutesDir, true), Bind(run_dir, kRunDir, false)}),
+                            targets,
+                            "start-first");
 
-  auto existing = docker_.InspectService(settings_.proxy_service);
-  if (!existing) return std::unexpected(existing.error());
-  std::string id;
-  if (!existing->has_value()) {
-    if (say) say(fmt::format("Starting the proxy service {} on port {} ...", settings_.proxy_service, settings_.http_port));
-    auto created = docker_.CreateService(spec);
-    if (!created) return std::unexpected(created.error());
-    id = *created;
-  } else {
-    const auto& current = **existing;
-    const auto& current_spec = At(current, "Spec");
-    bool same = At(At(At(current_spec, "TaskTemplate"), "ContainerSpec"), "Image") == *image &&
-                At(current_spec, "Labels").value("mothership.networks", "") == joined &&
-                At(At(At(current_spec, "TaskTemplate"), "ContainerSpec"), "Args") == nlohmann::json(args);
-    if (same) return {};
-    if (say) say(fmt::format("Updating the proxy service {} ...", settings_.proxy_service));
-    id = current.value("ID", "");
-    uint64_t version = At(current, "Version").value("Index", uint64_t{0});
-    if (auto r = docker_.UpdateService(id, version, spec); !r) return r;
-  }
+  auto edge_changed = EnsureService(edge, say);
+  if (!edge_changed) return std::unexpected(edge_changed.error());
+  auto worker_changed = EnsureService(worker, say);
+  if (!worker_changed) return std::unexpected(worker_changed.error());
+  if (!*edge_changed && !*worker_changed) return {};
   return WaitServing(*image, joined);
 }
 

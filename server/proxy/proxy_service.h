@@ -3,10 +3,13 @@
 // `mothership-proxy` and keeps its routes current.
 // - The image is the installed mothership-proxy binary on the base image
 //   (mothership/proxy:<hash of the binary>), made when missing.
-// - The service runs on every manager node (global mode), publishes
-//   http_port and proxy_metrics_port in host mode (no ingress mesh here) and
-//   joins each deployed app's network, APP-net, to reach its web tasks;
-//   apps share no network.
+// - Two services run on every manager node (global mode): the edge,
+//   `mothership-proxy-edge`, on the host's network, holds http_port and
+//   proxy_metrics_port (no ingress mesh here) and hands each connection to the
+//   newest worker over a unix socket; the worker, `mothership-proxy`, joins
+//   each deployed app's network, APP-net, to reach its web tasks (apps share
+//   no network). Joining a network replaces the worker start-first, so no
+//   connection is refused meanwhile.
 // - Routes: DATA_DIR/proxy/routes.json, bind-mounted read-only into the
 //   proxy, rewritten atomically after every change that moves a route
 //   (deploy, scale, stop, start, destroy, domains). The proxy reloads it at
@@ -52,6 +55,9 @@ class ProxyService {
   // The networks the proxy must be on: those of apps with a web service.
   Result<std::vector<std::string>> AppNetworks(const std::string& leaving);
   Result<void> Apply(const std::string& leaving, const std::function<void(const std::string&)>& say);
+  // Creates the service, or updates it when its image, arguments or labels
+  // differ; true when it did either.
+  Result<bool> EnsureService(const nlohmann::json& spec, const std::function<void(const std::string&)>& say);
   // Until a task with this image and these networks runs and answers.
   Result<void> WaitServing(const std::string& image, const std::string& networks);
 

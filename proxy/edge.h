@@ -1,0 +1,62 @@
+#pragma once
+// The edge: holds the public ports and hands every accepted connection to the
+// newest proxy worker over a unix socket (SCM_RIGHTS), so the worker can be
+// replaced, to join a new app's network or to upgrade, without a moment where
+// nothing listens: the new worker connects, takes every new connection, and
+// the old one finishes what it has. Connections that arrive while no worker is
+// connected wait (up to 10 s) for one.
+//
+// Each message is one byte, 'h' (HTTP) or 'm' (metrics), with one descriptor.
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+namespace ms::proxy {
+
+namespace asio = boost::asio;
+
+class Edge {
+ public:
+  Edge(asio::io_context& io, std::string socket_path) : io_(io), socket_path_(std::move(socket_path)) {}
+  ~Edge();
+
+  // Binds the public listeners and the workers' unix socket (throws
+  // boost::system::system_error).
+  void Listen(const std::string& host, uint16_t port, char tag);
+  void Start();
+  uint16_t port(size_t i) const { return ports_.at(i); }
+
+ private:
+  struct Pending {
+    int fd;
+    char tag;
+    std::chrono::steady_clock::time_point since;
+  };
+  asio::awaitable<void> Accept(asio::ip::tcp::acceptor& acceptor, char tag);
+  asio::awaitable<void> AcceptWorkers();
+  asio::awaitable<void> WatchWorker(std::shared_ptr<asio::local::stream_protocol::socket> worker);
+  asio::awaitable<void> ExpirePending();
+  void Hand(int fd, char tag);
+  void Flush();
+
+  asio::io_context& io_;
+  std::string socket_path_;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<char> tags_;
+  std::vector<uint16_t> ports_;
+  std::unique_ptr<asio::local::stream_protocol::acceptor> workers_acceptor_;
+  std::vector<std::shared_ptr<asio::local::stream_protocol::socket>> workers_;  // newest last
+  std::deque<Pending> pending_;
+};
+
+// Sends fd with a one-byte tag; false when the socket would block or failed.
+bool SendDescriptor(int unix_socket, int fd, char tag);
+// Receives one descriptor; -1 when none is waiting (EAGAIN) or on error
+// (closed set then).
+int ReceiveDescriptor(int unix_socket, char& tag, bool& closed);
+
+}  // namespace ms::proxy
