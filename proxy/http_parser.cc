@@ -37,7 +37,8 @@ std::string_view Trim(std::string_view s) {
 }
 
 // Splits "a, b ,c" into trimmed tokens; false when an element is not a token.
-bool SplitTokens(std::string_view value, std::vector<std::string_view>& out) {
+template <typename Out>
+bool SplitTokens(std::string_view value, Out& out) {
   while (true) {
     auto comma = value.find(',');
     auto item = Trim(value.substr(0, comma));

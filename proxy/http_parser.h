@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 namespace ms::proxy {
 
 enum class Parse { kIncomplete, kDone, kError };
@@ -24,13 +26,14 @@ struct Header {
 // What both heads share: headers and how the body is framed.
 struct MessageHead {
   int minor_version = 1;  // HTTP/1.0 or HTTP/1.1
-  std::vector<Header> headers;
+  // Inline room for the usual number: no allocation per request.
+  boost::container::small_vector<Header, 24> headers;
   size_t size = 0;  // bytes of the head, final CRLF CRLF included
   bool chunked = false;
   std::optional<uint64_t> content_length;
   bool connection_close = false;       // "Connection: close", or 1.0 without keep-alive
   bool connection_upgrade = false;     // "upgrade" among the Connection tokens
-  std::vector<std::string_view> connection_tokens;  // headers named there are hop-by-hop
+  boost::container::small_vector<std::string_view, 4> connection_tokens;  // headers named there are hop-by-hop
   // On kError: the status to answer with and why.
   int error_status = 400;
   std::string error;

@@ -44,6 +44,7 @@ std::optional<RouteTable> RouteTable::Parse(std::string_view json, std::string& 
     }
     route->upstream_host = upstream.substr(0, colon);
     route->upstream_port = static_cast<uint16_t>(port);
+    route->upstream = upstream;
     route->running = app.value("running", true);
     const Route* raw = route.get();
     table.routes_.push_back(std::move(route));

@@ -22,7 +22,7 @@ struct Route {
   std::string upstream_host;  // a DNS name (tasks.APP-web) or an address
   uint16_t upstream_port = 0;
   bool running = true;  // false: stopped or scaled to 0 (503)
-  std::string Upstream() const { return upstream_host + ":" + std::to_string(upstream_port); }
+  std::string upstream;       // "host:port", the key Upstreams knows it by
 };
 
 class RouteTable {

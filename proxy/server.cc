@@ -184,7 +184,13 @@ bool GoodRequestId(std::string_view id) {
 
 std::string NewRequestId() {
   static std::mt19937_64 rng(std::random_device{}());
-  return fmt::format("{:016x}{:016x}", rng(), rng());
+  static const char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    uint64_t v = rng();
+    for (int i = 0; i < 16; ++i) id[static_cast<size_t>(half * 16 + i)] = kHex[(v >> (60 - 4 * i)) & 0xf];
+  }
+  return id;
 }
 
 void JsonEscapeTo(std::string& out, std::string_view s) {
@@ -202,6 +208,10 @@ void JsonEscapeTo(std::string& out, std::string_view s) {
 
 }  // namespace
 
+// Deadlines are whole seconds; the sweep that enforces them four times a
+// second also keeps this clock, so setting one costs no clock read.
+Clock::time_point coarse_now = Clock::now();
+
 // One client connection. Server::Sweep closes its sockets once its deadline
 // has passed, which ends whatever read or write waits on them: no timer per
 // connection.
@@ -218,7 +228,7 @@ struct Server::Conn {
   std::string request_id;
   Buffer in;
 
-  void SetDeadline(Clock::duration d) { deadline = Clock::now() + d; }
+  void SetDeadline(Clock::duration d) { deadline = coarse_now + d; }
   void Close() {
     boost::system::error_code ec;
     client.close(ec);
@@ -255,6 +265,7 @@ void Server::StartFromEdge(const std::string& socket_path, uint16_t public_port)
 }
 
 void Server::StartCommon() {
+  port_text_ = std::to_string(port_);
   asio::co_spawn(io_, upstreams_.RefreshLoop(), asio::detached);
   asio::co_spawn(io_, Sweep(), asio::detached);
   if (config_.access_log) asio::co_spawn(io_, FlushLogLoop(), asio::detached);
@@ -289,7 +300,7 @@ asio::awaitable<void> Server::Sweep() {
     timer.expires_after(std::chrono::milliseconds(250));
     co_await timer.async_wait(kNoThrow);
     if (!*alive) break;
-    auto now = Clock::now();
+    auto now = coarse_now = Clock::now();
     for (Conn* c = conns_; c; c = c->next) {
       if (c->deadline <= now && c->client.is_open()) {
         c->timed_out = true;
@@ -483,7 +494,7 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c) {
   head.append("X-Forwarded-For: ").append(c->client_ip).append("\r\n");
   head.append("X-Forwarded-Proto: http\r\n");
   head.append("X-Forwarded-Host: ").append(req.host).append("\r\n");
-  head.append("X-Forwarded-Port: ").append(std::to_string(port_)).append("\r\n");
+  head.append("X-Forwarded-Port: ").append(port_text_).append("\r\n");
   head.append("X-Request-Id: ").append(c->request_id).append("\r\n");
   if (upgrade) head.append("Connection: upgrade\r\nUpgrade: ").append(req.upgrade).append("\r\n");
   head.append("\r\n");
@@ -498,13 +509,13 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c) {
   std::string upstream_name;
   bool reused = false;
   for (int attempt = 0;; ++attempt) {
-    if (upstreams_.Unresolved(route->upstream_host, route->upstream_port)) {
+    if (upstreams_.Unresolved(route->upstream)) {
       co_await upstreams_.Resolve(route->upstream_host, route->upstream_port);
     }
-    auto address = upstreams_.Pick(route->upstream_host, route->upstream_port, tried);
+    auto address = upstreams_.Pick(route->upstream, tried);
     if (!address) co_return co_await answer(503);
     tried = address;
-    upstream_name = address->address().to_string() + ":" + std::to_string(address->port());
+    if (config_.access_log) upstream_name = address->address().to_string() + ":" + std::to_string(address->port());
     c->upstream = upstreams_.TakeIdle(*address);
     reused = c->upstream.is_open();
     if (!reused) {
@@ -513,7 +524,7 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c) {
       if (ec) {
         // Nothing was sent: any request may go to another task.
         metrics_.UpstreamError(app);
-        upstreams_.Eject(route->upstream_host, route->upstream_port, *address);
+        upstreams_.Eject(route->upstream, *address);
         boost::system::error_code ignored;
         c->upstream.close(ignored);
         if (!c->client.is_open()) co_return false;
@@ -597,7 +608,7 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Conn> c) {
     if (parsed == Parse::kIncomplete && !got_bytes && can_retry && attempt == 0 && !c->timed_out) {
       // A kept connection the task had closed, or a task that stopped: an
       // idempotent request without a body goes to another task once.
-      if (!reused) upstreams_.Eject(route->upstream_host, route->upstream_port, *tried);
+      if (!reused) upstreams_.Eject(route->upstream, *tried);
       out.Release(true);
       continue;
     }

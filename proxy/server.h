@@ -76,6 +76,7 @@ class Server {
   tcp::acceptor admin_acceptor_;
   uint16_t port_ = 0;
   uint16_t admin_port_ = 0;
+  std::string port_text_;  // X-Forwarded-Port
   std::shared_ptr<const RouteTable> routes_;
   Upstreams upstreams_;
   Metrics metrics_;

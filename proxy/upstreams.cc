@@ -63,14 +63,13 @@ asio::awaitable<void> Upstreams::RefreshLoop() {
   }
 }
 
-bool Upstreams::Unresolved(const std::string& host, uint16_t port) {
-  const Entry& e = entries_[Key(host, port)];
+bool Upstreams::Unresolved(const std::string& key) {
+  const Entry& e = entries_[key];
   return e.addresses.empty() && Clock::now() - e.resolved_at > std::chrono::milliseconds(250);
 }
 
-std::optional<tcp::endpoint> Upstreams::Pick(const std::string& host, uint16_t port,
-                                             const std::optional<tcp::endpoint>& avoid) {
-  auto it = entries_.find(Key(host, port));
+std::optional<tcp::endpoint> Upstreams::Pick(const std::string& key, const std::optional<tcp::endpoint>& avoid) {
+  auto it = entries_.find(key);
   if (it == entries_.end() || it->second.addresses.empty()) return std::nullopt;
   Entry& e = it->second;
   auto now = Clock::now();
@@ -92,8 +91,8 @@ std::optional<tcp::endpoint> Upstreams::Pick(const std::string& host, uint16_t p
   return ejected_choice ? ejected_choice : avoided_choice;
 }
 
-void Upstreams::Eject(const std::string& host, uint16_t port, const tcp::endpoint& address) {
-  auto it = entries_.find(Key(host, port));
+void Upstreams::Eject(const std::string& key, const tcp::endpoint& address) {
+  auto it = entries_.find(key);
   if (it != entries_.end()) it->second.ejected[address] = Clock::now() + kEjectFor;
   idle_.erase(address);
 }

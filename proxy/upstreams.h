@@ -32,11 +32,12 @@ class Upstreams {
 
   // An address for the name, not `avoid` when another exists. nullopt: no
   // task to send to (yet: see Unresolved).
-  std::optional<tcp::endpoint> Pick(const std::string& host, uint16_t port, const std::optional<tcp::endpoint>& avoid);
+  // key: "host:port".
+  std::optional<tcp::endpoint> Pick(const std::string& key, const std::optional<tcp::endpoint>& avoid);
   // The name has no address and was not looked up in the last 250 ms.
-  bool Unresolved(const std::string& host, uint16_t port);
+  bool Unresolved(const std::string& key);
   asio::awaitable<void> Resolve(const std::string& host, uint16_t port);
-  void Eject(const std::string& host, uint16_t port, const tcp::endpoint& address);
+  void Eject(const std::string& key, const tcp::endpoint& address);
 
   // A kept connection to address, or a closed socket.
   tcp::socket TakeIdle(const tcp::endpoint& address);
