@@ -17,34 +17,35 @@ constexpr auto kPendingFor = std::chrono::seconds(10);
 
 }  // namespace
 
-bool SendDescriptor(int unix_socket, int fd, char tag) {
+// One message: the tag byte, with room for one descriptor.
+struct DescriptorMessage {
+  explicit DescriptorMessage(char* tag) : iov{tag, 1} {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
   msghdr msg{};
-  iovec iov{&tag, 1};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  iovec iov;
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+};
+
+bool SendDescriptor(int unix_socket, int fd, char tag) {
+  DescriptorMessage m(&tag);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&m.msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
   cmsg->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  return ::sendmsg(unix_socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
+  return ::sendmsg(unix_socket, &m.msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
 }
 
 int ReceiveDescriptor(int unix_socket, char& tag, bool& closed) {
-  msghdr msg{};
-  iovec iov{&tag, 1};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n = ::recvmsg(unix_socket, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  DescriptorMessage m(&tag);
+  ssize_t n = ::recvmsg(unix_socket, &m.msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
   if (n != 1) return -1;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&m.msg);
   if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return -1;
   int fd = -1;
   std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));

@@ -7,6 +7,15 @@
 
 namespace ms {
 
+// j[key] when it is an object, else an empty object: Engine API answers leave
+// out what is not set, and .value() on a missing member must not throw.
+inline const nlohmann::json& At(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json empty = nlohmann::json::object();
+  if (!j.is_object()) return empty;
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : empty;
+}
+
 inline std::string JsonLine(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

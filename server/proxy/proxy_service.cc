@@ -8,8 +8,9 @@
 #include <sstream>
 #include <thread>
 
-#include "server/build/tar_writer.h"
+#include "server/build/context_image.h"
 #include "server/common/http_client.h"
+#include "server/common/json.h"
 #include "server/common/log.h"
 #include "server/common/sha256.h"
 #include "server/runtime/service_spec.h"
@@ -28,19 +29,7 @@ COPY mothership-proxy /usr/local/bin/mothership-proxy
 ENTRYPOINT ["/usr/local/bin/mothership-proxy"]
 )";
 
-const nlohmann::json& At(const nlohmann::json& j, const char* key) {
-  static const nlohmann::json kNull;
-  return j.is_object() && j.contains(key) ? j[key] : kNull;
-}
 
-Result<std::string> FileDigest(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Failed(fmt::format("cannot read {}", file.string()));
-  Sha256 sha;
-  char buf[64 * 1024];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) sha.Update(std::string_view(buf, static_cast<size_t>(in.gcount())));
-  return sha.HexDigest();
-}
 
 }  // namespace
 
@@ -54,36 +43,26 @@ Result<std::string> ProxyService::EnsureImage(const std::function<void(const std
     auto exists = docker_.ImageExists(image_);
     if (exists && *exists) return image_;
   }
-  auto digest = FileDigest(binary_);
-  if (!digest) {
-    return Failed(fmt::format("the proxy binary {} is missing: {} (build the mothership-proxy target, or "
-                              "reinstall)",
-                              binary_.string(), digest.error().message));
+  // One read of the binary: its digest names the image, its bytes go in it.
+  std::ifstream in(binary_, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  if (!in || bytes.str().empty()) {
+    return Failed(fmt::format("the proxy binary {} is missing (build the mothership-proxy target, or reinstall)",
+                              binary_.string()));
   }
-  std::string image = "mothership/proxy:" + digest->substr(0, 12);
+  std::string binary = bytes.str();
+  std::string digest = Sha256::Digest(binary).substr(7, 12);  // after "sha256:"
+  std::string image = "mothership/proxy:" + digest;
   auto exists = docker_.ImageExists(image);
   if (!exists) return std::unexpected(exists.error());
-  if (*exists) {
-    image_ = image;
-    return image;
+  if (!*exists) {
+    if (say) say(fmt::format("Making the proxy image {} ...", image));
+    auto built = BuildImageFromFiles(docker_, settings_.data_dir / "tmp" / ("proxy-image-" + digest), image,
+                                     {{"Dockerfile", kDockerfile}, {"mothership-proxy", std::move(binary), 0755}},
+                                     {{"BASE", settings_.base_image}}, nullptr);
+    if (!built) return std::unexpected(built.error());
   }
-  if (say) say(fmt::format("Making the proxy image {} ...", image));
-  std::error_code ec;
-  auto dir = settings_.data_dir / "tmp" / ("proxy-image-" + digest->substr(0, 12));
-  std::filesystem::create_directories(dir, ec);
-  auto context = dir / "context.tar";
-  {
-    std::ifstream in(binary_, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    TarWriter tar(context);
-    if (auto r = tar.AddFile("Dockerfile", kDockerfile); !r) return std::unexpected(r.error());
-    if (auto r = tar.AddFile("mothership-proxy", bytes.str(), 0755); !r) return std::unexpected(r.error());
-    if (auto r = tar.Finish(); !r) return std::unexpected(r.error());
-  }
-  auto built = docker_.BuildImage(context, image, {{"BASE", settings_.base_image}}, nullptr);
-  std::filesystem::remove_all(dir, ec);
-  if (!built) return std::unexpected(built.error());
   image_ = image;
   return image;
 }
@@ -166,7 +145,8 @@ Result<bool> ProxyService::EnsureService(const nlohmann::json& spec, const std::
   const auto& current = **existing;
   const auto& was = At(At(At(current, "Spec"), "TaskTemplate"), "ContainerSpec");
   const auto& will = spec["TaskTemplate"]["ContainerSpec"];
-  if (At(was, "Image") == will["Image"] && At(was, "Args") == will["Args"] && At(was, "Labels") == will["Labels"]) {
+  if (was.value("Image", "") == will["Image"] && was.value("Args", nlohmann::json::array()) == will["Args"] &&
+      At(was, "Labels") == will["Labels"]) {
     return false;
   }
   if (say) say(fmt::format("Updating the service {} ...", name));
@@ -237,11 +217,11 @@ Result<void> ProxyService::WaitServing(const std::string& image, const std::stri
     if (tasks) {
       for (const auto& t : *tasks) {
         const auto& cs = At(At(t, "Spec"), "ContainerSpec");
-        if (At(At(t, "Status"), "State") == "running" && At(cs, "Image") == image &&
+        if (At(t, "Status").value("State", "") == "running" && cs.value("Image", "") == image &&
             At(cs, "Labels").value("mothership.networks", "") == networks) {
           running = true;
         }
-        last = At(At(t, "Status"), "Err").is_string() ? At(At(t, "Status"), "Err").get<std::string>() : last;
+        last = At(t, "Status").value("Err", last);
       }
     }
     if (running) {

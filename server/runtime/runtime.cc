@@ -1,5 +1,7 @@
 #include "server/runtime/runtime.h"
 
+#include "server/common/json.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,14 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// j[key] when it is an object, else an empty object: Engine API answers leave
-// out what is not set, and .value() on a missing member must not throw.
-const nlohmann::json& At(const nlohmann::json& j, const char* key) {
-  static const nlohmann::json empty = nlohmann::json::object();
-  if (!j.is_object()) return empty;
-  auto it = j.find(key);
-  return it != j.end() && it->is_object() ? *it : empty;
-}
 
 int DefaultReplicas(const std::string& type) { return type == "web" ? 1 : 0; }
 

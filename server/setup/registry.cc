@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "server/build/tar_writer.h"
+#include "server/build/context_image.h"
 #include "server/common/http_client.h"
 
 namespace ms {
@@ -56,26 +56,6 @@ long Seconds(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - since).count();
 }
 
-Result<void> BuildRegistryImage(const Settings& settings, DockerClient& docker,
-                                const std::function<void(const std::string&)>& say) {
-  std::error_code ec;
-  auto dir = settings.data_dir / "tmp" / "registry-image";
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Failed(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-  auto context = dir / "context.tar";
-  {
-    TarWriter tar(context);
-    if (auto r = tar.AddFile("Dockerfile", kDockerfile); !r) return r;
-    if (auto r = tar.AddFile("config.yml", kConfig); !r) return r;
-    if (auto r = tar.Finish(); !r) return r;
-  }
-  auto r = docker.BuildImage(context, kRegistryImage, {{"BASE", settings.base_image}}, [&](std::string_view line) {
-    if (line.starts_with("Step ")) say("  " + std::string(line));
-  });
-  std::filesystem::remove_all(dir, ec);
-  return r;
-}
-
 }  // namespace
 
 bool RegistryAnswers(const std::string& registry) {
@@ -106,7 +86,12 @@ Result<void> EnsureRegistry(const Settings& settings, DockerClient& docker,
     if (!*image) {
       say(fmt::format("Building the registry image {} (Debian's docker-registry, about a minute)...",
                       kRegistryImage));
-      if (auto r = BuildRegistryImage(settings, docker, say); !r) return r;
+      auto built = BuildImageFromFiles(docker, settings.data_dir / "tmp" / "registry-image", kRegistryImage,
+                                       {{"Dockerfile", kDockerfile}, {"config.yml", kConfig}},
+                                       {{"BASE", settings.base_image}}, [&](std::string_view line) {
+                                         if (line.starts_with("Step ")) say("  " + std::string(line));
+                                       });
+      if (!built) return built;
     }
     ContainerSpec spec;
     spec.name = kRegistryContainer;
