@@ -1,25 +1,28 @@
-# The Mothership image (daemon and tools). No registry is reachable on the
-# project's machines, so BASE defaults to a Debian image made locally from
-# Debian's packages (see README, "Docker images"); any bookworm image works.
-ARG BASE=debian:bookworm-slim
-
-FROM ${BASE} AS build
-RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      build-essential cmake ninja-build pkg-config git ca-certificates \
-      libssh-dev libgit2-dev libboost1.81-dev libboost-filesystem1.81-dev libssl-dev zlib1g-dev libfmt-dev \
-      libyaml-cpp-dev libcurl4-openssl-dev libsqlite3-dev nlohmann-json3-dev catch2
-COPY . /src
-RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-      -DMOTHERSHIP_WERROR=OFF \
- && cmake --build /build \
- && cmake --install /build --prefix /opt/mothership
-
+# The Mothership image: the daemon (mothershipd), the CLI (mothership) and the
+# proxy (mothership-proxy), built over an installed tree, not from source:
+#
+#   cmake --install build --prefix /tmp/mothership
+#   docker build -f Dockerfile -t mothership/mothership /tmp/mothership
+#
+# `mothership setup` and the daemon build it the same way from the files they
+# are installed with (share/mothership/Dockerfile is this file) and tag it
+# mothership/mothership:<digest of those files>. The proxy services run it
+# (entrypoint mothership-proxy); the daemon runs in it with the Docker socket
+# and its data directory mounted (README, "Running the daemon in a container").
+#
+# BASE is the Debian 12 image `mothership setup` makes from Debian's packages,
+# so no registry has to be reachable; any Debian 12 image works. The binaries
+# are Debian 12 builds: build them on Debian 12.
+ARG BASE=mothership/debian:bookworm
 FROM ${BASE}
-RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+RUN apt-get update -q \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       libssh-4 libgit2-1.5 libfmt9 libyaml-cpp0.7 libcurl4 libsqlite3-0 libssl3 zlib1g \
-      libboost-filesystem1.81.0 git openssh-client ca-certificates \
+      libboost-filesystem1.81.0 git openssh-client debootstrap ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=build /opt/mothership /usr/local
+COPY share/ /usr/local/share/
+COPY bin/ /usr/local/bin/
 VOLUME /var/lib/mothership
 EXPOSE 2222
-ENTRYPOINT ["mothershipd", "--data-dir", "/var/lib/mothership"]
+ENTRYPOINT ["mothershipd"]
+CMD ["--data-dir", "/var/lib/mothership"]

@@ -115,7 +115,7 @@ int RunDaemon(const DaemonFlags& flags) {
   Builder builder(settings, docker, repos, bin_dir.parent_path() / "share" / "mothership" / "buildpacks");
   RecordDeployStep record_step(**store, repos);
   Runtime runtime(settings, docker, **store);
-  ProxyService proxy(settings, docker, **store, bin_dir / "mothership-proxy");
+  ProxyService proxy(settings, docker, **store, bin_dir.parent_path());
   BuildDeployStep build_step(**store, repos, builder, runtime, proxy);
   DeployStep& deploy = settings.deploy_step == "record" ? static_cast<DeployStep&>(record_step)
                                                         : static_cast<DeployStep&>(build_step);

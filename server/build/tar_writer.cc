@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 namespace ms {
 namespace {
@@ -74,6 +75,23 @@ Result<void> TarWriter::AddFile(std::string_view path, std::string_view data, in
   return Pad(data.size());
 }
 
+Result<void> TarWriter::AddDiskFile(std::string_view path, const std::filesystem::path& source, int mode) {
+  std::ifstream in(source, std::ios::binary);
+  std::error_code ec;
+  auto size = std::filesystem::file_size(source, ec);
+  if (!in || ec) return Failed(fmt::format("cannot read {}", source.string()));
+  if (auto r = Header(path, '0', size, mode); !r) return r;
+  std::vector<char> buffer(1 << 16);
+  uint64_t left = size;
+  while (left > 0) {
+    auto n = static_cast<std::streamsize>(std::min<uint64_t>(left, buffer.size()));
+    if (!in.read(buffer.data(), n)) return Failed(fmt::format("cannot read {} (changed while read?)", source.string()));
+    if (auto r = Write(buffer.data(), static_cast<size_t>(n)); !r) return r;
+    left -= static_cast<uint64_t>(n);
+  }
+  return Pad(size);
+}
+
 Result<void> TarWriter::AddDirectory(std::string_view path, int mode) {
   std::string name(path);
   if (name.empty() || name.back() != '/') name.push_back('/');
@@ -97,9 +115,7 @@ Result<void> TarWriter::AddTree(const std::filesystem::path& dir, const std::str
     } else if (std::filesystem::is_directory(status)) {
       if (auto r = AddDirectory(rel, mode); !r) return r;
     } else if (std::filesystem::is_regular_file(status)) {
-      std::ifstream in(entry.path(), std::ios::binary);
-      std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (auto r = AddFile(rel, data, mode); !r) return r;
+      if (auto r = AddDiskFile(rel, entry.path(), mode); !r) return r;
     }
   }
   return {};

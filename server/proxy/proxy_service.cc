@@ -8,11 +8,10 @@
 #include <sstream>
 #include <thread>
 
-#include "server/build/context_image.h"
+#include "server/build/mothership_image.h"
 #include "server/common/http_client.h"
 #include "server/common/json.h"
 #include "server/common/log.h"
-#include "server/common/sha256.h"
 #include "server/runtime/service_spec.h"
 
 namespace ms {
@@ -22,14 +21,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int64_t kSecond = 1'000'000'000;
 const char kRoutesDir[] = "/etc/mothership-proxy";
 const char kRunDir[] = "/run/mothership-proxy";
-
-const char kDockerfile[] = R"(ARG BASE=mothership/debian:bookworm
-FROM ${BASE}
-COPY mothership-proxy /usr/local/bin/mothership-proxy
-ENTRYPOINT ["/usr/local/bin/mothership-proxy"]
-)";
-
-
 
 }  // namespace
 
@@ -43,27 +34,9 @@ Result<std::string> ProxyService::EnsureImage(const std::function<void(const std
     auto exists = docker_.ImageExists(image_);
     if (exists && *exists) return image_;
   }
-  // One read of the binary: its digest names the image, its bytes go in it.
-  std::ifstream in(binary_, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  if (!in || bytes.str().empty()) {
-    return Failed(fmt::format("the proxy binary {} is missing (build the mothership-proxy target, or reinstall)",
-                              binary_.string()));
-  }
-  std::string binary = bytes.str();
-  std::string digest = Sha256::Digest(binary).substr(7, 12);  // after "sha256:"
-  std::string image = "mothership/proxy:" + digest;
-  auto exists = docker_.ImageExists(image);
-  if (!exists) return std::unexpected(exists.error());
-  if (!*exists) {
-    if (say) say(fmt::format("Making the proxy image {} ...", image));
-    auto built = BuildImageFromFiles(docker_, settings_.data_dir / "tmp" / ("proxy-image-" + digest), image,
-                                     {{"Dockerfile", kDockerfile}, {"mothership-proxy", std::move(binary), 0755}},
-                                     {{"BASE", settings_.base_image}}, nullptr);
-    if (!built) return std::unexpected(built.error());
-  }
-  image_ = image;
+  auto image = EnsureMothershipImage(docker_, settings_, prefix_, say);
+  if (!image) return image;
+  image_ = *image;
   return image;
 }
 
@@ -107,6 +80,7 @@ Result<void> ProxyService::Detach(const std::string& app) {
 namespace {
 
 // The parts both services share.
+// labels["mothership.node"]: the node the proxy runs on.
 nlohmann::json ServiceSpec(const std::string& name, const std::map<std::string, std::string>& labels,
                            const std::string& image, const std::vector<std::string>& args, const nlohmann::json& mounts,
                            const nlohmann::json& networks, const char* update_order) {
@@ -114,11 +88,12 @@ nlohmann::json ServiceSpec(const std::string& name, const std::map<std::string, 
           {"Labels", labels},
           {"TaskTemplate",
            {{"ContainerSpec",
-             {{"Image", image}, {"Args", args}, {"Labels", labels}, {"Mounts", mounts},
+             {{"Image", image}, {"Command", {"/usr/local/bin/mothership-proxy"}}, {"Args", args}, {"Labels", labels}, {"Mounts", mounts},
               {"StopGracePeriod", int64_t{15} * kSecond}}},
             {"Networks", networks},
-            // routes.json is on the manager that runs the daemon.
-            {"Placement", {{"Constraints", {"node.role==manager"}}}},
+            // routes.json is on the node that runs the daemon: the proxy runs
+            // there, and reaches tasks on every node over the apps' networks.
+            {"Placement", {{"Constraints", {"node.id==" + labels.at("mothership.node")}}}},
             {"RestartPolicy", {{"Condition", "any"}, {"Delay", kSecond}}},
             {"LogDriver", {{"Name", "json-file"}, {"Options", {{"max-size", "10m"}, {"max-file", "3"}}}}}}},
           {"Mode", {{"Global", nlohmann::json::object()}}},
@@ -167,6 +142,10 @@ Result<void> ProxyService::Apply(const std::string& leaving, const std::function
     joined += (joined.empty() ? "" : ",") + n;
     targets.push_back({{"Target", n}});
   }
+  auto info = docker_.Info();
+  if (!info) return std::unexpected(info.error());
+  std::string node = At(*info, "Swarm").value("NodeID", "");
+  if (node.empty()) return Failed("this Docker engine is not a Swarm node; restart mothershipd to initialise Swarm");
   std::error_code ec;
   auto run_dir = settings_.ProxyDir() / "run";
   std::filesystem::create_directories(run_dir, ec);
@@ -175,7 +154,8 @@ Result<void> ProxyService::Apply(const std::string& leaving, const std::function
   // The edge holds the ports on the host's network and hands connections to
   // the newest worker; it changes only with the binary.
   std::map<std::string, std::string> edge_labels = {{"mothership.role", "proxy-edge"},
-                                                    {"mothership.install", settings_.InstallId()}};
+                                                    {"mothership.install", settings_.InstallId()},
+                                                    {"mothership.node", node}};
   auto edge = ServiceSpec(settings_.proxy_service + "-edge", edge_labels, *image,
                           {"edge", "--listen", fmt::format("0.0.0.0:{}", settings_.http_port), "--metrics",
                            fmt::format("0.0.0.0:{}", settings_.proxy_metrics_port), "--socket", socket},
@@ -192,7 +172,8 @@ Result<void> ProxyService::Apply(const std::string& leaving, const std::function
   }
   std::map<std::string, std::string> labels = {{"mothership.role", "proxy"},
                                                {"mothership.install", settings_.InstallId()},
-                                               {"mothership.networks", joined}};
+                                               {"mothership.networks", joined},
+                                               {"mothership.node", node}};
   auto worker = ServiceSpec(settings_.proxy_service, labels, *image, args,
                             nlohmann::json::array({Bind(settings_.ProxyDir(), kRoutesDir, true), Bind(run_dir, kRunDir, false)}),
                             targets,

@@ -1,9 +1,10 @@
 #pragma once
 // ProxyService: runs mothership-proxy (proxy/) as the Swarm service
 // `mothership-proxy` and keeps its routes current.
-// - The image is the installed mothership-proxy binary on the base image
-//   (mothership/proxy:<hash of the binary>), made when missing.
-// - Two services run on every manager node (global mode): the edge,
+// - The image is the Mothership image (server/build/mothership_image.h),
+//   made from the installed files when missing.
+// - Two global services, placed on the node that runs the daemon (the one
+//   that has routes.json; point the apps' DNS names at it): the edge,
 //   `mothership-proxy-edge`, on the host's network, holds http_port and
 //   proxy_metrics_port (no ingress mesh here) and hands each connection to the
 //   newest worker over a unix socket; the worker, `mothership-proxy`, joins
@@ -31,9 +32,9 @@ namespace ms {
 
 class ProxyService {
  public:
-  // proxy_binary: the mothership-proxy executable the image is made from.
-  ProxyService(const Settings& settings, DockerClient& docker, Store& store, std::filesystem::path proxy_binary)
-      : settings_(settings), docker_(docker), store_(store), binary_(std::move(proxy_binary)) {}
+  // prefix: the installation the image is made from (InstallPrefix()).
+  ProxyService(const Settings& settings, DockerClient& docker, Store& store, std::filesystem::path prefix)
+      : settings_(settings), docker_(docker), store_(store), prefix_(std::move(prefix)) {}
 
   // Writes the routes, then creates the service, or updates it when its image
   // or networks are not what they should be, and waits until it serves.
@@ -64,10 +65,10 @@ class ProxyService {
   const Settings& settings_;
   DockerClient& docker_;
   Store& store_;
-  std::filesystem::path binary_;
+  std::filesystem::path prefix_;
   std::mutex mu_;  // one change of the service at a time
   std::mutex routes_mu_;
-  std::string image_;  // made once per daemon run (the binary does not change under it)
+  std::string image_;  // made once per daemon run (the installation does not change under it)
 };
 
 }  // namespace ms

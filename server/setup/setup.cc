@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "server/build/builder.h"
+#include "server/build/mothership_image.h"
 #include "server/config/settings.h"
 #include "server/docker/engine_docker_client.h"
 #include "server/git/app_repos.h"
@@ -97,14 +98,18 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
                       version.error().message));
     } else {
       say(fmt::format("Docker answers (API {}).", *version));
-      auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
       AppRepos repos(settings.ReposDir(), {}, settings.TrashDir());
-      Builder builder(settings, docker, repos, exe.parent_path().parent_path() / "share" / "mothership" / "buildpacks");
+      Builder builder(settings, docker, repos, InstallPrefix() / "share" / "mothership" / "buildpacks");
       auto start = std::chrono::steady_clock::now();
       if (auto r = builder.EnsureStackImages(false, say); !r) return r;
       say(fmt::format("Stack images {} and {} are ready ({} s).", settings.build_image, settings.run_image,
                       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()));
       if (auto r = EnsureRegistry(settings, docker, say); !r) return r;
+      start = std::chrono::steady_clock::now();
+      auto image = EnsureMothershipImage(docker, settings, InstallPrefix(), say);
+      if (!image) return std::unexpected(image.error());
+      say(fmt::format("The Mothership image {} is ready ({} s).", *image,
+                      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()));
     }
   }
 
