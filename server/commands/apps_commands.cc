@@ -15,10 +15,6 @@ namespace {
 std::string GitUrl(const Settings& s, const std::string& app) {
   return fmt::format("ssh://git@{}:{}/{}", s.domain, s.ssh_port, app);
 }
-std::string WebUrl(const Settings& s, const std::string& app) {
-  return fmt::format("http://{}.{}", app, s.domain);
-}
-
 Result<void> AppsList(CommandContext& ctx, const Args&) {
   auto apps = ctx.services.store.ListApps();
   if (!apps) return std::unexpected(apps.error());
@@ -73,7 +69,7 @@ Result<void> AppsInfo(CommandContext& ctx, const Args& args) {
                          {"created_at", app->created_at},
                          {"deploy_branch", app->deploy_branch},
                          {"git_url", GitUrl(s, name)},
-                         {"web_url", WebUrl(s, name)},
+                         {"web_url", s.AppUrl(name)},
                          {"config_vars", config->size()}};
   if (!deploys->empty()) {
     const Deploy& d = (*deploys)[0];
@@ -93,7 +89,7 @@ Result<void> AppsInfo(CommandContext& ctx, const Args& args) {
   ctx.out.Write(fmt::format(
       "=== {}\nGit URL:       {}\nWeb URL:       {}\nDeploy branch: {}\nLast deploy:   {}\n"
       "Config vars:   {}\nCreated:       {}\n",
-      name, GitUrl(s, name), WebUrl(s, name),
+      name, GitUrl(s, name), s.AppUrl(name),
       app->deploy_branch.empty() ? "(set by the first push of main or master)" : app->deploy_branch,
       last, config->size(), app->created_at));
   return {};

@@ -134,6 +134,11 @@ Result<void> ValidateSettings(const Settings& s) {
   return {};
 }
 
+std::string Settings::AppUrl(const std::string& app) const {
+  return http_port == 80 ? fmt::format("http://{}.{}/", app, domain)
+                         : fmt::format("http://{}.{}:{}/", app, domain, http_port);
+}
+
 std::string Settings::InstallId() const {
   return fmt::format("{:016x}", std::hash<std::string>{}(data_dir.string()));
 }

@@ -62,6 +62,8 @@ struct Settings {
   // Labels this installation's containers and services (several installations,
   // or test daemons, may share one engine): a hash of the data directory.
   std::string InstallId() const;
+  // Where an app answers through the proxy: http://APP.DOMAIN[:http_port]/
+  std::string AppUrl(const std::string& app) const;
 };
 
 // Reads DATA_DIR/config.yaml. Unknown keys and values of the wrong type are errors

@@ -24,11 +24,6 @@ const char kRunDir[] = "/run/mothership-proxy";
 
 }  // namespace
 
-std::string ProxyService::AppUrl(const std::string& app) const {
-  return settings_.http_port == 80 ? fmt::format("http://{}.{}/", app, settings_.domain)
-                                   : fmt::format("http://{}.{}:{}/", app, settings_.domain, settings_.http_port);
-}
-
 Result<std::string> ProxyService::EnsureImage(const std::function<void(const std::string&)>& say) {
   if (!image_.empty()) {
     auto exists = docker_.ImageExists(image_);

@@ -47,8 +47,7 @@ class ProxyService {
   // Before an app's network goes: the proxy leaves it.
   Result<void> Detach(const std::string& app);
 
-  // http://APP.DOMAIN[:http_port]/
-  std::string AppUrl(const std::string& app) const;
+  std::string AppUrl(const std::string& app) const { return settings_.AppUrl(app); }
   std::filesystem::path RoutesFile() const { return settings_.ProxyDir() / "routes.json"; }
 
  private:

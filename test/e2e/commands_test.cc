@@ -23,7 +23,7 @@ TEST_CASE("apps: create / list / info / rename / destroy") {
   CHECK(json[0]["name"] == "web-1");
 
   auto info = nlohmann::json::parse(s.Ssh("apps:info web-1 --json").out);
-  CHECK(info["web_url"] == "http://web-1.localhost");
+  CHECK(info["web_url"] == "http://web-1.localhost/");
 
   REQUIRE(s.Ssh("config:set web-1 KEEP=me").exit_code == 0);
   auto renamed = s.Ssh("apps:rename web-1 web-2");

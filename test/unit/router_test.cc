@@ -280,7 +280,7 @@ TEST_CASE("apps commands --json output parses", "[router]") {
   auto info = ParseJson(Run(env, {"apps:info", "demo", "--json"}).out);
   CHECK(info["name"] == "demo");
   CHECK(info["git_url"] == "ssh://git@example.test:2222/demo");
-  CHECK(info["web_url"] == "http://demo.example.test");
+  CHECK(info["web_url"] == "http://demo.example.test/");
   CHECK(info["config_vars"] == 2);
   CHECK_FALSE(info.contains("last_deploy"));
 
