@@ -117,9 +117,12 @@ std::optional<std::pair<Server, std::string>> ParseRemoteUrl(std::string_view ur
     url.remove_prefix(6);
     auto slash = url.find('/');
     if (slash == std::string_view::npos) return std::nullopt;
-    auto parsed = ParseServer(url.substr(0, slash));
+    std::string_view authority = url.substr(0, slash);
+    auto parsed = ParseServer(authority);
     if (!parsed) return std::nullopt;
     server = *parsed;
+    // No port in the URL: git's ssh uses 22.
+    if (authority.ends_with("]") || authority.find(':') == std::string_view::npos) server.port = 22;
     app = url.substr(slash + 1);
   } else {
     auto colon = url.find(':');
