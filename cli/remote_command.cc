@@ -67,7 +67,7 @@ int RemoteAddCommand(const CommandLine& line) {
   } else {
     std::printf("%s the git remote '%s': %s\n", old ? "Kept" : "Added", kRemoteName, url.c_str());
   }
-  std::printf("Deploy with: git push %s main   (the first push creates the app '%s')\n", kRemoteName,
+  std::printf("Deploy with: git push %s main   (a first push creates the app '%s')\n", kRemoteName,
               app.c_str());
   return 0;
 }

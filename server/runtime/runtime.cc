@@ -58,26 +58,35 @@ std::map<std::string, std::string> Runtime::Labels(const std::string& app) const
   return {{"mothership.app", app}, {"mothership.install", settings_.InstallId()}};
 }
 
-Result<void> Runtime::EnsureSwarm() {
-  std::lock_guard lock(mu_);
-  if (swarm_ready_) return {};
-  auto info = docker_.Info();
+Result<bool> EnsureSwarmManager(DockerClient& docker, const Settings& settings) {
+  auto info = docker.Info();
   if (!info) return std::unexpected(info.error());
   std::string state = At((*info), "Swarm").value("LocalNodeState", "");
   if (state == "inactive") {
     LogInfo("initialising Docker Swarm on this engine");
-    auto r = docker_.SwarmInit(settings_.swarm_advertise_addr);
-    if (!r && settings_.swarm_advertise_addr.empty()) r = docker_.SwarmInit("127.0.0.1");
+    auto r = docker.SwarmInit(settings.swarm_advertise_addr);
+    if (!r && settings.swarm_advertise_addr.empty()) r = docker.SwarmInit("127.0.0.1");
     if (!r && r.error().message.find("already part of a swarm") == std::string::npos) {
       return Failed(fmt::format("cannot initialise Docker Swarm: {} (set swarm_advertise_addr to this host's "
                                 "address)",
                                 r.error().message));
     }
-  } else if (state != "active") {
+    return true;
+  }
+  if (state != "active") {
     return Unavailable(fmt::format("this Docker engine's Swarm state is '{}'; it must be an active manager", state));
-  } else if (!At((*info), "Swarm").value("ControlAvailable", false)) {
+  }
+  if (!At((*info), "Swarm").value("ControlAvailable", false)) {
     return Failed("this Docker engine is a Swarm worker; run mothershipd next to a manager");
   }
+  return false;
+}
+
+Result<void> Runtime::EnsureSwarm() {
+  std::lock_guard lock(mu_);
+  if (swarm_ready_) return {};
+  auto r = EnsureSwarmManager(docker_, settings_);
+  if (!r) return std::unexpected(r.error());
   swarm_ready_ = true;
   return {};
 }

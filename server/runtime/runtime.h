@@ -51,6 +51,11 @@ struct RunIO {
   std::function<bool()> cancelled;
 };
 
+// Makes this engine a Swarm manager when it is in no swarm (advertising
+// swarm_advertise_addr, else automatic, else 127.0.0.1); true when it did.
+// Fails on a worker or a swarm in a bad state, saying what to do.
+Result<bool> EnsureSwarmManager(DockerClient& docker, const Settings& settings);
+
 class Runtime {
  public:
   Runtime(const Settings& settings, DockerClient& docker, Store& store)

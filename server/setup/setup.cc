@@ -8,6 +8,8 @@
 
 #include "server/build/builder.h"
 #include "server/build/mothership_image.h"
+#include "server/proxy/proxy_service.h"
+#include "server/runtime/runtime.h"
 #include "server/config/settings.h"
 #include "server/docker/engine_docker_client.h"
 #include "server/git/app_repos.h"
@@ -17,6 +19,15 @@
 #include "server/store/store.h"
 
 namespace ms {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Since(Clock::time_point start) {
+  return fmt::format("{:.1f} s", std::chrono::duration<double>(Clock::now() - start).count());
+}
+
+}  // namespace
 
 Result<void> RunSetup(const SetupOptions& options, const std::function<void(const std::string&)>& say) {
   // Read the admin key first: a wrong path must not leave a half-made directory.
@@ -63,16 +74,18 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
                     settings.ssh_port, settings.domain));
   }
 
+  auto start = Clock::now();
   auto created = EnsureHostKey(settings.HostKeyPath());
   if (!created) return std::unexpected(created.error());
   auto fingerprint = HostKeyFingerprint(settings.HostKeyPath());
   if (!fingerprint) return std::unexpected(fingerprint.error());
-  say(fmt::format("{} host key {}.", *created ? "Created" : "Kept", *fingerprint));
+  say(fmt::format("{} host key {} ({}).", *created ? "Created" : "Kept", *fingerprint, Since(start)));
 
+  start = Clock::now();
   std::filesystem::create_directories(settings.ReposDir(), ec);
   auto store = Store::Open(settings.DatabasePath());
   if (!store) return std::unexpected(store.error());
-  say(fmt::format("Database {} is ready.", settings.DatabasePath().string()));
+  say(fmt::format("Database {} is ready ({}).", settings.DatabasePath().string(), Since(start)));
 
   auto existing = (*store)->FindKeyByFingerprint(key->fingerprint);
   if (!existing) return std::unexpected(existing.error());
@@ -90,34 +103,62 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
     say(fmt::format("Registered admin key '{}' ({}).", added->name, added->fingerprint));
   }
 
-  if (settings.deploy_step == "build") {
-    EngineDockerClient docker(settings.docker_socket);
-    if (auto version = docker.ApiVersion(); !version) {
-      say(fmt::format("Docker: {}. The stack images will be built by the first push, or run "
-                      "setup again once Docker runs.",
-                      version.error().message));
-    } else {
-      say(fmt::format("Docker answers (API {}).", *version));
-      AppRepos repos(settings.ReposDir(), {}, settings.TrashDir());
-      Builder builder(settings, docker, repos, InstallPrefix() / "share" / "mothership" / "buildpacks");
-      auto start = std::chrono::steady_clock::now();
-      if (auto r = builder.EnsureStackImages(false, say); !r) return r;
-      say(fmt::format("Stack images {} and {} are ready ({} s).", settings.build_image, settings.run_image,
-                      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()));
-      if (auto r = EnsureRegistry(settings, docker, say); !r) return r;
-      start = std::chrono::steady_clock::now();
-      auto image = EnsureMothershipImage(docker, settings, InstallPrefix(), say);
-      if (!image) return std::unexpected(image.error());
-      say(fmt::format("The Mothership image {} is ready ({} s).", *image,
-                      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()));
-    }
+  if (settings.deploy_step != "build") {
+    say(fmt::format("deploy_step is '{}': pushes are recorded, nothing is built; no Docker steps.",
+                    settings.deploy_step));
+    return {};
   }
+
+  // The Docker steps, each timed. Any of them failing leaves what is done in
+  // place: running setup again goes on from there.
+  EngineDockerClient docker(settings.docker_socket);
+  start = Clock::now();
+  auto version = docker.ApiVersion();
+  if (!version) {
+    return Unavailable(fmt::format(
+        "the Docker engine does not answer on {} ({}). Start it (`systemctl start docker`, or `dockerd &`; "
+        "scripts/start-services does that on a fresh machine) and run setup again; what is done stays done",
+        settings.docker_socket, version.error().message));
+  }
+  say(fmt::format("Docker engine answers on {} (API {}) ({}).", settings.docker_socket, *version, Since(start)));
+
+  start = Clock::now();
+  auto swarm = EnsureSwarmManager(docker, settings);
+  if (!swarm) return std::unexpected(swarm.error());
+  say(fmt::format("{} ({}).", *swarm ? "Initialised Docker Swarm; this engine is its manager"
+                                      : "Docker Swarm: this engine is a manager",
+                  Since(start)));
+
+  start = Clock::now();
+  AppRepos repos(settings.ReposDir(), {}, settings.TrashDir());
+  Builder builder(settings, docker, repos, InstallPrefix() / "share" / "mothership" / "buildpacks");
+  if (auto r = builder.EnsureStackImages(false, say); !r) return r;
+  say(fmt::format("Stack images {} and {} are ready ({}).", settings.build_image, settings.run_image, Since(start)));
+
+  start = Clock::now();
+  if (auto r = EnsureRegistry(settings, docker, say); !r) return r;
+  say(fmt::format("The registry {} is ready ({}).", settings.registry, Since(start)));
+
+  start = Clock::now();
+  auto image = EnsureMothershipImage(docker, settings, InstallPrefix(), say);
+  if (!image) return std::unexpected(image.error());
+  say(fmt::format("The Mothership image {} is ready ({}).", *image, Since(start)));
+
+  start = Clock::now();
+  ProxyService proxy(settings, docker, **store, InstallPrefix());
+  if (auto r = proxy.Ensure(say); !r) return r;
+  say(fmt::format("The proxy ({}-edge, {}) answers on port {} ({}).", settings.proxy_service,
+                  settings.proxy_service, settings.http_port, Since(start)));
 
   say("");
   say("Next:");
-  say(fmt::format("  mothershipd --data-dir {}", settings.data_dir.string()));
-  say(fmt::format("  git remote add mothership ssh://git@{}:{}/APP && git push mothership main",
-                  settings.domain, settings.ssh_port));
+  say(fmt::format("  mothershipd --data-dir {}        # start the daemon (or: systemctl start mothershipd)",
+                  settings.data_dir.string()));
+  say("  then, on your machine, in your app's git repository:");
+  say(fmt::format("    mothership remote:add {}{}", settings.domain == "localhost" ? "HOST" : settings.domain,
+                  settings.ssh_port == 2222 ? "" : fmt::format(":{}", settings.ssh_port)));
+  say("    git push mothership main");
+  say(fmt::format("  or with git and ssh alone: git remote add mothership ssh://git@HOST:{}/APP", settings.ssh_port));
   return {};
 }
 

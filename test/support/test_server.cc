@@ -44,14 +44,18 @@ int FreePort() {
 
 TestServer::TestServer(TestServerOptions options) : options_(std::move(options)) {
   admin_key_ = NewKey("admin");
-  auto setup = Run({BinDir() + "/mothership", "setup", "--data-dir", data_dir().string(),
-                    "--admin-key", admin_key_.string() + ".pub", "--ssh-port", "0", "--deploy-step",
-                    options_.build ? "build" : "record"});
-  Require(setup.exit_code == 0, "setup failed: " + setup.Both());
+  // Setup first records only; a build server's settings (its own proxy, on
+  // free ports) are written before setup runs again for the Docker steps.
+  const std::vector<std::string> setup = {BinDir() + "/mothership", "setup", "--data-dir", data_dir().string(),
+                                          "--admin-key", admin_key_.string() + ".pub", "--ssh-port", "0",
+                                          "--deploy-step", "record"};
+  auto first = Run(setup);
+  Require(first.exit_code == 0, "setup failed: " + first.Both());
   if (options_.configure || options_.build) {
     auto settings = LoadSettings(data_dir());
     Require(settings.has_value(), "cannot load settings");
     if (options_.build) {
+      settings->deploy_step = "build";
       // Test daemons share one Swarm: each has its own proxy, on free ports.
       settings->proxy_service = "ms-proxy-" + settings->InstallId();
       settings->http_port = FreePort();
@@ -61,6 +65,11 @@ TestServer::TestServer(TestServerOptions options) : options_(std::move(options))
     }
     if (options_.configure) options_.configure(*settings);
     Require(SaveSettings(*settings).has_value(), "cannot save settings");
+    // (Not for a test of a Docker engine that does not answer.)
+    if (options_.build && std::filesystem::exists(settings->docker_socket)) {
+      auto again = Run(setup);
+      Require(again.exit_code == 0, "setup failed: " + again.Both());
+    }
   }
   Start();
 }
