@@ -32,6 +32,10 @@ const char kUsage[] =
 
 int HelpCommand(const CommandLine& line) {
   std::vector<std::string> words(line.words.begin() + (line.words.empty() ? 0 : 1), line.words.end());
+  if (words.size() == 1 && words[0] == "--markdown") {
+    std::fputs(CommandTableMarkdown().c_str(), stdout);
+    return 0;
+  }
   if (words.empty()) std::fputs(kUsage, stdout);
   std::fflush(stdout);
   words.insert(words.begin(), "help");

@@ -136,6 +136,26 @@ std::string HelpText() {
   return out;
 }
 
+std::string CommandTableMarkdown() {
+  auto cell = [](std::string_view text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '|') out += '\\';
+      out += c;
+    }
+    return out;
+  };
+  std::string out = "| command | what it does | who |\n| --- | --- | --- |\n";
+  for (const Namespace* ns : AllNamespaces()) {
+    for (const Command& c : ns->commands) {
+      std::string head = c.usage.empty() ? std::string(c.name) : fmt::format("{} {}", c.name, c.usage);
+      out += fmt::format("| `{}` | {} | {} |\n", cell(head), cell(c.summary),
+                         c.access == Access::kAdmin ? "admin" : "anyone");
+    }
+  }
+  return out;
+}
+
 Result<std::string> HelpText(std::string_view topic) {
   for (const Namespace* ns : AllNamespaces()) {
     if (ns->name == topic) {

@@ -28,6 +28,9 @@ int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv);
 
 std::string UsageLine(const Command& command);
 std::string HelpText();
+// The README's command reference: a Markdown table of every command
+// (`mothership help --markdown` prints it; a unit test keeps the README equal).
+std::string CommandTableMarkdown();
 Result<std::string> HelpText(std::string_view namespace_or_command);
 
 }  // namespace ms
