@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "cli/cli_commands.h"
 #include "cli/target.h"
@@ -21,11 +20,8 @@ const char kUsage[] = "usage: mothership deploy [DIR] [-a APP] [-s HOST[:PORT]] 
 
 // The app's deploy branch, or main for an app the push will create.
 std::string DeployBranch(const Target& target) {
-  auto info = CaptureOnServer(target.server, {"apps:info", target.app, "--json"}, true);
-  if (!info) return "main";
-  auto json = nlohmann::json::parse(*info, nullptr, false);
-  std::string branch = json.is_object() ? json.value("deploy_branch", "") : "";
-  return branch.empty() ? "main" : branch;
+  auto branch = AppInfoField(target, "deploy_branch", true);
+  return branch && !branch->empty() ? *branch : "main";
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 
 #include "cli/cli_commands.h"
 #include "cli/target.h"
@@ -22,10 +21,9 @@ int OpenCommand(const CommandLine& line) {
     std::fprintf(stderr, "mothership open: %s\n", target.error().message.c_str());
     return 2;
   }
-  auto info = CaptureOnServer(target->server, {"apps:info", target->app, "--json"});
-  if (!info) return 1;  // ssh printed the server's message
-  auto json = nlohmann::json::parse(*info, nullptr, false);
-  std::string url = json.is_object() ? json.value("web_url", "") : "";
+  auto url_field = AppInfoField(*target, "web_url", false);
+  if (!url_field) return 1;  // ssh printed the server's message
+  const std::string& url = *url_field;
   if (url.empty()) {
     std::fprintf(stderr, "mothership open: the server gave no URL for %s\n", target->app.c_str());
     return 1;

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "server/common/numbers.h"
 #include "server/common/shell_words.h"
 
@@ -267,6 +269,13 @@ int ExecOnServer(const Server& server, const std::vector<std::string>& words, bo
 
 Result<std::string> CaptureOnServer(const Server& server, const std::vector<std::string>& words, bool quiet) {
   return CaptureProgram(SshArgs(server, words, false), quiet);
+}
+
+Result<std::string> AppInfoField(const Target& target, const std::string& field, bool quiet) {
+  auto info = CaptureOnServer(target.server, {"apps:info", target.app, "--json"}, quiet);
+  if (!info) return info;
+  auto json = nlohmann::json::parse(*info, nullptr, false);
+  return json.is_object() ? json.value(field, "") : "";
 }
 
 }  // namespace ms::cli

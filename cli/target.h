@@ -65,5 +65,8 @@ Result<std::string> CaptureProgram(const std::vector<std::string>& argv, bool qu
 int ExecOnServer(const Server& server, const std::vector<std::string>& words, bool tty);
 // Runs `words` on the server and returns their stdout.
 Result<std::string> CaptureOnServer(const Server& server, const std::vector<std::string>& words, bool quiet = false);
+// One field of `apps:info APP --json` ("" when the app or the field is
+// missing). quiet: the server's message is dropped.
+Result<std::string> AppInfoField(const Target& target, const std::string& field, bool quiet);
 
 }  // namespace ms::cli

@@ -12,6 +12,7 @@
 #include "server/commands/dispatcher.h"
 #include "server/common/log.h"
 #include "server/build/builder.h"
+#include "server/build/mothership_image.h"
 #include "server/runtime/runtime.h"
 #include "server/deploy/build_deploy_step.h"
 #include "server/deploy/record_deploy_step.h"
@@ -23,12 +24,6 @@
 
 namespace ms {
 namespace {
-
-std::filesystem::path ExecutableDir() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::current_path() : exe.parent_path();
-}
 
 // Leftovers of an interrupted run: half-deleted repositories, repositories with no
 // app (a first push that never finished), deploys that never ended.
@@ -106,16 +101,16 @@ int RunDaemon(const DaemonFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::filesystem::path bin_dir = ExecutableDir();
+  const std::filesystem::path prefix = InstallPrefix();
   std::filesystem::path hooks_dir =
-      flags.hooks_dir.value_or(bin_dir.parent_path() / "share" / "mothership" / "hooks");
+      flags.hooks_dir.value_or(prefix / "share" / "mothership" / "hooks");
   AppRepos repos(settings.ReposDir(), hooks_dir, settings.TrashDir());
   AppLocks locks;
   EngineDockerClient docker(settings.docker_socket);
-  Builder builder(settings, docker, repos, bin_dir.parent_path() / "share" / "mothership" / "buildpacks");
+  Builder builder(settings, docker, repos, prefix / "share" / "mothership" / "buildpacks");
   RecordDeployStep record_step(**store, repos);
   Runtime runtime(settings, docker, **store);
-  ProxyService proxy(settings, docker, **store, bin_dir.parent_path());
+  ProxyService proxy(settings, docker, **store, prefix);
   BuildDeployStep build_step(**store, repos, builder, runtime, proxy);
   DeployStep& deploy = settings.deploy_step == "record" ? static_cast<DeployStep&>(record_step)
                                                         : static_cast<DeployStep&>(build_step);
@@ -136,7 +131,7 @@ int RunDaemon(const DaemonFlags& flags) {
     std::fprintf(stderr, "mothershipd: %s\n", r.error().message.c_str());
     return 1;
   }
-  GitService git(services, pushes, bin_dir / "mothership", settings.HookSocketPath());
+  GitService git(services, pushes, prefix / "bin" / "mothership", settings.HookSocketPath());
   Dispatcher dispatcher(services, git);
 
   Store& key_store = **store;

@@ -1,6 +1,6 @@
 #pragma once
 // Images made from a few files held in memory (a Dockerfile and what it
-// copies): the registry's and the proxy's images. The build context is a tar
+// copies): the registry's image. The build context is a tar
 // written to a scratch directory and removed afterwards.
 
 #include <filesystem>

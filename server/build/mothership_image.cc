@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <vector>
-
 #include "server/build/tar_writer.h"
 #include "server/common/sha256.h"
 
@@ -14,21 +11,9 @@ namespace {
 
 const char* const kBinaries[] = {"mothershipd", "mothership", "mothership-proxy"};
 
-Result<std::string> FileDigest(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Failed(fmt::format("cannot read {}", path.string()));
-  Sha256 sha;
-  std::vector<char> buffer(1 << 16);
-  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
-    sha.Update(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
-  }
-  return sha.HexDigest();
-}
-
 // The build context, as `docker build` of an installed tree would send it.
-Result<void> WriteContext(const std::filesystem::path& prefix, const std::filesystem::path& tar_path) {
+Result<void> WriteContext(const std::filesystem::path& prefix, TarWriter& tar) {
   auto share = prefix / "share" / "mothership";
-  TarWriter tar(tar_path);
   if (auto r = tar.AddDiskFile("Dockerfile", share / "Dockerfile"); !r) {
     return Failed(fmt::format("{}: the Mothership installation under {} is incomplete (reinstall it, or build "
                               "the share_files target)",
@@ -55,31 +40,35 @@ std::filesystem::path InstallPrefix() {
 Result<std::string> EnsureMothershipImage(DockerClient& docker, const Settings& settings,
                                           const std::filesystem::path& prefix,
                                           const std::function<void(const std::string&)>& say) {
+  // The context's digest names the image: hashed as it streams, written to
+  // disk only when the image must be built.
+  Sha256 sha;
+  TarWriter digest(sha);
+  if (auto r = WriteContext(prefix, digest); !r) return std::unexpected(r.error());
+  std::string image = "mothership/mothership:" + sha.HexDigest().substr(0, 12);
+  auto exists = docker.ImageExists(image);
+  if (!exists) return std::unexpected(exists.error());
+  if (*exists) return image;
+
+  if (say) say(fmt::format("Building the Mothership image {} from {} ...", image, prefix.string()));
   auto scratch = settings.data_dir / "tmp" / fmt::format("mothership-image-{}-{}", getpid(), gettid());
   std::error_code ec;
   std::filesystem::create_directories(scratch, ec);
   if (ec) return Failed(fmt::format("cannot create {}: {}", scratch.string(), ec.message()));
   auto context = scratch / "context.tar";
-  auto result = [&]() -> Result<std::string> {
-    if (auto r = WriteContext(prefix, context); !r) return std::unexpected(r.error());
-    auto digest = FileDigest(context);
-    if (!digest) return digest;
-    std::string image = "mothership/mothership:" + digest->substr(0, 12);
-    auto exists = docker.ImageExists(image);
-    if (!exists) return std::unexpected(exists.error());
-    if (*exists) return image;
-    if (say) say(fmt::format("Building the Mothership image {} from {} ...", image, prefix.string()));
-    std::string last;
-    auto built = docker.BuildImage(context, image, {{"BASE", settings.base_image}},
-                                   [&](std::string_view line) { last = line; });
-    if (!built) {
-      return Failed(fmt::format("building the Mothership image failed: {}{}", built.error().message,
-                                last.empty() ? "" : " (last line: " + last + ")"));
-    }
-    return image;
+  std::string last;
+  Result<void> built = [&]() -> Result<void> {
+    TarWriter tar(context);
+    if (auto r = WriteContext(prefix, tar); !r) return r;
+    return docker.BuildImage(context, image, {{"BASE", settings.base_image}},
+                             [&](std::string_view line) { last = line; });
   }();
   std::filesystem::remove_all(scratch, ec);
-  return result;
+  if (!built) {
+    return Failed(fmt::format("building the Mothership image failed: {}{}", built.error().message,
+                              last.empty() ? "" : " (last line: " + last + ")"));
+  }
+  return image;
 }
 
 }  // namespace ms

@@ -25,6 +25,11 @@ TarWriter::~TarWriter() {
 }
 
 Result<void> TarWriter::Write(const void* data, size_t size) {
+  if (digest_) {
+    digest_->Update(std::string_view(static_cast<const char*>(data), size));
+    written_ += size;
+    return {};
+  }
   if (!file_) return Failed(fmt::format("cannot write {}", path_.string()));
   if (size > 0 && std::fwrite(data, 1, size, file_) != size) {
     return Failed(fmt::format("cannot write {}", path_.string()));
@@ -124,6 +129,7 @@ Result<void> TarWriter::AddTree(const std::filesystem::path& dir, const std::str
 Result<void> TarWriter::Finish() {
   static const char zeros[1024] = {};
   if (auto r = Write(zeros, sizeof zeros); !r) return r;
+  if (digest_) return {};
   if (!file_ || std::fclose(file_) != 0) {
     file_ = nullptr;
     return Failed(fmt::format("cannot write {}", path_.string()));

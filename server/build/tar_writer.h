@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "server/common/result.h"
+#include "server/common/sha256.h"
 
 namespace ms {
 
@@ -16,6 +17,9 @@ class TarWriter {
  public:
   // Fails (on the first Add) when the file cannot be created.
   explicit TarWriter(const std::filesystem::path& path);
+  // Writes no file: the archive's bytes only feed `digest` (an archive's
+  // content address without writing it).
+  explicit TarWriter(Sha256& digest) : digest_(&digest) {}
   ~TarWriter();
   TarWriter(const TarWriter&) = delete;
   TarWriter& operator=(const TarWriter&) = delete;
@@ -39,6 +43,7 @@ class TarWriter {
   Result<void> Pad(uint64_t size);
 
   std::FILE* file_ = nullptr;
+  Sha256* digest_ = nullptr;
   std::filesystem::path path_;
   uint64_t written_ = 0;
 };

@@ -47,11 +47,14 @@ class ProxyService {
   // Before an app's network goes: the proxy leaves it.
   Result<void> Detach(const std::string& app);
 
+  // The Mothership image the services run, made when missing; kept for this
+  // object's life (the installation does not change under it).
+  Result<std::string> EnsureImage(const std::function<void(const std::string&)>& say);
+
   std::string AppUrl(const std::string& app) const { return settings_.AppUrl(app); }
   std::filesystem::path RoutesFile() const { return settings_.ProxyDir() / "routes.json"; }
 
  private:
-  Result<std::string> EnsureImage(const std::function<void(const std::string&)>& say);
   // The networks the proxy must be on: those of apps with a web service.
   Result<std::vector<std::string>> AppNetworks(const std::string& leaving);
   Result<void> Apply(const std::string& leaving, const std::function<void(const std::string&)>& say);
@@ -67,7 +70,7 @@ class ProxyService {
   std::filesystem::path prefix_;
   std::mutex mu_;  // one change of the service at a time
   std::mutex routes_mu_;
-  std::string image_;  // made once per daemon run (the installation does not change under it)
+  std::string image_;  // EnsureImage's answer
 };
 
 }  // namespace ms

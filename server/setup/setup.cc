@@ -129,9 +129,10 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
                                       : "Docker Swarm: this engine is a manager",
                   Since(start)));
 
+  const auto prefix = InstallPrefix();
   start = Clock::now();
   AppRepos repos(settings.ReposDir(), {}, settings.TrashDir());
-  Builder builder(settings, docker, repos, InstallPrefix() / "share" / "mothership" / "buildpacks");
+  Builder builder(settings, docker, repos, prefix / "share" / "mothership" / "buildpacks");
   if (auto r = builder.EnsureStackImages(false, say); !r) return r;
   say(fmt::format("Stack images {} and {} are ready ({}).", settings.build_image, settings.run_image, Since(start)));
 
@@ -140,12 +141,12 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
   say(fmt::format("The registry {} is ready ({}).", settings.registry, Since(start)));
 
   start = Clock::now();
-  auto image = EnsureMothershipImage(docker, settings, InstallPrefix(), say);
+  ProxyService proxy(settings, docker, **store, prefix);
+  auto image = proxy.EnsureImage(say);
   if (!image) return std::unexpected(image.error());
   say(fmt::format("The Mothership image {} is ready ({}).", *image, Since(start)));
 
   start = Clock::now();
-  ProxyService proxy(settings, docker, **store, InstallPrefix());
   if (auto r = proxy.Ensure(say); !r) return r;
   say(fmt::format("The proxy ({}-edge, {}) answers on port {} ({}).", settings.proxy_service,
                   settings.proxy_service, settings.http_port, Since(start)));
