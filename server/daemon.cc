@@ -11,8 +11,8 @@
 
 #include "server/commands/dispatcher.h"
 #include "server/common/log.h"
-#include "server/build/builder.h"
-#include "server/build/mothership_image.h"
+#include "server/builder/builder.h"
+#include "server/builder/mothership_image.h"
 #include "server/runtime/runtime.h"
 #include "server/deploy/build_deploy_step.h"
 #include "server/deploy/record_deploy_step.h"

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "server/build/builder.h"
+#include "server/builder/builder.h"
 #include "server/common/names.h"
 #include "server/proxy/proxy_service.h"
 #include "server/runtime/runtime.h"

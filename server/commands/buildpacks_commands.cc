@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "server/build/builder.h"
-#include "server/build/buildpack_fetcher.h"
+#include "server/builder/builder.h"
+#include "server/builder/buildpack_fetcher.h"
 #include "server/commands/command.h"
 #include "server/commands/table.h"
 #include "server/common/json.h"

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "server/build/builder.h"
+#include "server/builder/builder.h"
 #include "server/commands/command.h"
 
 namespace ms {

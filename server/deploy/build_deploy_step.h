@@ -7,7 +7,7 @@
 
 #include <mutex>
 
-#include "server/build/builder.h"
+#include "server/builder/builder.h"
 #include "server/deploy/deploy_step.h"
 #include "server/proxy/proxy_service.h"
 #include "server/runtime/runtime.h"

@@ -1,6 +1,6 @@
 #include "server/git/app_repos.h"
 
-#include "server/build/tar_writer.h"
+#include "server/common/tar_writer.h"
 
 #include <fmt/format.h>
 #include <git2.h>

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <thread>
 
-#include "server/build/mothership_image.h"
+#include "server/builder/mothership_image.h"
 #include "server/common/http_client.h"
 #include "server/common/json.h"
 #include "server/common/log.h"

@@ -1,7 +1,7 @@
 #pragma once
 // ProxyService: runs mothership-proxy (proxy/) as the Swarm service
 // `mothership-proxy` and keeps its routes current.
-// - The image is the Mothership image (server/build/mothership_image.h),
+// - The image is the Mothership image (server/builder/mothership_image.h),
 //   made from the installed files when missing.
 // - Two global services, placed on the node that runs the daemon (the one
 //   that has routes.json; point the apps' DNS names at it): the edge,

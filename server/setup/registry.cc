@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "server/build/context_image.h"
+#include "server/builder/context_image.h"
 #include "server/common/http_client.h"
 
 namespace ms {

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "server/build/builder.h"
-#include "server/build/mothership_image.h"
+#include "server/builder/builder.h"
+#include "server/builder/mothership_image.h"
 #include "server/proxy/proxy_service.h"
 #include "server/runtime/runtime.h"
 #include "server/config/settings.h"

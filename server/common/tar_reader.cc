@@ -1,4 +1,4 @@
-#include "server/build/tar_reader.h"
+#include "server/common/tar_reader.h"
 
 #include <fmt/format.h>
 

@@ -1,8 +1,8 @@
-#include "server/build/context_image.h"
+#include "server/builder/context_image.h"
 
 #include <fmt/format.h>
 
-#include "server/build/tar_writer.h"
+#include "server/common/tar_writer.h"
 
 namespace ms {
 

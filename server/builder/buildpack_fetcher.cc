@@ -1,4 +1,4 @@
-#include "server/build/buildpack_fetcher.h"
+#include "server/builder/buildpack_fetcher.h"
 
 #include <fmt/format.h>
 #include <git2.h>

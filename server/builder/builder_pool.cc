@@ -1,4 +1,4 @@
-#include "server/build/builder_pool.h"
+#include "server/builder/builder_pool.h"
 
 #include <nlohmann/json.hpp>
 

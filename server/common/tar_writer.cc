@@ -1,4 +1,4 @@
-#include "server/build/tar_writer.h"
+#include "server/common/tar_writer.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "server/build/builder.h"
+#include "server/builder/builder.h"
 
 #include <fmt/format.h>
 #include <stdlib.h>
@@ -11,8 +11,8 @@
 #include <sstream>
 #include <thread>
 
-#include "server/build/tar_reader.h"
-#include "server/build/tar_writer.h"
+#include "server/common/tar_reader.h"
+#include "server/common/tar_writer.h"
 #include "server/common/base64.h"
 #include "server/commands/command.h"
 #include "server/common/log.h"

@@ -17,9 +17,9 @@
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/docker/docker_client.h"
-#include "server/build/builder_pool.h"
-#include "server/build/buildpack_fetcher.h"
-#include "server/build/slug_image.h"
+#include "server/builder/builder_pool.h"
+#include "server/builder/buildpack_fetcher.h"
+#include "server/builder/slug_image.h"
 #include "server/git/app_repos.h"
 #include "server/store/store.h"
 

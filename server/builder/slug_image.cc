@@ -1,4 +1,4 @@
-#include "server/build/slug_image.h"
+#include "server/builder/slug_image.h"
 
 #include <zlib.h>
 

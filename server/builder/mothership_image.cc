@@ -1,9 +1,9 @@
-#include "server/build/mothership_image.h"
+#include "server/builder/mothership_image.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "server/build/tar_writer.h"
+#include "server/common/tar_writer.h"
 #include "server/common/sha256.h"
 
 namespace ms {
