@@ -59,40 +59,115 @@ void Tidy(const Settings& settings, Store& store, AppRepos& repos) {
 
 }  // namespace
 
-int RunDaemon(const DaemonFlags& flags) {
-  auto loaded = LoadSettings(flags.data_dir);
-  if (!loaded) {
-    std::fprintf(stderr, "mothershipd: %s\n", loaded.error().message.c_str());
-    return 1;
+// The components, in the order they are built (and destroyed in reverse).
+struct Daemon::Parts {
+  Settings settings;
+  int lock_fd = -1;
+  std::unique_ptr<Store> store;
+  std::string fingerprint;
+  std::unique_ptr<AppRepos> repos;
+  AppLocks locks;
+  std::unique_ptr<EngineDockerClient> docker;
+  std::unique_ptr<Builder> builder;
+  std::unique_ptr<Runtime> runtime;
+  std::unique_ptr<ProxyService> proxy;
+  std::optional<Engine> engine;
+  std::unique_ptr<DeployStep> deploy;
+  std::unique_ptr<Services> services;
+  PushRegistry pushes;
+  std::unique_ptr<HookServer> hooks;
+  std::unique_ptr<GitService> git;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<SshServer> ssh;
+  int port = 0;
+
+  ~Parts() {
+    if (hooks) hooks->Stop();
+    if (lock_fd >= 0) close(lock_fd);
   }
-  Settings settings = *loaded;
+};
+
+Daemon::Daemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Daemon::~Daemon() = default;
+int Daemon::port() const { return parts_->port; }
+const Settings& Daemon::settings() const { return parts_->settings; }
+const std::string& Daemon::host_key_fingerprint() const { return parts_->fingerprint; }
+void Daemon::Serve() { parts_->ssh->Serve(); }
+void Daemon::Stop() { parts_->ssh->Stop(); }
+
+Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const MakeDeployStep& make_deploy) {
+  auto loaded = LoadSettings(flags.data_dir);
+  if (!loaded) return std::unexpected(loaded.error());
+  auto p = std::make_unique<Parts>();
+  Settings& settings = p->settings;
+  settings = *loaded;
   if (flags.ssh_port) settings.ssh_port = *flags.ssh_port;
   if (flags.listen_address) settings.listen_address = *flags.listen_address;
   if (flags.domain) settings.domain = *flags.domain;
-  if (auto r = ValidateSettings(settings); !r) {
-    std::fprintf(stderr, "mothershipd: %s\n", r.error().message.c_str());
-    return 1;
-  }
-  // One daemon per data directory: the lock lasts as long as the process.
+  if (auto r = ValidateSettings(settings); !r) return std::unexpected(r.error());
+  // One daemon per data directory: the lock lasts as long as the Daemon.
   std::error_code ec;
   std::filesystem::create_directories(settings.RunDir(), ec);
-  int lock_fd = open((settings.RunDir() / "mothershipd.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    std::fprintf(stderr, "mothershipd: another mothershipd is already serving %s; stop it first\n",
-                 settings.data_dir.c_str());
-    return 1;
+  p->lock_fd = open((settings.RunDir() / "mothershipd.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (p->lock_fd < 0 || flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Busy(fmt::format("another mothershipd is already serving {}; stop it first", settings.data_dir.string()));
   }
   auto store = Store::Open(settings.DatabasePath());
-  if (!store) {
-    std::fprintf(stderr, "mothershipd: %s\n", store.error().message.c_str());
-    return 1;
-  }
+  if (!store) return std::unexpected(store.error());
+  p->store = std::move(*store);
   auto fingerprint = HostKeyFingerprint(settings.HostKeyPath());
-  if (!fingerprint) {
-    std::fprintf(stderr, "mothershipd: %s (run mothership setup)\n", fingerprint.error().message.c_str());
-    return 1;
-  }
+  if (!fingerprint) return Failed(fmt::format("{} (run mothership setup)", fingerprint.error().message));
+  p->fingerprint = *fingerprint;
 
+  const std::filesystem::path prefix = InstallPrefix();
+  p->repos = std::make_unique<AppRepos>(settings.ReposDir(),
+                                        flags.hooks_dir.value_or(prefix / "share" / "mothership" / "hooks"),
+                                        settings.TrashDir());
+  Store& store_ref = *p->store;
+  if (settings.deploy_step == "build") {
+    p->docker = std::make_unique<EngineDockerClient>(settings.docker_socket);
+    p->builder = std::make_unique<Builder>(settings, *p->docker, *p->repos,
+                                           prefix / "share" / "mothership" / "buildpacks");
+    p->runtime = std::make_unique<Runtime>(settings, *p->docker, store_ref);
+    p->proxy = std::make_unique<ProxyService>(settings, *p->docker, store_ref, prefix);
+    p->engine.emplace(Engine{*p->builder, *p->runtime, *p->proxy});
+    p->builder->CleanLeftovers();
+    // Running apps are left as they are; services of apps that are gone go.
+    if (auto r = p->runtime->Reconcile(); !r) LogWarn("cannot reconcile with Docker Swarm yet: {}", r.error().message);
+    if (auto r = p->proxy->Reconcile(); !r) LogWarn("cannot bring the proxy up to date: {}", r.error().message);
+    p->deploy = std::make_unique<BuildDeployStep>(store_ref, *p->repos, *p->builder, *p->runtime, *p->proxy);
+  } else {
+    p->deploy = std::make_unique<RecordDeployStep>(store_ref, *p->repos);
+  }
+  if (make_deploy) p->deploy = make_deploy(store_ref, *p->repos);
+  p->services = std::make_unique<Services>(Services{settings, store_ref, *p->repos, p->locks,
+                                                    *p->deploy,
+                                                    p->engine ? &*p->engine : nullptr});
+  Tidy(settings, store_ref, *p->repos);
+
+  p->hooks = std::make_unique<HookServer>(*p->services, p->pushes, settings.HookSocketPath());
+  if (auto r = p->hooks->Start(); !r) return std::unexpected(r.error());
+  p->git = std::make_unique<GitService>(*p->services, p->pushes, prefix / "bin" / "mothership",
+                                        settings.HookSocketPath());
+  p->dispatcher = std::make_unique<Dispatcher>(*p->services, *p->git);
+  p->ssh = std::make_unique<SshServer>(
+      SshServerOptions{settings.listen_address, settings.ssh_port, settings.HostKeyPath(),
+                       settings.ssh_auth_timeout_seconds, settings.ssh_idle_timeout_seconds,
+                       settings.ssh_max_connections},
+      [&store_ref](const std::string& fp) -> std::optional<Caller> {
+        auto key = store_ref.FindKeyByFingerprint(fp);
+        if (!key || !*key) return std::nullopt;
+        return Caller{(*key)->name, (*key)->role};
+      },
+      [dispatcher = p->dispatcher.get()](const ExecRequest& request) { return dispatcher->Start(request); });
+  auto port = p->ssh->Listen();
+  if (!port) return std::unexpected(port.error());
+  p->port = *port;
+  LogInfo("serving {} from {}", settings.domain, settings.data_dir.string());
+  return std::unique_ptr<Daemon>(new Daemon(std::move(p)));
+}
+
+int RunDaemon(const DaemonFlags& flags) {
   // Signals are taken by one thread with sigwait; every other thread blocks them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -101,72 +176,27 @@ int RunDaemon(const DaemonFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  const std::filesystem::path prefix = InstallPrefix();
-  std::filesystem::path hooks_dir =
-      flags.hooks_dir.value_or(prefix / "share" / "mothership" / "hooks");
-  AppRepos repos(settings.ReposDir(), hooks_dir, settings.TrashDir());
-  AppLocks locks;
-  EngineDockerClient docker(settings.docker_socket);
-  Builder builder(settings, docker, repos, prefix / "share" / "mothership" / "buildpacks");
-  RecordDeployStep record_step(**store, repos);
-  Runtime runtime(settings, docker, **store);
-  ProxyService proxy(settings, docker, **store, prefix);
-  BuildDeployStep build_step(**store, repos, builder, runtime, proxy);
-  DeployStep& deploy = settings.deploy_step == "record" ? static_cast<DeployStep&>(record_step)
-                                                        : static_cast<DeployStep&>(build_step);
-  bool docker_used = settings.deploy_step == "build";
-  if (docker_used) {
-    builder.CleanLeftovers();
-    // Running apps are left as they are; services of apps that are gone go.
-    if (auto r = runtime.Reconcile(); !r) LogWarn("cannot reconcile with Docker Swarm yet: {}", r.error().message);
-    if (auto r = proxy.Reconcile(); !r) LogWarn("cannot bring the proxy up to date: {}", r.error().message);
-  }
-  Services services{settings, **store, repos, locks, deploy, docker_used ? &builder : nullptr,
-                    docker_used ? &runtime : nullptr, docker_used ? &proxy : nullptr};
-  Tidy(settings, **store, repos);
-
-  PushRegistry pushes;
-  HookServer hooks(services, pushes, settings.HookSocketPath());
-  if (auto r = hooks.Start(); !r) {
-    std::fprintf(stderr, "mothershipd: %s\n", r.error().message.c_str());
-    return 1;
-  }
-  GitService git(services, pushes, prefix / "bin" / "mothership", settings.HookSocketPath());
-  Dispatcher dispatcher(services, git);
-
-  Store& key_store = **store;
-  SshServer ssh(
-      SshServerOptions{settings.listen_address, settings.ssh_port, settings.HostKeyPath(),
-                       settings.ssh_auth_timeout_seconds, settings.ssh_idle_timeout_seconds,
-                       settings.ssh_max_connections},
-      [&key_store](const std::string& fp) -> std::optional<Caller> {
-        auto key = key_store.FindKeyByFingerprint(fp);
-        if (!key || !*key) return std::nullopt;
-        return Caller{(*key)->name, (*key)->role};
-      },
-      [&dispatcher](const ExecRequest& request) { return dispatcher.Start(request); });
-  auto port = ssh.Listen();
-  if (!port) {
-    std::fprintf(stderr, "mothershipd: %s\n", port.error().message.c_str());
+  auto daemon = Daemon::Start(flags);
+  if (!daemon) {
+    std::fprintf(stderr, "mothershipd: %s\n", daemon.error().message.c_str());
     return 1;
   }
   std::printf("mothershipd %s listening on %s:%d (host key %s)\n", MOTHERSHIP_VERSION,
-              settings.listen_address.c_str(), *port, fingerprint->c_str());
+              (*daemon)->settings().listen_address.c_str(), (*daemon)->port(),
+              (*daemon)->host_key_fingerprint().c_str());
   std::fflush(stdout);
-  LogInfo("serving {} from {}", settings.domain, settings.data_dir.string());
 
-  std::thread waiter([&ssh, signals] {
+  Daemon& d = **daemon;
+  std::thread waiter([&d, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
     LogInfo("received signal {}; stopping", sig);
-    ssh.Stop();
+    d.Stop();
   });
-  ssh.Serve();
-  hooks.Stop();
-  if (waiter.joinable()) {
-    // Serve only returns after a signal, so the waiter has already finished.
-    waiter.join();
-  }
+  d.Serve();
+  // Serve only returns after a signal, so the waiter has already finished.
+  waiter.join();
+  daemon->reset();
   LogInfo("stopped");
   return 0;
 }

@@ -17,15 +17,21 @@ class DeployStep;
 class ProxyService;
 class Runtime;
 
+// The parts that run apps on Docker: always all three, or none on a server that
+// only records pushes (deploy_step: record, a host without Docker).
+struct Engine {
+  Builder& builder;
+  Runtime& runtime;
+  ProxyService& proxy;
+};
+
 struct Services {
   const Settings& settings;
   Store& store;
   AppRepos& repos;
   AppLocks& locks;
   DeployStep& deploy;
-  Builder* builder = nullptr;  // null where Docker is not used (deploy_step: record)
-  Runtime* runtime = nullptr;  // likewise
-  ProxyService* proxy = nullptr;  // likewise
+  Engine* engine = nullptr;  // null: deploy_step is record (see above)
 };
 
 }  // namespace ms

@@ -50,7 +50,7 @@ Result<void> RenameApp(Services& services, const std::string& old_name, const st
   if (auto app = services.store.GetApp(new_name); app) {
     return AlreadyExists(fmt::format("app '{}' already exists", new_name));
   }
-  if (services.runtime) {
+  if (services.engine) {
     auto latest = services.store.LatestRelease(old_name);
     if (!latest) return std::unexpected(latest.error());
     if (*latest) {
@@ -75,19 +75,15 @@ Result<void> DestroyApp(Services& services, const std::string& name) {
   // What runs goes first: a failure there leaves the app whole, to destroy again.
   auto releases = services.store.ListReleases(name, 1000000);
   if (!releases) return std::unexpected(releases.error());
-  if (services.proxy) {
-    if (auto r = services.proxy->Detach(name); !r) return r;
-  }
-  if (services.runtime) {
-    if (auto r = services.runtime->Destroy(name); !r) return r;
-  }
-  if (services.builder) {
+  if (Engine* engine = services.engine) {
+    if (auto r = engine->proxy.Detach(name); !r) return r;
+    if (auto r = engine->runtime.Destroy(name); !r) return r;
     std::vector<int> versions;
     for (const auto& r : *releases) versions.push_back(r.version);
-    services.builder->Forget(name, versions);
+    engine->builder.Forget(name, versions);
   }
   if (auto r = services.store.DeleteApp(name); !r) return r;
-  if (services.proxy) (void)services.proxy->WriteRoutes();
+  if (services.engine) (void)services.engine->proxy.WriteRoutes();
   // A repository left behind by a failure here is moved aside at the next start.
   return services.repos.Remove(name);
 }

@@ -12,10 +12,10 @@
 namespace ms {
 
 inline Result<Runtime*> NeedRuntime(CommandContext& ctx) {
-  if (!ctx.services.runtime) {
+  if (!ctx.services.engine) {
     return Failed("this server records deploys only (deploy_step: record); running apps needs deploy_step: build");
   }
-  return ctx.services.runtime;
+  return &ctx.services.engine->runtime;
 }
 
 inline Result<int> ParseReleaseVersion(const std::string& text) {
@@ -32,8 +32,8 @@ inline Result<int> ParseReleaseVersion(const std::string& text) {
 
 // After a change that starts or stops web tasks: the proxy's routes follow.
 inline void RefreshRoutes(CommandContext& ctx) {
-  if (!ctx.services.proxy) return;
-  if (auto r = ctx.services.proxy->WriteRoutes(); !r) {
+  if (!ctx.services.engine) return;
+  if (auto r = ctx.services.engine->proxy.WriteRoutes(); !r) {
     ctx.err.Write(fmt::format("warning: the proxy's routes were not updated: {}\n", r.error().message));
   }
 }

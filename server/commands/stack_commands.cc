@@ -9,11 +9,11 @@ namespace ms {
 namespace {
 
 Result<void> Rebuild(CommandContext& ctx, const Args&) {
-  if (!ctx.services.builder) {
+  if (!ctx.services.engine) {
     return Failed("this server does not build images (deploy_step: record in config.yaml)");
   }
   ctx.out.Write("-----> Rebuilding the stack images; apps pick them up at their next push\n");
-  return ctx.services.builder->EnsureStackImages(
+  return ctx.services.engine->builder.EnsureStackImages(
       true, [&](const std::string& line) { ctx.out.Write("       " + line + "\n"); });
 }
 

@@ -14,7 +14,7 @@ Result<int> RollOut(Services& services, const std::string& app, Release release,
   if (!version) return std::unexpected(version.error());
   release.version = *version;
   release.deploy_id = 0;
-  if (auto r = services.runtime->Deploy(app, release, out); !r) {
+  if (auto r = services.engine->runtime.Deploy(app, release, out); !r) {
     return Failed(fmt::format("{}\nNothing was changed: {} still runs its previous release", r.error().message, app));
   }
   if (auto r = services.store.CreateRelease(app, release); !r) return std::unexpected(r.error());
@@ -27,7 +27,7 @@ Result<int> ChangeConfig(Services& services, const std::string& app, const Confi
                          const std::string& description, Output& out, const std::function<bool()>& cancelled) {
   auto lock = WaitForApp(services, app, cancelled);
   if (!lock) return std::unexpected(lock.error());
-  auto latest = services.runtime ? services.store.LatestRelease(app) : Result<std::optional<Release>>();
+  auto latest = services.engine ? services.store.LatestRelease(app) : Result<std::optional<Release>>();
   if (!latest) return std::unexpected(latest.error());
   if (!*latest) {
     // Nothing runs yet: the config waits for the first deploy.
@@ -52,7 +52,7 @@ Result<int> ChangeConfig(Services& services, const std::string& app, const Confi
 
 Result<int> Rollback(Services& services, const std::string& app, int version, const std::string& by, Output& out,
                      const std::function<bool()>& cancelled) {
-  if (!services.runtime) return Failed("rollback needs the Docker engine (deploy_step: build)");
+  if (!services.engine) return Failed("rollback needs the Docker engine (deploy_step: build)");
   auto lock = WaitForApp(services, app, cancelled);
   if (!lock) return std::unexpected(lock.error());
   auto latest = services.store.LatestRelease(app);

@@ -72,7 +72,7 @@ TEST_CASE("a stalled client does not block others - many clients at once") {
 }
 
 TEST_CASE("unauthenticated connections time out") {
-  TestServer s({{}, [](ms::Settings& settings) { settings.ssh_auth_timeout_seconds = 2; }});
+  TestServer s({.configure = [](ms::Settings& settings) { settings.ssh_auth_timeout_seconds = 2; }});
   int fd = ConnectRaw(s.port());
   CHECK(ClosedWithin(fd, 15));
   close(fd);
@@ -104,7 +104,7 @@ TEST_CASE("setup is idempotent and a second daemon on one data dir is refused") 
 }
 
 TEST_CASE("an authenticated connection that never runs a command is closed") {
-  TestServer s({{}, [](ms::Settings& settings) { settings.ssh_auth_timeout_seconds = 2; }});
+  TestServer s({.configure = [](ms::Settings& settings) { settings.ssh_auth_timeout_seconds = 2; }});
   // ssh -N authenticates and then only waits; the server must end it.
   auto r = ms::test::Run({"timeout", "30", "ssh", "-N", "-p", std::to_string(s.port()), "-i", s.admin_key().string(),
                           "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o",

@@ -41,7 +41,8 @@ void Commit(TestServer& s, const std::filesystem::path& repo, const std::string&
 }  // namespace
 
 TEST_CASE("push deploys / clone returns the commit / a failed deploy leaves the ref") {
-  TestServer s({{{"MOTHERSHIP_TEST_DEPLOY_FAIL_FILE", "$DIR/fail-deploys"}}, {}});
+  ms::test::DeployScript script;
+  TestServer s({.deploy_script = &script});
   REQUIRE(s.Ssh("apps:create demo").exit_code == 0);
   auto list = s.Ssh("apps:list");
   REQUIRE(list.exit_code == 0);
@@ -67,7 +68,7 @@ TEST_CASE("push deploys / clone returns the commit / a failed deploy leaves the 
   CHECK(push.err.find(second + " will be deployed") != std::string::npos);
 
   // The failing step rejects the push and the branch stays where it was.
-  WriteFile(s.dir() / "fail-deploys", "");
+  script.fail = true;
   Commit(s, repo, "fourth");
   push = s.Git({"push", s.Url("demo"), "main"}, repo);
   INFO(push.Both());
@@ -121,7 +122,7 @@ TEST_CASE("the first push of main creates the app - other branches are stored / 
 }
 
 TEST_CASE("auto-create can be turned off") {
-  TestServer s({{}, [](ms::Settings& settings) { settings.auto_create_apps = false; }});
+  TestServer s({.configure = [](ms::Settings& settings) { settings.auto_create_apps = false; }});
   auto repo = s.MakeRepo("src", 1);
   auto push = s.Git({"push", s.Url("fresh"), "main"}, repo);
   CHECK(push.exit_code != 0);
@@ -148,7 +149,9 @@ TEST_CASE("bad repository paths are refused before anything is created") {
 }
 
 TEST_CASE("two pushes to one app never deploy at once - different apps do") {
-  TestServer s({{{"MOTHERSHIP_TEST_DEPLOY_DELAY_MS", "1500"}}, {}});
+  ms::test::DeployScript script;
+  script.delay_ms = 1500;
+  TestServer s({.deploy_script = &script});
   auto a = s.MakeRepo("a", 1);
   auto b = s.MakeRepo("b", 1);
   Commit(s, b, "b only");
@@ -183,7 +186,9 @@ TEST_CASE("two pushes to one app never deploy at once - different apps do") {
 }
 
 TEST_CASE("deploy output reaches the pusher while the deploy runs") {
-  TestServer s({{{"MOTHERSHIP_TEST_DEPLOY_DELAY_MS", "3000"}}, {}});
+  ms::test::DeployScript script;
+  script.delay_ms = 3000;
+  TestServer s({.deploy_script = &script});
   auto repo = s.MakeRepo("src", 1);
   namespace bp = boost::process;
   bp::ipstream err;

@@ -75,7 +75,7 @@ TestServer::TestServer(TestServerOptions options) : options_(std::move(options))
 }
 
 TestServer::~TestServer() {
-  if (daemon_ && daemon_->running()) Stop();
+  if (in_process_ || (daemon_ && daemon_->running())) Stop();
   if (options_.build) {
     // Apps keep running when their daemon stops; a test's apps go with the test.
     Settings settings;
@@ -108,19 +108,29 @@ TestServer::~TestServer() {
 }
 
 void TestServer::Start() {
+  if (options_.deploy_script) {
+    DaemonFlags flags;
+    flags.data_dir = data_dir();
+    flags.listen_address = "127.0.0.1";
+    if (port_ != 0) flags.ssh_port = port_;
+    DeployScript& script = *options_.deploy_script;
+    auto daemon = Daemon::Start(flags, [&script](Store& store, AppRepos& repos) {
+      return std::make_unique<ScriptedDeployStep>(store, repos, script);
+    });
+    Require(daemon.has_value(), "the daemon did not start: " + (daemon ? "" : daemon.error().message));
+    in_process_ = std::move(*daemon);
+    port_ = in_process_->port();
+    serving_ = std::thread([this] { in_process_->Serve(); });
+    return;
+  }
   auto out = dir() / "daemon.out";
   std::filesystem::remove(out);
-  bp::environment env = boost::this_process::environment();
-  for (auto [k, v] : options_.daemon_env) {
-    if (auto at = v.find("$DIR"); at != std::string::npos) v.replace(at, 4, dir().string());
-    env[k] = v;
-  }
   std::vector<std::string> args = {"--data-dir", data_dir().string(), "--listen", "127.0.0.1"};
   if (port_ != 0) {
     args.push_back("--ssh-port");
     args.push_back(std::to_string(port_));
   }
-  daemon_ = std::make_unique<bp::child>(BinDir() + "/mothershipd", bp::args(args), env,
+  daemon_ = std::make_unique<bp::child>(BinDir() + "/mothershipd", bp::args(args),
                                         bp::std_out > out.string(),
                                         bp::std_err > (dir() / "daemon.err").string());
   // Poll (with a deadline) for the line that says where it listens.
@@ -140,6 +150,12 @@ void TestServer::Start() {
 }
 
 int TestServer::Stop() {
+  if (in_process_) {
+    in_process_->Stop();
+    serving_.join();
+    in_process_.reset();
+    return 0;
+  }
   if (!daemon_) return -1;
   ::kill(daemon_->id(), SIGTERM);
   daemon_->wait();

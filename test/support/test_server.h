@@ -2,7 +2,8 @@
 // TestServer: a real mothershipd for end-to-end tests, set up by the real
 // `mothership setup` in a temporary directory, listening on a free port, with an
 // admin key made by ssh-keygen. Ssh() and Git() drive it with the real OpenSSH
-// and git clients. The destructor stops the daemon.
+// and git clients. The daemon is the mothershipd binary, or the same Daemon in
+// this process when the test scripts its deploy step. The destructor stops it.
 
 #include <boost/process.hpp>
 #include <filesystem>
@@ -10,16 +11,21 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server/config/settings.h"
+#include "server/daemon.h"
 #include "test/support/run.h"
+#include "test/support/scripted_deploy_step.h"
 
 namespace ms::test {
 
 struct TestServerOptions {
-  std::map<std::string, std::string> daemon_env;  // test switches; "$DIR" becomes dir()
-  std::function<void(Settings&)> configure;        // edits config.yaml after setup
+  // Runs the daemon in this process with a ScriptedDeployStep the test drives
+  // (it must outlive the server) instead of the mothershipd binary.
+  DeployScript* deploy_script = nullptr;
+  std::function<void(Settings&)> configure = nullptr;  // edits config.yaml after setup
   // Run the real build pipeline (Docker) instead of only recording deploys.
   bool build = false;
 };
@@ -70,6 +76,8 @@ class TestServer {
   std::filesystem::path admin_key_;
   int port_ = 0;
   std::unique_ptr<boost::process::child> daemon_;
+  std::unique_ptr<Daemon> in_process_;  // with deploy_script
+  std::thread serving_;
   int http_port_ = 0;
   int metrics_port_ = 0;
 };
