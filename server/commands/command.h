@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/common/result.h"
+#include "server/keys/caller.h"
 #include "server/services.h"
 #include "server/store/store.h"
 
@@ -30,11 +31,6 @@ class Input {
   virtual ~Input() = default;
   // The whole of stdin, at most max bytes.
   virtual Result<std::string> ReadAll(size_t max) = 0;
-};
-
-struct Caller {
-  std::string key_name;
-  Role role = Role::kDeveloper;
 };
 
 struct Args {

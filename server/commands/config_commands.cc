@@ -8,7 +8,7 @@
 #include "server/common/json.h"
 #include "server/common/names.h"
 #include "server/common/shell_words.h"
-#include "server/runtime/release_changes.h"
+#include "server/apps/release_changes.h"
 
 namespace ms {
 namespace {

@@ -8,7 +8,7 @@
 #include "server/common/json.h"
 #include "server/commands/table.h"
 #include "server/common/names.h"
-#include "server/ssh/public_key.h"
+#include "server/keys/public_key.h"
 
 namespace ms {
 namespace {

@@ -6,7 +6,7 @@
 #include "server/commands/runtime_access.h"
 #include "server/commands/table.h"
 #include "server/common/json.h"
-#include "server/runtime/release_changes.h"
+#include "server/apps/release_changes.h"
 
 namespace ms {
 namespace {

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "server/builder/builder.h"
-#include "server/deploy/deploy_step.h"
+#include "server/git/deploy_step.h"
 #include "server/proxy/proxy_service.h"
 #include "server/runtime/runtime.h"
 #include "server/store/store.h"

@@ -3,7 +3,7 @@
 // (deploy_step: record, a host without Docker). It records the deploy (app,
 // commit, ref, key, times, outcome) and says which commit it will deploy.
 
-#include "server/deploy/deploy_step.h"
+#include "server/git/deploy_step.h"
 #include "server/git/app_repos.h"
 #include "server/store/store.h"
 

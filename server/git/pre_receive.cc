@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "server/deploy/deploy_step.h"
+#include "server/git/deploy_step.h"
 
 namespace ms {
 namespace {

@@ -15,7 +15,7 @@
 #include "server/git/app_repos.h"
 #include "server/setup/registry.h"
 #include "server/ssh/host_key.h"
-#include "server/ssh/public_key.h"
+#include "server/keys/public_key.h"
 #include "server/store/store.h"
 
 namespace ms {

@@ -4,7 +4,7 @@
 #include <libssh/libssh.h>
 #include <sys/stat.h>
 
-#include "server/ssh/public_key.h"
+#include "server/keys/public_key.h"
 
 namespace ms {
 

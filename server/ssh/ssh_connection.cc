@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "server/common/log.h"
-#include "server/ssh/public_key.h"
+#include "server/keys/public_key.h"
 
 namespace ms {
 namespace {

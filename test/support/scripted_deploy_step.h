@@ -6,7 +6,7 @@
 
 #include <atomic>
 
-#include "server/deploy/deploy_step.h"
+#include "server/git/deploy_step.h"
 #include "server/git/app_repos.h"
 #include "server/store/store.h"
 

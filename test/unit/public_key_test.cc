@@ -1,4 +1,4 @@
-#include "server/ssh/public_key.h"
+#include "server/keys/public_key.h"
 
 #include <catch2/catch.hpp>
 

@@ -20,11 +20,11 @@
 #include "server/commands/command.h"
 #include "server/commands/router.h"
 #include "server/config/settings.h"
-#include "server/deploy/deploy_step.h"
+#include "server/git/deploy_step.h"
 #include "server/git/app_locks.h"
 #include "server/git/app_repos.h"
 #include "server/services.h"
-#include "server/ssh/public_key.h"
+#include "server/keys/public_key.h"
 #include "server/store/store.h"
 
 // REQUIRE that a Result holds a value, printing its error message when it does not.

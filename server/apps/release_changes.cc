@@ -1,4 +1,4 @@
-#include "server/runtime/release_changes.h"
+#include "server/apps/release_changes.h"
 
 #include <fmt/format.h>
 
