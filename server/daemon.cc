@@ -89,7 +89,7 @@ int RunDaemon(const DaemonFlags& flags) {
   }
   auto fingerprint = HostKeyFingerprint(settings.HostKeyPath());
   if (!fingerprint) {
-    std::fprintf(stderr, "mothershipd: %s (run mothership setup)\n", fingerprint.error().message.c_str());
+    std::fprintf(stderr, "mothershipd: %s (run mothershipd setup)\n", fingerprint.error().message.c_str());
     return 1;
   }
 
@@ -131,7 +131,7 @@ int RunDaemon(const DaemonFlags& flags) {
     std::fprintf(stderr, "mothershipd: %s\n", r.error().message.c_str());
     return 1;
   }
-  GitService git(services, pushes, prefix / "bin" / "mothership", settings.HookSocketPath());
+  GitService git(services, pushes, prefix / "bin" / "mothershipd", settings.HookSocketPath());
   Dispatcher dispatcher(services, git);
 
   Store& key_store = **store;
