@@ -4,13 +4,13 @@
 #   cmake --install build --prefix /tmp/mothership
 #   docker build -f Dockerfile -t mothership/mothership /tmp/mothership
 #
-# `mothership setup` and the daemon build it the same way from the files they
+# `mothershipd setup` and the daemon build it the same way from the files they
 # are installed with (share/mothership/Dockerfile is this file) and tag it
 # mothership/mothership:<digest of those files>. The proxy services run it
 # (entrypoint mothership-proxy); the daemon runs in it with the Docker socket
 # and its data directory mounted (README, "Running the daemon in a container").
 #
-# BASE is the Debian 12 image `mothership setup` makes from Debian's packages,
+# BASE is the Debian 12 image `mothershipd setup` makes from Debian's packages,
 # so no registry has to be reachable; any Debian 12 image works. The binaries
 # are Debian 12 builds: build them on Debian 12.
 ARG BASE=mothership/debian:bookworm

@@ -1,7 +1,8 @@
 #pragma once
-// The `mothership` command line tool's subcommands, one file each.
-// Each takes its command line (global options taken out; words[0] is the
-// command's name) or the arguments after its name, and returns the exit status.
+// The `mothership` command line tool's subcommands, one file each. Each takes
+// its command line (global options taken out; words[0] is the command's name)
+// and returns the exit status. The CLI runs on developers' machines: it carries
+// the command catalog (server/commands/catalog.h) but none of the server.
 
 #include <string>
 #include <vector>
@@ -10,17 +11,20 @@
 
 namespace ms::cli {
 
-// On the server.
-int SetupCommand(const std::vector<std::string>& args);
-// Run by git's pre-receive hook inside an app repository, not by people.
-int HookCommand(const std::vector<std::string>& args);
+// The whole tool: args is argv without the program's name; returns the exit
+// status (2 for a usage error, with the reason on stderr).
+int RunCli(const std::vector<std::string>& args);
 
-// On developers' machines.
 int RemoteAddCommand(const CommandLine& line);
 int DeployCommand(const CommandLine& line);
 int OpenCommand(const CommandLine& line);
 int HelpCommand(const CommandLine& line);
 // Every other command: run on the server through ssh.
 int ServerCommand(const CommandLine& line);
+// The words ServerCommand sends: line.words with `app` (from -a or the
+// remote) put after the command's name when its usage starts with APP and it
+// was not typed there already. An error says what to do when such a command
+// has no app.
+Result<std::vector<std::string>> ServerWords(const CommandLine& line, const std::string& app);
 
 }  // namespace ms::cli

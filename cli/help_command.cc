@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "cli/cli_commands.h"
-#include "server/commands/router.h"
+#include "server/commands/catalog.h"
 
 namespace ms::cli {
 namespace {
@@ -17,15 +17,14 @@ const char kUsage[] =
     "  deploy [DIR]                      deploy a directory (no git repository needed)\n"
     "  open [APP]                        open the app in a browser (or print its URL)\n"
     "  help [COMMAND]                    this text, and the server's commands\n"
+    "  version                           print this tool's version\n"
     "  SERVER-COMMAND [ARGS...]          any command below, run on the server over ssh; the\n"
     "                                    app comes from the 'mothership' remote, or -a APP\n"
     "  The server: -s HOST[:PORT], else the 'mothership' remote, else $MOTHERSHIP_SERVER.\n"
     "  ssh runs as $MOTHERSHIP_SSH_COMMAND, else $GIT_SSH_COMMAND, else ssh.\n"
     "\n"
-    "On the server:\n"
-    "  setup --data-dir DIR --admin-key KEY.pub [--ssh-port N] [--domain D]\n"
-    "                                    prepare a server (safe to run again)\n"
-    "  version                           print the version\n"
+    "On the server, the daemon administers itself: 'mothershipd setup' prepares a server,\n"
+    "'mothershipd --help' lists the rest.\n"
     "\n";
 
 }  // namespace

@@ -8,7 +8,7 @@
 
 #include "cli/cli_commands.h"
 #include "cli/target.h"
-#include "server/commands/router.h"
+#include "server/commands/catalog.h"
 
 namespace ms::cli {
 namespace {
@@ -22,6 +22,22 @@ bool TakesApp(std::string_view name) {
 
 }  // namespace
 
+Result<std::vector<std::string>> ServerWords(const CommandLine& line, const std::string& app) {
+  const std::string& name = line.words.at(0);
+  std::vector<std::string> words = line.words;
+  if (TakesApp(name) && !app.empty()) {
+    // Typed as on the server (`config:set APP K=V`) inside that app's
+    // repository: the app is there already.
+    bool typed = !line.app && words.size() > 1 && words[1] == app;
+    if (!typed) words.insert(words.begin() + 1, app);
+  } else if (TakesApp(name) && words.size() == 1) {
+    return InvalidArgument(
+        "which app? Pass -a APP, or run this in a repository with a 'mothership' remote "
+        "(mothership remote:add HOST[:PORT] -a APP)");
+  }
+  return words;
+}
+
 int ServerCommand(const CommandLine& line) {
   const std::string& name = line.words.at(0);
   auto target = FindTarget(line, false);
@@ -29,21 +45,13 @@ int ServerCommand(const CommandLine& line) {
     std::fprintf(stderr, "mothership %s: %s\n", name.c_str(), target.error().message.c_str());
     return 2;
   }
-  std::vector<std::string> words = line.words;
-  if (TakesApp(name) && !target->app.empty()) {
-    // Typed as on the server (`config:set APP K=V`) inside that app's
-    // repository: the app is there already.
-    bool typed = !line.app && words.size() > 1 && words[1] == target->app;
-    if (!typed) words.insert(words.begin() + 1, target->app);
-  } else if (TakesApp(name) && words.size() == 1) {
-    std::fprintf(stderr,
-                 "mothership %s: which app? Pass -a APP, or run this in a repository with a 'mothership' remote "
-                 "(mothership remote:add HOST[:PORT] -a APP)\n",
-                 name.c_str());
+  auto words = ServerWords(line, target->app);
+  if (!words) {
+    std::fprintf(stderr, "mothership %s: %s\n", name.c_str(), words.error().message.c_str());
     return 2;
   }
   bool tty = name == "run" && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-  return ExecOnServer(target->server, words, tty);
+  return ExecOnServer(target->server, *words, tty);
 }
 
 }  // namespace ms::cli

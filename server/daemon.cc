@@ -116,7 +116,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
   if (!store) return std::unexpected(store.error());
   p->store = std::move(*store);
   auto fingerprint = HostKeyFingerprint(settings.HostKeyPath());
-  if (!fingerprint) return Failed(fmt::format("{} (run mothership setup)", fingerprint.error().message));
+  if (!fingerprint) return Failed(fmt::format("{} (run mothershipd setup)", fingerprint.error().message));
   p->fingerprint = *fingerprint;
 
   const std::filesystem::path prefix = InstallPrefix();
@@ -147,7 +147,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
 
   p->hooks = std::make_unique<HookServer>(*p->services, p->pushes, settings.HookSocketPath());
   if (auto r = p->hooks->Start(); !r) return std::unexpected(r.error());
-  p->git = std::make_unique<GitService>(*p->services, p->pushes, prefix / "bin" / "mothership",
+  p->git = std::make_unique<GitService>(*p->services, p->pushes, prefix / "bin" / "mothershipd",
                                         settings.HookSocketPath());
   p->dispatcher = std::make_unique<Dispatcher>(*p->services, *p->git);
   p->ssh = std::make_unique<SshServer>(

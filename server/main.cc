@@ -1,24 +1,38 @@
-// mothershipd: the Mothership daemon (SSH front door, git pushes, commands).
+// mothershipd: the Mothership daemon (SSH front door, git pushes, commands),
+// and the server's administration: `mothershipd setup` prepares a data
+// directory; git runs `mothershipd hook pre-receive` in app repositories.
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "server/common/numbers.h"
 #include "server/daemon.h"
+#include "server/git/hook_command.h"
+#include "server/setup/setup_command.h"
 
 namespace {
 
 const char kUsage[] =
     "usage: mothershipd [--data-dir DIR] [--ssh-port N] [--listen ADDR] [--domain D]\n"
     "                   [--hooks-dir DIR]\n"
+    "       mothershipd setup --data-dir DIR --admin-key KEY.pub [--ssh-port N] [--domain D] ...\n"
+    "       mothershipd hook pre-receive   (run by git in app repositories, not by people)\n"
     "Serves Mothership from DIR (default $MOTHERSHIP_DATA_DIR or /var/lib/mothership),\n"
-    "which `mothership setup` prepares. Flags override DIR/config.yaml.\n";
+    "which `mothershipd setup` prepares (safe to run again; `mothershipd setup --help`).\n"
+    "Flags override DIR/config.yaml.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1) {
+    std::string command = argv[1];
+    std::vector<std::string> rest(argv + 2, argv + argc);
+    if (command == "setup") return ms::SetupCommand(rest);
+    if (command == "hook") return ms::HookCommand(rest);
+  }
   ms::DaemonFlags flags;
   const char* env_dir = std::getenv("MOTHERSHIP_DATA_DIR");
   flags.data_dir = env_dir ? env_dir : "/var/lib/mothership";

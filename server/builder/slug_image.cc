@@ -59,7 +59,7 @@ SlugImage::SlugImage(DockerClient& docker, std::string registry, std::string run
 Result<SlugImage::Base> SlugImage::EnsureBase(const LineSink& say) {
   auto inspected = docker_.InspectImage(run_image_);
   if (!inspected) {
-    return Failed(fmt::format("the run stack image {} is missing: {} (`mothership setup` or `stack:rebuild` builds it)",
+    return Failed(fmt::format("the run stack image {} is missing: {} (`mothershipd setup` or `stack:rebuild` builds it)",
                               run_image_, inspected.error().message));
   }
   std::string id = inspected->value("Id", "");

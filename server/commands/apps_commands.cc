@@ -119,22 +119,16 @@ Result<void> AppsDestroy(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"apps:list", "", "List apps", Access::kAnyone, 0, 0, {}, AppsList},
-    {"apps:create", "APP", "Create an app (a push of main or master also creates it)",
-     Access::kAnyone, 1, 1, {}, AppsCreate},
-    {"apps:info", "APP", "Show an app's URLs, deploy branch and last deploy", Access::kAnyone, 1,
-     1, {}, AppsInfo},
-    {"apps:rename", "OLD NEW", "Rename an app", Access::kAnyone, 2, 2, {}, AppsRename},
-    {"apps:destroy", "APP --confirm APP", "Delete an app with its code and config",
-     Access::kAdmin, 1, 1, {"--confirm="}, AppsDestroy},
+const HandlerEntry kHandlers[] = {
+    {"apps:list", AppsList},
+    {"apps:create", AppsCreate},
+    {"apps:info", AppsInfo},
+    {"apps:rename", AppsRename},
+    {"apps:destroy", AppsDestroy},
 };
 
 }  // namespace
 
-const Namespace& AppsNamespace() {
-  static const Namespace ns{"apps", "create and manage apps", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> AppsHandlers() { return kHandlers; }
 
 }  // namespace ms

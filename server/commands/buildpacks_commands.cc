@@ -87,21 +87,16 @@ Result<void> Clear(CommandContext& ctx, const Args& args) {
   return Show(ctx, args.positional[0]);
 }
 
-const Command kCommands[] = {
-    {"buildpacks:list", "APP", "Show an app's chosen buildpacks", Access::kAnyone, 1, 1, {}, List},
-    {"buildpacks:set", "APP BUILDPACK", "Use one buildpack (a bundled name or a git URL#ref)",
-     Access::kAnyone, 2, 2, {}, SetAll},
-    {"buildpacks:add", "APP BUILDPACK [--index N]", "Add a buildpack (runs in order)", Access::kAnyone,
-     2, 2, {"--index="}, Add},
-    {"buildpacks:remove", "APP BUILDPACK", "Stop using a buildpack", Access::kAnyone, 2, 2, {}, Remove},
-    {"buildpacks:clear", "APP", "Go back to detecting buildpacks", Access::kAnyone, 1, 1, {}, Clear},
+const HandlerEntry kHandlers[] = {
+    {"buildpacks:list", List},
+    {"buildpacks:set", SetAll},
+    {"buildpacks:add", Add},
+    {"buildpacks:remove", Remove},
+    {"buildpacks:clear", Clear},
 };
 
 }  // namespace
 
-const Namespace& BuildpacksNamespace() {
-  static const Namespace ns{"buildpacks", "which buildpacks build an app", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> BuildpacksHandlers() { return kHandlers; }
 
 }  // namespace ms

@@ -60,17 +60,13 @@ Result<void> BuildsOutput(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"builds:list", "APP", "List an app's builds, newest first", Access::kAnyone, 1, 1, {}, BuildsList},
-    {"builds:output", "APP [ID]", "Show a build's output (default: the latest)", Access::kAnyone, 1, 2, {},
-     BuildsOutput},
+const HandlerEntry kHandlers[] = {
+    {"builds:list", BuildsList},
+    {"builds:output", BuildsOutput},
 };
 
 }  // namespace
 
-const Namespace& BuildsNamespace() {
-  static const Namespace ns{"builds", "build history and logs", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> BuildsHandlers() { return kHandlers; }
 
 }  // namespace ms

@@ -42,17 +42,13 @@ Result<void> ChecksSet(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"checks", "APP", "Show the web process's health check", Access::kAnyone, 1, 1, {}, Checks},
-    {"checks:set", "APP path=/PATH|tcp", "Check new web processes with an HTTP GET of PATH, or a TCP connect",
-     Access::kAnyone, 2, 2, {}, ChecksSet},
+const HandlerEntry kHandlers[] = {
+    {"checks", Checks},
+    {"checks:set", ChecksSet},
 };
 
 }  // namespace
 
-const Namespace& ChecksNamespace() {
-  static const Namespace ns{"checks", "health checks of new processes", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> ChecksHandlers() { return kHandlers; }
 
 }  // namespace ms

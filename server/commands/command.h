@@ -1,8 +1,9 @@
 #pragma once
-// The shape of a Mothership command: a table entry {name, usage, summary, options,
-// handler} per command, grouped in one table per namespace (apps, config, keys
-// ...). The Router parses arguments from the entry, checks the caller's role,
-// dispatches, and prints help from the same tables. Handlers run on a Job thread
+// What a command's handler sees and returns. Every command is an entry of the
+// catalog (server/commands/catalog.h: name, usage, summary, options, access);
+// each server/commands/<namespace>_commands.cc binds those names to handlers in
+// a table {name, handler}. The Router parses arguments from the catalog entry,
+// checks the caller's role and calls the handler. Handlers run on a Job thread
 // and report expected failures as Result errors.
 
 #include <functional>
@@ -57,42 +58,29 @@ struct CommandContext {
   int exit_status = 0;              // what a successful command exits with (run)
 };
 
-enum class Access { kAnyone, kAdmin };
+// A command's handler: runs with parsed arguments; an InvalidArgument error
+// also prints the command's usage.
+using CommandHandler = Result<void> (*)(CommandContext&, const Args&);
 
-struct Command {
-  std::string_view name;     // "config:set"
-  std::string_view usage;    // "APP KEY=VALUE..."
-  std::string_view summary;  // one line for help
-  Access access = Access::kAnyone;
-  int min_args = 0;
-  int max_args = 0;  // -1: no limit
-  // "--role=" takes a value, "--confirm=" too; "--all" is a flag. --json is always allowed.
-  std::vector<std::string_view> options = {};
-  Result<void> (*handler)(CommandContext&, const Args&) = nullptr;
-  // After this many positional arguments, every word is positional (run APP CMD...).
-  int verbatim_after = 0;
+struct HandlerEntry {
+  std::string_view name;  // a catalog entry's name: "config:set"
+  CommandHandler handler;
 };
 
-struct Namespace {
-  std::string_view name;  // "apps"
-  std::string_view summary;
-  std::span<const Command> commands;
-};
-
-// The namespaces, one per file in server/commands/.
-const Namespace& AppsNamespace();
-const Namespace& BuildsNamespace();
-const Namespace& BuildpacksNamespace();
-const Namespace& ConfigNamespace();
-const Namespace& KeysNamespace();
-const Namespace& StackNamespace();
-const Namespace& SystemNamespace();
-const Namespace& ReleasesNamespace();
-const Namespace& PsNamespace();
-const Namespace& LogsNamespace();
-const Namespace& RunNamespace();
-const Namespace& ChecksNamespace();
-const Namespace& DomainsNamespace();
-const Namespace& NodesNamespace();
+// The handlers, one table per file in server/commands/.
+std::span<const HandlerEntry> AppsHandlers();
+std::span<const HandlerEntry> BuildsHandlers();
+std::span<const HandlerEntry> BuildpacksHandlers();
+std::span<const HandlerEntry> ConfigHandlers();
+std::span<const HandlerEntry> KeysHandlers();
+std::span<const HandlerEntry> StackHandlers();
+std::span<const HandlerEntry> SystemHandlers();
+std::span<const HandlerEntry> ReleasesHandlers();
+std::span<const HandlerEntry> PsHandlers();
+std::span<const HandlerEntry> LogsHandlers();
+std::span<const HandlerEntry> RunHandlers();
+std::span<const HandlerEntry> ChecksHandlers();
+std::span<const HandlerEntry> DomainsHandlers();
+std::span<const HandlerEntry> NodesHandlers();
 
 }  // namespace ms

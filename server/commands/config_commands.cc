@@ -133,19 +133,15 @@ Result<void> ConfigUnset(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"config", "APP [--shell]", "Show an app's config vars", Access::kAnyone, 1, 1, {"--shell"},
-     ConfigShow},
-    {"config:get", "APP KEY", "Print one config var's value", Access::kAnyone, 2, 2, {}, ConfigGet},
-    {"config:set", "APP KEY=VALUE...", "Set config vars", Access::kAnyone, 2, -1, {}, ConfigSet},
-    {"config:unset", "APP KEY...", "Remove config vars", Access::kAnyone, 2, -1, {}, ConfigUnset},
+const HandlerEntry kHandlers[] = {
+    {"config", ConfigShow},
+    {"config:get", ConfigGet},
+    {"config:set", ConfigSet},
+    {"config:unset", ConfigUnset},
 };
 
 }  // namespace
 
-const Namespace& ConfigNamespace() {
-  static const Namespace ns{"config", "environment variables of an app", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> ConfigHandlers() { return kHandlers; }
 
 }  // namespace ms

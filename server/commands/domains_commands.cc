@@ -57,18 +57,14 @@ Result<void> DomainsRemove(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"domains", "APP", "List the hosts an app answers at", Access::kAnyone, 1, 1, {}, Domains},
-    {"domains:add", "APP HOST", "Route HOST (www.example.com, or *.example.com) to the app", Access::kAnyone, 2, 2, {},
-     DomainsAdd},
-    {"domains:remove", "APP HOST", "Stop routing HOST to the app", Access::kAnyone, 2, 2, {}, DomainsRemove},
+const HandlerEntry kHandlers[] = {
+    {"domains", Domains},
+    {"domains:add", DomainsAdd},
+    {"domains:remove", DomainsRemove},
 };
 
 }  // namespace
 
-const Namespace& DomainsNamespace() {
-  static const Namespace ns{"domains", "custom domains the proxy routes to an app", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> DomainsHandlers() { return kHandlers; }
 
 }  // namespace ms

@@ -72,19 +72,14 @@ Result<void> KeysRemove(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"keys:add", "NAME [--role admin|developer] < KEY.pub",
-     "Allow a public key to push and run commands (default role: developer)", Access::kAdmin, 1, 1,
-     {"--role="}, KeysAdd},
-    {"keys:list", "", "List the allowed keys", Access::kAdmin, 0, 0, {}, KeysList},
-    {"keys:remove", "NAME", "Revoke a key", Access::kAdmin, 1, 1, {}, KeysRemove},
+const HandlerEntry kHandlers[] = {
+    {"keys:add", KeysAdd},
+    {"keys:list", KeysList},
+    {"keys:remove", KeysRemove},
 };
 
 }  // namespace
 
-const Namespace& KeysNamespace() {
-  static const Namespace ns{"keys", "SSH keys and roles (admin only)", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> KeysHandlers() { return kHandlers; }
 
 }  // namespace ms

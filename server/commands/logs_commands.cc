@@ -47,17 +47,12 @@ Result<void> Logs(CommandContext& ctx, const Args& args) {
   return (*runtime)->Logs(app, lines, follow, args.Option("--ps"), ctx.out, ctx.cancelled);
 }
 
-const Command kCommands[] = {
-    {"logs", "APP [-n N] [-t] [--ps TYPE]",
-     "Show an app's output: the last N lines (default 100), -t to follow, --ps for one process type",
-     Access::kAnyone, 1, 5, {"--ps=", "--num=", "--tail"}, Logs},
+const HandlerEntry kHandlers[] = {
+    {"logs", Logs},
 };
 
 }  // namespace
 
-const Namespace& LogsNamespace() {
-  static const Namespace ns{"logs", "an app's output", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> LogsHandlers() { return kHandlers; }
 
 }  // namespace ms

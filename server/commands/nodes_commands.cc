@@ -46,16 +46,13 @@ Result<void> JoinCommand(CommandContext& ctx, const Args&) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"nodes", "", "List the Swarm nodes and the tasks each runs", Access::kAnyone, 0, 0, {}, Nodes},
-    {"nodes:join-command", "", "Print the command that joins a new node", Access::kAdmin, 0, 0, {}, JoinCommand},
+const HandlerEntry kHandlers[] = {
+    {"nodes", Nodes},
+    {"nodes:join-command", JoinCommand},
 };
 
 }  // namespace
 
-const Namespace& NodesNamespace() {
-  static const Namespace ns{"nodes", "the machines apps run on", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> NodesHandlers() { return kHandlers; }
 
 }  // namespace ms

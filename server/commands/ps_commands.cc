@@ -152,21 +152,16 @@ Result<void> PsStart(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"ps", "APP", "Show an app's processes: per type desired and running, per task node, state, age",
-     Access::kAnyone, 1, 1, {}, Ps},
-    {"ps:scale", "APP TYPE=N...", "Run N processes of each type (0 stops a type)", Access::kAnyone, 2, -1, {},
-     PsScale},
-    {"ps:restart", "APP [TYPE]", "Restart processes, one at a time", Access::kAnyone, 1, 2, {}, PsRestart},
-    {"ps:stop", "APP", "Stop every process (ps:start brings them back)", Access::kAnyone, 1, 1, {}, PsStop},
-    {"ps:start", "APP", "Start the processes ps:stop stopped", Access::kAnyone, 1, 1, {}, PsStart},
+const HandlerEntry kHandlers[] = {
+    {"ps", Ps},
+    {"ps:scale", PsScale},
+    {"ps:restart", PsRestart},
+    {"ps:stop", PsStop},
+    {"ps:start", PsStart},
 };
 
 }  // namespace
 
-const Namespace& PsNamespace() {
-  static const Namespace ns{"ps", "an app's processes", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> PsHandlers() { return kHandlers; }
 
 }  // namespace ms

@@ -90,19 +90,14 @@ Result<void> RollbackCommand(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"releases", "APP", "List an app's releases, newest first", Access::kAnyone, 1, 1, {}, Releases},
-    {"releases:info", "APP [vN]", "Show one release (default: the current one)", Access::kAnyone, 1, 2, {},
-     ReleasesInfo},
-    {"rollback", "APP [vN]", "Run vN's code and config again as a new release (default: the previous one)",
-     Access::kAnyone, 1, 2, {}, RollbackCommand},
+const HandlerEntry kHandlers[] = {
+    {"releases", Releases},
+    {"releases:info", ReleasesInfo},
+    {"rollback", RollbackCommand},
 };
 
 }  // namespace
 
-const Namespace& ReleasesNamespace() {
-  static const Namespace ns{"releases", "release history and rollback", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> ReleasesHandlers() { return kHandlers; }
 
 }  // namespace ms

@@ -2,29 +2,29 @@
 
 #include <fmt/format.h>
 
-#include <array>
+#include <span>
 
 namespace ms {
 
-std::span<const Namespace* const> AllNamespaces() {
-  static const std::array<const Namespace*, 14> all = {
-      &AppsNamespace(), &BuildsNamespace(), &BuildpacksNamespace(), &ConfigNamespace(),
-      &KeysNamespace(), &StackNamespace(),  &SystemNamespace(), &ReleasesNamespace(),
-      &PsNamespace(),   &LogsNamespace(),   &RunNamespace(),    &ChecksNamespace(), &DomainsNamespace(), &NodesNamespace()};
+std::vector<HandlerEntry> AllHandlers() {
+  using Table = std::span<const HandlerEntry> (*)();
+  static const Table tables[] = {
+      AppsHandlers,  BuildsHandlers, BuildpacksHandlers, ConfigHandlers, KeysHandlers,
+      StackHandlers, SystemHandlers, ReleasesHandlers,   PsHandlers,     LogsHandlers,
+      RunHandlers,   ChecksHandlers, DomainsHandlers,    NodesHandlers};
+  std::vector<HandlerEntry> all;
+  for (Table table : tables) {
+    for (const HandlerEntry& entry : table()) all.push_back(entry);
+  }
   return all;
 }
 
-const Command* FindCommand(std::string_view name) {
-  for (const Namespace* ns : AllNamespaces()) {
-    for (const Command& c : ns->commands) {
-      if (c.name == name) return &c;
-    }
+CommandHandler FindHandler(std::string_view name) {
+  static const std::vector<HandlerEntry> all = AllHandlers();
+  for (const HandlerEntry& entry : all) {
+    if (entry.name == name) return entry.handler;
   }
   return nullptr;
-}
-
-std::string UsageLine(const Command& command) {
-  return fmt::format("usage: {}{}{}", command.name, command.usage.empty() ? "" : " ", command.usage);
 }
 
 Result<Args> ParseArgs(const Command& command, const std::vector<std::string>& argv) {
@@ -83,7 +83,8 @@ int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv) {
     return kExitOk;
   }
   const Command* command = FindCommand(argv[0]);
-  if (!command) {
+  CommandHandler handler = command ? FindHandler(command->name) : nullptr;
+  if (!handler) {
     std::string name = argv[0].substr(0, 64);
     ctx.err.Write(fmt::format(
         "error: '{}' is not a mothership command.\nRun 'help' to list the commands.\n", name));
@@ -108,7 +109,7 @@ int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv) {
     return kExitError;
   }
   ctx.json = args->Has("--json");
-  auto result = command->handler(ctx, *args);
+  auto result = handler(ctx, *args);
   if (!result) {
     ctx.err.Write(fmt::format("error: {}\n", result.error().message));
     if (result.error().code == ErrorCode::kInvalidArgument) {
@@ -118,60 +119,6 @@ int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv) {
     return kExitError;
   }
   return ctx.exit_status;
-}
-
-std::string HelpText() {
-  std::string out =
-      "Mothership: git push to deploy.\n\n"
-      "Usage: ssh -p PORT git@HOST COMMAND [ARGS...]   (or: mothership COMMAND ...)\n"
-      "Every command takes --json for scripts. 'help NAMESPACE' shows one namespace.\n";
-  for (const Namespace* ns : AllNamespaces()) {
-    out += fmt::format("\n{}: {}\n", ns->name, ns->summary);
-    for (const Command& c : ns->commands) {
-      std::string head = fmt::format("{} {}", c.name, c.usage);
-      out += fmt::format("  {:<44} {}\n", head, c.summary);
-    }
-  }
-  out += "\nDeploy: git remote add mothership ssh://git@HOST:PORT/APP && git push mothership main\n";
-  return out;
-}
-
-std::string CommandTableMarkdown() {
-  auto cell = [](std::string_view text) {
-    std::string out;
-    for (char c : text) {
-      if (c == '|') out += '\\';
-      out += c;
-    }
-    return out;
-  };
-  std::string out = "| command | what it does | who |\n| --- | --- | --- |\n";
-  for (const Namespace* ns : AllNamespaces()) {
-    for (const Command& c : ns->commands) {
-      std::string head = c.usage.empty() ? std::string(c.name) : fmt::format("{} {}", c.name, c.usage);
-      out += fmt::format("| `{}` | {} | {} |\n", cell(head), cell(c.summary),
-                         c.access == Access::kAdmin ? "admin" : "anyone");
-    }
-  }
-  return out;
-}
-
-Result<std::string> HelpText(std::string_view topic) {
-  for (const Namespace* ns : AllNamespaces()) {
-    if (ns->name == topic) {
-      std::string out = fmt::format("{}: {}\n\n", ns->name, ns->summary);
-      for (const Command& c : ns->commands) {
-        out += fmt::format("  {:<44} {}{}\n", fmt::format("{} {}", c.name, c.usage), c.summary,
-                           c.access == Access::kAdmin ? " (admin)" : "");
-      }
-      return out;
-    }
-  }
-  if (const Command* c = FindCommand(topic)) {
-    return fmt::format("{}\n\n{}\n", UsageLine(*c), c->summary);
-  }
-  return InvalidArgument(fmt::format("'{}' is neither a namespace nor a command; run 'help'",
-                                     topic.substr(0, 64)));
 }
 
 }  // namespace ms

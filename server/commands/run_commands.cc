@@ -26,17 +26,12 @@ Result<void> Run(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"run", "APP COMMAND...",
-     "Run a one-off process with the app's code and config (ssh -t for a terminal); exits with its status",
-     Access::kAnyone, 2, -1, {}, Run, 2},
+const HandlerEntry kHandlers[] = {
+    {"run", Run},
 };
 
 }  // namespace
 
-const Namespace& RunNamespace() {
-  static const Namespace ns{"run", "one-off processes", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> RunHandlers() { return kHandlers; }
 
 }  // namespace ms

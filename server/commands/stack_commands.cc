@@ -25,17 +25,13 @@ Result<void> Info(CommandContext& ctx, const Args&) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"stack:info", "", "Show the stack images and the bundled buildpacks in detection order",
-     Access::kAnyone, 0, 0, {}, Info},
-    {"stack:rebuild", "", "Rebuild the build and run stack images", Access::kAdmin, 0, 0, {}, Rebuild},
+const HandlerEntry kHandlers[] = {
+    {"stack:info", Info},
+    {"stack:rebuild", Rebuild},
 };
 
 }  // namespace
 
-const Namespace& StackNamespace() {
-  static const Namespace ns{"stack", "build and run images", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> StackHandlers() { return kHandlers; }
 
 }  // namespace ms

@@ -31,16 +31,13 @@ Result<void> Version(CommandContext& ctx, const Args&) {
   return {};
 }
 
-const Command kCommands[] = {
-    {"help", "[NAMESPACE|COMMAND]", "Show the commands", Access::kAnyone, 0, 1, {}, Help},
-    {"version", "", "Show the server's version", Access::kAnyone, 0, 0, {}, Version},
+const HandlerEntry kHandlers[] = {
+    {"help", Help},
+    {"version", Version},
 };
 
 }  // namespace
 
-const Namespace& SystemNamespace() {
-  static const Namespace ns{"system", "help and version", kCommands};
-  return ns;
-}
+std::span<const HandlerEntry> SystemHandlers() { return kHandlers; }
 
 }  // namespace ms

@@ -32,7 +32,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
   std::error_code ec;
   if (!std::filesystem::exists(s.ConfigPath(), ec)) {
     return NotFound(fmt::format(
-        "{} does not exist; run `mothership setup --data-dir {} --admin-key KEY.pub` first",
+        "{} does not exist; run `mothershipd setup --data-dir {} --admin-key KEY.pub` first",
         s.ConfigPath().string(), data_dir.string()));
   }
   YAML::Node root;

@@ -1,6 +1,6 @@
 #pragma once
 // Settings: the server's configuration, read from DATA_DIR/config.yaml (written by
-// `mothership setup`) and overridable by mothershipd's command-line flags. A
+// `mothershipd setup`) and overridable by mothershipd's command-line flags. A
 // Settings value is immutable once the daemon runs; any thread may read it.
 
 #include <cstdint>

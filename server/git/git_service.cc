@@ -8,9 +8,9 @@
 
 namespace ms {
 
-GitService::GitService(Services& services, PushRegistry& pushes, std::filesystem::path cli_path,
+GitService::GitService(Services& services, PushRegistry& pushes, std::filesystem::path hook_binary,
                        std::filesystem::path hook_socket)
-    : services_(services), pushes_(pushes), cli_path_(std::move(cli_path)),
+    : services_(services), pushes_(pushes), hook_binary_(std::move(hook_binary)),
       hook_socket_(std::move(hook_socket)) {}
 
 Result<std::string> GitService::AppFromPath(std::string_view path) {
@@ -69,7 +69,7 @@ int GitService::RunReceivePack(JobIO& io, const std::string& app, const Caller& 
     }
   }
   std::string token = pushes_.Register({app, caller.key_name});
-  std::map<std::string, std::string> env = {{"MOTHERSHIP_CLI", cli_path_.string()},
+  std::map<std::string, std::string> env = {{"MOTHERSHIP_HOOK_BINARY", hook_binary_.string()},
                                             {"MOTHERSHIP_HOOK_SOCKET", hook_socket_.string()},
                                             {"MOTHERSHIP_PUSH_TOKEN", token}};
   if (!protocol.empty()) env["GIT_PROTOCOL"] = protocol;

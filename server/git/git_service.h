@@ -18,8 +18,9 @@ namespace ms {
 
 class GitService {
  public:
-  // cli_path: the `mothership` binary the hook runs; hook_socket: HookServer's socket.
-  GitService(Services& services, PushRegistry& pushes, std::filesystem::path cli_path,
+  // hook_binary: mothershipd, whose `hook pre-receive` the repositories' hook runs
+  // ($MOTHERSHIP_HOOK_BINARY in hooks/pre-receive); hook_socket: HookServer's socket.
+  GitService(Services& services, PushRegistry& pushes, std::filesystem::path hook_binary,
              std::filesystem::path hook_socket);
 
   // The app named by git's repository argument: "APP", "/APP", "APP.git", "/APP.git".
@@ -36,7 +37,7 @@ class GitService {
 
   Services& services_;
   PushRegistry& pushes_;
-  std::filesystem::path cli_path_;
+  std::filesystem::path hook_binary_;
   std::filesystem::path hook_socket_;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // HookServer: the daemon's end of the repositories' hooks. It listens on a unix
-// socket in the data directory (mode 0600); `mothership hook pre-receive`,
+// socket in the data directory (mode 0600); `mothershipd hook pre-receive`,
 // started by git during a push, connects, sends one JSON line
 //   {"token": T, "updates": [{"old": O, "new": N, "ref": R}], "objects_dir": D}
 // and receives the deploy's output as it is written, one JSON line per write,

@@ -1,6 +1,6 @@
 #pragma once
 // The image registry every Swarm node pulls app images from (Debian's
-// docker-registry). `mothership setup` starts it as the container
+// docker-registry). `mothershipd setup` starts it as the container
 // `mothership-registry` (host network, restarted with the engine, images in the
 // volume of the same name) unless a registry already answers at the configured
 // address.

@@ -1,5 +1,5 @@
 #pragma once
-// `mothership setup`: prepares a data directory for mothershipd (config.yaml, the
+// `mothershipd setup`: prepares a data directory for mothershipd (config.yaml, the
 // SSH host key, the database, the first admin key). Running it again changes
 // nothing that exists: it only adds what is missing and says what it found.
 

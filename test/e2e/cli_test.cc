@@ -158,4 +158,9 @@ TEST_CASE("cli: without a server or an app the CLI says what to do") {
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("remote:add HOST[:PORT]") != std::string::npos);
   CHECK(help.out.find("config:set") != std::string::npos);  // the server's commands
+
+  // Server administration is the daemon's.
+  auto setup = Run({cli, "setup", "--data-dir", dir.path().string()}, RunOptions{"", env, dir.path()});
+  CHECK(setup.exit_code == 2);
+  CHECK(setup.err.find("mothershipd setup") != std::string::npos);
 }

@@ -83,7 +83,7 @@ TEST_CASE("setup is idempotent and a second daemon on one data dir is refused") 
   TestServer s;
   auto config = ms::test::ReadFile(s.data_dir() / "config.yaml");
   auto key = ms::test::ReadFile(s.data_dir() / "ssh_host_ed25519_key");
-  auto again = ms::test::Run({ms::test::BinDir() + "/mothership", "setup", "--data-dir",
+  auto again = ms::test::Run({ms::test::BinDir() + "/mothershipd", "setup", "--data-dir",
                               s.data_dir().string(), "--admin-key", s.admin_key().string() + ".pub",
                               "--ssh-port", "2999"});
   INFO(again.Both());
@@ -97,7 +97,7 @@ TEST_CASE("setup is idempotent and a second daemon on one data dir is refused") 
   CHECK(second.exit_code == 1);
   CHECK(second.err.find("already serving") != std::string::npos);
 
-  auto bad = ms::test::Run({ms::test::BinDir() + "/mothership", "setup", "--data-dir",
+  auto bad = ms::test::Run({ms::test::BinDir() + "/mothershipd", "setup", "--data-dir",
                             (s.dir() / "other").string(), "--admin-key", "/nonexistent.pub"});
   CHECK(bad.exit_code == 1);
   CHECK(!std::filesystem::exists(s.dir() / "other"));

@@ -46,7 +46,7 @@ TestServer::TestServer(TestServerOptions options) : options_(std::move(options))
   admin_key_ = NewKey("admin");
   // Setup first records only; a build server's settings (its own proxy, on
   // free ports) are written before setup runs again for the Docker steps.
-  const std::vector<std::string> setup = {BinDir() + "/mothership", "setup", "--data-dir", data_dir().string(),
+  const std::vector<std::string> setup = {BinDir() + "/mothershipd", "setup", "--data-dir", data_dir().string(),
                                           "--admin-key", admin_key_.string() + ".pub", "--ssh-port", "0",
                                           "--deploy-step", "record"};
   auto first = Run(setup);

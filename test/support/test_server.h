@@ -1,6 +1,6 @@
 #pragma once
 // TestServer: a real mothershipd for end-to-end tests, set up by the real
-// `mothership setup` in a temporary directory, listening on a free port, with an
+// `mothershipd setup` in a temporary directory, listening on a free port, with an
 // admin key made by ssh-keygen. Ssh() and Git() drive it with the real OpenSSH
 // and git clients. The daemon is the mothershipd binary, or the same Daemon in
 // this process when the test scripts its deploy step. The destructor stops it.

@@ -100,7 +100,7 @@ TEST_CASE("LoadSettings: missing config.yaml says to run setup", "[settings]") {
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == ms::ErrorCode::kNotFound);
   CHECK(Contains(r.error().message, "config.yaml"));
-  CHECK(Contains(r.error().message, "mothership setup"));
+  CHECK(Contains(r.error().message, "mothershipd setup"));
   CHECK(Contains(r.error().message, dir.path().string()));
 }
 

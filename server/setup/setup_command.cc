@@ -1,18 +1,19 @@
-// mothership setup: prepare a data directory on the server.
+// mothershipd setup: prepare a data directory on the server.
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "cli/cli_commands.h"
+#include "server/setup/setup_command.h"
+
 #include "server/common/numbers.h"
 #include "server/setup/setup.h"
 
-namespace ms::cli {
+namespace ms {
 namespace {
 
 const char kUsage[] =
-    "usage: mothership setup --data-dir DIR --admin-key KEY.pub [--ssh-port N] [--domain D]\n"
-    "                        [--admin-name NAME] [--deploy-step build|record] [--registry HOST:PORT]\n";
+    "usage: mothershipd setup --data-dir DIR --admin-key KEY.pub [--ssh-port N] [--domain D]\n"
+    "                         [--admin-name NAME] [--deploy-step build|record] [--registry HOST:PORT]\n";
 
 }  // namespace
 
@@ -26,7 +27,7 @@ int SetupCommand(const std::vector<std::string>& args) {
       return 0;
     }
     if (i + 1 >= args.size()) {
-      std::fprintf(stderr, "mothership setup: '%s' needs a value\n%s", arg.c_str(), kUsage);
+      std::fprintf(stderr, "mothershipd setup: '%s' needs a value\n%s", arg.c_str(), kUsage);
       return 2;
     }
     const std::string& value = args[++i];
@@ -45,16 +46,16 @@ int SetupCommand(const std::vector<std::string>& args) {
     } else if (arg == "--ssh-port") {
       options.ssh_port = ParsePort(value);
       if (!options.ssh_port) {
-        std::fprintf(stderr, "mothership setup: '%s' is not a port number (0-65535)\n", value.c_str());
+        std::fprintf(stderr, "mothershipd setup: '%s' is not a port number (0-65535)\n", value.c_str());
         return 2;
       }
     } else {
-      std::fprintf(stderr, "mothership setup: unknown argument '%s'\n%s", arg.c_str(), kUsage);
+      std::fprintf(stderr, "mothershipd setup: unknown argument '%s'\n%s", arg.c_str(), kUsage);
       return 2;
     }
   }
   if (options.data_dir.empty() || options.admin_key.empty()) {
-    std::fprintf(stderr, "mothership setup: --data-dir and --admin-key are required\n%s", kUsage);
+    std::fprintf(stderr, "mothershipd setup: --data-dir and --admin-key are required\n%s", kUsage);
     return 2;
   }
   auto result = RunSetup(options, [](const std::string& line) {
@@ -62,10 +63,10 @@ int SetupCommand(const std::vector<std::string>& args) {
     std::fflush(stdout);
   });
   if (!result) {
-    std::fprintf(stderr, "mothership setup: %s\n", result.error().message.c_str());
+    std::fprintf(stderr, "mothershipd setup: %s\n", result.error().message.c_str());
     return 1;
   }
   return 0;
 }
 
-}  // namespace ms::cli
+}  // namespace ms

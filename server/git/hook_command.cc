@@ -1,4 +1,4 @@
-// mothership hook pre-receive: git runs this (through hooks/pre-receive) while it
+// mothershipd hook pre-receive: git runs this (through hooks/pre-receive) while it
 // receives a push. It forwards the ref updates to mothershipd over the hook socket
 // and prints the deploy's output as it arrives; its exit status accepts or
 // rejects the push.
@@ -15,9 +15,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cli/cli_commands.h"
+#include "server/git/hook_command.h"
 
-namespace ms::cli {
+namespace ms {
 namespace {
 
 int Reject(const char* message) {
@@ -30,7 +30,7 @@ int Reject(const char* message) {
 
 int HookCommand(const std::vector<std::string>& args) {
   if (args.size() != 1 || args[0] != "pre-receive") {
-    std::fprintf(stderr, "usage: mothership hook pre-receive (run by git, not by people)\n");
+    std::fprintf(stderr, "usage: mothershipd hook pre-receive (run by git, not by people)\n");
     return 2;
   }
   const char* socket_path = std::getenv("MOTHERSHIP_HOOK_SOCKET");
@@ -87,4 +87,4 @@ int HookCommand(const std::vector<std::string>& args) {
                 "rejected.");
 }
 
-}  // namespace ms::cli
+}  // namespace ms

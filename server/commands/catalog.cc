@@ -1,0 +1,217 @@
+// The command catalog's tables, one per namespace in the order help lists them.
+// A command's handler is in server/commands/<namespace>_commands.cc under the
+// same name (the Router binds them; a unit test checks every entry has one).
+
+#include "server/commands/catalog.h"
+
+#include <fmt/format.h>
+
+namespace ms {
+namespace {
+
+// One entry per command, its fields in the order of Command.
+// clang-format off
+const Command kApps[] = {
+    {"apps:list", "", "List apps", Access::kAnyone, 0, 0},
+    {"apps:create", "APP", "Create an app (a push of main or master also creates it)",
+     Access::kAnyone, 1, 1},
+    {"apps:info", "APP", "Show an app's URLs, deploy branch and last deploy",
+     Access::kAnyone, 1, 1},
+    {"apps:rename", "OLD NEW", "Rename an app", Access::kAnyone, 2, 2},
+    {"apps:destroy", "APP --confirm APP", "Delete an app with its code and config",
+     Access::kAdmin, 1, 1, {"--confirm="}},
+};
+
+const Command kBuilds[] = {
+    {"builds:list", "APP", "List an app's builds, newest first", Access::kAnyone, 1, 1},
+    {"builds:output", "APP [ID]", "Show a build's output (default: the latest)",
+     Access::kAnyone, 1, 2},
+};
+
+const Command kBuildpacks[] = {
+    {"buildpacks:list", "APP", "Show an app's chosen buildpacks", Access::kAnyone, 1, 1},
+    {"buildpacks:set", "APP BUILDPACK", "Use one buildpack (a bundled name or a git URL#ref)",
+     Access::kAnyone, 2, 2},
+    {"buildpacks:add", "APP BUILDPACK [--index N]", "Add a buildpack (runs in order)",
+     Access::kAnyone, 2, 2, {"--index="}},
+    {"buildpacks:remove", "APP BUILDPACK", "Stop using a buildpack", Access::kAnyone, 2, 2},
+    {"buildpacks:clear", "APP", "Go back to detecting buildpacks", Access::kAnyone, 1, 1},
+};
+
+const Command kConfig[] = {
+    {"config", "APP [--shell]", "Show an app's config vars", Access::kAnyone, 1, 1, {"--shell"}},
+    {"config:get", "APP KEY", "Print one config var's value", Access::kAnyone, 2, 2},
+    {"config:set", "APP KEY=VALUE...", "Set config vars", Access::kAnyone, 2, -1},
+    {"config:unset", "APP KEY...", "Remove config vars", Access::kAnyone, 2, -1},
+};
+
+const Command kKeys[] = {
+    {"keys:add", "NAME [--role admin|developer] < KEY.pub",
+     "Allow a public key to push and run commands (default role: developer)",
+     Access::kAdmin, 1, 1, {"--role="}},
+    {"keys:list", "", "List the allowed keys", Access::kAdmin, 0, 0},
+    {"keys:remove", "NAME", "Revoke a key", Access::kAdmin, 1, 1},
+};
+
+const Command kStack[] = {
+    {"stack:info", "", "Show the stack images and the bundled buildpacks in detection order",
+     Access::kAnyone, 0, 0},
+    {"stack:rebuild", "", "Rebuild the build and run stack images", Access::kAdmin, 0, 0},
+};
+
+const Command kSystem[] = {
+    {"help", "[NAMESPACE|COMMAND]", "Show the commands", Access::kAnyone, 0, 1},
+    {"version", "", "Show the server's version", Access::kAnyone, 0, 0},
+};
+
+const Command kReleases[] = {
+    {"releases", "APP", "List an app's releases, newest first", Access::kAnyone, 1, 1},
+    {"releases:info", "APP [vN]", "Show one release (default: the current one)",
+     Access::kAnyone, 1, 2},
+    {"rollback", "APP [vN]",
+     "Run vN's code and config again as a new release (default: the previous one)",
+     Access::kAnyone, 1, 2},
+};
+
+const Command kPs[] = {
+    {"ps", "APP",
+     "Show an app's processes: per type desired and running, per task node, state, age",
+     Access::kAnyone, 1, 1},
+    {"ps:scale", "APP TYPE=N...", "Run N processes of each type (0 stops a type)",
+     Access::kAnyone, 2, -1},
+    {"ps:restart", "APP [TYPE]", "Restart processes, one at a time", Access::kAnyone, 1, 2},
+    {"ps:stop", "APP", "Stop every process (ps:start brings them back)", Access::kAnyone, 1, 1},
+    {"ps:start", "APP", "Start the processes ps:stop stopped", Access::kAnyone, 1, 1},
+};
+
+const Command kLogs[] = {
+    {"logs", "APP [-n N] [-t] [--ps TYPE]",
+     "Show an app's output: the last N lines (default 100), -t to follow, --ps for one "
+     "process type",
+     Access::kAnyone, 1, 5, {"--ps=", "--num=", "--tail"}},
+};
+
+const Command kRun[] = {
+    {"run", "APP COMMAND...",
+     "Run a one-off process with the app's code and config (ssh -t for a terminal); exits "
+     "with its status",
+     Access::kAnyone, 2, -1, {}, /*verbatim_after=*/2},
+};
+
+const Command kChecks[] = {
+    {"checks", "APP", "Show the web process's health check", Access::kAnyone, 1, 1},
+    {"checks:set", "APP path=/PATH|tcp",
+     "Check new web processes with an HTTP GET of PATH, or a TCP connect",
+     Access::kAnyone, 2, 2},
+};
+
+const Command kDomains[] = {
+    {"domains", "APP", "List the hosts an app answers at", Access::kAnyone, 1, 1},
+    {"domains:add", "APP HOST", "Route HOST (www.example.com, or *.example.com) to the app",
+     Access::kAnyone, 2, 2},
+    {"domains:remove", "APP HOST", "Stop routing HOST to the app", Access::kAnyone, 2, 2},
+};
+
+const Command kNodes[] = {
+    {"nodes", "", "List the Swarm nodes and the tasks each runs", Access::kAnyone, 0, 0},
+    {"nodes:join-command", "", "Print the command that joins a new node", Access::kAdmin, 0, 0},
+};
+// clang-format on
+
+const Namespace kNamespaces[] = {
+    {"apps", "create and manage apps", kApps},
+    {"builds", "build history and logs", kBuilds},
+    {"buildpacks", "which buildpacks build an app", kBuildpacks},
+    {"config", "environment variables of an app", kConfig},
+    {"keys", "SSH keys and roles (admin only)", kKeys},
+    {"stack", "build and run images", kStack},
+    {"system", "help and version", kSystem},
+    {"releases", "release history and rollback", kReleases},
+    {"ps", "an app's processes", kPs},
+    {"logs", "an app's output", kLogs},
+    {"run", "one-off processes", kRun},
+    {"checks", "health checks of new processes", kChecks},
+    {"domains", "custom domains the proxy routes to an app", kDomains},
+    {"nodes", "the machines apps run on", kNodes},
+};
+
+}  // namespace
+
+std::span<const Namespace> AllNamespaces() { return kNamespaces; }
+
+const Namespace* FindNamespace(std::string_view name) {
+  for (const Namespace& ns : kNamespaces) {
+    if (ns.name == name) return &ns;
+  }
+  return nullptr;
+}
+
+const Command* FindCommand(std::string_view name) {
+  for (const Namespace& ns : kNamespaces) {
+    for (const Command& c : ns.commands) {
+      if (c.name == name) return &c;
+    }
+  }
+  return nullptr;
+}
+
+std::string UsageLine(const Command& command) {
+  return fmt::format("usage: {}{}{}", command.name, command.usage.empty() ? "" : " ",
+                     command.usage);
+}
+
+std::string HelpText() {
+  std::string out =
+      "Mothership: git push to deploy.\n\n"
+      "Usage: ssh -p PORT git@HOST COMMAND [ARGS...]   (or: mothership COMMAND ...)\n"
+      "Every command takes --json for scripts. 'help NAMESPACE' shows one namespace.\n";
+  for (const Namespace& ns : kNamespaces) {
+    out += fmt::format("\n{}: {}\n", ns.name, ns.summary);
+    for (const Command& c : ns.commands) {
+      std::string head = fmt::format("{} {}", c.name, c.usage);
+      out += fmt::format("  {:<44} {}\n", head, c.summary);
+    }
+  }
+  out +=
+      "\nDeploy: git remote add mothership ssh://git@HOST:PORT/APP && git push mothership main\n";
+  return out;
+}
+
+Result<std::string> HelpText(std::string_view topic) {
+  if (const Namespace* ns = FindNamespace(topic)) {
+    std::string out = fmt::format("{}: {}\n\n", ns->name, ns->summary);
+    for (const Command& c : ns->commands) {
+      out += fmt::format("  {:<44} {}{}\n", fmt::format("{} {}", c.name, c.usage), c.summary,
+                         c.access == Access::kAdmin ? " (admin)" : "");
+    }
+    return out;
+  }
+  if (const Command* c = FindCommand(topic)) {
+    return fmt::format("{}\n\n{}\n", UsageLine(*c), c->summary);
+  }
+  return InvalidArgument(
+      fmt::format("'{}' is neither a namespace nor a command; run 'help'", topic.substr(0, 64)));
+}
+
+std::string CommandTableMarkdown() {
+  auto cell = [](std::string_view text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '|') out += '\\';
+      out += c;
+    }
+    return out;
+  };
+  std::string out = "| command | what it does | who |\n| --- | --- | --- |\n";
+  for (const Namespace& ns : kNamespaces) {
+    for (const Command& c : ns.commands) {
+      std::string head =
+          c.usage.empty() ? std::string(c.name) : fmt::format("{} {}", c.name, c.usage);
+      out += fmt::format("| `{}` | {} | {} |\n", cell(head), cell(c.summary),
+                         c.access == Access::kAdmin ? "admin" : "anyone");
+    }
+  }
+  return out;
+}
+
+}  // namespace ms

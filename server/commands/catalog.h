@@ -1,0 +1,56 @@
+#pragma once
+// The command catalog: every server command as users see it (name, usage,
+// one-line summary, who may run it, how many arguments and which options it
+// takes), grouped by namespace (apps, config, keys ...), and the help rendered
+// from it. Data only, no handlers: the CLI links it for `mothership help` and
+// to know which commands take an app; the daemon's Router binds each entry to
+// its handler in server/commands/<namespace>_commands.cc. Immutable; any thread.
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/common/result.h"
+
+namespace ms {
+
+enum class Access { kAnyone, kAdmin };
+
+struct Command {
+  std::string_view name;     // "config:set"
+  std::string_view usage;    // "APP KEY=VALUE..."
+  std::string_view summary;  // one line for help
+  Access access = Access::kAnyone;
+  int min_args = 0;
+  int max_args = 0;  // -1: no limit
+  // "--role=" takes a value, "--confirm=" too; "--all" is a flag. --json is always allowed.
+  std::vector<std::string_view> options = {};
+  // After this many positional arguments, every word is positional (run APP CMD...).
+  int verbatim_after = 0;
+};
+
+struct Namespace {
+  std::string_view name;  // "apps"
+  std::string_view summary;
+  std::span<const Command> commands;
+};
+
+// Every namespace, in the order help lists them.
+std::span<const Namespace> AllNamespaces();
+// nullptr when there is none of that name.
+const Namespace* FindNamespace(std::string_view name);
+const Command* FindCommand(std::string_view name);
+
+// "usage: config:set APP KEY=VALUE..."
+std::string UsageLine(const Command& command);
+// Every command, by namespace (`help`).
+std::string HelpText();
+// One namespace's commands, or one command's usage and summary (`help TOPIC`);
+// an InvalidArgument error when TOPIC is neither.
+Result<std::string> HelpText(std::string_view namespace_or_command);
+// The README's command reference: a Markdown table of every command
+// (`mothership help --markdown` prints it; a unit test keeps the README equal).
+std::string CommandTableMarkdown();
+
+}  // namespace ms
