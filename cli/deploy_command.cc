@@ -20,8 +20,8 @@ const char kUsage[] = "usage: mothership deploy [DIR] [-a APP] [-s HOST[:PORT]] 
 
 // The app's deploy branch, or main for an app the push will create.
 std::string DeployBranch(const Target& target) {
-  auto branch = AppInfoField(target, "deploy_branch", true);
-  return branch && !branch->empty() ? *branch : "main";
+  auto info = GetAppInfo(target, true);
+  return info && !info->deploy_branch.empty() ? info->deploy_branch : "main";
 }
 
 }  // namespace

@@ -21,9 +21,12 @@ int OpenCommand(const CommandLine& line) {
     std::fprintf(stderr, "mothership open: %s\n", target.error().message.c_str());
     return 2;
   }
-  auto url_field = AppInfoField(*target, "web_url", false);
-  if (!url_field) return 1;  // ssh printed the server's message
-  const std::string& url = *url_field;
+  auto info = GetAppInfo(*target, false);
+  if (!info) {
+    std::fprintf(stderr, "mothership open: %s\n", info.error().message.c_str());
+    return 1;
+  }
+  const std::string& url = info->web_url;
   if (url.empty()) {
     std::fprintf(stderr, "mothership open: the server gave no URL for %s\n", target->app.c_str());
     return 1;

@@ -9,8 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <nlohmann/json.hpp>
-
 #include "server/common/numbers.h"
 #include "server/common/shell_words.h"
 
@@ -271,11 +269,10 @@ Result<std::string> CaptureOnServer(const Server& server, const std::vector<std:
   return CaptureProgram(SshArgs(server, words, false), quiet);
 }
 
-Result<std::string> AppInfoField(const Target& target, const std::string& field, bool quiet) {
-  auto info = CaptureOnServer(target.server, {"apps:info", target.app, "--json"}, quiet);
-  if (!info) return info;
-  auto json = nlohmann::json::parse(*info, nullptr, false);
-  return json.is_object() ? json.value(field, "") : "";
+Result<contracts::AppInfo> GetAppInfo(const Target& target, bool quiet) {
+  auto text = CaptureOnServer(target.server, {"apps:info", target.app, "--json"}, quiet);
+  if (!text) return std::unexpected(text.error());
+  return contracts::ParseAppInfo(*text);
 }
 
 }  // namespace ms::cli

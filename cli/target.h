@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "server/common/result.h"
+#include "server/contracts/app_info.h"
 
 namespace ms::cli {
 
@@ -65,8 +66,9 @@ Result<std::string> CaptureProgram(const std::vector<std::string>& argv, bool qu
 int ExecOnServer(const Server& server, const std::vector<std::string>& words, bool tty);
 // Runs `words` on the server and returns their stdout.
 Result<std::string> CaptureOnServer(const Server& server, const std::vector<std::string>& words, bool quiet = false);
-// One field of `apps:info APP --json` ("" when the app or the field is
-// missing). quiet: the server's message is dropped.
-Result<std::string> AppInfoField(const Target& target, const std::string& field, bool quiet);
+// The app's `apps:info APP --json`. An error when ssh fails (the server's
+// message printed by ssh, or dropped when quiet) or when the answer is not
+// an app's info (the error says why).
+Result<contracts::AppInfo> GetAppInfo(const Target& target, bool quiet);
 
 }  // namespace ms::cli

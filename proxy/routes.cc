@@ -1,6 +1,6 @@
 #include "proxy/routes.h"
 
-#include <nlohmann/json.hpp>
+#include "server/contracts/routes_file.h"
 
 namespace ms::proxy {
 
@@ -20,44 +20,34 @@ std::string NormalizeHost(std::string_view host) {
 }
 
 std::optional<RouteTable> RouteTable::Parse(std::string_view json, std::string& error) {
-  auto doc = nlohmann::json::parse(json, nullptr, false);
-  if (!doc.is_object() || !doc.contains("apps") || !doc["apps"].is_array()) {
-    error = "expected {\"domain\": ..., \"apps\": [...]}";
+  auto file = contracts::ParseRoutesFile(json);
+  if (!file) {
+    error = file.error().message;
     return std::nullopt;
   }
   RouteTable table;
-  table.domain_ = NormalizeHost(doc.value("domain", std::string()));
-  for (const auto& app : doc["apps"]) {
-    if (!app.is_object() || !app.contains("name") || !app["name"].is_string() || !app.contains("upstream") ||
-        !app["upstream"].is_string()) {
-      error = "every app needs a \"name\" and an \"upstream\" (HOST:PORT)";
+  table.domain_ = NormalizeHost(file->domain);
+  for (auto& app : file->apps) {
+    auto upstream = contracts::SplitUpstream(app.upstream);
+    if (!upstream) {  // ParseRoutesFile checked it
+      error = upstream.error().message;
       return std::nullopt;
     }
     auto route = std::make_shared<Route>();
-    route->app = app["name"].get<std::string>();
-    std::string upstream = app["upstream"].get<std::string>();
-    auto colon = upstream.rfind(':');
-    int port = colon == std::string::npos ? 0 : std::atoi(upstream.c_str() + colon + 1);
-    if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535) {
-      error = "upstream \"" + upstream + "\" of " + route->app + " is not HOST:PORT";
-      return std::nullopt;
-    }
-    route->upstream_host = upstream.substr(0, colon);
-    route->upstream_port = static_cast<uint16_t>(port);
-    route->upstream = upstream;
-    route->running = app.value("running", true);
+    route->app = std::move(app.name);
+    route->upstream_host = std::move(upstream->host);
+    route->upstream_port = upstream->port;
+    route->upstream = std::move(app.upstream);
+    route->running = app.running;
     const Route* raw = route.get();
     table.routes_.push_back(std::move(route));
     table.by_name_[raw->app] = raw;
-    if (app.contains("domains") && app["domains"].is_array()) {
-      for (const auto& d : app["domains"]) {
-        if (!d.is_string()) continue;
-        std::string name = NormalizeHost(d.get<std::string>());
-        if (name.starts_with("*.")) {
-          table.wildcard_[name.substr(2)] = raw;
-        } else if (!name.empty()) {
-          table.exact_[name] = raw;
-        }
+    for (const auto& domain : app.domains) {
+      std::string name = NormalizeHost(domain);
+      if (name.starts_with("*.")) {
+        table.wildcard_[name.substr(2)] = raw;
+      } else if (!name.empty()) {
+        table.exact_[name] = raw;
       }
     }
   }

@@ -1,11 +1,8 @@
 #pragma once
 // The proxy's routes: which app a Host header names, and where that app's web
-// tasks are. The daemon writes them as a JSON file (routes.json):
-//   {"domain": "example.com",
-//    "apps": [{"name": "shop", "upstream": "tasks.shop-web:5000", "running": true,
-//              "domains": ["shop.example.org", "*.shop.example.net"]}]}
-// `APP.DOMAIN` names an app; so do its custom domains, exact or `*.`
-// wildcards (any depth below; the most specific name wins).
+// tasks are. The daemon writes them as a JSON file, routes.json, whose format
+// is server/contracts/routes_file.h. `APP.DOMAIN` names an app; so do its
+// custom domains, exact or `*.` wildcards (any depth below; the most specific name wins).
 
 #include <cstdint>
 #include <map>
@@ -27,7 +24,8 @@ struct Route {
 
 class RouteTable {
  public:
-  // nullopt, with error set, when the JSON is not a routes document.
+  // nullopt, with error set, when the JSON is not a routes document
+  // (contracts::ParseRoutesFile). Never throws.
   static std::optional<RouteTable> Parse(std::string_view json, std::string& error);
 
   // host: a Host header ("Shop.Example.com:8080"); nullptr for no app.

@@ -8,6 +8,7 @@
 #include "server/commands/command.h"
 #include "server/common/json.h"
 #include "server/commands/table.h"
+#include "server/contracts/app_info.h"
 
 namespace ms {
 namespace {
@@ -65,20 +66,22 @@ Result<void> AppsInfo(CommandContext& ctx, const Args& args) {
   auto config = ctx.services.store.GetConfig(name);
   if (!config) return std::unexpected(config.error());
   const Settings& s = ctx.services.settings;
-  nlohmann::json info = {{"name", app->name},
-                         {"created_at", app->created_at},
-                         {"deploy_branch", app->deploy_branch},
-                         {"git_url", GitUrl(s, name)},
-                         {"web_url", s.AppUrl(name)},
-                         {"config_vars", config->size()}};
-  if (!deploys->empty()) {
-    const Deploy& d = (*deploys)[0];
-    info["last_deploy"] = {{"commit", d.commit},     {"status", d.status},
-                           {"by", d.key_name},       {"started_at", d.started_at},
-                           {"finished_at", d.finished_at}};
-  }
   if (ctx.json) {
-    ctx.out.Write(JsonLine(info));
+    contracts::AppInfo info{.name = app->name,
+                            .created_at = app->created_at,
+                            .deploy_branch = app->deploy_branch,
+                            .git_url = GitUrl(s, name),
+                            .web_url = s.AppUrl(name),
+                            .config_vars = static_cast<int64_t>(config->size())};
+    if (!deploys->empty()) {
+      const Deploy& d = (*deploys)[0];
+      info.last_deploy = contracts::LastDeploy{.commit = d.commit,
+                                               .status = d.status,
+                                               .by = d.key_name,
+                                               .started_at = d.started_at,
+                                               .finished_at = d.finished_at};
+    }
+    ctx.out.Write(contracts::ToJson(info));
     return {};
   }
   std::string last = deploys->empty()

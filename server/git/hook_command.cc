@@ -12,9 +12,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
+#include "server/contracts/hook_protocol.h"
 #include "server/git/hook_command.h"
 
 namespace ms {
@@ -37,12 +38,10 @@ int HookCommand(const std::vector<std::string>& args) {
   const char* token = std::getenv("MOTHERSHIP_PUSH_TOKEN");
   if (!socket_path || !token) return Reject("Pushes to this repository go through mothershipd.");
 
-  nlohmann::json request = {{"token", token}, {"updates", nlohmann::json::array()}};
-  if (const char* quarantine = std::getenv("GIT_QUARANTINE_PATH")) request["objects_dir"] = quarantine;
-  std::string old_sha, new_sha, ref;
-  while (std::cin >> old_sha >> new_sha >> ref) {
-    request["updates"].push_back({{"old", old_sha}, {"new", new_sha}, {"ref", ref}});
-  }
+  contracts::HookRequest request{.token = token};
+  if (const char* quarantine = std::getenv("GIT_QUARANTINE_PATH")) request.objects_dir = quarantine;
+  contracts::HookRefUpdate update;
+  while (std::cin >> update.old_sha >> update.new_sha >> update.ref) request.updates.push_back(update);
 
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
@@ -52,7 +51,7 @@ int HookCommand(const std::vector<std::string>& args) {
     return Reject("mothershipd is not answering on its hook socket; the push was rejected. "
                   "Try again once the server is running.");
   }
-  std::string line = request.dump() + "\n";
+  std::string line = contracts::ToJson(request);
   for (size_t sent = 0; sent < line.size();) {
     ssize_t n = ::write(fd, line.data() + sent, line.size() - sent);
     if (n < 0 && errno == EINTR) continue;
@@ -69,16 +68,15 @@ int HookCommand(const std::vector<std::string>& args) {
     buffer.append(chunk, static_cast<size_t>(n));
     size_t newline;
     while ((newline = buffer.find('\n')) != std::string::npos) {
-      auto message = nlohmann::json::parse(buffer.substr(0, newline), nullptr, false);
+      auto message = contracts::ParseHookMessage(std::string_view(buffer).substr(0, newline));
       buffer.erase(0, newline + 1);
-      if (message.is_discarded() || !message.is_object()) continue;
-      if (message.contains("out") && message["out"].is_string()) {
-        std::string text = message["out"];
-        std::fwrite(text.data(), 1, text.size(), stdout);
+      if (!message) continue;
+      if (const auto* out = std::get_if<contracts::HookOut>(&*message)) {
+        std::fwrite(out->text.data(), 1, out->text.size(), stdout);
         std::fflush(stdout);
-      } else if (message.contains("exit") && message["exit"].is_number_integer()) {
+      } else {
         ::close(fd);
-        return message["exit"].get<int>();
+        return std::get<contracts::HookExit>(*message).status;
       }
     }
   }

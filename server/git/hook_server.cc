@@ -9,9 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include "server/common/log.h"
+#include "server/contracts/hook_protocol.h"
 #include "server/git/pre_receive.h"
 #include "server/process/job.h"
 
@@ -24,12 +23,9 @@ class HookOutput : public Output {
  public:
   explicit HookOutput(int fd) : writer_(fd) {}
   void Write(std::string_view data) override {
-    std::string text(data);
-    writer_.Write(nlohmann::json{{"out", text}}.dump(-1, ' ', false,
-                                                     nlohmann::json::error_handler_t::replace) +
-                  "\n");
+    writer_.Write(contracts::ToJson(contracts::HookOut{std::string(data)}));
   }
-  void Exit(int status) { writer_.Write(nlohmann::json{{"exit", status}}.dump() + "\n"); }
+  void Exit(int status) { writer_.Write(contracts::ToJson(contracts::HookExit{status})); }
 
  private:
   FdWriter writer_;
@@ -113,31 +109,26 @@ void HookServer::Serve(int fd) {
     LogWarn("hook: {}", line.error().message);
     return;
   }
-  nlohmann::json request = nlohmann::json::parse(*line, nullptr, false);
-  if (request.is_discarded() || !request.is_object() || !request["token"].is_string() ||
-      !request["updates"].is_array()) {
+  auto request = contracts::ParseHookRequest(*line);
+  if (!request) {
+    LogWarn("hook: {}", request.error().message);
     out.Write("-----> Malformed hook request; push rejected.\n");
     out.Exit(1);
     return;
   }
-  auto push = pushes_.Find(request["token"].get<std::string>());
+  auto push = pushes_.Find(request->token);
   if (!push) {
     out.Write("-----> This push did not come through mothershipd; rejected.\n");
     out.Exit(1);
     return;
   }
   std::vector<RefUpdate> updates;
-  for (const auto& u : request["updates"]) {
-    if (!u.is_object() || !u["old"].is_string() || !u["new"].is_string() || !u["ref"].is_string()) {
-      out.Write("-----> Malformed ref update; push rejected.\n");
-      out.Exit(1);
-      return;
-    }
-    updates.push_back({u["old"], u["new"], u["ref"]});
+  for (auto& u : request->updates) {
+    updates.push_back({std::move(u.old_sha), std::move(u.new_sha), std::move(u.ref)});
   }
   std::filesystem::path objects_dir;
-  if (request.contains("objects_dir") && request["objects_dir"].is_string()) {
-    objects_dir = request["objects_dir"].get<std::string>();
+  if (!request->objects_dir.empty()) {
+    objects_dir = request->objects_dir;
     // Only git's own quarantine inside this app's repository is accepted.
     auto repo = services_.repos.PathOf(push->app).lexically_normal().string();
     auto normal = objects_dir.lexically_normal().string();

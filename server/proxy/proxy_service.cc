@@ -12,6 +12,7 @@
 #include "server/common/http_client.h"
 #include "server/common/json.h"
 #include "server/common/log.h"
+#include "server/contracts/routes_file.h"
 #include "server/runtime/service_spec.h"
 
 namespace ms {
@@ -227,17 +228,17 @@ Result<void> ProxyService::WriteRoutes() {
     replicas[At(spec, "Labels").value("mothership.app", "")] =
         At(At(spec, "Mode"), "Replicated").value("Replicas", int64_t{0});
   }
-  nlohmann::json doc = {{"domain", settings_.domain}, {"apps", nlohmann::json::array()}};
+  contracts::RoutesFile routes{.domain = settings_.domain};
   for (const auto& app : *apps) {
     auto domains = store_.ListDomains(app.name);
     if (!domains) return std::unexpected(domains.error());
     auto it = replicas.find(app.name);
-    doc["apps"].push_back({{"name", app.name},
-                           {"upstream", fmt::format("tasks.{}:{}", ServiceName(app.name, "web"), 5000)},
-                           {"running", it != replicas.end() && it->second > 0},
-                           {"domains", *domains}});
+    routes.apps.push_back({.name = app.name,
+                           .upstream = fmt::format("tasks.{}:{}", ServiceName(app.name, "web"), 5000),
+                           .running = it != replicas.end() && it->second > 0,
+                           .domains = std::move(*domains)});
   }
-  std::string text = doc.dump(2) + "\n";
+  std::string text = contracts::ToJson(routes);
   auto file = RoutesFile();
   {
     std::ifstream in(file);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/common/shell_words.h"
+#include "server/contracts/app_info.h"
 #include "test/support/test_server.h"
 
 using ms::QuoteShellWord;
@@ -22,8 +23,10 @@ TEST_CASE("apps: create / list / info / rename / destroy") {
   REQUIRE(json.size() == 1);
   CHECK(json[0]["name"] == "web-1");
 
-  auto info = nlohmann::json::parse(s.Ssh("apps:info web-1 --json").out);
-  CHECK(info["web_url"] == "http://web-1.localhost/");
+  auto info = ms::contracts::ParseAppInfo(s.Ssh("apps:info web-1 --json").out);
+  REQUIRE(info);
+  CHECK(info->web_url == "http://web-1.localhost/");
+  CHECK_FALSE(info->last_deploy);
 
   REQUIRE(s.Ssh("config:set web-1 KEEP=me").exit_code == 0);
   auto renamed = s.Ssh("apps:rename web-1 web-2");

@@ -40,3 +40,11 @@ TEST_CASE("RouteTable refuses documents that are not routes", "[proxy]") {
   CHECK(error.find("HOST:PORT") != std::string::npos);
   CHECK(ms::proxy::RouteTable::Parse(R"({"domain": "x", "apps": []})", error));
 }
+
+TEST_CASE("RouteTable refuses mistyped members with an error instead of throwing", "[proxy]") {
+  std::string error;
+  CHECK_FALSE(ms::proxy::RouteTable::Parse(R"({"apps": [{"name": "a", "upstream": "h:1", "running": 1}]})", error));
+  CHECK(error.find("running") != std::string::npos);
+  CHECK_FALSE(ms::proxy::RouteTable::Parse(R"({"domain": ["x"], "apps": []})", error));
+  CHECK(error.find("domain") != std::string::npos);
+}

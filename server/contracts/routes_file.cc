@@ -1,0 +1,68 @@
+#include "server/contracts/routes_file.h"
+
+#include <charconv>
+
+#include "server/contracts/json_fields.h"
+
+namespace ms::contracts {
+
+using detail::Json;
+
+std::string ToJson(const RoutesFile& routes) {
+  Json apps = Json::array();
+  for (const auto& app : routes.apps) {
+    apps.push_back({{"name", app.name},
+                    {"upstream", app.upstream},
+                    {"running", app.running},
+                    {"domains", app.domains}});
+  }
+  Json doc = {{"domain", routes.domain}, {"apps", std::move(apps)}};
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Result<HostPort> SplitUpstream(std::string_view upstream) {
+  auto colon = upstream.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Failed("upstream \"" + std::string(upstream) + "\" is not HOST:PORT");
+  }
+  std::string_view digits = upstream.substr(colon + 1);
+  uint16_t port = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || end != digits.data() + digits.size() || port == 0) {
+    return Failed("upstream \"" + std::string(upstream) + "\" is not HOST:PORT (a port from 1 to 65535)");
+  }
+  return HostPort{std::string(upstream.substr(0, colon)), port};
+}
+
+Result<RoutesFile> ParseRoutesFile(std::string_view text) {
+  auto doc = detail::ParseObject(text, "routes.json");
+  if (!doc) return std::unexpected(doc.error());
+  RoutesFile routes;
+  auto domain = detail::GetOr<std::string>(*doc, "domain", "", "routes.json");
+  if (!domain) return std::unexpected(domain.error());
+  routes.domain = std::move(*domain);
+  auto apps = doc->find("apps");
+  if (apps == doc->end() || !apps->is_array()) {
+    return Failed("routes.json: expected {\"domain\": ..., \"apps\": [...]}");
+  }
+  for (size_t i = 0; i < apps->size(); ++i) {
+    const Json& app = (*apps)[i];
+    std::string where = "routes.json apps[" + std::to_string(i) + "]";
+    if (!app.is_object()) return Failed(where + ": not an object");
+    auto name = detail::Get<std::string>(app, "name", where);
+    if (!name) return std::unexpected(name.error());
+    auto upstream = detail::Get<std::string>(app, "upstream", where);
+    if (!upstream) return std::unexpected(upstream.error());
+    if (auto split = SplitUpstream(*upstream); !split) {
+      return Failed(where + " (" + *name + "): " + split.error().message);
+    }
+    auto running = detail::GetOr<bool>(app, "running", true, where);
+    if (!running) return std::unexpected(running.error());
+    auto domains = detail::GetOr<std::vector<std::string>>(app, "domains", {}, where);
+    if (!domains) return std::unexpected(domains.error());
+    routes.apps.push_back({std::move(*name), std::move(*upstream), *running, std::move(*domains)});
+  }
+  return routes;
+}
+
+}  // namespace ms::contracts
