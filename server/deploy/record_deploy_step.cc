@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "server/commands/command.h"
+#include "server/common/output.h"
 
 namespace ms {
 
