@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "server/apps/app_lifecycle.h"
-#include "server/commands/command.h"
+#include "server/common/output.h"
 #include "server/runtime/runtime.h"
 
 namespace ms {

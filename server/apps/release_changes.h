@@ -9,13 +9,12 @@
 #include <functional>
 #include <string>
 
+#include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/services.h"
 #include "server/store/store.h"
 
 namespace ms {
-
-class Output;
 
 // Makes `config` the app's config; returns the new release's version (0: none made).
 Result<int> ChangeConfig(Services& services, const std::string& app, const ConfigVars& config,

@@ -14,7 +14,7 @@
 #include "server/common/tar_reader.h"
 #include "server/common/tar_writer.h"
 #include "server/common/base64.h"
-#include "server/commands/command.h"
+#include "server/common/output.h"
 #include "server/common/log.h"
 #include "server/common/names.h"
 
@@ -178,8 +178,8 @@ const std::vector<std::string>& Builder::BundledBuildpacks() {
 }
 
 Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos,
-                 std::filesystem::path buildpacks_dir)
-    : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)),
+                 std::filesystem::path buildpacks_dir, Clock& clock)
+    : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)), clock_(clock),
       fetcher_(settings.data_dir / "buildpacks"), slug_image_(docker, settings.registry, settings.run_image),
       pool_(docker) {}
 
@@ -246,7 +246,7 @@ void Builder::CleanLeftovers() {
   }
 }
 
-Result<void> Builder::EnsureStackImages(bool force, const std::function<void(const std::string&)>& say) {
+Result<void> Builder::EnsureStackImages(bool force, Output& out) {
   auto base = docker_.ImageExists(settings_.base_image);
   if (!base) return std::unexpected(base.error());
   if (!*base) {
@@ -257,7 +257,7 @@ Result<void> Builder::EnsureStackImages(bool force, const std::function<void(con
                                 "(apt-get install debootstrap)",
                                 settings_.base_image));
     }
-    say(fmt::format("Making the base image {} with debootstrap (about 30 s)...", settings_.base_image));
+    WriteLine(out, fmt::format("Making the base image {} with debootstrap (about 30 s)...", settings_.base_image));
     ScratchDir scratch(settings_.data_dir / "tmp");
     auto rootfs = scratch.path() / "rootfs";
     int code = bp::system(debootstrap, "--variant=minbase", "bookworm", rootfs.string(),
@@ -278,19 +278,19 @@ Result<void> Builder::EnsureStackImages(bool force, const std::function<void(con
     auto exists = docker_.ImageExists(image);
     if (!exists) return std::unexpected(exists.error());
     if (*exists && !force) continue;
-    say(fmt::format("Building the {} stack image {}...", dir, image));
-    auto start = std::chrono::steady_clock::now();
+    WriteLine(out, fmt::format("Building the {} stack image {}...", dir, image));
+    auto start = clock_.Now();
     ScratchDir scratch(settings_.data_dir / "tmp");
     TarWriter tar(scratch.path() / "context.tar");
     if (auto r = tar.AddTree(buildpacks_dir_ / "stack" / dir, ""); !r) return r;
     if (auto r = tar.Finish(); !r) return r;
     auto r = docker_.BuildImage(scratch.path() / "context.tar", image, {{"BASE", settings_.base_image}},
                                 [&](std::string_view line) {
-                                  if (line.starts_with("Step ")) say("  " + std::string(line));
+                                  if (line.starts_with("Step ")) WriteLine(out, "  " + std::string(line));
                                 });
     if (!r) return r;
-    say(fmt::format("  built {} in {} s", image,
-                    std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()));
+    WriteLine(out, fmt::format("  built {} in {} s", image,
+                    std::chrono::duration_cast<std::chrono::seconds>(clock_.Now() - start).count()));
   }
   return {};
 }
@@ -492,7 +492,8 @@ Result<void> Builder::BuildWithBuildpacks(const BuildRequest& request, const std
   }
   out.Write(fmt::format("-----> Process types: {}\n", ProcessTypeList(result.process_types)));
   out.Write(fmt::format("-----> Pushing {}\n", result.image));
-  auto pushed = slug_image_.Push(image, [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); });
+  PrefixedOutput progress(out, "       ");
+  auto pushed = slug_image_.Push(image, progress);
   if (!pushed) return std::unexpected(pushed.error());
   return {};
 }

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "server/common/clock.h"
+#include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/docker/docker_client.h"
@@ -24,8 +26,6 @@
 #include "server/store/store.h"
 
 namespace ms {
-
-class Output;
 
 struct BuildRequest {
   std::string app;
@@ -50,15 +50,16 @@ Result<std::map<std::string, std::string>> ParseProcfile(const std::string& text
 class Builder {
  public:
   // buildpacks_dir holds builder/build and the bundled buildpacks.
+  // clock: what build timings are measured with.
   Builder(const Settings& settings, DockerClient& docker, AppRepos& repos,
-          std::filesystem::path buildpacks_dir);
+          std::filesystem::path buildpacks_dir, Clock& clock = SystemClock::Get());
 
   // The bundled buildpacks in detection order.
   static const std::vector<std::string>& BundledBuildpacks();
 
   Result<BuildResult> Build(const BuildRequest& request, Output& out);
   // Builds the base, build and run stack images that are missing (force: all).
-  Result<void> EnsureStackImages(bool force, const std::function<void(const std::string&)>& say);
+  Result<void> EnsureStackImages(bool force, Output& out);
   // Removes the image of the release that falls out of the last keep_releases
   // from the registry and the local engine.
   // Images the kept releases run (after a rollback, an older one) stay.
@@ -84,6 +85,7 @@ class Builder {
   DockerClient& docker_;
   AppRepos& repos_;
   std::filesystem::path buildpacks_dir_;
+  Clock& clock_;
   BuildpackFetcher fetcher_;
   SlugImage slug_image_;
   BuilderPool pool_;  // last: its destructor still uses docker_

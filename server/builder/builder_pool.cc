@@ -18,7 +18,7 @@ BuilderPool::~BuilderPool() {
 Result<std::string> BuilderPool::Key(const ContainerSpec& spec) {
   auto image = docker_.InspectImage(spec.image);
   if (!image) return std::unexpected(image.error());
-  nlohmann::json key = {image->value("Id", ""), spec.env,        spec.labels,      spec.binds,
+  nlohmann::json key = {image->id,      spec.env,        spec.labels,      spec.binds,
                         spec.memory_bytes,      spec.nano_cpus, spec.network_mode, spec.user};
   return key.dump();
 }
@@ -49,7 +49,7 @@ Result<std::string> BuilderPool::Take(const std::string& app, const ContainerSpe
   if (idle) {
     auto key = Key(spec);
     auto state = docker_.InspectContainer(idle->id);
-    if (key && *key == idle->key && state && (*state)["State"].value("Running", false)) return idle->id;
+    if (key && *key == idle->key && state && state->running) return idle->id;
     (void)docker_.RemoveContainer(idle->id);  // made for another spec or image, or gone
   }
   return Start(spec);

@@ -39,7 +39,7 @@ std::filesystem::path InstallPrefix() {
 
 Result<std::string> EnsureMothershipImage(DockerClient& docker, const Settings& settings,
                                           const std::filesystem::path& prefix,
-                                          const std::function<void(const std::string&)>& say) {
+                                          Output& out) {
   // The context's digest names the image: hashed as it streams, written to
   // disk only when the image must be built.
   Sha256 sha;
@@ -50,7 +50,7 @@ Result<std::string> EnsureMothershipImage(DockerClient& docker, const Settings& 
   if (!exists) return std::unexpected(exists.error());
   if (*exists) return image;
 
-  if (say) say(fmt::format("Building the Mothership image {} from {} ...", image, prefix.string()));
+  WriteLine(out, fmt::format("Building the Mothership image {} from {} ...", image, prefix.string()));
   auto scratch = settings.data_dir / "tmp" / fmt::format("mothership-image-{}-{}", getpid(), gettid());
   std::error_code ec;
   std::filesystem::create_directories(scratch, ec);

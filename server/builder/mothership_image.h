@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/docker/docker_client.h"
@@ -20,9 +21,9 @@ namespace ms {
 std::filesystem::path InstallPrefix();
 
 // The image's name, after building it when no image of that name exists.
-// say() receives what it does (nothing when the image exists).
+// out receives what it does, a line at a time (nothing when the image exists).
 Result<std::string> EnsureMothershipImage(DockerClient& docker, const Settings& settings,
                                           const std::filesystem::path& prefix,
-                                          const std::function<void(const std::string&)>& say);
+                                          Output& out);
 
 }  // namespace ms

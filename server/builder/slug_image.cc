@@ -56,13 +56,13 @@ Result<LayerFile> CompressLayer(const std::filesystem::path& tar, const std::fil
 SlugImage::SlugImage(DockerClient& docker, std::string registry, std::string run_image)
     : docker_(docker), registry_(registry), run_image_(std::move(run_image)), client_(registry) {}
 
-Result<SlugImage::Base> SlugImage::EnsureBase(const LineSink& say) {
+Result<SlugImage::Base> SlugImage::EnsureBase(Output& out) {
   auto inspected = docker_.InspectImage(run_image_);
   if (!inspected) {
     return Failed(fmt::format("the run stack image {} is missing: {} (`mothershipd setup` or `stack:rebuild` builds it)",
                               run_image_, inspected.error().message));
   }
-  std::string id = inspected->value("Id", "");
+  std::string id = inspected->id;
   std::lock_guard lock(mu_);
   if (base_ && base_->image_id == id) return *base_;
   Base base;
@@ -71,7 +71,7 @@ Result<SlugImage::Base> SlugImage::EnsureBase(const LineSink& say) {
   std::string tag = "bookworm-" + id.substr(id.find(':') + 1, 12);
   auto manifest = client_.GetManifest(base.repo, tag);
   if (!manifest && manifest.error().code == ErrorCode::kNotFound) {
-    if (say) say(fmt::format("Pushing the run stack image to the registry (once per version of it)"));
+    WriteLine(out, "Pushing the run stack image to the registry (once per version of it)");
     std::string remote = registry_ + "/" + base.repo;
     if (auto r = docker_.TagImage(run_image_, remote, tag); !r) return std::unexpected(r.error());
     auto pushed = docker_.PushImage(remote, tag, nullptr);
@@ -93,8 +93,8 @@ Result<SlugImage::Base> SlugImage::EnsureBase(const LineSink& say) {
   return base;
 }
 
-Result<std::string> SlugImage::Push(const SlugImageSpec& spec, const LineSink& say) {
-  auto base = EnsureBase(say);
+Result<std::string> SlugImage::Push(const SlugImageSpec& spec, Output& out) {
+  auto base = EnsureBase(out);
   if (!base) return std::unexpected(base.error());
 
   auto layer = CompressLayer(spec.slug_tar, spec.scratch_dir / "slug.tar.gz");

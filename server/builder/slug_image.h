@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/docker/docker_client.h"
 #include "server/registry/registry_client.h"
@@ -46,9 +47,9 @@ class SlugImage {
   // registry: "HOST:PORT"; run_image: the local run stack image.
   SlugImage(DockerClient& docker, std::string registry, std::string run_image);
 
-  // Pushes REGISTRY/repo:tag; returns the manifest digest. say reports the
+  // Pushes REGISTRY/repo:tag; returns the manifest digest. out hears of the
   // one-time push of a new run image.
-  Result<std::string> Push(const SlugImageSpec& spec, const LineSink& say);
+  Result<std::string> Push(const SlugImageSpec& spec, Output& out);
   RegistryClient& registry() { return client_; }
 
  private:
@@ -59,7 +60,7 @@ class SlugImage {
     nlohmann::json config;
   };
   // The run image in the registry, pushed there first when this version of it is not.
-  Result<Base> EnsureBase(const LineSink& say);
+  Result<Base> EnsureBase(Output& out);
 
   DockerClient& docker_;
   std::string registry_;

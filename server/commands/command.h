@@ -14,18 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/keys/caller.h"
 #include "server/services.h"
 #include "server/store/store.h"
 
 namespace ms {
-
-class Output {
- public:
-  virtual ~Output() = default;
-  virtual void Write(std::string_view data) = 0;
-};
 
 class Input {
  public:

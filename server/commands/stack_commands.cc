@@ -13,8 +13,8 @@ Result<void> Rebuild(CommandContext& ctx, const Args&) {
     return Failed("this server does not build images (deploy_step: record in config.yaml)");
   }
   ctx.out.Write("-----> Rebuilding the stack images; apps pick them up at their next push\n");
-  return ctx.services.engine->builder.EnsureStackImages(
-      true, [&](const std::string& line) { ctx.out.Write("       " + line + "\n"); });
+  PrefixedOutput progress(ctx.out, "       ");
+  return ctx.services.engine->builder.EnsureStackImages(true, progress);
 }
 
 Result<void> Info(CommandContext& ctx, const Args&) {

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "server/commands/command.h"
+#include "server/common/output.h"
 #include "server/runtime/service_spec.h"
 
 namespace ms {
@@ -71,7 +71,8 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   Result<BuildResult> built = [&]() -> Result<BuildResult> {
     {
       std::lock_guard lock(stack_mu_);
-      auto images = builder_.EnsureStackImages(false, [&](const std::string& line) { tee.Write("-----> " + line + "\n"); });
+      PrefixedOutput progress(tee, "-----> ");
+      auto images = builder_.EnsureStackImages(false, progress);
       if (!images) return std::unexpected(images.error());
     }
     return builder_.Build(
@@ -107,7 +108,8 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
     builder_.PruneImages(request.app, *version, *releases);
   }
   // The proxy joins the app's network on its first deploy and routes to it.
-  if (auto r = proxy_.Ensure([&](const std::string& line) { tee.Write("       " + line + "\n"); }); !r) {
+  PrefixedOutput proxy_progress(tee, "       ");
+  if (auto r = proxy_.Ensure(proxy_progress); !r) {
     tee.Write(fmt::format("-----> Warning: the proxy could not be updated: {}\n", r.error().message));
   }
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

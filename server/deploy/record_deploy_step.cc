@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "server/commands/command.h"
+#include "server/common/output.h"
 
 namespace ms {
 

@@ -2,7 +2,8 @@
 // DockerClient: the Docker Engine operations Mothership uses (images, containers,
 // archives, logs, volumes, build, commit, push). This is the seam where Docker
 // enters: EngineDockerClient speaks the Engine API over the unix socket; unit
-// tests may use a fake, end-to-end tests never do. Implementations are
+// tests use a scripted fake (test/support/fake_docker_client.h), end-to-end
+// tests never do. It speaks in engine_types.h values, never in JSON. Implementations are
 // thread-safe. Every failure says what the engine answered; a down engine is
 // kUnavailable with what to do.
 
@@ -14,40 +15,15 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "server/common/result.h"
+#include "server/docker/engine_types.h"
 
 namespace ms {
 
-// A progress or output line as it arrives (build steps, push progress, logs).
+// The engine's output as it streams, one line at a time (build steps, push
+// progress, logs), without its newline. Only the engine's streams use it: a
+// line a caller shows someone goes to an Output (server/common/output.h).
 using LineSink = std::function<void(std::string_view line)>;
-
-struct ContainerSpec {
-  std::string name;   // optional
-  std::string image;
-  std::vector<std::string> cmd;
-  std::vector<std::string> env;  // "K=V"
-  std::map<std::string, std::string> labels;
-  std::vector<std::string> binds;  // "volume:/cache", "/host/file:/container/file:ro"
-  std::string working_dir;
-  std::string user;
-  int64_t memory_bytes = 0;  // 0: no limit
-  int64_t nano_cpus = 0;     // 0: no limit
-  std::string network_mode;  // "" = default bridge; or a network's name
-  bool tty = false;          // a pseudo-terminal (one output stream)
-  bool open_stdin = false;   // stdin attached (Attach copies it in)
-  bool auto_remove = false;
-  std::string restart_policy;  // "" (never), "always", "unless-stopped"
-  // Container TCP port -> host port on 127.0.0.1 ("0": any free one).
-  std::map<int, std::string> published_ports;
-};
-
-struct ContainerSummary {
-  std::string id;
-  std::string name;
-  std::map<std::string, std::string> labels;
-};
 
 class DockerClient {
  public:
@@ -57,7 +33,7 @@ class DockerClient {
   virtual Result<std::string> ApiVersion() = 0;
 
   virtual Result<bool> ImageExists(const std::string& image) = 0;
-  virtual Result<nlohmann::json> InspectImage(const std::string& image) = 0;
+  virtual Result<ImageInfo> InspectImage(const std::string& image) = 0;
   // Imports a root filesystem tarball as REPO:TAG.
   virtual Result<void> ImportImage(const std::filesystem::path& rootfs_tar, const std::string& repo,
                                    const std::string& tag) = 0;
@@ -77,7 +53,7 @@ class DockerClient {
 
   virtual Result<std::string> CreateContainer(const ContainerSpec& spec) = 0;
   virtual Result<void> StartContainer(const std::string& id) = 0;
-  virtual Result<nlohmann::json> InspectContainer(const std::string& id) = 0;
+  virtual Result<ContainerInfo> InspectContainer(const std::string& id) = 0;
   // Follows stdout and stderr until the container stops.
   virtual Result<void> FollowLogs(const std::string& id, const LineSink& out) = 0;
   // Waits for the container to stop; its exit code.
@@ -99,24 +75,25 @@ class DockerClient {
 
   // Swarm (engine_swarm.cc). Info is GET /info; SwarmInit makes this engine a
   // manager; SwarmInspect gives the join tokens.
-  virtual Result<nlohmann::json> Info() = 0;
+  virtual Result<EngineInfo> Info() = 0;
   virtual Result<void> SwarmInit(const std::string& advertise_addr) = 0;
-  virtual Result<nlohmann::json> SwarmInspect() = 0;
+  virtual Result<SwarmInfo> SwarmInspect() = 0;
   // An attachable overlay network; returns its id (creates it when missing).
   virtual Result<std::string> EnsureOverlayNetwork(const std::string& name,
                                                    const std::map<std::string, std::string>& labels) = 0;
   virtual Result<void> RemoveNetwork(const std::string& name) = 0;
   // nullopt when there is no such service.
-  virtual Result<std::optional<nlohmann::json>> InspectService(const std::string& name) = 0;
-  virtual Result<std::string> CreateService(const nlohmann::json& spec) = 0;
+  virtual Result<std::optional<ServiceInfo>> InspectService(const std::string& name) = 0;
+  virtual Result<std::string> CreateService(const ServiceSpec& spec) = 0;
   // version: the service's Version.Index this update is based on.
-  virtual Result<void> UpdateService(const std::string& id, uint64_t version, const nlohmann::json& spec,
-                                     bool rollback = false) = 0;
+  virtual Result<void> UpdateService(const std::string& id, uint64_t version, const ServiceSpec& spec) = 0;
+  // Returns the service to its previous spec (Swarm's rollback).
+  virtual Result<void> RollbackService(const std::string& id) = 0;
   virtual Result<void> RemoveService(const std::string& name) = 0;
-  // filters: {"label": ["mothership.app=x"]}, {"service": ["x-web"]} ...
-  virtual Result<nlohmann::json> ListServices(const nlohmann::json& filters) = 0;
-  virtual Result<nlohmann::json> ListTasks(const nlohmann::json& filters) = 0;
-  virtual Result<nlohmann::json> ListNodes() = 0;
+  // filters: {"label": {"mothership.app=x"}}, {"service": {"x-web"}} ...
+  virtual Result<std::vector<ServiceInfo>> ListServices(const EngineFilters& filters) = 0;
+  virtual Result<std::vector<TaskInfo>> ListTasks(const EngineFilters& filters) = 0;
+  virtual Result<std::vector<NodeInfo>> ListNodes() = 0;
   // Timestamped output lines of a service's tasks (details on: each line starts
   // with its task's labels); tail < 0: all; follow until cancelled.
   virtual Result<void> ServiceLogs(const std::string& service, int tail, bool follow, const LineSink& out,

@@ -1,5 +1,6 @@
 #include "server/docker/engine_docker_client.h"
 
+#include "server/docker/engine_json.h"
 #include "server/docker/engine_request.h"
 
 #include <fmt/format.h>
@@ -75,10 +76,10 @@ Result<bool> EngineDockerClient::ImageExists(const std::string& image) {
   return std::unexpected(r.error());
 }
 
-Result<nlohmann::json> EngineDockerClient::InspectImage(const std::string& image) {
+Result<ImageInfo> EngineDockerClient::InspectImage(const std::string& image) {
   auto r = Call(Req("GET", "/images/" + image + "/json"), {200});
   if (!r) return std::unexpected(r.error());
-  return nlohmann::json::parse(r->body, nullptr, false);
+  return engine::ParseImage(nlohmann::json::parse(r->body, nullptr, false));
 }
 
 Result<void> EngineDockerClient::StreamProgress(HttpRequest request, const LineSink& out,
@@ -208,7 +209,9 @@ Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spe
   if (!spec.name.empty()) path += "?name=" + UrlEncode(spec.name);
   auto r = Call(Req("POST", path, body.dump(), {{"Content-Type", "application/json"}}), {201});
   if (!r) return std::unexpected(r.error());
-  return nlohmann::json::parse(r->body)["Id"].get<std::string>();
+  auto id = engine::StringMember(r->body, "Id");
+  if (id.empty()) return Failed("the Docker engine created a container without an id");
+  return id;
 }
 
 Result<void> EngineDockerClient::StartContainer(const std::string& id) {
@@ -217,10 +220,10 @@ Result<void> EngineDockerClient::StartContainer(const std::string& id) {
   return {};
 }
 
-Result<nlohmann::json> EngineDockerClient::InspectContainer(const std::string& id) {
+Result<ContainerInfo> EngineDockerClient::InspectContainer(const std::string& id) {
   auto r = Call(Req("GET", "/containers/" + id + "/json"), {200});
   if (!r) return std::unexpected(r.error());
-  return nlohmann::json::parse(r->body, nullptr, false);
+  return engine::ParseContainer(nlohmann::json::parse(r->body, nullptr, false));
 }
 
 Result<HttpResponse> EngineDockerClient::StreamOutput(HttpRequest request, const LineSink& out,
@@ -256,7 +259,8 @@ Result<int> EngineDockerClient::Exec(const std::string& id, const std::vector<st
                           {{"Content-Type", "application/json"}}),
                       {201});
   if (!created) return std::unexpected(created.error());
-  std::string exec_id = nlohmann::json::parse(created->body)["Id"].get<std::string>();
+  std::string exec_id = engine::StringMember(created->body, "Id");
+  if (exec_id.empty()) return Failed("the Docker engine created an exec without an id");
   nlohmann::json start = {{"Detach", false}, {"Tty", false}};
   auto r = StreamOutput(Req("POST", "/exec/" + exec_id + "/start", start.dump(),
                             {{"Content-Type", "application/json"}}),
@@ -276,7 +280,7 @@ Result<int> EngineDockerClient::WaitContainer(const std::string& id) {
   auto r = Call(Req("POST", "/containers/" + id + "/wait"), {200});
   if (!r) return std::unexpected(r.error());
   auto body = nlohmann::json::parse(r->body, nullptr, false);
-  if (!body.is_object() || !body.contains("StatusCode")) return Failed("the engine did not say how the container ended");
+  if (!body.is_object() || !body["StatusCode"].is_number_integer()) return Failed("the engine did not say how the container ended");
   return body["StatusCode"].get<int>();
 }
 
@@ -296,17 +300,8 @@ Result<std::vector<ContainerSummary>> EngineDockerClient::ListContainers(const s
   nlohmann::json filters = {{"label", {label_filter}}};
   auto r = Call(Req("GET", "/containers/json?all=1&filters=" + UrlEncode(filters.dump())), {200});
   if (!r) return std::unexpected(r.error());
-  std::vector<ContainerSummary> out;
-  for (const auto& c : nlohmann::json::parse(r->body)) {
-    ContainerSummary s;
-    s.id = c.value("Id", "");
-    if (c.contains("Names") && !c["Names"].empty()) s.name = c["Names"][0];
-    if (c.contains("Labels") && c["Labels"].is_object()) {
-      for (auto& [k, v] : c["Labels"].items()) s.labels[k] = v.is_string() ? v.get<std::string>() : "";
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
+  return engine::ParseList<ContainerSummary>(nlohmann::json::parse(r->body, nullptr, false),
+                                               engine::ParseContainerSummary);
 }
 
 Result<void> EngineDockerClient::PutArchive(const std::string& id, const std::string& path,

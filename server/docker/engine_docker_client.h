@@ -23,7 +23,7 @@ class EngineDockerClient : public DockerClient {
 
   Result<std::string> ApiVersion() override;
   Result<bool> ImageExists(const std::string& image) override;
-  Result<nlohmann::json> InspectImage(const std::string& image) override;
+  Result<ImageInfo> InspectImage(const std::string& image) override;
   Result<void> ImportImage(const std::filesystem::path& rootfs_tar, const std::string& repo,
                            const std::string& tag) override;
   Result<void> BuildImage(const std::filesystem::path& context_tar, const std::string& tag,
@@ -38,7 +38,7 @@ class EngineDockerClient : public DockerClient {
   Result<void> RemoveVolume(const std::string& name) override;
   Result<std::string> CreateContainer(const ContainerSpec& spec) override;
   Result<void> StartContainer(const std::string& id) override;
-  Result<nlohmann::json> InspectContainer(const std::string& id) override;
+  Result<ContainerInfo> InspectContainer(const std::string& id) override;
   Result<void> FollowLogs(const std::string& id, const LineSink& out) override;
   Result<int> WaitContainer(const std::string& id) override;
   Result<int> Exec(const std::string& id, const std::vector<std::string>& cmd, const LineSink& out,
@@ -49,20 +49,20 @@ class EngineDockerClient : public DockerClient {
   Result<void> Attach(const std::string& id, int stdin_fd, const std::function<bool(int stream, std::string_view)>& out, bool tty,
                       const std::function<bool()>& cancelled) override;
 
-  Result<nlohmann::json> Info() override;
+  Result<EngineInfo> Info() override;
   Result<void> SwarmInit(const std::string& advertise_addr) override;
-  Result<nlohmann::json> SwarmInspect() override;
+  Result<SwarmInfo> SwarmInspect() override;
   Result<std::string> EnsureOverlayNetwork(const std::string& name,
                                            const std::map<std::string, std::string>& labels) override;
   Result<void> RemoveNetwork(const std::string& name) override;
-  Result<std::optional<nlohmann::json>> InspectService(const std::string& name) override;
-  Result<std::string> CreateService(const nlohmann::json& spec) override;
-  Result<void> UpdateService(const std::string& id, uint64_t version, const nlohmann::json& spec,
-                             bool rollback = false) override;
+  Result<std::optional<ServiceInfo>> InspectService(const std::string& name) override;
+  Result<std::string> CreateService(const ServiceSpec& spec) override;
+  Result<void> UpdateService(const std::string& id, uint64_t version, const ServiceSpec& spec) override;
+  Result<void> RollbackService(const std::string& id) override;
   Result<void> RemoveService(const std::string& name) override;
-  Result<nlohmann::json> ListServices(const nlohmann::json& filters) override;
-  Result<nlohmann::json> ListTasks(const nlohmann::json& filters) override;
-  Result<nlohmann::json> ListNodes() override;
+  Result<std::vector<ServiceInfo>> ListServices(const EngineFilters& filters) override;
+  Result<std::vector<TaskInfo>> ListTasks(const EngineFilters& filters) override;
+  Result<std::vector<NodeInfo>> ListNodes() override;
   Result<void> ServiceLogs(const std::string& service, int tail, bool follow, const LineSink& out,
                            const std::function<bool()>& cancelled) override;
   Result<std::string> TaskLogs(const std::string& task_id, int tail) override;
@@ -82,6 +82,7 @@ class EngineDockerClient : public DockerClient {
   // stdout to stdout_data instead when it is set.
   Result<HttpResponse> StreamOutput(HttpRequest request, const LineSink& out,
                                     const std::function<bool(std::string_view)>& stdout_data = nullptr);
+  Result<void> PostServiceUpdate(const std::string& id, uint64_t version, const std::string& spec, bool rollback);
   // The socket path, for the attach connection.
   const std::string& socket_path() const { return http_.where(); }
 

@@ -2,6 +2,7 @@
 // tasks, nodes and service logs.
 
 #include "server/docker/engine_docker_client.h"
+#include "server/docker/engine_json.h"
 #include "server/docker/engine_request.h"
 
 namespace ms {
@@ -12,14 +13,14 @@ namespace {
 
 nlohmann::json ParseJson(const HttpResponse& r) { return nlohmann::json::parse(r.body, nullptr, false); }
 
-std::string Filters(const nlohmann::json& filters) { return UrlEncode(filters.dump()); }
+std::string Filters(const EngineFilters& filters) { return UrlEncode(engine::FiltersJson(filters).dump()); }
 
 }  // namespace
 
-Result<nlohmann::json> EngineDockerClient::Info() {
+Result<EngineInfo> EngineDockerClient::Info() {
   auto r = Call(Req("GET", "/info"), {200});
   if (!r) return std::unexpected(r.error());
-  return ParseJson(*r);
+  return engine::ParseEngineInfo(ParseJson(*r));
 }
 
 Result<void> EngineDockerClient::SwarmInit(const std::string& advertise_addr) {
@@ -30,23 +31,23 @@ Result<void> EngineDockerClient::SwarmInit(const std::string& advertise_addr) {
   return {};
 }
 
-Result<nlohmann::json> EngineDockerClient::SwarmInspect() {
+Result<SwarmInfo> EngineDockerClient::SwarmInspect() {
   auto r = Call(Req("GET", "/swarm"), {200});
   if (!r) return std::unexpected(r.error());
-  return ParseJson(*r);
+  return engine::ParseSwarm(ParseJson(*r));
 }
 
 Result<std::string> EngineDockerClient::EnsureOverlayNetwork(const std::string& name,
                                                              const std::map<std::string, std::string>& labels) {
   auto found = Call(Req("GET", "/networks/" + UrlEncode(name)), {200});
-  if (found) return ParseJson(*found).value("Id", "");
+  if (found) return engine::StringMember(found->body, "Id");
   if (found.error().code != ErrorCode::kNotFound) return std::unexpected(found.error());
   nlohmann::json body = {{"Name", name},       {"Driver", "overlay"}, {"Attachable", true},
                          {"CheckDuplicate", true}, {"Labels", labels}};
   auto r = Call(Req("POST", "/networks/create", body.dump(), {{"Content-Type", "application/json"}}), {201});
   if (!r && r.error().code == ErrorCode::kAlreadyExists) return EnsureOverlayNetwork(name, labels);
   if (!r) return std::unexpected(r.error());
-  return ParseJson(*r).value("Id", "");
+  return engine::StringMember(r->body, "Id");
 }
 
 Result<void> EngineDockerClient::RemoveNetwork(const std::string& name) {
@@ -55,29 +56,41 @@ Result<void> EngineDockerClient::RemoveNetwork(const std::string& name) {
   return {};
 }
 
-Result<std::optional<nlohmann::json>> EngineDockerClient::InspectService(const std::string& name) {
+Result<std::optional<ServiceInfo>> EngineDockerClient::InspectService(const std::string& name) {
   auto r = Call(Req("GET", "/services/" + UrlEncode(name)), {200});
-  if (!r && r.error().code == ErrorCode::kNotFound) return std::optional<nlohmann::json>();
+  if (!r && r.error().code == ErrorCode::kNotFound) return std::optional<ServiceInfo>();
   if (!r) return std::unexpected(r.error());
-  return std::optional<nlohmann::json>(ParseJson(*r));
+  return std::optional<ServiceInfo>(engine::ParseService(ParseJson(*r)));
 }
 
-Result<std::string> EngineDockerClient::CreateService(const nlohmann::json& spec) {
-  auto r = Call(Req("POST", "/services/create", spec.dump(),
+Result<std::string> EngineDockerClient::CreateService(const ServiceSpec& spec) {
+  auto r = Call(Req("POST", "/services/create", engine::ServiceSpecJson(spec).dump(),
                     {{"Content-Type", "application/json"}, {"X-Registry-Auth", "e30="}}),
                 {201});
   if (!r) return std::unexpected(r.error());
-  return ParseJson(*r).value("ID", "");
+  return engine::StringMember(r->body, "ID");
 }
 
-Result<void> EngineDockerClient::UpdateService(const std::string& id, uint64_t version, const nlohmann::json& spec,
-                                               bool rollback) {
+Result<void> EngineDockerClient::PostServiceUpdate(const std::string& id, uint64_t version, const std::string& spec,
+                                                   bool rollback) {
   std::string path = fmt::format("/services/{}/update?version={}", UrlEncode(id), version);
   if (rollback) path += "&rollback=previous";
-  auto r = Call(Req("POST", path, spec.dump(), {{"Content-Type", "application/json"}, {"X-Registry-Auth", "e30="}}),
-                {200});
+  auto r = Call(Req("POST", path, spec, {{"Content-Type", "application/json"}, {"X-Registry-Auth", "e30="}}), {200});
   if (!r) return std::unexpected(r.error());
   return {};
+}
+
+Result<void> EngineDockerClient::UpdateService(const std::string& id, uint64_t version, const ServiceSpec& spec) {
+  return PostServiceUpdate(id, version, engine::ServiceSpecJson(spec).dump(), false);
+}
+
+Result<void> EngineDockerClient::RollbackService(const std::string& id) {
+  // The engine wants the current spec and version along with the rollback.
+  auto r = Call(Req("GET", "/services/" + UrlEncode(id)), {200});
+  if (!r) return std::unexpected(r.error());
+  auto service = ParseJson(*r);
+  if (!service.is_object() || !service.contains("Spec")) return Failed("the Docker engine sent no service spec");
+  return PostServiceUpdate(id, engine::ParseService(service).version, service["Spec"].dump(), true);
 }
 
 Result<void> EngineDockerClient::RemoveService(const std::string& name) {
@@ -86,22 +99,22 @@ Result<void> EngineDockerClient::RemoveService(const std::string& name) {
   return {};
 }
 
-Result<nlohmann::json> EngineDockerClient::ListServices(const nlohmann::json& filters) {
+Result<std::vector<ServiceInfo>> EngineDockerClient::ListServices(const EngineFilters& filters) {
   auto r = Call(Req("GET", "/services?filters=" + Filters(filters)), {200});
   if (!r) return std::unexpected(r.error());
-  return ParseJson(*r);
+  return engine::ParseList<ServiceInfo>(ParseJson(*r), engine::ParseService);
 }
 
-Result<nlohmann::json> EngineDockerClient::ListTasks(const nlohmann::json& filters) {
+Result<std::vector<TaskInfo>> EngineDockerClient::ListTasks(const EngineFilters& filters) {
   auto r = Call(Req("GET", "/tasks?filters=" + Filters(filters)), {200});
   if (!r) return std::unexpected(r.error());
-  return ParseJson(*r);
+  return engine::ParseList<TaskInfo>(ParseJson(*r), engine::ParseTask);
 }
 
-Result<nlohmann::json> EngineDockerClient::ListNodes() {
+Result<std::vector<NodeInfo>> EngineDockerClient::ListNodes() {
   auto r = Call(Req("GET", "/nodes"), {200});
   if (!r) return std::unexpected(r.error());
-  return ParseJson(*r);
+  return engine::ParseList<NodeInfo>(ParseJson(*r), engine::ParseNode);
 }
 
 Result<void> EngineDockerClient::ServiceLogs(const std::string& service, int tail, bool follow, const LineSink& out,

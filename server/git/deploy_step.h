@@ -7,11 +7,10 @@
 #include <filesystem>
 #include <string>
 
+#include "server/common/output.h"
 #include "server/common/result.h"
 
 namespace ms {
-
-class Output;
 
 struct DeployRequest {
   std::string app;

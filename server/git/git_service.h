@@ -9,7 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "server/commands/command.h"
+#include "server/common/output.h"
+#include "server/keys/caller.h"
 #include "server/git/push_registry.h"
 #include "server/process/job.h"
 #include "server/services.h"

@@ -18,19 +18,17 @@
 namespace ms {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr int64_t kSecond = 1'000'000'000;
 const char kRoutesDir[] = "/etc/mothership-proxy";
 const char kRunDir[] = "/run/mothership-proxy";
 
 }  // namespace
 
-Result<std::string> ProxyService::EnsureImage(const std::function<void(const std::string&)>& say) {
+Result<std::string> ProxyService::EnsureImage(Output& out) {
   if (!image_.empty()) {
     auto exists = docker_.ImageExists(image_);
     if (exists && *exists) return image_;
   }
-  auto image = EnsureMothershipImage(docker_, settings_, prefix_, say);
+  auto image = EnsureMothershipImage(docker_, settings_, prefix_, out);
   if (!image) return image;
   image_ = *image;
   return image;
@@ -42,15 +40,15 @@ Result<std::vector<std::string>> ProxyService::AppNetworks(const std::string& le
   if (!services) return std::unexpected(services.error());
   std::set<std::string> networks;
   for (const auto& s : *services) {
-    std::string app = At(At(s, "Spec"), "Labels").value("mothership.app", "");
+    std::string app = s.Label("mothership.app");
     if (!app.empty() && app != leaving) networks.insert(AppNetworkName(app));
   }
   return std::vector<std::string>(networks.begin(), networks.end());
 }
 
-Result<void> ProxyService::Ensure(const std::function<void(const std::string&)>& say) {
+Result<void> ProxyService::Ensure(Output& out) {
   if (auto r = WriteRoutes(); !r) return r;
-  return Apply("", say);
+  return Apply("", out);
 }
 
 Result<void> ProxyService::Reconcile() {
@@ -60,87 +58,92 @@ Result<void> ProxyService::Reconcile() {
   auto networks = AppNetworks("");
   if (!networks) return std::unexpected(networks.error());
   if (!existing->has_value() && networks->empty()) return {};
-  return Apply("", nullptr);
+  NullOutput quiet;
+  return Apply("", quiet);
 }
 
 Result<void> ProxyService::Detach(const std::string& app) {
   auto existing = docker_.InspectService(settings_.proxy_service);
   if (!existing) return std::unexpected(existing.error());
   if (!existing->has_value()) return {};
-  auto networks = At(At(**existing, "Spec"), "Labels").value("mothership.networks", "");
+  auto networks = (*existing)->Label("mothership.networks");
   std::string name = AppNetworkName(app);
   if (("," + networks + ",").find("," + name + ",") == std::string::npos) return {};
-  return Apply(app, nullptr);
+  NullOutput quiet;
+  return Apply(app, quiet);
 }
 
 namespace {
 
 // The parts both services share.
 // labels["mothership.node"]: the node the proxy runs on.
-nlohmann::json ServiceSpec(const std::string& name, const std::map<std::string, std::string>& labels,
-                           const std::string& image, const std::vector<std::string>& args, const nlohmann::json& mounts,
-                           const nlohmann::json& networks, const char* update_order) {
-  return {{"Name", name},
-          {"Labels", labels},
-          {"TaskTemplate",
-           {{"ContainerSpec",
-             {{"Image", image}, {"Command", {"/usr/local/bin/mothership-proxy"}}, {"Args", args}, {"Labels", labels}, {"Mounts", mounts},
-              {"StopGracePeriod", int64_t{15} * kSecond}}},
-            {"Networks", networks},
-            // routes.json is on the node that runs the daemon: the proxy runs
-            // there, and reaches tasks on every node over the apps' networks.
-            {"Placement", {{"Constraints", {"node.id==" + labels.at("mothership.node")}}}},
-            {"RestartPolicy", {{"Condition", "any"}, {"Delay", kSecond}}},
-            {"LogDriver", {{"Name", "json-file"}, {"Options", {{"max-size", "10m"}, {"max-file", "3"}}}}}}},
-          {"Mode", {{"Global", nlohmann::json::object()}}},
-          {"UpdateConfig", {{"Parallelism", 1}, {"Order", update_order}, {"FailureAction", "rollback"}}},
-          {"EndpointSpec", {{"Mode", "dnsrr"}}}};
+ServiceSpec ProxySpec(const std::string& name, const std::map<std::string, std::string>& labels,
+                      const std::string& image, const std::vector<std::string>& args, std::vector<BindMount> mounts,
+                      std::vector<NetworkAttachment> networks, const char* update_order) {
+  ServiceSpec s;
+  s.name = name;
+  s.labels = labels;
+  s.image = image;
+  s.command = {"/usr/local/bin/mothership-proxy"};
+  s.args = args;
+  s.container_labels = labels;
+  s.mounts = std::move(mounts);
+  s.stop_grace_ns = 15 * kNanosPerSecond;
+  s.networks = std::move(networks);
+  // routes.json is on the node that runs the daemon: the proxy runs there,
+  // and reaches tasks on every node over the apps' networks.
+  s.constraints = {"node.id==" + labels.at("mothership.node")};
+  s.restart_condition = "any";
+  s.restart_delay_ns = kNanosPerSecond;
+  s.log_options = {{"max-size", "10m"}, {"max-file", "3"}};
+  s.global = true;
+  s.update.parallelism = 1;
+  s.update.order = update_order;
+  s.update.failure_action = "rollback";
+  s.endpoint_mode = "dnsrr";
+  return s;
 }
 
-nlohmann::json Bind(const std::filesystem::path& source, const char* target, bool read_only) {
-  return {{"Type", "bind"}, {"Source", source.string()}, {"Target", target}, {"ReadOnly", read_only}};
+BindMount Bind(const std::filesystem::path& source, const char* target, bool read_only) {
+  return {source.string(), target, read_only};
 }
 
 }  // namespace
 
-Result<bool> ProxyService::EnsureService(const nlohmann::json& spec, const std::function<void(const std::string&)>& say) {
-  std::string name = spec["Name"];
+Result<bool> ProxyService::EnsureService(const ServiceSpec& spec, Output& out) {
+  const std::string& name = spec.name;
   auto existing = docker_.InspectService(name);
   if (!existing) return std::unexpected(existing.error());
   if (!existing->has_value()) {
-    if (say) say(fmt::format("Starting the service {} ...", name));
+    WriteLine(out, fmt::format("Starting the service {} ...", name));
     auto created = docker_.CreateService(spec);
     if (!created) return std::unexpected(created.error());
     return true;
   }
-  const auto& current = **existing;
-  const auto& was = At(At(At(current, "Spec"), "TaskTemplate"), "ContainerSpec");
-  const auto& will = spec["TaskTemplate"]["ContainerSpec"];
-  if (was.value("Image", "") == will["Image"] && was.value("Args", nlohmann::json::array()) == will["Args"] &&
-      At(was, "Labels") == will["Labels"]) {
+  const ServiceInfo& current = **existing;
+  if (current.image == spec.image && current.args == spec.args && current.container_labels == spec.container_labels) {
     return false;
   }
-  if (say) say(fmt::format("Updating the service {} ...", name));
-  uint64_t version = At(current, "Version").value("Index", uint64_t{0});
-  if (auto r = docker_.UpdateService(current.value("ID", ""), version, spec); !r) return std::unexpected(r.error());
+  WriteLine(out, fmt::format("Updating the service {} ...", name));
+  if (auto r = docker_.UpdateService(current.id, current.version, spec); !r) return std::unexpected(r.error());
   return true;
 }
 
-Result<void> ProxyService::Apply(const std::string& leaving, const std::function<void(const std::string&)>& say) {
+Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
   std::lock_guard lock(mu_);
-  auto image = EnsureImage(say);
+  auto image = EnsureImage(out);
   if (!image) return std::unexpected(image.error());
   auto networks = AppNetworks(leaving);
   if (!networks) return std::unexpected(networks.error());
   std::string joined;
-  nlohmann::json targets = nlohmann::json::array();
+  std::vector<NetworkAttachment> targets;
   for (const auto& n : *networks) {
     joined += (joined.empty() ? "" : ",") + n;
-    targets.push_back({{"Target", n}});
+    targets.push_back({n, {}});
   }
   auto info = docker_.Info();
   if (!info) return std::unexpected(info.error());
-  std::string node = At(*info, "Swarm").value("NodeID", "");
+  const std::string& node = info->node_id;
   if (node.empty()) return Failed("this Docker engine is not a Swarm node; restart mothershipd to initialise Swarm");
   std::error_code ec;
   auto run_dir = settings_.ProxyDir() / "run";
@@ -152,11 +155,10 @@ Result<void> ProxyService::Apply(const std::string& leaving, const std::function
   std::map<std::string, std::string> edge_labels = {{"mothership.role", "proxy-edge"},
                                                     {"mothership.install", settings_.InstallId()},
                                                     {"mothership.node", node}};
-  auto edge = ServiceSpec(settings_.proxy_service + "-edge", edge_labels, *image,
-                          {"edge", "--listen", fmt::format("0.0.0.0:{}", settings_.http_port), "--metrics",
-                           fmt::format("0.0.0.0:{}", settings_.proxy_metrics_port), "--socket", socket},
-                          nlohmann::json::array({Bind(run_dir, kRunDir, false)}),
-                          nlohmann::json::array({{{"Target", "host"}}}), "stop-first");
+  auto edge = ProxySpec(settings_.proxy_service + "-edge", edge_labels, *image,
+                        {"edge", "--listen", fmt::format("0.0.0.0:{}", settings_.http_port), "--metrics",
+                         fmt::format("0.0.0.0:{}", settings_.proxy_metrics_port), "--socket", socket},
+                        {Bind(run_dir, kRunDir, false)}, {{"host", {}}}, "stop-first");
   // The worker joins the apps' networks. Replacing it (a new app, a new
   // binary) is start-first: the new one takes new connections from the edge
   // while the old one finishes its own.
@@ -170,14 +172,13 @@ Result<void> ProxyService::Apply(const std::string& leaving, const std::function
                                                {"mothership.install", settings_.InstallId()},
                                                {"mothership.networks", joined},
                                                {"mothership.node", node}};
-  auto worker = ServiceSpec(settings_.proxy_service, labels, *image, args,
-                            nlohmann::json::array({Bind(settings_.ProxyDir(), kRoutesDir, true), Bind(run_dir, kRunDir, false)}),
-                            targets,
-                            "start-first");
+  auto worker = ProxySpec(settings_.proxy_service, labels, *image, args,
+                          {Bind(settings_.ProxyDir(), kRoutesDir, true), Bind(run_dir, kRunDir, false)}, targets,
+                          "start-first");
 
-  auto edge_changed = EnsureService(edge, say);
+  auto edge_changed = EnsureService(edge, out);
   if (!edge_changed) return std::unexpected(edge_changed.error());
-  auto worker_changed = EnsureService(worker, say);
+  auto worker_changed = EnsureService(worker, out);
   if (!worker_changed) return std::unexpected(worker_changed.error());
   if (!*edge_changed && !*worker_changed) return {};
   return WaitServing(*image, joined);
@@ -186,19 +187,17 @@ Result<void> ProxyService::Apply(const std::string& leaving, const std::function
 Result<void> ProxyService::WaitServing(const std::string& image, const std::string& networks) {
   // A task of this spec runs, and the proxy answers on the port.
   auto client = HttpClient::Tcp(fmt::format("http://127.0.0.1:{}", settings_.http_port), "the proxy", "");
-  auto deadline = Clock::now() + std::chrono::seconds(60);
+  auto deadline = clock_.Now() + std::chrono::seconds(60);
   std::string last;
-  while (Clock::now() < deadline) {
+  while (clock_.Now() < deadline) {
     auto tasks = docker_.ListTasks({{"service", {settings_.proxy_service}}, {"desired-state", {"running"}}});
     bool running = false;
     if (tasks) {
       for (const auto& t : *tasks) {
-        const auto& cs = At(At(t, "Spec"), "ContainerSpec");
-        if (At(t, "Status").value("State", "") == "running" && cs.value("Image", "") == image &&
-            At(cs, "Labels").value("mothership.networks", "") == networks) {
-          running = true;
-        }
-        last = At(t, "Status").value("Err", last);
+        auto label = t.container_labels.find("mothership.networks");
+        std::string task_networks = label == t.container_labels.end() ? "" : label->second;
+        if (t.state == "running" && t.image == image && task_networks == networks) running = true;
+        if (!t.error.empty()) last = t.error;
       }
     }
     if (running) {
@@ -209,7 +208,7 @@ Result<void> ProxyService::WaitServing(const std::string& image, const std::stri
       auto r = client.Send(probe);
       if (r && r->status == 404 && !r->Header("x-request-id").empty()) return {};
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    clock_.SleepFor(std::chrono::milliseconds(200));
   }
   return Failed(fmt::format("the proxy service {} did not answer on port {} within 60 s{}{}", settings_.proxy_service,
                             settings_.http_port, last.empty() ? "" : ": ", last));
@@ -223,11 +222,7 @@ Result<void> ProxyService::WriteRoutes() {
       {{"label", {"mothership.install=" + settings_.InstallId(), "mothership.process=web"}}});
   if (!services) return std::unexpected(services.error());
   std::map<std::string, int64_t> replicas;
-  for (const auto& s : *services) {
-    const auto& spec = At(s, "Spec");
-    replicas[At(spec, "Labels").value("mothership.app", "")] =
-        At(At(spec, "Mode"), "Replicated").value("Replicas", int64_t{0});
-  }
+  for (const auto& s : *services) replicas[s.Label("mothership.app")] = s.replicas;
   contracts::RoutesFile routes{.domain = settings_.domain};
   for (const auto& app : *apps) {
     auto domains = store_.ListDomains(app.name);

@@ -23,6 +23,8 @@
 #include <mutex>
 #include <string>
 
+#include "server/common/clock.h"
+#include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/docker/docker_client.h"
@@ -33,12 +35,18 @@ namespace ms {
 class ProxyService {
  public:
   // prefix: the installation the image is made from (InstallPrefix()).
-  ProxyService(const Settings& settings, DockerClient& docker, Store& store, std::filesystem::path prefix)
-      : settings_(settings), docker_(docker), store_(store), prefix_(std::move(prefix)) {}
+  // clock: what waiting for the proxy to serve uses.
+  ProxyService(const Settings& settings, DockerClient& docker, Store& store, std::filesystem::path prefix,
+               Clock& clock = SystemClock::Get())
+      : settings_(settings), docker_(docker), store_(store), prefix_(std::move(prefix)), clock_(clock) {}
 
   // Writes the routes, then creates the service, or updates it when its image
   // or networks are not what they should be, and waits until it serves.
-  Result<void> Ensure(const std::function<void(const std::string&)>& say = nullptr);
+  Result<void> Ensure(Output& out);
+  Result<void> Ensure() {
+    NullOutput quiet;
+    return Ensure(quiet);
+  }
   // At daemon start: routes rewritten; the service brought up to date when it
   // exists or an app has web tasks (a new proxy binary, apps gone meanwhile).
   Result<void> Reconcile();
@@ -49,7 +57,7 @@ class ProxyService {
 
   // The Mothership image the services run, made when missing; kept for this
   // object's life (the installation does not change under it).
-  Result<std::string> EnsureImage(const std::function<void(const std::string&)>& say);
+  Result<std::string> EnsureImage(Output& out);
 
   std::string AppUrl(const std::string& app) const { return settings_.AppUrl(app); }
   std::filesystem::path RoutesFile() const { return settings_.ProxyDir() / "routes.json"; }
@@ -57,10 +65,10 @@ class ProxyService {
  private:
   // The networks the proxy must be on: those of apps with a web service.
   Result<std::vector<std::string>> AppNetworks(const std::string& leaving);
-  Result<void> Apply(const std::string& leaving, const std::function<void(const std::string&)>& say);
+  Result<void> Apply(const std::string& leaving, Output& out);
   // Creates the service, or updates it when its image, arguments or labels
   // differ; true when it did either.
-  Result<bool> EnsureService(const nlohmann::json& spec, const std::function<void(const std::string&)>& say);
+  Result<bool> EnsureService(const ServiceSpec& spec, Output& out);
   // Until a task with this image and these networks runs and answers.
   Result<void> WaitServing(const std::string& image, const std::string& networks);
 
@@ -68,6 +76,7 @@ class ProxyService {
   DockerClient& docker_;
   Store& store_;
   std::filesystem::path prefix_;
+  Clock& clock_;
   std::mutex mu_;  // one change of the service at a time
   std::mutex routes_mu_;
   std::string image_;  // EnsureImage's answer

@@ -1,7 +1,5 @@
 #include "server/runtime/runtime.h"
 
-#include "server/common/json.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,16 +7,13 @@
 #include <set>
 #include <thread>
 
-#include "server/commands/command.h"
+#include "server/common/output.h"
 #include "server/common/log.h"
 #include "server/common/shell_words.h"
 #include "server/runtime/service_spec.h"
 
 namespace ms {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
 
 int DefaultReplicas(const std::string& type) { return type == "web" ? 1 : 0; }
 
@@ -29,15 +24,13 @@ std::map<std::string, std::string> ServiceTypes(const Release& release) {
   return types;
 }
 
-std::string TaskRelease(const nlohmann::json& task) {
-  return At(At(At(task, "Spec"), "ContainerSpec"), "Labels").value("mothership.release", "");
+bool Desired(const TaskInfo& task) { return task.desired_state == "running"; }
+
+EngineFilters InstallFilter(const std::string& install) { return {{"label", {"mothership.install=" + install}}}; }
+
+EngineFilters AppFilter(const std::string& app, const std::string& install) {
+  return {{"label", {"mothership.app=" + app, "mothership.install=" + install}}};
 }
-
-uint64_t TaskForceUpdate(const nlohmann::json& task) { return At(task, "Spec").value("ForceUpdate", uint64_t{0}); }
-
-std::string StateOf(const nlohmann::json& task) { return At(task, "Status").value("State", ""); }
-
-bool Desired(const nlohmann::json& task) { return task.value("DesiredState", "") == "running"; }
 
 // "registry/app:v3@sha256:..." -> "registry/app:v3"
 std::string SplitImageRef(const std::string& image, std::string* tag) {
@@ -61,7 +54,7 @@ std::map<std::string, std::string> Runtime::Labels(const std::string& app) const
 Result<bool> EnsureSwarmManager(DockerClient& docker, const Settings& settings) {
   auto info = docker.Info();
   if (!info) return std::unexpected(info.error());
-  std::string state = At((*info), "Swarm").value("LocalNodeState", "");
+  const std::string& state = info->swarm_state;
   if (state == "inactive") {
     LogInfo("initialising Docker Swarm on this engine");
     auto r = docker.SwarmInit(settings.swarm_advertise_addr);
@@ -76,7 +69,7 @@ Result<bool> EnsureSwarmManager(DockerClient& docker, const Settings& settings) 
   if (state != "active") {
     return Unavailable(fmt::format("this Docker engine's Swarm state is '{}'; it must be an active manager", state));
   }
-  if (!At((*info), "Swarm").value("ControlAvailable", false)) {
+  if (!info->control_available) {
     return Failed("this Docker engine is a Swarm worker; run mothershipd next to a manager");
   }
   return false;
@@ -123,13 +116,12 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
     auto existing = docker_.InspectService(rollout.service);
     if (!existing) return std::unexpected(existing.error());
     if (*existing) {
-      const auto& svc = **existing;
-      p.force_update = At(At(svc, "Spec"), "TaskTemplate").value("ForceUpdate", uint64_t{0});
+      const ServiceInfo& svc = **existing;
+      p.force_update = svc.force_update;
       if (restart_type == "*" || restart_type == type) ++p.force_update;
-      rollout.id = svc.value("ID", "");
+      rollout.id = svc.id;
       rollout.force_update = p.force_update;
-      uint64_t version = At(svc, "Version").value("Index", uint64_t{0});
-      if (auto r = docker_.UpdateService(rollout.id, version, MakeServiceSpec(p)); !r) {
+      if (auto r = docker_.UpdateService(rollout.id, svc.version, MakeServiceSpec(p)); !r) {
         return std::unexpected(r.error());
       }
     } else {
@@ -144,7 +136,7 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
 }
 
 Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out) {
-  auto deadline = Clock::now() + std::chrono::seconds(settings_.deploy_timeout_seconds);
+  auto deadline = clock_.Now() + std::chrono::seconds(settings_.deploy_timeout_seconds);
   std::set<std::string> done;
   std::string failure;
   std::string failed_task;
@@ -158,17 +150,17 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
         failure = fmt::format("the service {} disappeared", r.service);
         break;
       }
-      std::string update = At((**svc), "UpdateStatus").value("State", "");
+      const std::string& update = (*svc)->update_state;
       auto tasks = docker_.ListTasks({{"service", {r.service}}});
       if (!tasks) return std::unexpected(tasks.error());
       int fresh_running = 0, stale_running = 0, fresh_failed = 0;
-      const nlohmann::json* last_failed = nullptr;
+      const TaskInfo* last_failed = nullptr;
       for (const auto& t : *tasks) {
-        bool fresh = TaskRelease(t) == r.release && TaskForceUpdate(t) == r.force_update;
-        std::string state = StateOf(t);
+        bool fresh = t.release == r.release && t.force_update == r.force_update;
+        const std::string& state = t.state;
         if (fresh && (state == "failed" || state == "rejected")) {
           ++fresh_failed;
-          if (!last_failed || t.value("UpdatedAt", "") > last_failed->value("UpdatedAt", "")) last_failed = &t;
+          if (!last_failed || t.updated_at > last_failed->updated_at) last_failed = &t;
         }
         if (!Desired(t)) continue;
         if (fresh && state == "running") ++fresh_running;
@@ -180,15 +172,13 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
       }
       bool rolling_back = update.starts_with("rollback") || update == "paused";
       bool gave_up = r.created && fresh_failed >= 3;
-      if (rolling_back || gave_up || Clock::now() > deadline) {
+      if (rolling_back || gave_up || clock_.Now() > deadline) {
         if (last_failed) {
-          failed_task = (*last_failed).value("ID", "");
-          const auto& st = At(*last_failed, "Status");
-          std::string why = st.value("Err", "");
-          if (why.empty()) why = st.value("Message", "");
-          failure = fmt::format("{}: a new task failed: {}", r.service, why);
+          failed_task = last_failed->id;
+          failure = fmt::format("{}: a new task failed: {}", r.service, last_failed->Why());
         } else if (rolling_back) {
-          failure = fmt::format("{}: {}", r.service, At((**svc), "UpdateStatus").value("Message", "the update failed"));
+          const std::string& why = (*svc)->update_message;
+          failure = fmt::format("{}: {}", r.service, why.empty() ? "the update failed" : why);
         } else {
           failure = fmt::format("{}: not running and healthy after {} s (deploy_timeout_seconds)", r.service,
                                 settings_.deploy_timeout_seconds);
@@ -199,7 +189,7 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
       bool update_over = r.created || update.empty() || update == "completed";
       if (converged && update_over) done.insert(r.service);
     }
-    if (done.size() < rollouts.size() && failure.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (done.size() < rollouts.size() && failure.empty()) clock_.SleepFor(std::chrono::milliseconds(250));
   }
   if (failure.empty()) return {};
 
@@ -217,10 +207,7 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
     }
     auto svc = docker_.InspectService(r.id);
     if (!svc || !*svc) continue;
-    std::string update = At((**svc), "UpdateStatus").value("State", "");
-    if (!update.starts_with("rollback")) {
-      (void)docker_.UpdateService(r.id, At((**svc), "Version").value("Index", uint64_t{0}), (**svc)["Spec"], true);
-    }
+    if (!(*svc)->update_state.starts_with("rollback")) (void)docker_.RollbackService(r.id);
   }
   std::string message = failure;
   if (!logs.empty()) {
@@ -255,12 +242,11 @@ Result<void> Runtime::Deploy(const std::string& app, const Release& release, Out
   if (!rollouts) return std::unexpected(rollouts.error());
   if (auto r = Converge(*rollouts, out); !r) return r;
   // Process types this release no longer has.
-  auto services = docker_.ListServices({{"label", {"mothership.app=" + app, "mothership.install=" + settings_.InstallId()}}});
+  auto services = docker_.ListServices(AppFilter(app, settings_.InstallId()));
   if (services) {
     auto types = ServiceTypes(release);
     for (const auto& s : *services) {
-      std::string type = At(At(s, "Spec"), "Labels").value("mothership.process", "");
-      if (!types.contains(type)) (void)docker_.RemoveService(s.value("ID", ""));
+      if (!types.contains(s.Label("mothership.process"))) (void)docker_.RemoveService(s.id);
     }
   }
   return {};
@@ -300,7 +286,7 @@ Result<std::vector<ProcessState>> Runtime::Ps(const std::string& app) {
   auto nodes = docker_.ListNodes();
   std::map<std::string, std::string> hostnames;
   if (nodes) {
-    for (const auto& n : *nodes) hostnames[n.value("ID", "")] = At(n, "Description").value("Hostname", "");
+    for (const auto& n : *nodes) hostnames[n.id] = n.hostname;
   }
   for (const auto& [type, command] : ServiceTypes(**release)) {
     ProcessState p;
@@ -308,16 +294,16 @@ Result<std::vector<ProcessState>> Runtime::Ps(const std::string& app) {
     p.command = command;
     auto svc = docker_.InspectService(ServiceName(app, type));
     if (!svc) return std::unexpected(svc.error());
-    if (*svc) p.desired = At(At(At((**svc), "Spec"), "Mode"), "Replicated").value("Replicas", 0);
+    if (*svc) p.desired = (*svc)->replicas;
     auto tasks = docker_.ListTasks({{"service", {ServiceName(app, type)}}, {"desired-state", {"running"}}});
     if (!tasks) return std::unexpected(tasks.error());
     for (const auto& t : *tasks) {
       TaskState ts;
-      ts.name = fmt::format("{}.{}", type, t.value("Slot", 0));
-      ts.node = hostnames[t.value("NodeID", "")];
-      ts.state = StateOf(t);
-      ts.release = TaskRelease(t);
-      ts.since = At(t, "Status").value("Timestamp", "");
+      ts.name = fmt::format("{}.{}", type, t.slot);
+      ts.node = hostnames[t.node_id];
+      ts.state = t.state;
+      ts.release = t.release;
+      ts.since = t.timestamp;
       if (ts.state == "running") ++p.running;
       p.tasks.push_back(ts);
     }
@@ -347,7 +333,7 @@ Result<void> Runtime::Logs(const std::string& app, int n, bool follow, const std
       for (const auto& t : types) {
         auto tasks = docker_.ListTasks({{"service", {ServiceName(app, t)}}});
         if (!tasks) continue;
-        for (const auto& task : *tasks) names[task.value("ID", "")] = fmt::format("{}.{}", t, task.value("Slot", 0));
+        for (const auto& task : *tasks) names[task.id] = fmt::format("{}.{}", t, task.slot);
       }
     }
     auto it = names.find(task_id);
@@ -459,10 +445,10 @@ Result<int> Runtime::Run(const std::string& app, const std::vector<std::string>&
 }
 
 Result<void> Runtime::Destroy(const std::string& app) {
-  auto services = docker_.ListServices({{"label", {"mothership.app=" + app, "mothership.install=" + settings_.InstallId()}}});
+  auto services = docker_.ListServices(AppFilter(app, settings_.InstallId()));
   if (!services) return std::unexpected(services.error());
   for (const auto& s : *services) {
-    if (auto r = docker_.RemoveService(s.value("ID", "")); !r) return r;
+    if (auto r = docker_.RemoveService(s.id); !r) return r;
   }
   auto containers = docker_.ListContainers("mothership.app=" + app);
   if (containers) {
@@ -473,27 +459,27 @@ Result<void> Runtime::Destroy(const std::string& app) {
     }
   }
   // The network goes once the tasks on it have stopped.
-  auto deadline = Clock::now() + std::chrono::seconds(60);
+  auto deadline = clock_.Now() + std::chrono::seconds(60);
   for (;;) {
     auto r = docker_.RemoveNetwork(AppNetworkName(app));
     if (r) break;
-    if (Clock::now() > deadline) return r;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (clock_.Now() > deadline) return r;
+    clock_.SleepFor(std::chrono::milliseconds(250));
   }
   return {};
 }
 
 Result<void> Runtime::Reconcile() {
   if (auto r = EnsureSwarm(); !r) return r;
-  auto services = docker_.ListServices({{"label", {"mothership.install=" + settings_.InstallId()}}});
+  auto services = docker_.ListServices(InstallFilter(settings_.InstallId()));
   if (!services) return std::unexpected(services.error());
   for (const auto& s : *services) {
-    std::string app = At(At(s, "Spec"), "Labels").value("mothership.app", "");
+    std::string app = s.Label("mothership.app");
     if (app.empty()) continue;  // the proxy
     auto found = store_.GetApp(app);
     if (!found && found.error().code == ErrorCode::kNotFound) {
-      LogInfo("removing service {} of an app that no longer exists", At(s, "Spec").value("Name", ""));
-      (void)docker_.RemoveService(s.value("ID", ""));
+      LogInfo("removing service {} of an app that no longer exists", s.name);
+      (void)docker_.RemoveService(s.id);
     }
   }
   return {};
@@ -502,32 +488,30 @@ Result<void> Runtime::Reconcile() {
 Result<nlohmann::json> Runtime::Nodes() {
   auto nodes = docker_.ListNodes();
   if (!nodes) return std::unexpected(nodes.error());
-  auto services = docker_.ListServices({{"label", {"mothership.install=" + settings_.InstallId()}}});
+  auto services = docker_.ListServices(InstallFilter(settings_.InstallId()));
   std::map<std::string, std::vector<std::string>> tasks_by_node;
   if (services && !services->empty()) {
     std::vector<std::string> names;
-    for (const auto& s : *services) names.push_back(At(s, "Spec").value("Name", ""));
+    for (const auto& s : *services) names.push_back(s.name);
     auto tasks = docker_.ListTasks({{"service", names}, {"desired-state", {"running"}}});
     if (tasks) {
       std::map<std::string, std::string> service_names;
-      for (const auto& s : *services) service_names[s.value("ID", "")] = At(s, "Spec").value("Name", "");
+      for (const auto& s : *services) service_names[s.id] = s.name;
       for (const auto& t : *tasks) {
-        tasks_by_node[t.value("NodeID", "")].push_back(
-            fmt::format("{}.{}", service_names[t.value("ServiceID", "")], t.value("Slot", 0)));
+        tasks_by_node[t.node_id].push_back(fmt::format("{}.{}", service_names[t.service_id], t.slot));
       }
     }
   }
   nlohmann::json out = nlohmann::json::array();
   for (const auto& n : *nodes) {
-    std::string id = n.value("ID", "");
-    auto tasks = tasks_by_node[id];
+    auto tasks = tasks_by_node[n.id];
     std::sort(tasks.begin(), tasks.end());
-    out.push_back({{"id", id.substr(0, 12)},
-                   {"hostname", At(n, "Description").value("Hostname", "")},
-                   {"role", At(n, "Spec").value("Role", "")},
-                   {"availability", At(n, "Spec").value("Availability", "")},
-                   {"state", At(n, "Status").value("State", "")},
-                   {"address", At(n, "Status").value("Addr", "")},
+    out.push_back({{"id", n.id.substr(0, 12)},
+                   {"hostname", n.hostname},
+                   {"role", n.role},
+                   {"availability", n.availability},
+                   {"state", n.state},
+                   {"address", n.addr},
                    {"tasks", tasks}});
   }
   return out;
@@ -539,11 +523,9 @@ Result<std::string> Runtime::JoinCommand() {
   if (!swarm) return std::unexpected(swarm.error());
   auto info = docker_.Info();
   if (!info) return std::unexpected(info.error());
-  std::string addr;
-  const auto& managers = (*info)["Swarm"]["RemoteManagers"];
-  if (managers.is_array() && !managers.empty()) addr = managers[0].value("Addr", "");
-  if (addr.empty()) addr = At((*info), "Swarm").value("NodeAddr", "") + ":2377";
-  return fmt::format("docker swarm join --token {} {}", At((*swarm), "JoinTokens").value("Worker", ""), addr);
+  std::string addr = info->remote_managers.empty() ? "" : info->remote_managers[0];
+  if (addr.empty()) addr = info->node_addr + ":2377";
+  return fmt::format("docker swarm join --token {} {}", swarm->worker_join_token, addr);
 }
 
 }  // namespace ms

@@ -17,14 +17,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/common/clock.h"
+#include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/docker/docker_client.h"
 #include "server/store/store.h"
 
 namespace ms {
-
-class Output;
 
 struct TaskState {
   std::string name;  // "web.1"
@@ -58,8 +58,9 @@ Result<bool> EnsureSwarmManager(DockerClient& docker, const Settings& settings);
 
 class Runtime {
  public:
-  Runtime(const Settings& settings, DockerClient& docker, Store& store)
-      : settings_(settings), docker_(docker), store_(store) {}
+  // clock: what rollouts and destroy wait with.
+  Runtime(const Settings& settings, DockerClient& docker, Store& store, Clock& clock = SystemClock::Get())
+      : settings_(settings), docker_(docker), store_(store), clock_(clock) {}
 
   // Makes the engine a Swarm manager when it is in no swarm.
   Result<void> EnsureSwarm();
@@ -109,6 +110,7 @@ class Runtime {
   const Settings& settings_;
   DockerClient& docker_;
   Store& store_;
+  Clock& clock_;
   std::mutex mu_;
   bool swarm_ready_ = false;
 };

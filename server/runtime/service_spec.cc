@@ -5,9 +5,7 @@
 namespace ms {
 namespace {
 
-constexpr int64_t kSecond = 1'000'000'000;  // the API counts nanoseconds
-
-nlohmann::json HealthCheck(const std::string& path) {
+HealthCheckSpec HealthCheck(const std::string& path) {
   // bash's /dev/tcp: no curl needed in the run image.
   std::string script =
       path.empty()
@@ -16,11 +14,13 @@ nlohmann::json HealthCheck(const std::string& path) {
                 "exec 3<>/dev/tcp/127.0.0.1/$PORT && printf 'GET {} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 "
                 "&& read -r _ status _ <&3 && [ \"$status\" -ge 200 ] && [ \"$status\" -lt 400 ]",
                 path);
-  return {{"Test", {"CMD", "bash", "-c", script}},
-          {"Interval", kSecond / 2},
-          {"Timeout", 2 * kSecond},
-          {"Retries", 3},
-          {"StartPeriod", 60 * kSecond}};
+  HealthCheckSpec check;
+  check.test = {"CMD", "bash", "-c", script};
+  check.interval_ns = kNanosPerSecond / 2;
+  check.timeout_ns = 2 * kNanosPerSecond;
+  check.retries = 3;
+  check.start_period_ns = 60 * kNanosPerSecond;
+  return check;
 }
 
 }  // namespace
@@ -34,48 +34,41 @@ bool IsCheckPath(const std::string& path) {
 std::string ServiceName(const std::string& app, const std::string& type) { return app + "-" + type; }
 std::string AppNetworkName(const std::string& app) { return app + "-net"; }
 
-nlohmann::json MakeServiceSpec(const ProcessSpec& p) {
+ServiceSpec MakeServiceSpec(const ProcessSpec& p) {
   const Release& r = *p.release;
-  nlohmann::json env = nlohmann::json::array();
-  for (const auto& [k, v] : r.config) env.push_back(k + "=" + v);
-  env.push_back(fmt::format("PORT={}", kAppPort));
-  env.push_back("MOTHERSHIP_APP=" + p.app);
-  env.push_back(fmt::format("MOTHERSHIP_RELEASE=v{}", r.version));
-  env.push_back("MOTHERSHIP_PROCESS=" + p.type);
-  env.push_back("DYNO=" + p.type + ".{{.Task.Slot}}");
-  std::map<std::string, std::string> labels = {{"mothership.app", p.app},
-                                               {"mothership.install", p.install},
-                                               {"mothership.process", p.type},
-                                               {"mothership.release", fmt::format("v{}", r.version)}};
-  nlohmann::json container = {{"Image", r.image},
-                              {"Args", {p.command}},
-                              {"Env", env},
-                              {"Labels", labels},
-                              {"StopGracePeriod", int64_t{p.stop_grace_seconds} * kSecond}};
-  nlohmann::json networks = {{{"Target", p.app_network}, {"Aliases", {p.type}}}};
-  if (p.type == "web") {
-    container["Healthcheck"] = HealthCheck(p.check_path);
-  }
-  nlohmann::json update = {{"Parallelism", 1},
-                           {"Delay", 0},
-                           {"FailureAction", "rollback"},
-                           {"Monitor", int64_t{p.update_monitor_seconds} * kSecond},
-                           {"MaxFailureRatio", 0},
-                           {"Order", "start-first"}};
-  nlohmann::json rollback = update;
-  rollback["FailureAction"] = "pause";
-  return {{"Name", ServiceName(p.app, p.type)},
-          {"Labels", labels},
-          {"TaskTemplate",
-           {{"ContainerSpec", container},
-            {"RestartPolicy", {{"Condition", "on-failure"}, {"Delay", kSecond}, {"MaxAttempts", 0}}},
-            {"Networks", networks},
-            {"LogDriver", {{"Name", "json-file"}, {"Options", {{"max-size", "10m"}, {"max-file", "3"}}}}},
-            {"ForceUpdate", p.force_update}}},
-          {"Mode", {{"Replicated", {{"Replicas", p.replicas}}}}},
-          {"UpdateConfig", update},
-          {"RollbackConfig", rollback},
-          {"EndpointSpec", {{"Mode", "dnsrr"}}}};
+  ServiceSpec s;
+  s.name = ServiceName(p.app, p.type);
+  s.labels = {{"mothership.app", p.app},
+              {"mothership.install", p.install},
+              {"mothership.process", p.type},
+              {"mothership.release", fmt::format("v{}", r.version)}};
+  s.image = r.image;
+  s.args = {p.command};
+  for (const auto& [k, v] : r.config) s.env.push_back(k + "=" + v);
+  s.env.push_back(fmt::format("PORT={}", kAppPort));
+  s.env.push_back("MOTHERSHIP_APP=" + p.app);
+  s.env.push_back(fmt::format("MOTHERSHIP_RELEASE=v{}", r.version));
+  s.env.push_back("MOTHERSHIP_PROCESS=" + p.type);
+  s.env.push_back("DYNO=" + p.type + ".{{.Task.Slot}}");
+  s.container_labels = s.labels;
+  s.stop_grace_ns = int64_t{p.stop_grace_seconds} * kNanosPerSecond;
+  if (p.type == "web") s.health_check = HealthCheck(p.check_path);
+  s.networks = {{p.app_network, {p.type}}};
+  s.restart_condition = "on-failure";
+  s.restart_delay_ns = kNanosPerSecond;
+  s.log_options = {{"max-size", "10m"}, {"max-file", "3"}};
+  s.force_update = p.force_update;
+  s.replicas = p.replicas;
+  s.update.parallelism = 1;
+  s.update.delay_ns = 0;
+  s.update.failure_action = "rollback";
+  s.update.monitor_ns = int64_t{p.update_monitor_seconds} * kNanosPerSecond;
+  s.update.max_failure_ratio = 0;
+  s.update.order = "start-first";
+  s.rollback = s.update;
+  s.rollback->failure_action = "pause";
+  s.endpoint_mode = "dnsrr";
+  return s;
 }
 
 }  // namespace ms

@@ -1,6 +1,6 @@
 #pragma once
-// The Swarm service of one process type of one app release (APP-TYPE), as the
-// Engine API's ServiceSpec JSON. Pure function, so the choices are in one place
+// The Swarm service of one process type of one app release (APP-TYPE), as a
+// ServiceSpec (server/docker/engine_types.h). Pure function, so the choices are in one place
 // and unit-tested:
 // - the release's image; the Procfile command as the argument of the image's
 //   entrypoint (mothership-launch sources .profile.d, then runs it with bash);
@@ -15,8 +15,7 @@
 #include <map>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "server/docker/engine_types.h"
 #include "server/store/store.h"
 
 namespace ms {
@@ -43,6 +42,6 @@ bool IsCheckPath(const std::string& path);
 
 std::string ServiceName(const std::string& app, const std::string& type);
 std::string AppNetworkName(const std::string& app);
-nlohmann::json MakeServiceSpec(const ProcessSpec& p);
+ServiceSpec MakeServiceSpec(const ProcessSpec& p);
 
 }  // namespace ms

@@ -12,7 +12,7 @@
 namespace ms {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 const char kDockerfile[] = R"(ARG BASE=mothership/debian:bookworm
 FROM ${BASE}
@@ -52,8 +52,8 @@ std::string ListenAddress(const std::string& registry) {
   return (loopback ? "127.0.0.1:" : "0.0.0.0:") + port;
 }
 
-long Seconds(Clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - since).count();
+long Seconds(Steady::time_point since) {
+  return std::chrono::duration_cast<std::chrono::seconds>(Steady::now() - since).count();
 }
 
 }  // namespace
@@ -68,15 +68,15 @@ bool RegistryAnswers(const std::string& registry) {
 }
 
 Result<void> EnsureRegistry(const Settings& settings, DockerClient& docker,
-                            const std::function<void(const std::string&)>& say) {
+                            Output& out) {
   if (RegistryAnswers(settings.registry)) {
-    say(fmt::format("Registry {} answers.", settings.registry));
+    WriteLine(out, fmt::format("Registry {} answers.", settings.registry));
     return {};
   }
-  auto start = Clock::now();
+  auto start = Steady::now();
   auto existing = docker.InspectContainer(kRegistryContainer);
   if (existing) {
-    say(fmt::format("Starting the registry container {} ...", kRegistryContainer));
+    WriteLine(out, fmt::format("Starting the registry container {} ...", kRegistryContainer));
     if (auto r = docker.StartContainer(kRegistryContainer); !r) return r;
   } else if (existing.error().code != ErrorCode::kNotFound) {
     return std::unexpected(existing.error());
@@ -84,12 +84,12 @@ Result<void> EnsureRegistry(const Settings& settings, DockerClient& docker,
     auto image = docker.ImageExists(kRegistryImage);
     if (!image) return std::unexpected(image.error());
     if (!*image) {
-      say(fmt::format("Building the registry image {} (Debian's docker-registry, about a minute)...",
+      WriteLine(out, fmt::format("Building the registry image {} (Debian's docker-registry, about a minute)...",
                       kRegistryImage));
       auto built = BuildImageFromFiles(docker, settings.data_dir / "tmp" / "registry-image", kRegistryImage,
                                        {{"Dockerfile", kDockerfile}, {"config.yml", kConfig}},
                                        {{"BASE", settings.base_image}}, [&](std::string_view line) {
-                                         if (line.starts_with("Step ")) say("  " + std::string(line));
+                                         if (line.starts_with("Step ")) WriteLine(out, "  " + std::string(line));
                                        });
       if (!built) return built;
     }
@@ -103,20 +103,20 @@ Result<void> EnsureRegistry(const Settings& settings, DockerClient& docker,
     spec.restart_policy = "always";
     auto id = docker.CreateContainer(spec);
     if (!id) return std::unexpected(id.error());
-    say(fmt::format("Starting the registry container {} on {} ...", kRegistryContainer,
+    WriteLine(out, fmt::format("Starting the registry container {} on {} ...", kRegistryContainer,
                     ListenAddress(settings.registry)));
     if (auto r = docker.StartContainer(*id); !r) return r;
   }
-  auto deadline = Clock::now() + std::chrono::seconds(30);
+  auto deadline = Steady::now() + std::chrono::seconds(30);
   while (!RegistryAnswers(settings.registry)) {
-    if (Clock::now() > deadline) {
+    if (Steady::now() > deadline) {
       return Failed(fmt::format("the registry container {} did not answer at {} within 30 s; see "
                                 "`docker logs {}` (is another process using the port?)",
                                 kRegistryContainer, settings.registry, kRegistryContainer));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  say(fmt::format("Registry {} answers ({} s).", settings.registry, Seconds(start)));
+  WriteLine(out, fmt::format("Registry {} answers ({} s).", settings.registry, Seconds(start)));
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/docker/docker_client.h"
@@ -24,6 +25,6 @@ bool RegistryAnswers(const std::string& registry);
 // Starts the registry when none answers at settings.registry; builds its image
 // from settings.base_image the first time (about a minute).
 Result<void> EnsureRegistry(const Settings& settings, DockerClient& docker,
-                            const std::function<void(const std::string&)>& say);
+                            Output& out);
 
 }  // namespace ms

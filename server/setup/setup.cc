@@ -21,15 +21,15 @@
 namespace ms {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
-std::string Since(Clock::time_point start) {
-  return fmt::format("{:.1f} s", std::chrono::duration<double>(Clock::now() - start).count());
+std::string Since(Steady::time_point start) {
+  return fmt::format("{:.1f} s", std::chrono::duration<double>(Steady::now() - start).count());
 }
 
 }  // namespace
 
-Result<void> RunSetup(const SetupOptions& options, const std::function<void(const std::string&)>& say) {
+Result<void> RunSetup(const SetupOptions& options, Output& out) {
   // Read the admin key first: a wrong path must not leave a half-made directory.
   std::ifstream key_file(options.admin_key);
   if (!key_file) {
@@ -57,10 +57,10 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
     auto existing = LoadSettings(settings.data_dir);
     if (!existing) return std::unexpected(existing.error());
     settings = *existing;
-    say(fmt::format("Config {} exists; left as it is.", settings.ConfigPath().string()));
+    WriteLine(out, fmt::format("Config {} exists; left as it is.", settings.ConfigPath().string()));
     if ((options.ssh_port && *options.ssh_port != settings.ssh_port) ||
         (options.domain && *options.domain != settings.domain)) {
-      say(fmt::format("  (it says ssh_port {} and domain {}; edit it to change them)",
+      WriteLine(out, fmt::format("  (it says ssh_port {} and domain {}; edit it to change them)",
                       settings.ssh_port, settings.domain));
     }
   } else {
@@ -70,27 +70,27 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
     if (options.registry) settings.registry = *options.registry;
     if (auto r = ValidateSettings(settings); !r) return r;
     if (auto r = SaveSettings(settings); !r) return r;
-    say(fmt::format("Wrote {} (ssh_port {}, domain {}).", settings.ConfigPath().string(),
+    WriteLine(out, fmt::format("Wrote {} (ssh_port {}, domain {}).", settings.ConfigPath().string(),
                     settings.ssh_port, settings.domain));
   }
 
-  auto start = Clock::now();
+  auto start = Steady::now();
   auto created = EnsureHostKey(settings.HostKeyPath());
   if (!created) return std::unexpected(created.error());
   auto fingerprint = HostKeyFingerprint(settings.HostKeyPath());
   if (!fingerprint) return std::unexpected(fingerprint.error());
-  say(fmt::format("{} host key {} ({}).", *created ? "Created" : "Kept", *fingerprint, Since(start)));
+  WriteLine(out, fmt::format("{} host key {} ({}).", *created ? "Created" : "Kept", *fingerprint, Since(start)));
 
-  start = Clock::now();
+  start = Steady::now();
   std::filesystem::create_directories(settings.ReposDir(), ec);
   auto store = Store::Open(settings.DatabasePath());
   if (!store) return std::unexpected(store.error());
-  say(fmt::format("Database {} is ready ({}).", settings.DatabasePath().string(), Since(start)));
+  WriteLine(out, fmt::format("Database {} is ready ({}).", settings.DatabasePath().string(), Since(start)));
 
   auto existing = (*store)->FindKeyByFingerprint(key->fingerprint);
   if (!existing) return std::unexpected(existing.error());
   if (*existing) {
-    say(fmt::format("Admin key {} is already registered as '{}' ({}).", key->fingerprint,
+    WriteLine(out, fmt::format("Admin key {} is already registered as '{}' ({}).", key->fingerprint,
                     (*existing)->name, RoleName((*existing)->role)));
   } else {
     SshKey admin{0, options.admin_name, key->fingerprint, key->Line(), Role::kAdmin, ""};
@@ -100,11 +100,11 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
       added = (*store)->AddKey(admin);
     }
     if (!added) return std::unexpected(added.error());
-    say(fmt::format("Registered admin key '{}' ({}).", added->name, added->fingerprint));
+    WriteLine(out, fmt::format("Registered admin key '{}' ({}).", added->name, added->fingerprint));
   }
 
   if (settings.deploy_step != "build") {
-    say(fmt::format("deploy_step is '{}': pushes are recorded, nothing is built; no Docker steps.",
+    WriteLine(out, fmt::format("deploy_step is '{}': pushes are recorded, nothing is built; no Docker steps.",
                     settings.deploy_step));
     return {};
   }
@@ -112,7 +112,7 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
   // The Docker steps, each timed. Any of them failing leaves what is done in
   // place: running setup again goes on from there.
   EngineDockerClient docker(settings.docker_socket);
-  start = Clock::now();
+  start = Steady::now();
   auto version = docker.ApiVersion();
   if (!version) {
     return Unavailable(fmt::format(
@@ -120,46 +120,46 @@ Result<void> RunSetup(const SetupOptions& options, const std::function<void(cons
         "scripts/start-services does that on a fresh machine) and run setup again; what is done stays done",
         settings.docker_socket, version.error().message));
   }
-  say(fmt::format("Docker engine answers on {} (API {}) ({}).", settings.docker_socket, *version, Since(start)));
+  WriteLine(out, fmt::format("Docker engine answers on {} (API {}) ({}).", settings.docker_socket, *version, Since(start)));
 
-  start = Clock::now();
+  start = Steady::now();
   auto swarm = EnsureSwarmManager(docker, settings);
   if (!swarm) return std::unexpected(swarm.error());
-  say(fmt::format("{} ({}).", *swarm ? "Initialised Docker Swarm; this engine is its manager"
+  WriteLine(out, fmt::format("{} ({}).", *swarm ? "Initialised Docker Swarm; this engine is its manager"
                                       : "Docker Swarm: this engine is a manager",
                   Since(start)));
 
   const auto prefix = InstallPrefix();
-  start = Clock::now();
+  start = Steady::now();
   AppRepos repos(settings.ReposDir(), {}, settings.TrashDir());
   Builder builder(settings, docker, repos, prefix / "share" / "mothership" / "buildpacks");
-  if (auto r = builder.EnsureStackImages(false, say); !r) return r;
-  say(fmt::format("Stack images {} and {} are ready ({}).", settings.build_image, settings.run_image, Since(start)));
+  if (auto r = builder.EnsureStackImages(false, out); !r) return r;
+  WriteLine(out, fmt::format("Stack images {} and {} are ready ({}).", settings.build_image, settings.run_image, Since(start)));
 
-  start = Clock::now();
-  if (auto r = EnsureRegistry(settings, docker, say); !r) return r;
-  say(fmt::format("The registry {} is ready ({}).", settings.registry, Since(start)));
+  start = Steady::now();
+  if (auto r = EnsureRegistry(settings, docker, out); !r) return r;
+  WriteLine(out, fmt::format("The registry {} is ready ({}).", settings.registry, Since(start)));
 
-  start = Clock::now();
+  start = Steady::now();
   ProxyService proxy(settings, docker, **store, prefix);
-  auto image = proxy.EnsureImage(say);
+  auto image = proxy.EnsureImage(out);
   if (!image) return std::unexpected(image.error());
-  say(fmt::format("The Mothership image {} is ready ({}).", *image, Since(start)));
+  WriteLine(out, fmt::format("The Mothership image {} is ready ({}).", *image, Since(start)));
 
-  start = Clock::now();
-  if (auto r = proxy.Ensure(say); !r) return r;
-  say(fmt::format("The proxy ({}-edge, {}) answers on port {} ({}).", settings.proxy_service,
+  start = Steady::now();
+  if (auto r = proxy.Ensure(out); !r) return r;
+  WriteLine(out, fmt::format("The proxy ({}-edge, {}) answers on port {} ({}).", settings.proxy_service,
                   settings.proxy_service, settings.http_port, Since(start)));
 
-  say("");
-  say("Next:");
-  say(fmt::format("  mothershipd --data-dir {}        # start the daemon (or: systemctl start mothershipd)",
+  WriteLine(out, "");
+  WriteLine(out, "Next:");
+  WriteLine(out, fmt::format("  mothershipd --data-dir {}        # start the daemon (or: systemctl start mothershipd)",
                   settings.data_dir.string()));
-  say("  then, on your machine, in your app's git repository:");
-  say(fmt::format("    mothership remote:add {}{}", settings.domain == "localhost" ? "HOST" : settings.domain,
+  WriteLine(out, "  then, on your machine, in your app's git repository:");
+  WriteLine(out, fmt::format("    mothership remote:add {}{}", settings.domain == "localhost" ? "HOST" : settings.domain,
                   settings.ssh_port == 2222 ? "" : fmt::format(":{}", settings.ssh_port)));
-  say("    git push mothership main");
-  say(fmt::format("  or with git and ssh alone: git remote add mothership ssh://git@HOST:{}/APP", settings.ssh_port));
+  WriteLine(out, "    git push mothership main");
+  WriteLine(out, fmt::format("  or with git and ssh alone: git remote add mothership ssh://git@HOST:{}/APP", settings.ssh_port));
   return {};
 }
 

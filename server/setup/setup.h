@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "server/common/output.h"
 #include "server/common/result.h"
 
 namespace ms {
@@ -22,7 +23,7 @@ struct SetupOptions {
   std::optional<std::string> registry;
 };
 
-// say() receives one line of progress at a time.
-Result<void> RunSetup(const SetupOptions& options, const std::function<void(const std::string&)>& say);
+// WriteLine(out, ) receives one line of progress at a time.
+Result<void> RunSetup(const SetupOptions& options, Output& out);
 
 }  // namespace ms

@@ -58,10 +58,11 @@ int SetupCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "mothershipd setup: --data-dir and --admin-key are required\n%s", kUsage);
     return 2;
   }
-  auto result = RunSetup(options, [](const std::string& line) {
-    std::printf("%s\n", line.c_str());
+  LambdaOutput progress([](std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
   });
+  auto result = RunSetup(options, progress);
   if (!result) {
     std::fprintf(stderr, "mothershipd setup: %s\n", result.error().message.c_str());
     return 1;

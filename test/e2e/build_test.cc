@@ -40,7 +40,7 @@ std::string ServeOnce(const std::string& image) {
   REQUIRE(docker.StartContainer(*id));
   auto info = docker.InspectContainer(*id);
   REQUIRE(info);
-  std::string port = (*info)["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"];
+  std::string port = info->host_ports["5000/tcp"];
   std::string body;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -192,9 +192,7 @@ TEST_CASE("runtime: a task of app B cannot connect to app A - destroy removes th
   for (const auto& c : *containers) {
     auto info = engine.InspectContainer(c.id);
     REQUIRE(info);
-    std::vector<std::string> networks;
-    for (const auto& [name, _] : (*info)["NetworkSettings"]["Networks"].items()) networks.push_back(name);
-    CHECK(networks == std::vector<std::string>{b + "-net"});
+    CHECK(info->networks == std::vector<std::string>{b + "-net"});
   }
 
   REQUIRE(s.Ssh(fmt::format("apps:destroy {} --confirm {}", a, a)).exit_code == 0);
@@ -217,7 +215,7 @@ TEST_CASE("runtime: a daemon restart leaves running apps alone") {
   auto after = docker.ListTasks({{"service", {app + "-web"}}, {"desired-state", {"running"}}});
   REQUIRE(after);
   REQUIRE(after->size() == 1);
-  CHECK((*after)[0].value("ID", "") == (*before)[0].value("ID", ""));
+  CHECK((*after)[0].id == (*before)[0].id);
   CHECK(HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
   auto ps = s.Ssh("ps " + app);
   INFO(ps.Both() << s.Log());

@@ -85,14 +85,12 @@ TestServer::~TestServer() {
     if (!services) return;
     std::set<std::string> networks, images;
     for (const auto& svc : *services) {
-      const auto& spec = svc["Spec"];
-      std::string app = spec["Labels"].value("mothership.app", "");
+      std::string app = svc.Label("mothership.app");
       if (!app.empty()) {  // (not the proxy: its image is shared)
         networks.insert(app + "-net");
-        std::string image = spec["TaskTemplate"]["ContainerSpec"].value("Image", "");
-        images.insert(image.substr(0, image.find('@')));
+        images.insert(svc.image.substr(0, svc.image.find('@')));
       }
-      (void)docker.RemoveService(svc.value("ID", ""));
+      (void)docker.RemoveService(svc.id);
     }
     // A network goes once its tasks have stopped; then the images they ran.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

@@ -22,7 +22,8 @@ std::filesystem::path SetUp(const TempDir& dir) {
   options.admin_key = pub;
   options.ssh_port = 0;
   options.deploy_step = "record";
-  auto r = ms::RunSetup(options, [](const std::string&) {});
+  ms::NullOutput quiet;
+  auto r = ms::RunSetup(options, quiet);
   if (!r) throw std::runtime_error(r.error().message);
   return options.data_dir;
 }

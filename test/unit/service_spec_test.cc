@@ -1,4 +1,5 @@
 #include "server/runtime/service_spec.h"
+#include "server/docker/engine_json.h"
 
 #include <catch2/catch.hpp>
 
@@ -32,7 +33,7 @@ TEST_CASE("MakeServiceSpec: web is dnsrr and start-first on its app's network on
   release.version = 7;
   release.image = "localhost:5000/shop:v7";
   release.config = {{"FOO", "bar baz"}};
-  auto spec = ms::MakeServiceSpec(Spec(release, "web"));
+  auto spec = ms::engine::ServiceSpecJson(ms::MakeServiceSpec(Spec(release, "web")));
   CHECK(spec["Name"] == "shop-web");
   CHECK(spec["EndpointSpec"]["Mode"] == "dnsrr");
   CHECK(spec["Mode"]["Replicated"]["Replicas"] == 2);
@@ -63,9 +64,9 @@ TEST_CASE("MakeServiceSpec: an HTTP check path - workers have no check", "[runti
   release.image = "r/shop:v1";
   auto p = Spec(release, "web");
   p.check_path = "/health";
-  std::string check = ms::MakeServiceSpec(p)["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"][3];
+  std::string check = ms::engine::ServiceSpecJson(ms::MakeServiceSpec(p))["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"][3];
   CHECK(check.find("GET /health HTTP/1.0") != std::string::npos);
-  auto worker = ms::MakeServiceSpec(Spec(release, "worker"));
+  auto worker = ms::engine::ServiceSpecJson(ms::MakeServiceSpec(Spec(release, "worker")));
   CHECK(worker["Name"] == "shop-worker");
   CHECK_FALSE(worker["TaskTemplate"]["ContainerSpec"].contains("Healthcheck"));
   CHECK(worker["TaskTemplate"]["Networks"].size() == 1);
