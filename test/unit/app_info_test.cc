@@ -140,7 +140,7 @@ TEST_CASE("apps:info --json: config_vars counts up to int64, beyond is an error"
   }
 }
 
-TEST_CASE("apps:info --json with long values round-trips; bad UTF-8 is replaced", "[contracts]") {
+TEST_CASE("apps:info --json with long values round-trips - bad UTF-8 is replaced", "[contracts]") {
   AppInfo big = Sample();
   big.web_url = "http://" + std::string(1 << 20, 'w') + ".example.com";
   auto parsed = ParseAppInfo(ToJson(big));

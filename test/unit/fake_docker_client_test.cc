@@ -145,7 +145,7 @@ TEST_CASE("PrefixedOutput starts every line with its prefix, across writes", "[o
   CHECK(out.str() == "  > one\n  > two\n  > three\n");
 }
 
-TEST_CASE("LambdaOutput hands each write to its function; NullOutput drops it", "[output]") {
+TEST_CASE("LambdaOutput hands each write to its function - NullOutput drops it", "[output]") {
   std::string seen;
   ms::LambdaOutput out([&](std::string_view data) { seen.append(data); });
   ms::WriteLine(out, "hello");

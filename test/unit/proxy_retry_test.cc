@@ -115,7 +115,7 @@ TEST_CASE("Part of a response head, or one that is not HTTP, is answered 502 and
   CHECK_FALSE(a.eject);
 }
 
-TEST_CASE("A task too slow to answer gets 504 and no second try; a client gone meanwhile closes", "[proxy]") {
+TEST_CASE("A task too slow to answer gets 504 and no second try - a client gone meanwhile closes", "[proxy]") {
   AttemptFailure f = At(AttemptStage::kResponseHead);
   f.can_retry = true;
   f.timed_out = true;
