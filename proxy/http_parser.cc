@@ -300,123 +300,103 @@ bool ResponseHasBody(std::string_view request_method, int status) {
   return !(status < 200 || status == 204 || status == 304);
 }
 
+namespace {
+
+constexpr size_t kMaxChunkLine = 4096;       // a chunk extension or a trailer line
+constexpr size_t kMaxTrailers = 16 * 1024;  // all trailers
+
+int HexDigit(char c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+}  // namespace
+
 size_t ChunkedScanner::Feed(std::string_view data) {
-  constexpr size_t kMaxLine = 4096;
-  constexpr size_t kMaxTrailers = 16 * 1024;
   size_t i = 0;
-  while (i < data.size()) {
-    char c = data[i];
-    switch (state_) {
-      case State::kSize: {
-        int digit = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-        if (digit >= 0) {
-          if (++size_digits_ > 15) {
-            state_ = State::kError;
-            return i;
-          }
-          remaining_ = remaining_ * 16 + static_cast<uint64_t>(digit);
-        } else if (size_digits_ > 0 && c == ';') {
-          state_ = State::kExtension;
-          line_bytes_ = 0;
-        } else if (size_digits_ > 0 && c == '\r') {
-          state_ = State::kSizeLf;
-        } else {
-          state_ = State::kError;
-          return i;
-        }
-        ++i;
-        break;
-      }
-      case State::kExtension:
-        if (c == '\r') {
-          state_ = State::kSizeLf;
-        } else if (c == '\n' || (!IsFieldValueChar(static_cast<unsigned char>(c))) || ++line_bytes_ > kMaxLine) {
-          state_ = State::kError;
-          return i;
-        }
-        ++i;
-        break;
-      case State::kSizeLf:
-        if (c != '\n') {
-          state_ = State::kError;
-          return i;
-        }
-        ++i;
-        state_ = remaining_ == 0 ? State::kTrailerStart : State::kData;
-        break;
-      case State::kData: {
-        size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, data.size() - i));
-        i += take;
-        remaining_ -= take;
-        if (remaining_ == 0) state_ = State::kDataCr;
-        break;
-      }
-      case State::kDataCr:
-        if (c != '\r') {
-          state_ = State::kError;
-          return i;
-        }
-        ++i;
-        state_ = State::kDataLf;
-        break;
-      case State::kDataLf:
-        if (c != '\n') {
-          state_ = State::kError;
-          return i;
-        }
-        ++i;
-        state_ = State::kSize;
-        size_digits_ = 0;
-        remaining_ = 0;
-        break;
-      case State::kTrailerStart:
-        if (c == '\r') {
-          state_ = State::kEndLf;
-        } else if (c == ' ' || c == '\t' || c == '\n' || !kToken[static_cast<unsigned char>(c)]) {
-          state_ = State::kError;
-          return i;
-        } else {
-          state_ = State::kTrailer;
-          line_bytes_ = 1;
-          ++trailer_bytes_;
-        }
-        ++i;
-        break;
-      case State::kTrailer:
-        if (c == '\r') {
-          state_ = State::kTrailerLf;
-        } else if (c == '\n' || !IsFieldValueChar(static_cast<unsigned char>(c)) || ++line_bytes_ > kMaxLine ||
-                   ++trailer_bytes_ > kMaxTrailers) {
-          state_ = State::kError;
-          return i;
-        }
-        ++i;
-        break;
-      case State::kTrailerLf:
-        if (c != '\n') {
-          state_ = State::kError;
-          return i;
-        }
-        ++i;
-        state_ = State::kTrailerStart;
-        break;
-      case State::kEndLf:
-        if (c != '\n') {
-          state_ = State::kError;
-          return i;
-        }
-        ++i;
-        state_ = State::kDone;
-        return i;
-      case State::kDone:
-      case State::kError:
-        return i;
+  while (i < data.size() && state_ != State::kDone && state_ != State::kError) {
+    if (state_ == State::kData) {
+      size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, data.size() - i));
+      i += take;
+      remaining_ -= take;
+      if (remaining_ == 0) state_ = State::kDataCr;
+      continue;
     }
+    if (!Step(data[i])) return i;
+    ++i;
   }
   return i;
+}
+
+bool ChunkedScanner::Fail() {
+  state_ = State::kError;
+  return false;
+}
+
+bool ChunkedScanner::Go(State next) {
+  state_ = next;
+  return true;
+}
+
+bool ChunkedScanner::Expect(char c, char want, State next) { return c == want ? Go(next) : Fail(); }
+
+bool ChunkedScanner::Step(char c) {
+  auto byte = static_cast<unsigned char>(c);
+  switch (state_) {
+    case State::kSize:
+      return StepSize(c);
+    case State::kExtension:
+      if (c == '\r') return Go(State::kSizeLf);
+      if (c == '\n' || !IsFieldValueChar(byte) || ++line_bytes_ > kMaxChunkLine) return Fail();
+      return true;
+    case State::kSizeLf:
+      return Expect(c, '\n', remaining_ == 0 ? State::kTrailerStart : State::kData);
+    case State::kDataCr:
+      return Expect(c, '\r', State::kDataLf);
+    case State::kDataLf:
+      size_digits_ = 0;
+      remaining_ = 0;
+      return Expect(c, '\n', State::kSize);
+    case State::kTrailerStart:
+      if (c == '\r') return Go(State::kEndLf);
+      if (c == ' ' || c == '\t' || c == '\n' || !kToken[byte]) return Fail();
+      state_ = State::kTrailer;
+      line_bytes_ = 1;
+      ++trailer_bytes_;
+      return true;
+    case State::kTrailer:
+      if (c == '\r') return Go(State::kTrailerLf);
+      if (c == '\n' || !IsFieldValueChar(byte) || ++line_bytes_ > kMaxChunkLine || ++trailer_bytes_ > kMaxTrailers) {
+        return Fail();
+      }
+      return true;
+    case State::kTrailerLf:
+      return Expect(c, '\n', State::kTrailerStart);
+    case State::kEndLf:
+      return Expect(c, '\n', State::kDone);
+    case State::kData:
+    case State::kDone:
+    case State::kError:
+      break;
+  }
+  return false;
+}
+
+bool ChunkedScanner::StepSize(char c) {
+  int digit = HexDigit(c);
+  if (digit >= 0) {
+    if (++size_digits_ > 15) return Fail();
+    remaining_ = remaining_ * 16 + static_cast<uint64_t>(digit);
+    return true;
+  }
+  if (size_digits_ > 0 && c == ';') {
+    line_bytes_ = 0;
+    return Go(State::kExtension);
+  }
+  if (size_digits_ > 0 && c == '\r') return Go(State::kSizeLf);
+  return Fail();
 }
 
 }  // namespace ms::proxy

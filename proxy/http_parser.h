@@ -83,6 +83,13 @@ class ChunkedScanner {
 
  private:
   enum class State { kSize, kExtension, kSizeLf, kData, kDataCr, kDataLf, kTrailerStart, kTrailer, kTrailerLf, kEndLf, kDone, kError };
+  // One byte of the framing around the data; false (and kError) when it is
+  // not well formed.
+  bool Step(char c);
+  bool StepSize(char c);
+  bool Expect(char c, char want, State next);  // want, then next
+  bool Go(State next);
+  bool Fail();
   State state_ = State::kSize;
   uint64_t remaining_ = 0;
   int size_digits_ = 0;

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -153,15 +154,19 @@ int EdgeMain(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "edge") return EdgeMain(argc, argv);
+// The worker's flags.
+struct Options {
   ProxyConfig config;
   std::string edge_socket;
   int public_port = 0;
   std::filesystem::path routes;
   int drain_seconds = 10;
+};
+
+// Reads the flags into options; an exit status when the program must stop
+// here (--help, a bad flag).
+std::optional<int> ParseOptions(int argc, char** argv, Options& options) {
+  ProxyConfig& config = options.config;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -175,7 +180,7 @@ int main(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (arg == "--routes") {
-      routes = value();
+      options.routes = value();
     } else if (arg == "--listen") {
       if (!SplitHostPort(value(), config.listen_host, config.listen_port)) {
         std::fprintf(stderr, "mothership-proxy: --listen takes HOST:PORT\n");
@@ -194,11 +199,11 @@ int main(int argc, char** argv) {
     } else if (arg == "--max-connections") {
       config.max_connections = std::strtoull(value().c_str(), nullptr, 10);
     } else if (arg == "--drain-seconds") {
-      drain_seconds = std::atoi(value().c_str());
+      options.drain_seconds = std::atoi(value().c_str());
     } else if (arg == "--edge-socket") {
-      edge_socket = value();
+      options.edge_socket = value();
     } else if (arg == "--public-port") {
-      public_port = std::atoi(value().c_str());
+      options.public_port = std::atoi(value().c_str());
     } else if (arg == "--no-access-log") {
       config.access_log = false;
     } else {
@@ -206,38 +211,24 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (routes.empty()) {
+  if (options.routes.empty()) {
     std::fprintf(stderr, "mothership-proxy: --routes FILE is required\n%s", kUsage);
     return 2;
   }
+  return std::nullopt;
+}
 
-  asio::io_context io(1);
-  Server server(io, config);
-  try {
-    if (edge_socket.empty()) {
-      server.Start();
-    } else {
-      server.StartFromEdge(edge_socket, static_cast<uint16_t>(public_port));
-    }
-  } catch (const boost::system::system_error& e) {
-    std::fprintf(stderr, "mothership-proxy: cannot listen on %s:%u: %s\n", config.listen_host.c_str(),
-                 config.listen_port, e.what());
-    return 1;
-  }
-  LoadRoutes(server, routes);
-  asio::co_spawn(io, WatchRoutes(server, routes), asio::detached);
-
-  // SIGTERM: stop accepting, let requests in flight finish, exit when none is
-  // left or after --drain-seconds.
-  asio::signal_set signals(io, SIGTERM, SIGINT);
-  asio::steady_timer drain_deadline(io);
-  signals.async_wait([&](boost::system::error_code ec, int) {
+// SIGTERM: stop accepting, let requests in flight finish, stop io when none
+// is left or after drain_seconds.
+void DrainOnSignal(asio::io_context& io, asio::signal_set& signals, asio::steady_timer& drain_deadline,
+                   Server& server, int drain_seconds) {
+  signals.async_wait([&io, &drain_deadline, &server, drain_seconds](boost::system::error_code ec, int) {
     if (ec) return;
     std::fprintf(stderr, "mothership-proxy: draining\n");
     server.Drain();
     drain_deadline.expires_after(std::chrono::seconds(drain_seconds));
-    drain_deadline.async_wait([&](boost::system::error_code) { io.stop(); });
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    drain_deadline.async_wait([&io](boost::system::error_code) { io.stop(); });
+    asio::co_spawn(io, [&io, &server]() -> asio::awaitable<void> {
       asio::steady_timer poll(io);
       while (server.metrics().open_connections() > 0) {
         poll.expires_after(std::chrono::milliseconds(50));
@@ -246,8 +237,37 @@ int main(int argc, char** argv) {
       io.stop();
     }, asio::detached);
   });
-  if (!edge_socket.empty()) {
-    std::printf("mothership-proxy taking connections from the edge at %s", edge_socket.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "edge") return EdgeMain(argc, argv);
+  Options options;
+  if (auto status = ParseOptions(argc, argv, options)) return *status;
+  const ProxyConfig& config = options.config;
+
+  asio::io_context io(1);
+  Server server(io, config);
+  try {
+    if (options.edge_socket.empty()) {
+      server.Start();
+    } else {
+      server.StartFromEdge(options.edge_socket, static_cast<uint16_t>(options.public_port));
+    }
+  } catch (const boost::system::system_error& e) {
+    std::fprintf(stderr, "mothership-proxy: cannot listen on %s:%u: %s\n", config.listen_host.c_str(),
+                 config.listen_port, e.what());
+    return 1;
+  }
+  LoadRoutes(server, options.routes);
+  asio::co_spawn(io, WatchRoutes(server, options.routes), asio::detached);
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  asio::steady_timer drain_deadline(io);
+  DrainOnSignal(io, signals, drain_deadline, server, options.drain_seconds);
+  if (!options.edge_socket.empty()) {
+    std::printf("mothership-proxy taking connections from the edge at %s", options.edge_socket.c_str());
   } else {
     std::printf("mothership-proxy listening on %s:%u", config.listen_host.c_str(), server.port());
     if (config.admin) std::printf(" (admin %s:%u)", config.admin_host.c_str(), server.admin_port());

@@ -1,16 +1,23 @@
 #pragma once
-// The proxy server: accepts client connections, reads requests with the strict
-// parser, routes them by Host to an app's tasks and streams bodies both ways
-// in fixed buffers (constant memory per connection, none while idle). One
-// thread runs everything on one io_context.
+// The proxy server: the listeners and the client sessions. It accepts client
+// connections (or takes them from an edge, edge.h), reads each request's head
+// with the strict parser, routes it by Host, and serves it through the layers
+// below: head_rewrite.h (the heads both ways), exchange.h (a task picked,
+// connected to and retried), body_relay.h (bodies streamed in fixed buffers:
+// constant memory per connection, none while idle), tunnel.h (upgrades),
+// access_log.h and admin.h (/metrics). One thread runs everything on one
+// io_context.
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include <boost/asio.hpp>
 
+#include "proxy/access_log.h"
+#include "proxy/config.h"
+#include "proxy/connection.h"
+#include "proxy/framing.h"
 #include "proxy/http_parser.h"
 #include "proxy/metrics.h"
 #include "proxy/routes.h"
@@ -18,22 +25,7 @@
 
 namespace ms::proxy {
 
-struct ProxyConfig {
-  std::string listen_host = "0.0.0.0";
-  uint16_t listen_port = 8080;   // 0: any free port (tests)
-  std::string admin_host = "127.0.0.1";
-  uint16_t admin_port = 0;       // /metrics; 0: any free port
-  bool admin = true;
-  HeadLimits head;
-  uint64_t max_body_bytes = 0;   // 0: no limit
-  size_t max_connections = 20000;
-  std::chrono::seconds header_timeout{10};    // a request's head, from its first byte
-  std::chrono::seconds idle_timeout{75};      // between requests on a keep-alive connection
-  std::chrono::seconds connect_timeout{3};    // to a task
-  std::chrono::seconds response_timeout{60};  // from the request sent to the response's head
-  std::chrono::seconds body_timeout{60};      // without a byte while a body streams
-  bool access_log = true;
-};
+class Exchange;
 
 class Server {
  public:
@@ -54,21 +46,32 @@ class Server {
   const Metrics& metrics() const { return metrics_; }
 
  private:
-  struct Conn;
+  struct Request;
   asio::awaitable<void> Accept();
   asio::awaitable<void> AcceptAdmin();
   asio::awaitable<void> Session(tcp::socket socket);
-  asio::awaitable<void> AdminSession(tcp::socket socket);
   // Reads and serves one request; false: close the client connection.
-  asio::awaitable<bool> Handle(std::shared_ptr<Conn> c);
+  asio::awaitable<bool> Handle(std::shared_ptr<Connection> c);
+  // kDone, or kIncomplete when the client went away first.
+  asio::awaitable<Parse> ReadRequestHead(Connection& c, RequestHead& req);
+  // Answers a request the parser refused, and closes.
+  asio::awaitable<bool> RefuseMalformed(Connection& c, Request& r);
+  // Answers with the proxy's own error page; false: close.
+  asio::awaitable<bool> Answer(Connection& c, Request& r, int status);
+  // After a 101 from the task: the 101 to the client, then the tunnel.
+  asio::awaitable<bool> Upgrade(Connection& c, Request& r, const ResponseHead& resp, Buffer& out,
+                                const std::string& task);
+  // After the response body: keeps the task's connection or closes it,
+  // counts and logs the request; false: the client's connection is broken.
+  bool Finish(Connection& c, Request& r, const ResponseHead& resp, const Framing& body, const Buffer& out,
+              bool relayed_all, uint64_t bytes, const Exchange& exchange);
   // Closes connections whose deadline has passed, four times a second.
   asio::awaitable<void> Sweep();
   asio::awaitable<void> FlushLogLoop();
   asio::awaitable<void> ReceiveFromEdge(std::string socket_path);
   void Serve(tcp::socket socket, bool admin);
   void StartCommon();
-  void Log(const Conn& c, const RequestHead& req, const std::string& app, int status, uint64_t bytes,
-           Clock::time_point start, const std::string& upstream);
+  void Log(const Connection& c, const Request& r, int status, uint64_t bytes, std::string_view upstream);
 
   asio::io_context& io_;
   ProxyConfig config_;
@@ -80,10 +83,8 @@ class Server {
   std::shared_ptr<const RouteTable> routes_;
   Upstreams upstreams_;
   Metrics metrics_;
-  std::string log_buffer_;
-  std::chrono::sys_seconds log_second_{};
-  std::string log_time_;
-  Conn* conns_ = nullptr;  // every open client connection
+  AccessLog access_log_;
+  Connection* conns_ = nullptr;  // every open client connection
   std::unique_ptr<asio::local::stream_protocol::socket> edge_;  // worker mode
   bool draining_ = false;
   std::shared_ptr<bool> alive_;

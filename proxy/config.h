@@ -1,0 +1,31 @@
+#pragma once
+// The proxy's settings: where it listens, its limits and its timeouts (main.cc
+// fills them from flags).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "proxy/http_parser.h"
+
+namespace ms::proxy {
+
+struct ProxyConfig {
+  std::string listen_host = "0.0.0.0";
+  uint16_t listen_port = 8080;   // 0: any free port (tests)
+  std::string admin_host = "127.0.0.1";
+  uint16_t admin_port = 0;       // /metrics; 0: any free port
+  bool admin = true;
+  HeadLimits head;
+  uint64_t max_body_bytes = 0;   // 0: no limit
+  size_t max_connections = 20000;
+  std::chrono::seconds header_timeout{10};    // a request's head, from its first byte
+  std::chrono::seconds idle_timeout{75};      // between requests on a keep-alive connection
+  std::chrono::seconds connect_timeout{3};    // to a task
+  std::chrono::seconds response_timeout{60};  // from the request sent to the response's head
+  std::chrono::seconds body_timeout{60};      // without a byte while a body streams
+  bool access_log = true;
+};
+
+}  // namespace ms::proxy

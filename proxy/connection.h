@@ -1,0 +1,50 @@
+#pragma once
+// One client connection and the task connection serving its current request.
+// No timer per connection: the server's sweep (server.cc) closes both sockets
+// once the deadline has passed, which ends whatever read or write waits on
+// them. Used on the proxy's one thread only.
+
+#include <chrono>
+#include <string>
+
+#include <boost/asio.hpp>
+
+#include "proxy/buffer.h"
+
+namespace ms::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// Deadlines are whole seconds; the sweep that enforces them four times a
+// second also keeps this clock, so setting one costs no clock read.
+extern Clock::time_point coarse_now;
+
+struct Connection {
+  explicit Connection(tcp::socket s) : client(std::move(s)), upstream(client.get_executor()) {}
+
+  tcp::socket client;
+  tcp::socket upstream;
+  Clock::time_point deadline = Clock::time_point::max();
+  bool timed_out = false;  // the sweep closed it
+  bool idle = false;       // between requests (Drain closes it)
+  Connection* prev = nullptr;  // the server's list of connections
+  Connection* next = nullptr;
+  std::string client_ip;
+  std::string request_id;
+  Buffer in;  // from the client
+
+  void SetDeadline(Clock::duration d) { deadline = coarse_now + d; }
+  void CloseUpstream() {
+    boost::system::error_code ignored;
+    upstream.close(ignored);
+  }
+  void Close() {
+    boost::system::error_code ignored;
+    client.close(ignored);
+    upstream.close(ignored);
+  }
+};
+
+}  // namespace ms::proxy

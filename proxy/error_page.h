@@ -1,0 +1,18 @@
+#pragma once
+// The answers the proxy makes itself, when it cannot or will not forward a
+// request: a short HTML page with the status, its reason and what the
+// visitor may do. Pure.
+
+#include <string>
+#include <string_view>
+
+namespace ms::proxy {
+
+// "Not Found" for 404...; "Error" for a status the proxy does not send.
+const char* Reason(int status);
+
+// The whole response (head and body): no-store, the request's X-Request-Id,
+// Retry-After on a 503, "Connection: close" when close.
+std::string ErrorPage(int status, std::string_view request_id, bool close);
+
+}  // namespace ms::proxy

@@ -1,0 +1,29 @@
+#include "proxy/retry_policy.h"
+
+namespace ms::proxy {
+namespace {
+
+FailureAction Retry(bool eject) { return {FailureAction::kRetry, 0, eject}; }
+FailureAction Answer(bool timed_out, bool eject) { return {FailureAction::kAnswer, timed_out ? 504 : 502, eject}; }
+FailureAction Close(bool eject) { return {FailureAction::kClose, 0, eject}; }
+
+}  // namespace
+
+FailureAction OnAttemptFailure(const AttemptFailure& f) {
+  bool first = f.attempt == 0;
+  switch (f.stage) {
+    case AttemptStage::kConnect:
+      if (!f.client_open) return Close(true);
+      return first ? Retry(true) : Answer(f.timed_out, true);
+    case AttemptStage::kSend:
+      if (f.reused && f.can_retry && first && f.client_open) return Retry(false);
+      return Answer(false, false);
+    case AttemptStage::kResponseHead:
+      if (!f.client_open && !f.timed_out) return Close(false);
+      if (!f.malformed && !f.got_bytes && f.can_retry && first && !f.timed_out) return Retry(!f.reused);
+      return Answer(f.timed_out, false);
+  }
+  return Answer(f.timed_out, false);
+}
+
+}  // namespace ms::proxy

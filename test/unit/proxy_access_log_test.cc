@@ -1,0 +1,134 @@
+// The access log's lines (access_log.h) and the admin endpoint's answers
+// (admin.h).
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "proxy/access_log.h"
+#include "proxy/admin.h"
+#include "proxy/metrics.h"
+
+using ms::proxy::AccessLogEntry;
+
+namespace {
+
+AccessLogEntry Entry() {
+  AccessLogEntry e;
+  e.app = "shop";
+  e.host = "shop.example.com";
+  e.method = "GET";
+  e.target = "/cart?id=1";
+  e.status = 200;
+  e.bytes = 1234;
+  e.duration_ms = 1.5;
+  e.client = "203.0.113.7";
+  e.upstream = "10.0.1.5:5000";
+  e.request_id = "abc";
+  return e;
+}
+
+std::string ReadAll(std::FILE* f) {
+  std::rewind(f);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("An access-log line is one JSON object with the request's fields", "[proxy]") {
+  std::string out;
+  ms::proxy::AppendAccessLogLine(out, "2026-01-02T03:04:05Z", Entry());
+  REQUIRE(out.back() == '\n');
+  CHECK(out.find('\n') == out.size() - 1);
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  CHECK(j["time"] == "2026-01-02T03:04:05Z");
+  CHECK(j["app"] == "shop");
+  CHECK(j["host"] == "shop.example.com");
+  CHECK(j["method"] == "GET");
+  CHECK(j["path"] == "/cart?id=1");
+  CHECK(j["status"] == 200);
+  CHECK(j["bytes"] == 1234);
+  CHECK(j["duration_ms"] == 1.5);
+  CHECK(j["client"] == "203.0.113.7");
+  CHECK(j["upstream"] == "10.0.1.5:5000");
+  CHECK(j["request_id"] == "abc");
+}
+
+TEST_CASE("An access-log line escapes what a client chose, keeps it one line, and cuts long paths", "[proxy]") {
+  AccessLogEntry e = Entry();
+  std::string host = "a\"b\\c\nd\x01\x7f";
+  std::string path = "/" + std::string(600, 'p');
+  e.host = host;
+  e.target = path;
+  e.method = "G\tET";
+  std::string out;
+  ms::proxy::AppendAccessLogLine(out, "t", e);
+  CHECK(out.find('\n') == out.size() - 1);
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  CHECK(j["host"] == host);
+  CHECK(j["method"] == "G\tET");
+  CHECK(j["path"] == path.substr(0, 512));
+}
+
+TEST_CASE("AccessLog gathers lines and writes them on Flush", "[proxy]") {
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file);
+  ms::proxy::AccessLog log(file);
+  log.Add(Entry());
+  log.Add(Entry());
+  CHECK_FALSE(log.empty());
+  CHECK(ReadAll(file).empty());
+  log.Flush();
+  CHECK(log.empty());
+  std::string written = ReadAll(file);
+  size_t lines = 0;
+  for (char c : written) lines += c == '\n';
+  CHECK(lines == 2);
+  std::fclose(file);
+}
+
+TEST_CASE("AccessLog writes by itself once 64 KB have gathered", "[proxy]") {
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file);
+  ms::proxy::AccessLog log(file);
+  int lines = 0;
+  for (; lines < 2000 && ReadAll(file).empty(); ++lines) log.Add(Entry());
+  CHECK(lines > 100);  // not at once
+  CHECK(log.empty());  // all of it went out
+  CHECK(ReadAll(file).size() > 64 * 1024);
+  std::fclose(file);
+}
+
+TEST_CASE("The admin endpoint answers /metrics, /healthz, 404 and 400, and waits for a whole head", "[proxy]") {
+  ms::proxy::Metrics metrics;
+  metrics.Request("shop", 200, 0.002);
+  auto m = ms::proxy::AdminResponse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", metrics);
+  REQUIRE(m);
+  CHECK(m->rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(m->find("Connection: close\r\n") != std::string::npos);
+  CHECK(m->find("mothership_proxy_requests_total") != std::string::npos);
+  CHECK(m->find("shop") != std::string::npos);
+
+  auto h = ms::proxy::AdminResponse("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", metrics);
+  REQUIRE(h);
+  CHECK(h->rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(h->ends_with("Content-Length: 3\r\nConnection: close\r\n\r\nok\n"));
+
+  auto other = ms::proxy::AdminResponse("GET / HTTP/1.1\r\nHost: x\r\n\r\n", metrics);
+  REQUIRE(other);
+  CHECK(other->rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
+
+  auto bad = ms::proxy::AdminResponse("GET / HTTP/1.1\r\nHost x\r\n\r\n", metrics);
+  REQUIRE(bad);
+  CHECK(bad->rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
+
+  CHECK_FALSE(ms::proxy::AdminResponse("GET /metrics HTTP/1.1\r\nHost: x\r\n", metrics));
+}

@@ -1,0 +1,129 @@
+// When an attempt to reach a task fails (retry_policy.h): another task once,
+// an error answer, or the client's connection closed; which task is ejected.
+
+#include <catch2/catch.hpp>
+
+#include "proxy/retry_policy.h"
+
+using ms::proxy::AttemptFailure;
+using ms::proxy::AttemptStage;
+using ms::proxy::FailureAction;
+using ms::proxy::OnAttemptFailure;
+
+namespace {
+
+AttemptFailure At(AttemptStage stage, int attempt = 0) {
+  AttemptFailure f;
+  f.stage = stage;
+  f.attempt = attempt;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("A refused connection goes to another task once, whatever the request, and the task is ejected",
+          "[proxy]") {
+  AttemptFailure f = At(AttemptStage::kConnect);
+  f.can_retry = false;  // even a POST with a body: nothing was sent
+  FailureAction a = OnAttemptFailure(f);
+  CHECK(a.next == FailureAction::kRetry);
+  CHECK(a.eject);
+
+  f.attempt = 1;
+  a = OnAttemptFailure(f);
+  CHECK(a.next == FailureAction::kAnswer);
+  CHECK(a.status == 502);
+  CHECK(a.eject);
+}
+
+TEST_CASE("A second connection that times out is answered 504", "[proxy]") {
+  AttemptFailure f = At(AttemptStage::kConnect, 1);
+  f.timed_out = true;
+  FailureAction a = OnAttemptFailure(f);
+  CHECK(a.next == FailureAction::kAnswer);
+  CHECK(a.status == 504);
+}
+
+TEST_CASE("A failed connection while the client is gone closes, still ejecting the task", "[proxy]") {
+  AttemptFailure f = At(AttemptStage::kConnect);
+  f.client_open = false;
+  FailureAction a = OnAttemptFailure(f);
+  CHECK(a.next == FailureAction::kClose);
+  CHECK(a.eject);
+}
+
+TEST_CASE("A write that fails on a kept connection is sent again only for an idempotent request without a body",
+          "[proxy]") {
+  AttemptFailure f = At(AttemptStage::kSend);
+  f.reused = true;
+  f.can_retry = true;
+  CHECK(OnAttemptFailure(f).next == FailureAction::kRetry);
+  CHECK_FALSE(OnAttemptFailure(f).eject);  // the kept connection was stale, not the task
+
+  f.can_retry = false;
+  CHECK(OnAttemptFailure(f).next == FailureAction::kAnswer);
+  CHECK(OnAttemptFailure(f).status == 502);
+
+  f.can_retry = true;
+  f.reused = false;  // a new connection that fails at once: the task is in trouble
+  CHECK(OnAttemptFailure(f).next == FailureAction::kAnswer);
+
+  f.reused = true;
+  f.attempt = 1;
+  CHECK(OnAttemptFailure(f).next == FailureAction::kAnswer);
+
+  f.attempt = 0;
+  f.client_open = false;
+  CHECK(OnAttemptFailure(f).next == FailureAction::kAnswer);
+}
+
+TEST_CASE("A task that closes without a byte of answer: an idempotent request goes to another task once",
+          "[proxy]") {
+  AttemptFailure f = At(AttemptStage::kResponseHead);
+  f.can_retry = true;
+  f.reused = false;
+  FailureAction a = OnAttemptFailure(f);
+  CHECK(a.next == FailureAction::kRetry);
+  CHECK(a.eject);  // a new connection the task closed: the task stops
+
+  f.reused = true;
+  a = OnAttemptFailure(f);
+  CHECK(a.next == FailureAction::kRetry);
+  CHECK_FALSE(a.eject);  // a kept connection the task had closed
+
+  f.attempt = 1;
+  CHECK(OnAttemptFailure(f).next == FailureAction::kAnswer);
+
+  f.attempt = 0;
+  f.can_retry = false;  // a POST may have been acted on
+  CHECK(OnAttemptFailure(f).next == FailureAction::kAnswer);
+  CHECK(OnAttemptFailure(f).status == 502);
+}
+
+TEST_CASE("Part of a response head, or one that is not HTTP, is answered 502 and never retried", "[proxy]") {
+  AttemptFailure f = At(AttemptStage::kResponseHead);
+  f.can_retry = true;
+  f.got_bytes = true;
+  CHECK(OnAttemptFailure(f).next == FailureAction::kAnswer);
+  CHECK(OnAttemptFailure(f).status == 502);
+
+  f.got_bytes = false;
+  f.malformed = true;
+  FailureAction a = OnAttemptFailure(f);
+  CHECK(a.next == FailureAction::kAnswer);
+  CHECK(a.status == 502);
+  CHECK_FALSE(a.eject);
+}
+
+TEST_CASE("A task too slow to answer gets 504 and no second try - a client gone meanwhile closes", "[proxy]") {
+  AttemptFailure f = At(AttemptStage::kResponseHead);
+  f.can_retry = true;
+  f.timed_out = true;
+  f.client_open = false;  // the sweep closed both sockets
+  FailureAction a = OnAttemptFailure(f);
+  CHECK(a.next == FailureAction::kAnswer);
+  CHECK(a.status == 504);
+
+  f.timed_out = false;
+  CHECK(OnAttemptFailure(f).next == FailureAction::kClose);
+}
