@@ -6,6 +6,7 @@ namespace ms::proxy {
 
 const char* Reason(int status) {
   switch (status) {
+    case 200: return "OK";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 408: return "Request Timeout";
@@ -23,7 +24,8 @@ const char* Reason(int status) {
 
 std::string ErrorPage(int status, std::string_view request_id, bool close) {
   std::string title = fmt::format("{} {}", status, Reason(status));
-  std::string text = status == 404   ? "There is no app at this address."
+  std::string text = status == 200   ? "Routable."
+                     : status == 404 ? "There is no app at this address."
                      : status == 503 ? "The app is not running right now. Try again in a few seconds."
                      : status >= 500 ? "The app did not answer properly."
                                      : "The request could not be read.";

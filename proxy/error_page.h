@@ -1,7 +1,7 @@
 #pragma once
 // The answers the proxy makes itself, when it cannot or will not forward a
 // request: a short HTML page with the status, its reason and what the
-// visitor may do. Pure.
+// visitor may do (and the 200 of the readiness probe). Pure.
 
 #include <string>
 #include <string_view>

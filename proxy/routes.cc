@@ -72,4 +72,9 @@ const Route* RouteTable::Find(std::string_view raw_host) const {
   return nullptr;
 }
 
+const Route* RouteTable::FindApp(std::string_view app) const {
+  auto it = by_name_.find(app);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
 }  // namespace ms::proxy

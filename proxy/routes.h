@@ -30,6 +30,8 @@ class RouteTable {
 
   // host: a Host header ("Shop.Example.com:8080"); nullptr for no app.
   const Route* Find(std::string_view host) const;
+  // The route of the app named `app`; nullptr when there is none.
+  const Route* FindApp(std::string_view app) const;
   const std::string& domain() const { return domain_; }
   const std::vector<std::shared_ptr<const Route>>& routes() const { return routes_; }
 

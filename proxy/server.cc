@@ -12,6 +12,7 @@
 #include "proxy/exchange.h"
 #include "proxy/head_rewrite.h"
 #include "proxy/tunnel.h"
+#include "server/contracts/proxy_probe.h"
 
 namespace ms::proxy {
 namespace {
@@ -233,6 +234,7 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Connection> c) {
 
   r.start = Clock::now();
   auto routes = routes_;  // this request's view, even if routes change meanwhile
+  if (NormalizeHost(r.head.host) == contracts::kProbeHost) co_return co_await AnswerProbe(*c, r, *routes);
   const Route* route = routes->Find(r.head.host);
   if (route) r.app = route->app;
   const RequestHead& req = r.head;
@@ -309,6 +311,16 @@ asio::awaitable<bool> Server::Answer(Connection& c, Request& r, int status) {
   metrics_.Request(r.app, status, SecondsSince(r.start));
   Log(c, r, status, page.size(), "");
   co_return !ec && !close;
+}
+
+asio::awaitable<bool> Server::AnswerProbe(Connection& c, Request& r, const RouteTable& routes) {
+  auto app = contracts::ParseRoutablePath(r.head.target);
+  const Route* route = app ? routes.FindApp(*app) : nullptr;
+  if (!route) co_return co_await Answer(c, r, 404);
+  if (route->running && upstreams_.Unresolved(route->upstream)) {
+    co_await upstreams_.Resolve(route->upstream_host, route->upstream_port);
+  }
+  co_return co_await Answer(c, r, route->running && upstreams_.HasAddress(route->upstream) ? 200 : 503);
 }
 
 asio::awaitable<bool> Server::Upgrade(Connection& c, Request& r, const ResponseHead& resp, Buffer& out,

@@ -58,6 +58,8 @@ class Server {
   asio::awaitable<bool> RefuseMalformed(Connection& c, Request& r);
   // Answers with the proxy's own error page; false: close.
   asio::awaitable<bool> Answer(Connection& c, Request& r, int status);
+  // The readiness probe (server/contracts/proxy_probe.h).
+  asio::awaitable<bool> AnswerProbe(Connection& c, Request& r, const RouteTable& routes);
   // After a 101 from the task: the 101 to the client, then the tunnel.
   asio::awaitable<bool> Upgrade(Connection& c, Request& r, const ResponseHead& resp, Buffer& out,
                                 const std::string& task);

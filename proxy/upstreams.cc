@@ -63,6 +63,11 @@ asio::awaitable<void> Upstreams::RefreshLoop() {
   }
 }
 
+bool Upstreams::HasAddress(const std::string& key) const {
+  auto it = entries_.find(key);
+  return it != entries_.end() && !it->second.addresses.empty();
+}
+
 bool Upstreams::Unresolved(const std::string& key) {
   const Entry& e = entries_[key];
   return e.addresses.empty() && Clock::now() - e.resolved_at > std::chrono::milliseconds(250);

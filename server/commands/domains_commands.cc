@@ -37,7 +37,7 @@ Result<void> DomainsAdd(CommandContext& ctx, const Args& args) {
                                        host->substr(0, host->find('.')), domain));
   }
   if (auto r = ctx.services.store.AddDomain(app, *host); !r) return r;
-  RefreshRoutes(ctx);
+  RefreshRoutes(ctx, app);
   if (!ctx.json) {
     ctx.out.Write(fmt::format("Added {} to {}. Point its DNS at this server (an A record, or a CNAME to {}.{}).\n",
                               *host, app, app, domain));
@@ -52,7 +52,7 @@ Result<void> DomainsRemove(CommandContext& ctx, const Args& args) {
   auto removed = ctx.services.store.RemoveDomain(app, *host);
   if (!removed) return std::unexpected(removed.error());
   if (!*removed) return NotFound(fmt::format("{} is not a domain of {} (see: domains {})", *host, app, app));
-  RefreshRoutes(ctx);
+  RefreshRoutes(ctx, app);
   if (!ctx.json) ctx.out.Write(fmt::format("Removed {} from {}.\n", *host, app));
   return {};
 }

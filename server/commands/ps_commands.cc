@@ -103,10 +103,10 @@ Result<void> PsScale(CommandContext& ctx, const Args& args) {
     for (const auto& [t, n] : changes) undo.try_emplace(t, t == "web" ? 1 : 0);
     (void)ctx.services.store.SetFormation(app, undo);
     (void)runtime->Scale(app, progress);
-    RefreshRoutes(ctx);
+    RefreshRoutes(ctx, app);
     return r;
   }
-  RefreshRoutes(ctx);
+  RefreshRoutes(ctx, app);
   if (ctx.json) {
     ctx.out.Write(JsonLine(nlohmann::json(changes)));
   } else {
@@ -134,7 +134,7 @@ Result<void> PsStop(CommandContext& ctx, const Args& args) {
   if (!change) return std::unexpected(change.error());
   Runtime* runtime = change->runtime;
   auto stopped = runtime->Stop(app, ctx.json ? ctx.err : ctx.out);
-  RefreshRoutes(ctx);
+  RefreshRoutes(ctx, app);
   if (!stopped) return stopped;
   if (!ctx.json) ctx.out.Write(fmt::format("Stopped {}. ps:start {} starts it again.\n", app, app));
   return {};
@@ -146,7 +146,7 @@ Result<void> PsStart(CommandContext& ctx, const Args& args) {
   if (!change) return std::unexpected(change.error());
   Runtime* runtime = change->runtime;
   auto started = runtime->Scale(app, ctx.json ? ctx.err : ctx.out);
-  RefreshRoutes(ctx);
+  RefreshRoutes(ctx, app);
   if (!started) return started;
   if (!ctx.json) ctx.out.Write(fmt::format("Started {}.\n", app));
   return {};

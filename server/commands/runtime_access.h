@@ -30,12 +30,15 @@ inline Result<int> ParseReleaseVersion(const std::string& text) {
   return v;
 }
 
-// After a change that starts or stops web tasks: the proxy's routes follow.
-inline void RefreshRoutes(CommandContext& ctx) {
+// After a change that starts or stops web tasks, or moves a domain: the
+// proxy's routes follow, and the command returns once the proxy routes `app`
+// as they say.
+inline void RefreshRoutes(CommandContext& ctx, const std::string& app) {
   if (!ctx.services.engine) return;
-  if (auto r = ctx.services.engine->proxy.WriteRoutes(); !r) {
-    ctx.err.Write(fmt::format("warning: the proxy's routes were not updated: {}\n", r.error().message));
-  }
+  auto& proxy = ctx.services.engine->proxy;
+  auto r = proxy.WriteRoutes();
+  if (r) r = proxy.WaitRouted(app);
+  if (!r) ctx.err.Write(fmt::format("warning: the proxy's routes were not updated: {}\n", r.error().message));
 }
 
 // Checks the app exists before anything else, with the store's message.

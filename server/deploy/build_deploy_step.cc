@@ -111,6 +111,8 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   PrefixedOutput proxy_progress(tee, "       ");
   if (auto r = proxy_.Ensure(proxy_progress); !r) {
     tee.Write(fmt::format("-----> Warning: the proxy could not be updated: {}\n", r.error().message));
+  } else if (auto routed = proxy_.WaitRouted(request.app); !routed) {
+    tee.Write(fmt::format("-----> Warning: {}\n", routed.error().message));
   }
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   tee.Write(fmt::format("-----> Released v{}: {} (deployed in {:.1f} s)\n", *version, built->image, seconds));

@@ -12,6 +12,7 @@
 #include "server/common/http_client.h"
 #include "server/common/json.h"
 #include "server/common/log.h"
+#include "server/contracts/proxy_probe.h"
 #include "server/contracts/routes_file.h"
 #include "server/runtime/service_spec.h"
 
@@ -214,6 +215,31 @@ Result<void> ProxyService::WaitServing(const std::string& image, const std::stri
                             settings_.http_port, last.empty() ? "" : ": ", last));
 }
 
+Result<void> ProxyService::WaitRouted(const std::string& app) {
+  int want = 404;
+  {
+    std::lock_guard lock(routes_mu_);
+    if (auto it = running_.find(app); it != running_.end()) want = it->second ? 200 : 503;
+  }
+  auto client = HttpClient::Tcp(fmt::format("http://127.0.0.1:{}", settings_.http_port), "the proxy", "");
+  HttpRequest probe;
+  probe.path = contracts::RoutablePath(app);
+  probe.headers = {{"Host", std::string(contracts::kProbeHost)}};
+  probe.timeout_seconds = 2;
+  auto deadline = clock_.Now() + std::chrono::seconds(30);
+  std::string last = "no answer";
+  while (true) {
+    auto r = client.Send(probe);
+    if (r && r->status == want) return {};
+    // No proxy at all routes nothing: nothing to wait for unless the app must be reached.
+    if (!r && want != 200) return {};
+    last = r ? fmt::format("HTTP {}", r->status) : r.error().message;
+    if (clock_.Now() >= deadline) break;
+    clock_.SleepFor(std::chrono::milliseconds(100));
+  }
+  return Failed(fmt::format("the proxy did not route {} as expected (HTTP {}) within 30 s: {}", app, want, last));
+}
+
 Result<void> ProxyService::WriteRoutes() {
   std::lock_guard lock(routes_mu_);
   auto apps = store_.ListApps();
@@ -233,6 +259,8 @@ Result<void> ProxyService::WriteRoutes() {
                            .running = it != replicas.end() && it->second > 0,
                            .domains = std::move(*domains)});
   }
+  running_.clear();
+  for (const auto& a : routes.apps) running_[a.name] = a.running;
   std::string text = contracts::ToJson(routes);
   auto file = RoutesFile();
   {

@@ -20,6 +20,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -52,6 +53,11 @@ class ProxyService {
   Result<void> Reconcile();
   // Rewrites routes.json from the store and what runs on Swarm.
   Result<void> WriteRoutes();
+  // Until the proxy's worker routes `app` as the routes last written say
+  // (server/contracts/proxy_probe.h): to a task when its web tasks run, to a
+  // 503 when it is stopped or scaled to 0. After this, the app's URL answers
+  // as a deploy or ps:* said. 30 s at most, then an error.
+  Result<void> WaitRouted(const std::string& app);
   // Before an app's network goes: the proxy leaves it.
   Result<void> Detach(const std::string& app);
 
@@ -80,6 +86,7 @@ class ProxyService {
   std::mutex mu_;  // one change of the service at a time
   std::mutex routes_mu_;
   std::string image_;  // EnsureImage's answer
+  std::map<std::string, bool> running_;  // per app, as WriteRoutes last wrote it (routes_mu_)
 };
 
 }  // namespace ms

@@ -200,10 +200,17 @@ TEST_CASE("proxy: a pushed app answers at APP.localhost - custom and wildcard do
   CHECK(echo.out.find("\"x-forwarded-for\"") != std::string::npos);
 
   // A stopped app: 503 with Retry-After; started again: 200.
+  // The readiness probe the daemon asks before it says an app is released,
+  // stopped or started answers the same.
+  const std::string probe = "mothership-probe.invalid";
+  CHECK(Curl(s.http_port(), probe, "/routable/" + app).status == 200);
+  CHECK(Curl(s.http_port(), probe, "/routable/nosuchapp").status == 404);
+  CHECK(Curl(s.http_port(), probe, "/").status == 404);
   REQUIRE(s.Ssh("ps:stop " + app).exit_code == 0);
   auto stopped = Curl(s.http_port(), app + ".localhost");
   CHECK(stopped.status == 503);
   CHECK(stopped.headers.find("Retry-After:") != std::string::npos);
+  CHECK(Curl(s.http_port(), probe, "/routable/" + app).status == 503);
   REQUIRE(s.Ssh("ps:start " + app).exit_code == 0);
   CHECK(Curl(s.http_port(), app + ".localhost").status == 200);
 
@@ -287,7 +294,11 @@ TEST_CASE("proxy: WebSocket messages round-trip - 1 GB up and down in bounded me
   const std::string ws_app = Unique("ws");
   Push(s, SampleRepo(s, "websocket-echo"), ws_app);
   {
+    // The first request after the push: the app's first deploy replaced the
+    // proxy's worker (to join the app's network), and the push said
+    // "Released" only once the new worker routes the app.
     WebSocket ws(s.http_port(), ws_app + ".localhost");
+    INFO(ws.head());
     REQUIRE(ws.head().starts_with("HTTP/1.1 101 "));
     CHECK(ws.head().find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") != std::string::npos);
     for (int i = 1; i <= 3; ++i) CHECK(ws.Echo(fmt::format("message {}", i)) == fmt::format("message {}", i));

@@ -6,12 +6,15 @@
 #include "server/proxy/proxy_service.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <fstream>
 #include <thread>
 
@@ -26,10 +29,12 @@ using ms_test::Contains;
 using ms_test::TempDir;
 
 // Answers every connection as the proxy answers an unknown host: 404 with a
-// request id. Listens on a free port of 127.0.0.1 until destroyed.
+// request id; a readiness probe (GET /routable/APP) with routable(n), n
+// counting probes from 0. Listens on a free port of 127.0.0.1 until destroyed.
 class ProbeAnswerer {
  public:
-  ProbeAnswerer() {
+  explicit ProbeAnswerer(std::function<int(int)> routable = [](int) { return 200; })
+      : routable_(std::move(routable)) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -47,9 +52,17 @@ class ProbeAnswerer {
           return;
         }
         char buf[4096];
-        (void)!read(c, buf, sizeof buf);
-        const char answer[] = "HTTP/1.1 404 Not Found\r\nx-request-id: probe\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        (void)!write(c, answer, sizeof answer - 1);
+        ssize_t n = read(c, buf, sizeof buf);
+        std::string request(buf, n > 0 ? static_cast<size_t>(n) : 0);
+        int status = 404;
+        if (request.starts_with("GET /routable/")) {
+          std::lock_guard lock(mu_);
+          probes_.push_back(request);
+          status = routable_(static_cast<int>(probes_.size()) - 1);
+        }
+        std::string answer = fmt::format(
+            "HTTP/1.1 {} X\r\nx-request-id: probe\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status);
+        (void)!write(c, answer.data(), answer.size());
         close(c);
       }
     });
@@ -61,12 +74,20 @@ class ProbeAnswerer {
     close(fd_);
   }
   int port() const { return port_; }
+  // The readiness probes received, whole.
+  std::vector<std::string> probes() {
+    std::lock_guard lock(mu_);
+    return probes_;
+  }
 
  private:
+  std::function<int(int)> routable_;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> probes_;
 };
 
 struct ProxyEnv {
@@ -231,4 +252,54 @@ TEST_CASE("ProxyService::EnsureImage builds the Mothership image once", "[proxy_
   REQUIRE(second);
   CHECK(*second == *first);
   CHECK(env.docker.CountCalls("BuildImage") == 1);
+}
+
+TEST_CASE("ProxyService::WaitRouted returns once the proxy routes the app to a task", "[proxy_service]") {
+  // The old worker (not on the app's network) answers 503 twice, then the new one 200.
+  ProbeAnswerer answerer([](int n) { return n < 2 ? 503 : 200; });
+  ProxyEnv env(answerer.port());
+  env.WebApp("shop");
+  REQUIRE(env.proxy->WriteRoutes());
+  auto r = env.proxy->WaitRouted("shop");
+  INFO((r ? std::string() : r.error().message));
+  REQUIRE(r);
+  auto probes = answerer.probes();
+  REQUIRE(probes.size() == 3);
+  CHECK(probes[0].starts_with("GET /routable/shop HTTP/1.1\r\n"));
+  CHECK(Contains(probes[0], "Host: mothership-probe.invalid\r\n"));
+}
+
+TEST_CASE("ProxyService::WaitRouted waits for a 503 once an app is stopped", "[proxy_service]") {
+  // The proxy still routes to the app until it reads the new routes.
+  ProbeAnswerer answerer([](int n) { return n < 1 ? 200 : 503; });
+  ProxyEnv env(answerer.port());
+  REQUIRE(env.store->CreateApp("shop"));  // no web service: not running
+  REQUIRE(env.proxy->WriteRoutes());
+  REQUIRE(env.proxy->WaitRouted("shop"));
+  CHECK(answerer.probes().size() == 2);
+}
+
+TEST_CASE("ProxyService::WaitRouted fails after 30 s when the proxy never routes the app", "[proxy_service]") {
+  ProbeAnswerer answerer([](int) { return 503; });
+  ProxyEnv env(answerer.port());
+  env.WebApp("shop");
+  REQUIRE(env.proxy->WriteRoutes());
+  auto start = env.clock.Now();
+  auto r = env.proxy->WaitRouted("shop");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "the proxy did not route shop as expected (HTTP 200) within 30 s: HTTP 503");
+  CHECK(env.clock.Now() - start >= std::chrono::seconds(30));
+  CHECK(env.clock.Now() - start < std::chrono::seconds(31));
+}
+
+TEST_CASE("ProxyService::WaitRouted does not wait for a proxy that is not there unless the app must be reached", "[proxy_service]") {
+  ProxyEnv env(1);  // nothing answers on port 1
+  REQUIRE(env.store->CreateApp("shop"));
+  REQUIRE(env.proxy->WriteRoutes());
+  auto start = env.clock.Now();
+  REQUIRE(env.proxy->WaitRouted("shop"));
+  CHECK(env.clock.Now() == start);
+  env.WebApp("blog");
+  REQUIRE(env.proxy->WriteRoutes());
+  CHECK_FALSE(env.proxy->WaitRouted("blog"));
 }
