@@ -5,18 +5,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include <boost/process.hpp>
-#include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
-#include "server/common/tar_reader.h"
-#include "server/common/tar_writer.h"
+#include "server/builder/watchdog.h"
 #include "server/common/base64.h"
-#include "server/common/output.h"
 #include "server/common/log.h"
 #include "server/common/names.h"
+#include "server/common/output.h"
+#include "server/common/tar_reader.h"
+#include "server/common/tar_writer.h"
 
 namespace bp = boost::process;
 
@@ -100,38 +100,6 @@ class ContainerGuard {
  private:
   BuilderPool& pool_;
   std::string id_;
-};
-
-// Stops a container when the build runs over its time.
-class Watchdog {
- public:
-  Watchdog(DockerClient& docker, std::string id, int seconds)
-      : thread_([this, &docker, id, seconds] {
-          std::unique_lock lock(mu_);
-          if (!cv_.wait_for(lock, std::chrono::seconds(seconds), [this] { return done_; })) {
-            fired_ = true;
-            lock.unlock();
-            (void)docker.StopContainer(id, 5);
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  bool fired() {
-    std::lock_guard lock(mu_);
-    return fired_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false, fired_ = false;
-  std::thread thread_;
 };
 
 std::string ProcessTypeList(const std::map<std::string, std::string>& types) {
@@ -411,7 +379,8 @@ Result<void> Builder::BuildWithBuildpacks(const BuildRequest& request, const std
   int code;
   bool timed_out;
   {
-    Watchdog watchdog(docker_, *builder, settings_.build_timeout_seconds);
+    Watchdog watchdog(clock_, std::chrono::seconds(settings_.build_timeout_seconds),
+                      [this, id = *builder] { (void)docker_.StopContainer(id, 5); });
     auto ran = docker_.Exec(
         *builder, {"/bin/bash", "/tmp/mothership/builder/build"},
         [&](std::string_view line) { out.Write(std::string(line) + "\n"); },

@@ -14,6 +14,12 @@ Result<void> RecordDeployStep::Run(const DeployRequest& request, Output& out) {
   auto id = store_.StartDeploy(Deploy{0, request.app, request.commit, request.ref,
                                       request.key_name, "running", "", "", ""});
   if (!id) return std::unexpected(id.error());
+  if (work_) {
+    if (auto r = work_(request, out); !r) {
+      (void)store_.FinishDeploy(*id, false, r.error().message);
+      return r;
+    }
+  }
   if (auto r = store_.FinishDeploy(*id, true, ""); !r) return r;
   out.Write(fmt::format("-----> Deploy #{} recorded: {} will be deployed\n", *id, request.commit));
   return {};

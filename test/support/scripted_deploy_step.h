@@ -1,13 +1,14 @@
 #pragma once
-// ScriptedDeployStep: the deploy step end-to-end tests inject into an
-// in-process daemon (TestServerOptions::deploy_script) where a test needs a
-// deploy that fails or takes a while. It records deploys as the record step
-// does; the test flips its DeployScript while the daemon runs.
+// The deploy step end-to-end tests inject into an in-process daemon
+// (TestServerOptions::deploy_script) where a test needs a deploy that fails or
+// takes a while: the record step (deploy_step: record) with the script's work
+// in the middle; the test flips its DeployScript while the daemon runs.
 
 #include <atomic>
+#include <memory>
 
-#include "server/git/deploy_step.h"
 #include "server/git/app_repos.h"
+#include "server/git/deploy_step.h"
 #include "server/store/store.h"
 
 namespace ms::test {
@@ -17,16 +18,6 @@ struct DeployScript {
   std::atomic<int> delay_ms{0};      // the step says "Working..." and takes this long
 };
 
-class ScriptedDeployStep : public DeployStep {
- public:
-  ScriptedDeployStep(Store& store, AppRepos& repos, DeployScript& script)
-      : store_(store), repos_(repos), script_(script) {}
-  Result<void> Run(const DeployRequest& request, Output& out) override;
-
- private:
-  Store& store_;
-  AppRepos& repos_;
-  DeployScript& script_;
-};
+std::unique_ptr<DeployStep> MakeScriptedDeployStep(Store& store, AppRepos& repos, DeployScript& script);
 
 }  // namespace ms::test

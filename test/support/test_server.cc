@@ -113,7 +113,7 @@ void TestServer::Start() {
     if (port_ != 0) flags.ssh_port = port_;
     DeployScript& script = *options_.deploy_script;
     auto daemon = Daemon::Start(flags, [&script](Store& store, AppRepos& repos) {
-      return std::make_unique<ScriptedDeployStep>(store, repos, script);
+      return MakeScriptedDeployStep(store, repos, script);
     });
     Require(daemon.has_value(), "the daemon did not start: " + (daemon ? "" : daemon.error().message));
     in_process_ = std::move(*daemon);

@@ -22,7 +22,7 @@
 namespace ms::test {
 
 struct TestServerOptions {
-  // Runs the daemon in this process with a ScriptedDeployStep the test drives
+  // Runs the daemon in this process with a scripted deploy step (scripted_deploy_step.h) the test drives
   // (it must outlive the server) instead of the mothershipd binary.
   DeployScript* deploy_script = nullptr;
   std::function<void(Settings&)> configure = nullptr;  // edits config.yaml after setup
