@@ -150,7 +150,9 @@ TEST_CASE("bad repository paths are refused before anything is created") {
 
 TEST_CASE("two pushes to one app never deploy at once - different apps do") {
   ms::test::DeployScript script;
-  script.delay_ms = 1500;
+  // Long enough that app two's push (an ssh and a git under ASan on two busy
+  // cores) starts while app one's first deploy still runs: 1.5 s was not.
+  script.delay_ms = 4000;
   TestServer s({.deploy_script = &script});
   auto a = s.MakeRepo("a", 1);
   auto b = s.MakeRepo("b", 1);
