@@ -187,7 +187,6 @@ Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
 
 Result<void> ProxyService::WaitServing(const std::string& image, const std::string& networks) {
   // A task of this spec runs, and the proxy answers on the port.
-  auto client = HttpClient::Tcp(fmt::format("http://127.0.0.1:{}", settings_.http_port), "the proxy", "");
   auto deadline = clock_.Now() + std::chrono::seconds(60);
   std::string last;
   while (clock_.Now() < deadline) {
@@ -202,11 +201,7 @@ Result<void> ProxyService::WaitServing(const std::string& image, const std::stri
       }
     }
     if (running) {
-      HttpRequest probe;
-      probe.path = "/";
-      probe.headers = {{"Host", "mothership-probe.invalid"}};
-      probe.timeout_seconds = 2;
-      auto r = client.Send(probe);
+      auto r = Probe("/");
       if (r && r->status == 404 && !r->Header("x-request-id").empty()) return {};
     }
     clock_.SleepFor(std::chrono::milliseconds(200));
@@ -215,21 +210,25 @@ Result<void> ProxyService::WaitServing(const std::string& image, const std::stri
                             settings_.http_port, last.empty() ? "" : ": ", last));
 }
 
+Result<HttpResponse> ProxyService::Probe(const std::string& path) {
+  auto client = HttpClient::Tcp(fmt::format("http://127.0.0.1:{}", settings_.http_port), "the proxy", "");
+  HttpRequest probe;
+  probe.path = path;
+  probe.headers = {{"Host", std::string(contracts::kProbeHost)}};
+  probe.timeout_seconds = 2;
+  return client.Send(probe);
+}
+
 Result<void> ProxyService::WaitRouted(const std::string& app) {
   int want = 404;
   {
     std::lock_guard lock(routes_mu_);
     if (auto it = running_.find(app); it != running_.end()) want = it->second ? 200 : 503;
   }
-  auto client = HttpClient::Tcp(fmt::format("http://127.0.0.1:{}", settings_.http_port), "the proxy", "");
-  HttpRequest probe;
-  probe.path = contracts::RoutablePath(app);
-  probe.headers = {{"Host", std::string(contracts::kProbeHost)}};
-  probe.timeout_seconds = 2;
   auto deadline = clock_.Now() + std::chrono::seconds(30);
   std::string last = "no answer";
   while (true) {
-    auto r = client.Send(probe);
+    auto r = Probe(contracts::RoutablePath(app));
     if (r && r->status == want) return {};
     // No proxy at all routes nothing: nothing to wait for unless the app must be reached.
     if (!r && want != 200) return {};

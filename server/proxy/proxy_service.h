@@ -25,6 +25,7 @@
 #include <string>
 
 #include "server/common/clock.h"
+#include "server/common/http_client.h"
 #include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/config/settings.h"
@@ -75,6 +76,9 @@ class ProxyService {
   // Creates the service, or updates it when its image, arguments or labels
   // differ; true when it did either.
   Result<bool> EnsureService(const ServiceSpec& spec, Output& out);
+  // One request to the proxy's probe host (server/contracts/proxy_probe.h)
+  // on the public port.
+  Result<HttpResponse> Probe(const std::string& path);
   // Until a task with this image and these networks runs and answers.
   Result<void> WaitServing(const std::string& image, const std::string& networks);
 
