@@ -18,7 +18,9 @@ asio::awaitable<ExchangeResult> Exchange::Run(const RequestHead& req, std::strin
   // Only a request without a body can be sent again: its bytes are all here.
   failure_.can_retry = body.kind == Framing::kNone && IsIdempotent(req.method);
   for (;; ++failure_.attempt) {
-    co_await upstreams_.ResolveIfUnresolved(route_.upstream_host, route_.upstream_port);
+    if (upstreams_.Unresolved(route_.upstream)) {
+      co_await upstreams_.Resolve(route_.upstream_host, route_.upstream_port);
+    }
     auto address = upstreams_.Pick(route_.upstream, task_);
     if (!address) co_return ExchangeResult{ExchangeResult::kAnswer, 503};
     task_ = address;

@@ -317,7 +317,9 @@ asio::awaitable<bool> Server::AnswerProbe(Connection& c, Request& r, const Route
   auto app = contracts::ParseRoutablePath(r.head.target);
   const Route* route = app ? routes.FindApp(*app) : nullptr;
   if (!route) co_return co_await Answer(c, r, 404);
-  if (route->running) co_await upstreams_.ResolveIfUnresolved(route->upstream_host, route->upstream_port);
+  if (route->running && upstreams_.Unresolved(route->upstream)) {
+    co_await upstreams_.Resolve(route->upstream_host, route->upstream_port);
+  }
   co_return co_await Answer(c, r, route->running && upstreams_.HasAddress(route->upstream) ? 200 : 503);
 }
 

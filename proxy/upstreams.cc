@@ -63,10 +63,6 @@ asio::awaitable<void> Upstreams::RefreshLoop() {
   }
 }
 
-asio::awaitable<void> Upstreams::ResolveIfUnresolved(const std::string& host, uint16_t port) {
-  if (Unresolved(Key(host, port))) co_await Resolve(host, port);
-}
-
 bool Upstreams::HasAddress(const std::string& key) const {
   auto it = entries_.find(key);
   return it != entries_.end() && !it->second.addresses.empty();

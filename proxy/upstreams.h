@@ -39,8 +39,6 @@ class Upstreams {
   // The name has no address and was not looked up in the last 250 ms.
   bool Unresolved(const std::string& key);
   asio::awaitable<void> Resolve(const std::string& host, uint16_t port);
-  // Resolve(), when the name is Unresolved().
-  asio::awaitable<void> ResolveIfUnresolved(const std::string& host, uint16_t port);
   void Eject(const std::string& key, const tcp::endpoint& address);
 
   // A kept connection to address, or a closed socket.
