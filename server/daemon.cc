@@ -67,6 +67,7 @@ struct Daemon::Parts {
   std::string fingerprint;
   std::unique_ptr<AppRepos> repos;
   AppLocks locks;
+  Sessions sessions;
   std::unique_ptr<EngineDockerClient> docker;
   std::unique_ptr<Builder> builder;
   std::unique_ptr<Runtime> runtime;
@@ -141,7 +142,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
   }
   if (make_deploy) p->deploy = make_deploy(store_ref, *p->repos);
   p->services = std::make_unique<Services>(Services{settings, store_ref, *p->repos, p->locks,
-                                                    *p->deploy,
+                                                    *p->deploy, p->sessions,
                                                     p->engine ? &*p->engine : nullptr});
   Tidy(settings, store_ref, *p->repos);
 
@@ -157,8 +158,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
       [&store_ref](const std::string& fp) -> std::optional<Caller> {
         auto key = store_ref.FindKeyByFingerprint(fp);
         if (!key || !*key) return std::nullopt;
-        return Caller{(*key)->name, (*key)->role};
+        return Caller{(*key)->name, (*key)->role, ""};
       },
+      p->sessions,
       [dispatcher = p->dispatcher.get()](const ExecRequest& request) { return dispatcher->Start(request); });
   auto port = p->ssh->Listen();
   if (!port) return std::unexpected(port.error());

@@ -8,6 +8,7 @@
 #include "server/config/settings.h"
 #include "server/git/app_locks.h"
 #include "server/git/app_repos.h"
+#include "server/keys/sessions.h"
 #include "server/store/store.h"
 
 namespace ms {
@@ -31,6 +32,7 @@ struct Services {
   AppRepos& repos;
   AppLocks& locks;
   DeployStep& deploy;
+  Sessions& sessions;        // open SSH connections, to end a revoked key's
   Engine* engine = nullptr;  // null: deploy_step is record (see above)
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "server/keys/app_access.h"
 #include "server/builder/builder.h"
 #include "server/common/names.h"
 #include "server/proxy/proxy_service.h"
@@ -26,20 +27,19 @@ Result<AppLock> WaitForApp(Services& services, const std::string& name, const st
   return lock;
 }
 
-Result<App> CreateApp(Services& services, const std::string& name) {
+Result<App> CreateApp(Services& services, const std::string& name, const Caller& caller) {
   if (auto r = ValidateAppName(name); !r) return std::unexpected(r.error());
   auto lock = LockApp(services, name);
   if (!lock) return std::unexpected(lock.error());
-  if (auto existing = services.store.GetApp(name); existing) {
-    return AlreadyExists(fmt::format("app '{}' already exists", name));
-  }
+  if (auto r = CheckNewAppName(services, caller, name); !r) return std::unexpected(r.error());
   if (auto r = services.repos.Create(name); !r) return std::unexpected(r.error());
-  auto app = services.store.CreateApp(name);
+  auto app = services.store.CreateApp(name, caller.key_name);
   if (!app) (void)services.repos.Remove(name);
   return app;
 }
 
-Result<void> RenameApp(Services& services, const std::string& old_name, const std::string& new_name) {
+Result<void> RenameApp(Services& services, const std::string& old_name, const std::string& new_name,
+                       const Caller& caller) {
   if (auto r = ValidateAppName(new_name); !r) return r;
   if (old_name == new_name) return InvalidArgument("the new name is the same as the old one");
   auto old_lock = LockApp(services, old_name);
@@ -47,9 +47,7 @@ Result<void> RenameApp(Services& services, const std::string& old_name, const st
   auto new_lock = LockApp(services, new_name);
   if (!new_lock) return std::unexpected(new_lock.error());
   if (auto app = services.store.GetApp(old_name); !app) return std::unexpected(app.error());
-  if (auto app = services.store.GetApp(new_name); app) {
-    return AlreadyExists(fmt::format("app '{}' already exists", new_name));
-  }
+  if (auto r = CheckNewAppName(services, caller, new_name); !r) return r;
   if (services.engine) {
     auto latest = services.store.LatestRelease(old_name);
     if (!latest) return std::unexpected(latest.error());

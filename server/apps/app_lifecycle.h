@@ -8,13 +8,17 @@
 #include <string>
 
 #include "server/common/result.h"
+#include "server/keys/caller.h"
 #include "server/services.h"
 
 namespace ms {
 
-// Errors: kInvalidArgument (bad name), kAlreadyExists, kBusy (a push is running).
-Result<App> CreateApp(Services& services, const std::string& name);
-Result<void> RenameApp(Services& services, const std::string& old_name, const std::string& new_name);
+// The caller owns the new app. Errors: kInvalidArgument (bad or reserved name),
+// kAlreadyExists (app_access.h: CheckNewAppName), kBusy (a push is running).
+Result<App> CreateApp(Services& services, const std::string& name, const Caller& caller);
+// The new name is checked as CreateApp checks it.
+Result<void> RenameApp(Services& services, const std::string& old_name, const std::string& new_name,
+                       const Caller& caller);
 Result<void> DestroyApp(Services& services, const std::string& name);
 // Waits for the app's lock (a push in progress) until cancelled() says stop.
 Result<AppLock> WaitForApp(Services& services, const std::string& name, const std::function<bool()>& cancelled);

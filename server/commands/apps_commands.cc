@@ -9,6 +9,7 @@
 #include "server/common/json.h"
 #include "server/commands/table.h"
 #include "server/contracts/app_info.h"
+#include "server/keys/app_access.h"
 
 namespace ms {
 namespace {
@@ -17,12 +18,16 @@ std::string GitUrl(const Settings& s, const std::string& app) {
   return fmt::format("ssh://git@{}:{}/{}", s.domain, s.ssh_port, app);
 }
 Result<void> AppsList(CommandContext& ctx, const Args&) {
-  auto apps = ctx.services.store.ListApps();
+  auto apps = ctx.caller.role == Role::kAdmin ? ctx.services.store.ListApps()
+                                              : ctx.services.store.ListAppsOf(ctx.caller.key_name);
   if (!apps) return std::unexpected(apps.error());
   if (ctx.json) {
     auto list = nlohmann::json::array();
     for (const auto& a : *apps) {
-      list.push_back({{"name", a.name}, {"deploy_branch", a.deploy_branch}, {"created_at", a.created_at}});
+      list.push_back({{"name", a.name},
+                       {"owner", a.owner},
+                       {"deploy_branch", a.deploy_branch},
+                       {"created_at", a.created_at}});
     }
     ctx.out.Write(JsonLine(list));
     return {};
@@ -37,16 +42,18 @@ Result<void> AppsList(CommandContext& ctx, const Args&) {
     std::string last = deploys && !deploys->empty()
                            ? fmt::format("{} {}", (*deploys)[0].commit.substr(0, 7), (*deploys)[0].status)
                            : "-";
-    rows.push_back({a.name, a.deploy_branch.empty() ? "-" : a.deploy_branch, last, a.created_at});
+    rows.push_back({a.name, a.owner.empty() ? "-" : a.owner, a.deploy_branch.empty() ? "-" : a.deploy_branch, last,
+                    a.created_at});
   }
-  ctx.out.Write(FormatTable({"NAME", "BRANCH", "LAST DEPLOY", "CREATED"}, rows));
+  ctx.out.Write(FormatTable({"NAME", "OWNER", "BRANCH", "LAST DEPLOY", "CREATED"}, rows));
   return {};
 }
 
 Result<void> AppsCreate(CommandContext& ctx, const Args& args) {
   const std::string& name = args.positional[0];
-  auto app = CreateApp(ctx.services, name);
+  auto app = CreateApp(ctx.services, name, ctx.caller);
   if (!app) return std::unexpected(app.error());
+  Audit(ctx, name, "");
   if (ctx.json) {
     ctx.out.Write(JsonLine(nlohmann::json{{"name", app->name}, {"git_url", GitUrl(ctx.services.settings, name)}}));
     return {};
@@ -69,6 +76,7 @@ Result<void> AppsInfo(CommandContext& ctx, const Args& args) {
   if (ctx.json) {
     contracts::AppInfo info{.name = app->name,
                             .created_at = app->created_at,
+                            .owner = app->owner,
                             .deploy_branch = app->deploy_branch,
                             .git_url = GitUrl(s, name),
                             .web_url = s.AppUrl(name),
@@ -90,9 +98,9 @@ Result<void> AppsInfo(CommandContext& ctx, const Args& args) {
                                        (*deploys)[0].status, (*deploys)[0].key_name,
                                        (*deploys)[0].started_at);
   ctx.out.Write(fmt::format(
-      "=== {}\nGit URL:       {}\nWeb URL:       {}\nDeploy branch: {}\nLast deploy:   {}\n"
-      "Config vars:   {}\nCreated:       {}\n",
-      name, GitUrl(s, name), s.AppUrl(name),
+      "=== {}\nOwner:         {}\nGit URL:       {}\nWeb URL:       {}\nDeploy branch: {}\n"
+      "Last deploy:   {}\nConfig vars:   {}\nCreated:       {}\n",
+      name, app->owner.empty() ? "-" : app->owner, GitUrl(s, name), s.AppUrl(name),
       app->deploy_branch.empty() ? "(set by the first push of main or master)" : app->deploy_branch,
       last, config->size(), app->created_at));
   return {};
@@ -101,7 +109,8 @@ Result<void> AppsInfo(CommandContext& ctx, const Args& args) {
 Result<void> AppsRename(CommandContext& ctx, const Args& args) {
   const std::string& from = args.positional[0];
   const std::string& to = args.positional[1];
-  if (auto r = RenameApp(ctx.services, from, to); !r) return r;
+  if (auto r = RenameApp(ctx.services, from, to, ctx.caller); !r) return r;
+  Audit(ctx, to, fmt::format("from {}", from));
   ctx.out.Write(fmt::format(
       "Renamed {} to {}.\nUpdate your git remote: git remote set-url mothership {}\n", from, to,
       GitUrl(ctx.services.settings, to)));
@@ -117,8 +126,25 @@ Result<void> AppsDestroy(CommandContext& ctx, const Args& args) {
         "apps:destroy {} --confirm {}",
         name, name, name));
   }
+  // Recorded first: the record keeps the app's id, which goes with the app.
+  Audit(ctx, name, "");
   if (auto r = DestroyApp(ctx.services, name); !r) return r;
   ctx.out.Write(fmt::format("Destroyed {}.\n", name));
+  return {};
+}
+
+Result<void> AppsTransfer(CommandContext& ctx, const Args& args) {
+  const std::string& name = args.positional[0];
+  const std::string& to = args.positional[1];
+  if (auto r = NeedKeyName(ctx.services.store, to); !r) return r;
+  auto app = ctx.services.store.GetApp(name);
+  if (!app) return std::unexpected(app.error());
+  if (auto r = ctx.services.store.TransferApp(name, to); !r) return r;
+  Audit(ctx, name, fmt::format("{} -> {}", app->owner.empty() ? "-" : app->owner, to));
+  if (!ctx.json) {
+    ctx.out.Write(fmt::format("{} now owns {}.{}\n", to, name,
+                              app->owner.empty() ? "" : fmt::format(" {} stays a member.", app->owner)));
+  }
   return {};
 }
 
@@ -127,6 +153,7 @@ const HandlerEntry kHandlers[] = {
     {"apps:create", AppsCreate},
     {"apps:info", AppsInfo},
     {"apps:rename", AppsRename},
+    {"apps:transfer", AppsTransfer},
     {"apps:destroy", AppsDestroy},
 };
 

@@ -44,6 +44,7 @@ Result<void> SetAll(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
   if (auto r = ValidateBuildpack(args.positional[1]); !r) return r;
   if (auto r = ctx.services.store.SetBuildpacks(app, {args.positional[1]}); !r) return r;
+  Audit(ctx, app, args.positional[1]);
   if (!ctx.json) ctx.out.Write("Buildpack set. The next push uses it.\n");
   return Show(ctx, app);
 }
@@ -68,6 +69,7 @@ Result<void> Add(CommandContext& ctx, const Args& args) {
   }
   packs->insert(packs->begin() + static_cast<long>(index), spec);
   if (auto r = ctx.services.store.SetBuildpacks(app, *packs); !r) return r;
+  Audit(ctx, app, spec);
   return Show(ctx, app);
 }
 
@@ -79,11 +81,13 @@ Result<void> Remove(CommandContext& ctx, const Args& args) {
   if (it == packs->end()) return NotFound(fmt::format("{} does not use {}", app, args.positional[1]));
   packs->erase(it);
   if (auto r = ctx.services.store.SetBuildpacks(app, *packs); !r) return r;
+  Audit(ctx, app, args.positional[1]);
   return Show(ctx, app);
 }
 
 Result<void> Clear(CommandContext& ctx, const Args& args) {
   if (auto r = ctx.services.store.SetBuildpacks(args.positional[0], {}); !r) return r;
+  Audit(ctx, args.positional[0], "");
   return Show(ctx, args.positional[0]);
 }
 

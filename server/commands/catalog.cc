@@ -12,45 +12,51 @@ namespace {
 // One entry per command, its fields in the order of Command.
 // clang-format off
 const Command kApps[] = {
-    {"apps:list", "", "List apps", Access::kAnyone, 0, 0},
+    {"apps:list", "", "List your apps (admins: every app)", Access::kAnyone, 0, 0},
     {"apps:create", "APP", "Create an app (a push of main or master also creates it)",
      Access::kAnyone, 1, 1},
     {"apps:info", "APP", "Show an app's URLs, deploy branch and last deploy",
-     Access::kAnyone, 1, 1},
-    {"apps:rename", "OLD NEW", "Rename an app", Access::kAnyone, 2, 2},
+     Access::kMember, 1, 1},
+    {"apps:rename", "APP NEW", "Rename an app", Access::kMember, 2, 2},
+    {"apps:transfer", "APP KEYNAME",
+     "Make another key name the app's owner (the old owner stays a member)", Access::kOwner, 2, 2},
     {"apps:destroy", "APP --confirm APP", "Delete an app with its code and config",
-     Access::kAdmin, 1, 1, {"--confirm="}},
+     Access::kOwner, 1, 1, {"--confirm="}},
 };
 
 const Command kBuilds[] = {
-    {"builds:list", "APP", "List an app's builds, newest first", Access::kAnyone, 1, 1},
+    {"builds:list", "APP", "List an app's builds, newest first", Access::kMember, 1, 1},
     {"builds:output", "APP [ID]", "Show a build's output (default: the latest)",
-     Access::kAnyone, 1, 2},
+     Access::kMember, 1, 2},
 };
 
 const Command kBuildpacks[] = {
-    {"buildpacks:list", "APP", "Show an app's chosen buildpacks", Access::kAnyone, 1, 1},
+    {"buildpacks:list", "APP", "Show an app's chosen buildpacks", Access::kMember, 1, 1},
     {"buildpacks:set", "APP BUILDPACK", "Use one buildpack (a bundled name or a git URL#ref)",
-     Access::kAnyone, 2, 2},
+     Access::kMember, 2, 2},
     {"buildpacks:add", "APP BUILDPACK [--index N]", "Add a buildpack (runs in order)",
-     Access::kAnyone, 2, 2, {"--index="}},
-    {"buildpacks:remove", "APP BUILDPACK", "Stop using a buildpack", Access::kAnyone, 2, 2},
-    {"buildpacks:clear", "APP", "Go back to detecting buildpacks", Access::kAnyone, 1, 1},
+     Access::kMember, 2, 2, {"--index="}},
+    {"buildpacks:remove", "APP BUILDPACK", "Stop using a buildpack", Access::kMember, 2, 2},
+    {"buildpacks:clear", "APP", "Go back to detecting buildpacks", Access::kMember, 1, 1},
 };
 
 const Command kConfig[] = {
-    {"config", "APP [--shell]", "Show an app's config vars", Access::kAnyone, 1, 1, {"--shell"}},
-    {"config:get", "APP KEY", "Print one config var's value", Access::kAnyone, 2, 2},
-    {"config:set", "APP KEY=VALUE...", "Set config vars", Access::kAnyone, 2, -1},
-    {"config:unset", "APP KEY...", "Remove config vars", Access::kAnyone, 2, -1},
+    {"config", "APP [--shell]", "Show an app's config vars", Access::kMember, 1, 1, {"--shell"}},
+    {"config:get", "APP KEY", "Print one config var's value", Access::kMember, 2, 2},
+    {"config:set", "APP KEY=VALUE...", "Set config vars", Access::kMember, 2, -1},
+    {"config:unset", "APP KEY...", "Remove config vars", Access::kMember, 2, -1},
 };
 
 const Command kKeys[] = {
     {"keys:add", "NAME [--role admin|developer] < KEY.pub",
-     "Allow a public key to push and run commands (default role: developer)",
+     "Allow a public key to push and run commands (default role: developer); again with the "
+     "same NAME adds another key of that person",
      Access::kAdmin, 1, 1, {"--role="}},
     {"keys:list", "", "List the allowed keys", Access::kAdmin, 0, 0},
-    {"keys:remove", "NAME", "Revoke a key", Access::kAdmin, 1, 1},
+    {"keys:remove", "NAME [FINGERPRINT]",
+     "Revoke a name's keys (or one of them); its open sessions close, and when no key is left "
+     "its apps go to you",
+     Access::kAdmin, 1, 2},
 };
 
 const Command kStack[] = {
@@ -65,55 +71,68 @@ const Command kSystem[] = {
 };
 
 const Command kReleases[] = {
-    {"releases", "APP", "List an app's releases, newest first", Access::kAnyone, 1, 1},
+    {"releases", "APP", "List an app's releases, newest first", Access::kMember, 1, 1},
     {"releases:info", "APP [vN]", "Show one release (default: the current one)",
-     Access::kAnyone, 1, 2},
+     Access::kMember, 1, 2},
     {"rollback", "APP [vN]",
      "Run vN's code and config again as a new release (default: the previous one)",
-     Access::kAnyone, 1, 2},
+     Access::kMember, 1, 2},
 };
 
 const Command kPs[] = {
     {"ps", "APP",
      "Show an app's processes: per type desired and running, per task node, state, age",
-     Access::kAnyone, 1, 1},
+     Access::kMember, 1, 1},
     {"ps:scale", "APP TYPE=N...", "Run N processes of each type (0 stops a type)",
-     Access::kAnyone, 2, -1},
-    {"ps:restart", "APP [TYPE]", "Restart processes, one at a time", Access::kAnyone, 1, 2},
-    {"ps:stop", "APP", "Stop every process (ps:start brings them back)", Access::kAnyone, 1, 1},
-    {"ps:start", "APP", "Start the processes ps:stop stopped", Access::kAnyone, 1, 1},
+     Access::kMember, 2, -1},
+    {"ps:restart", "APP [TYPE]", "Restart processes, one at a time", Access::kMember, 1, 2},
+    {"ps:stop", "APP", "Stop every process (ps:start brings them back)", Access::kMember, 1, 1},
+    {"ps:start", "APP", "Start the processes ps:stop stopped", Access::kMember, 1, 1},
 };
 
 const Command kLogs[] = {
     {"logs", "APP [-n N] [-t] [--ps TYPE]",
      "Show an app's output: the last N lines (default 100), -t to follow, --ps for one "
      "process type",
-     Access::kAnyone, 1, 5, {"--ps=", "--num=", "--tail"}},
+     Access::kMember, 1, 5, {"--ps=", "--num=", "--tail"}},
 };
 
 const Command kRun[] = {
     {"run", "APP COMMAND...",
      "Run a one-off process with the app's code and config (ssh -t for a terminal); exits "
      "with its status",
-     Access::kAnyone, 2, -1, {}, /*verbatim_after=*/2},
+     Access::kMember, 2, -1, {}, /*verbatim_after=*/2},
 };
 
 const Command kChecks[] = {
-    {"checks", "APP", "Show the web process's health check", Access::kAnyone, 1, 1},
+    {"checks", "APP", "Show the web process's health check", Access::kMember, 1, 1},
     {"checks:set", "APP path=/PATH|tcp",
      "Check new web processes with an HTTP GET of PATH, or a TCP connect",
-     Access::kAnyone, 2, 2},
+     Access::kMember, 2, 2},
 };
 
 const Command kDomains[] = {
-    {"domains", "APP", "List the hosts an app answers at", Access::kAnyone, 1, 1},
+    {"domains", "APP", "List the hosts an app answers at", Access::kMember, 1, 1},
     {"domains:add", "APP HOST", "Route HOST (www.example.com, or *.example.com) to the app",
-     Access::kAnyone, 2, 2},
-    {"domains:remove", "APP HOST", "Stop routing HOST to the app", Access::kAnyone, 2, 2},
+     Access::kMember, 2, 2},
+    {"domains:remove", "APP HOST", "Stop routing HOST to the app", Access::kMember, 2, 2},
+};
+
+const Command kAccess[] = {
+    {"access", "APP", "List an app's owner and members", Access::kMember, 1, 1},
+    {"access:add", "APP KEYNAME", "Let a key name use the app", Access::kOwner, 2, 2},
+    {"access:remove", "APP KEYNAME", "Stop a key name using the app", Access::kOwner, 2, 2},
+};
+
+const Command kAudit[] = {
+    {"audit", "[APP] [-n N]",
+     "Show who changed what, when and from where, newest first (default 50 lines; members see "
+     "their apps', admins everything)",
+     Access::kAnyone, 0, 3},
 };
 
 const Command kNodes[] = {
-    {"nodes", "", "List the Swarm nodes and the tasks each runs", Access::kAnyone, 0, 0},
+    {"nodes", "", "List the Swarm nodes and the tasks each runs", Access::kAdmin, 0, 0},
     {"nodes:join-command", "", "Print the command that joins a new node", Access::kAdmin, 0, 0},
 };
 // clang-format on
@@ -123,6 +142,8 @@ const Namespace kNamespaces[] = {
     {"builds", "build history and logs", kBuilds},
     {"buildpacks", "which buildpacks build an app", kBuildpacks},
     {"config", "environment variables of an app", kConfig},
+    {"access", "who may use an app", kAccess},
+    {"audit", "the record of every change", kAudit},
     {"keys", "SSH keys and roles (admin only)", kKeys},
     {"stack", "build and run images", kStack},
     {"system", "help and version", kSystem},
@@ -138,6 +159,16 @@ const Namespace kNamespaces[] = {
 }  // namespace
 
 std::span<const Namespace> AllNamespaces() { return kNamespaces; }
+
+std::string_view AccessName(Access access) {
+  switch (access) {
+    case Access::kAnyone: return "anyone";
+    case Access::kMember: return "member";
+    case Access::kOwner: return "owner";
+    case Access::kAdmin: return "admin";
+  }
+  return "admin";
+}
 
 const Namespace* FindNamespace(std::string_view name) {
   for (const Namespace& ns : kNamespaces) {
@@ -181,8 +212,10 @@ Result<std::string> HelpText(std::string_view topic) {
   if (const Namespace* ns = FindNamespace(topic)) {
     std::string out = fmt::format("{}: {}\n\n", ns->name, ns->summary);
     for (const Command& c : ns->commands) {
-      out += fmt::format("  {:<44} {}{}\n", fmt::format("{} {}", c.name, c.usage), c.summary,
-                         c.access == Access::kAdmin ? " (admin)" : "");
+      std::string_view who = c.access == Access::kAdmin   ? " (admin)"
+                             : c.access == Access::kOwner ? " (owner)"
+                                                          : "";
+      out += fmt::format("  {:<44} {}{}\n", fmt::format("{} {}", c.name, c.usage), c.summary, who);
     }
     return out;
   }
@@ -207,8 +240,7 @@ std::string CommandTableMarkdown() {
     for (const Command& c : ns.commands) {
       std::string head =
           c.usage.empty() ? std::string(c.name) : fmt::format("{} {}", c.name, c.usage);
-      out += fmt::format("| `{}` | {} | {} |\n", cell(head), cell(c.summary),
-                         c.access == Access::kAdmin ? "admin" : "anyone");
+      out += fmt::format("| `{}` | {} | {} |\n", cell(head), cell(c.summary), AccessName(c.access));
     }
   }
   return out;

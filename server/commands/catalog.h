@@ -15,7 +15,17 @@
 
 namespace ms {
 
-enum class Access { kAnyone, kAdmin };
+// Who may run a command. kMember and kOwner commands take the app as their
+// first argument; the Router checks it (server/keys/app_access.h) before the
+// handler runs, and a unit test checks every command that takes APP says so.
+enum class Access {
+  kAnyone,  // any key (the handler shows only what the caller may see)
+  kMember,  // the app's members, its owner and admins
+  kOwner,   // the app's owner and admins
+  kAdmin,   // admin keys
+};
+// "anyone", "member", "owner", "admin": the README's "who" column.
+std::string_view AccessName(Access access);
 
 struct Command {
   std::string_view name;     // "config:set"

@@ -35,6 +35,7 @@ Result<void> ChecksSet(CommandContext& ctx, const Args& args) {
     return InvalidArgument("say path=/health for an HTTP check, or tcp for a connect check");
   }
   if (auto r = ctx.services.store.SetCheckPath(app, path); !r) return r;
+  Audit(ctx, app, what);
   if (!ctx.json) {
     ctx.out.Write(fmt::format("{}'s web check is now {}; it applies from the next deploy or ps:restart.\n", app,
                               path.empty() ? "a TCP connect" : "GET " + path));

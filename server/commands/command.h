@@ -3,7 +3,7 @@
 // catalog (server/commands/catalog.h: name, usage, summary, options, access);
 // each server/commands/<namespace>_commands.cc binds those names to handlers in
 // a table {name, handler}. The Router parses arguments from the catalog entry,
-// checks the caller's role and calls the handler. Handlers run on a Job thread
+// checks the caller's role and app access, and calls the handler. Handlers run on a Job thread
 // and report expected failures as Result errors.
 
 #include <functional>
@@ -51,7 +51,14 @@ struct CommandContext {
   int stdin_fd = -1;                // the client's stdin, for commands that stream it (run)
   std::function<bool()> cancelled;  // the client went away: stop following
   int exit_status = 0;              // what a successful command exits with (run)
+  std::string command{};            // the catalog name being run ("config:set"), set by the Router
 };
+
+// Records a change the command made in the audit log, with the caller as actor
+// and ctx.command as action. `app` "" for server-wide changes; `detail` never
+// holds a secret (config values). A failure to record is printed as a warning:
+// the change is made either way. (server/commands/audit_commands.cc)
+void Audit(CommandContext& ctx, const std::string& app, const std::string& detail);
 
 // A command's handler: runs with parsed arguments; an InvalidArgument error
 // also prints the command's usage.
@@ -67,6 +74,8 @@ std::span<const HandlerEntry> AppsHandlers();
 std::span<const HandlerEntry> BuildsHandlers();
 std::span<const HandlerEntry> BuildpacksHandlers();
 std::span<const HandlerEntry> ConfigHandlers();
+std::span<const HandlerEntry> AccessHandlers();
+std::span<const HandlerEntry> AuditHandlers();
 std::span<const HandlerEntry> KeysHandlers();
 std::span<const HandlerEntry> StackHandlers();
 std::span<const HandlerEntry> SystemHandlers();

@@ -85,6 +85,7 @@ Result<void> ConfigSet(CommandContext& ctx, const Args& args) {
   auto release = ChangeConfig(ctx.services, app, next, fmt::format("Set {} by {}", JoinKeys(keys), ctx.caller.key_name),
                               ctx.json ? ctx.err : ctx.out, ctx.cancelled);
   if (!release) return std::unexpected(release.error());
+  Audit(ctx, app, JoinKeys(keys));  // the names only: values are secrets
   if (!ctx.json) {
     ctx.out.Write(fmt::format("Set {} on {}.{}\n", JoinKeys(keys), app,
                               *release ? fmt::format(" Released v{}.", *release) : std::string()));
@@ -116,6 +117,7 @@ Result<void> ConfigUnset(CommandContext& ctx, const Args& args) {
                              ctx.json ? ctx.err : ctx.out, ctx.cancelled);
     if (!made) return std::unexpected(made.error());
     release = *made;
+    Audit(ctx, app, JoinKeys(*removed));
   }
   if (ctx.json) {
     ctx.out.Write(JsonLine(nlohmann::json{{"unset", *removed}, {"release", release}}));

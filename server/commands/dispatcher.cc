@@ -58,7 +58,7 @@ Result<std::unique_ptr<Job>> Dispatcher::Start(const ExecRequest& request) {
     auto it = request.env.find("GIT_PROTOCOL");
     std::string protocol = it == request.env.end() ? "" : it->second;
     return Job::Start(receive ? git_.ReceivePack(*app, request.caller, protocol)
-                              : git_.UploadPack(*app, protocol));
+                              : git_.UploadPack(*app, request.caller, protocol));
   }
   Services& services = services_;
   Caller caller = request.caller;

@@ -7,6 +7,7 @@
 #include "server/commands/runtime_access.h"
 #include "server/common/json.h"
 #include "server/common/names.h"
+#include "server/keys/app_access.h"
 
 namespace ms {
 namespace {
@@ -32,11 +33,11 @@ Result<void> DomainsAdd(CommandContext& ctx, const Args& args) {
   auto host = NormalizeDomain(args.positional[1]);
   if (!host) return std::unexpected(host.error());
   const std::string& domain = ctx.services.settings.domain;
-  if (host->ends_with("." + domain) && host->find('.') == host->size() - domain.size() - 1) {
-    return InvalidArgument(fmt::format("{} is the address of app '{}' already; every app answers at APP.{}", *host,
-                                       host->substr(0, host->find('.')), domain));
-  }
+  auto suffixes = SystemPublicSuffixList();
+  if (!suffixes) return std::unexpected(suffixes.error());
+  if (auto r = CheckNewDomain(ctx.services, **suffixes, app, *host); !r) return r;
   if (auto r = ctx.services.store.AddDomain(app, *host); !r) return r;
+  Audit(ctx, app, *host);
   RefreshRoutes(ctx, app);
   if (!ctx.json) {
     ctx.out.Write(fmt::format("Added {} to {}. Point its DNS at this server (an A record, or a CNAME to {}.{}).\n",
@@ -52,6 +53,7 @@ Result<void> DomainsRemove(CommandContext& ctx, const Args& args) {
   auto removed = ctx.services.store.RemoveDomain(app, *host);
   if (!removed) return std::unexpected(removed.error());
   if (!*removed) return NotFound(fmt::format("{} is not a domain of {} (see: domains {})", *host, app, app));
+  Audit(ctx, app, *host);
   RefreshRoutes(ctx, app);
   if (!ctx.json) ctx.out.Write(fmt::format("Removed {} from {}.\n", *host, app));
   return {};

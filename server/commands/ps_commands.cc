@@ -107,11 +107,12 @@ Result<void> PsScale(CommandContext& ctx, const Args& args) {
     return r;
   }
   RefreshRoutes(ctx, app);
+  std::string text;
+  for (const auto& [t, n] : changes) text += fmt::format("{}{}={}", text.empty() ? "" : " ", t, n);
+  Audit(ctx, app, text);
   if (ctx.json) {
     ctx.out.Write(JsonLine(nlohmann::json(changes)));
   } else {
-    std::string text;
-    for (const auto& [t, n] : changes) text += fmt::format("{}{}={}", text.empty() ? "" : ", ", t, n);
     ctx.out.Write(fmt::format("Scaled {}: {}.\n", app, text));
   }
   return {};
@@ -124,6 +125,7 @@ Result<void> PsRestart(CommandContext& ctx, const Args& args) {
   Runtime* runtime = change->runtime;
   std::string type = args.positional.size() > 1 ? args.positional[1] : "";
   if (auto r = runtime->Restart(app, type, ctx.json ? ctx.err : ctx.out); !r) return r;
+  Audit(ctx, app, type);
   if (!ctx.json) ctx.out.Write(fmt::format("Restarted {}{}.\n", app, type.empty() ? "" : " " + type));
   return {};
 }
@@ -136,6 +138,7 @@ Result<void> PsStop(CommandContext& ctx, const Args& args) {
   auto stopped = runtime->Stop(app, ctx.json ? ctx.err : ctx.out);
   RefreshRoutes(ctx, app);
   if (!stopped) return stopped;
+  Audit(ctx, app, "");
   if (!ctx.json) ctx.out.Write(fmt::format("Stopped {}. ps:start {} starts it again.\n", app, app));
   return {};
 }
@@ -148,6 +151,7 @@ Result<void> PsStart(CommandContext& ctx, const Args& args) {
   auto started = runtime->Scale(app, ctx.json ? ctx.err : ctx.out);
   RefreshRoutes(ctx, app);
   if (!started) return started;
+  Audit(ctx, app, "");
   if (!ctx.json) ctx.out.Write(fmt::format("Started {}.\n", app));
   return {};
 }

@@ -85,6 +85,7 @@ Result<void> RollbackCommand(CommandContext& ctx, const Args& args) {
   }
   auto made = Rollback(ctx.services, app, version, ctx.caller.key_name, ctx.json ? ctx.err : ctx.out, ctx.cancelled);
   if (!made) return std::unexpected(made.error());
+  Audit(ctx, app, fmt::format("{}-> v{}", version ? fmt::format("v{} ", version) : "", *made));
   if (ctx.json) ctx.out.Write(JsonLine({{"release", *made}}));
   else ctx.out.Write(fmt::format("Rolled back {}: v{} is running.\n", app, *made));
   return {};

@@ -4,14 +4,17 @@
 
 #include <span>
 
+#include "server/keys/app_access.h"
+
 namespace ms {
 
 std::vector<HandlerEntry> AllHandlers() {
   using Table = std::span<const HandlerEntry> (*)();
   static const Table tables[] = {
-      AppsHandlers,  BuildsHandlers, BuildpacksHandlers, ConfigHandlers, KeysHandlers,
-      StackHandlers, SystemHandlers, ReleasesHandlers,   PsHandlers,     LogsHandlers,
-      RunHandlers,   ChecksHandlers, DomainsHandlers,    NodesHandlers};
+      AppsHandlers,     BuildsHandlers, BuildpacksHandlers, ConfigHandlers, AccessHandlers,
+      AuditHandlers,    KeysHandlers,   StackHandlers,      SystemHandlers, ReleasesHandlers,
+      PsHandlers,       LogsHandlers,   RunHandlers,        ChecksHandlers, DomainsHandlers,
+      NodesHandlers};
   std::vector<HandlerEntry> all;
   for (Table table : tables) {
     for (const HandlerEntry& entry : table()) all.push_back(entry);
@@ -108,7 +111,15 @@ int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv) {
         command->name, ctx.caller.key_name));
     return kExitError;
   }
+  if (command->access == Access::kMember || command->access == Access::kOwner) {
+    AppNeed need = command->access == Access::kOwner ? AppNeed::kOwner : AppNeed::kMember;
+    if (auto r = CheckAppAccess(ctx.services.store, ctx.caller, args->positional[0], need); !r) {
+      ctx.err.Write(fmt::format("error: {}\n", r.error().message));
+      return kExitError;
+    }
+  }
   ctx.json = args->Has("--json");
+  ctx.command = command->name;
   auto result = handler(ctx, *args);
   if (!result) {
     ctx.err.Write(fmt::format("error: {}\n", result.error().message));

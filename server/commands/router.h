@@ -1,7 +1,7 @@
 #pragma once
 // Router: runs one command line (argv): finds the command in the catalog
 // (server/commands/catalog.h), parses its options and arguments from the
-// entry, checks the caller's role, calls the handler bound to that name (the
+// entry, checks the caller's role and app access (keys/app_access.h), calls the handler bound to that name (the
 // handler tables of command.h), and turns errors into a message and an exit
 // status. Stateless; any thread.
 

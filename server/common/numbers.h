@@ -15,4 +15,16 @@ inline std::optional<int> ParsePort(const std::string& text) {
   return static_cast<int>(port);
 }
 
+// A whole number from min to max, in decimal digits and nothing else.
+inline std::optional<int> ParseCount(const std::string& text, int min, int max) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  long n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (n < min || n > max) return std::nullopt;
+  return static_cast<int>(n);
+}
+
 }  // namespace ms

@@ -16,6 +16,7 @@ std::string ToJson(const AppInfo& info) {
               {"git_url", info.git_url},
               {"web_url", info.web_url},
               {"config_vars", info.config_vars}};
+  if (!info.owner.empty()) doc["owner"] = info.owner;
   if (const auto& d = info.last_deploy) {
     doc["last_deploy"] = {{"commit", d->commit},
                           {"status", d->status},
@@ -54,6 +55,11 @@ Result<AppInfo> ParseAppInfo(std::string_view text) {
                             {"web_url", &info.web_url}});
       !r) {
     return std::unexpected(r.error());
+  }
+  if (doc->contains("owner")) {
+    auto owner = detail::Get<std::string>(*doc, "owner", kWhat);
+    if (!owner) return std::unexpected(owner.error());
+    info.owner = std::move(*owner);
   }
   auto config_vars = detail::Get<int64_t>(*doc, "config_vars", kWhat);
   if (!config_vars) return std::unexpected(config_vars.error());

@@ -6,8 +6,9 @@
 //   {"config_vars": 2, "created_at": "...", "deploy_branch": "main",
 //    "git_url": "ssh://...", "last_deploy": {"by": K, "commit": C,
 //    "finished_at": F, "started_at": S, "status": "succeeded"},
-//    "name": "shop", "web_url": "http://shop.example.com"}
-// `last_deploy` is left out before the first deploy. Unknown members are
+//    "name": "shop", "owner": "alice", "web_url": "http://shop.example.com"}
+// `last_deploy` is left out before the first deploy, `owner` when the app has
+// none (made before any admin key existed; daemons before 0.2 never wrote it). Unknown members are
 // ignored. Any thread may call these.
 
 #include <cstdint>
@@ -31,6 +32,7 @@ struct LastDeploy {
 struct AppInfo {
   std::string name{};
   std::string created_at{};
+  std::string owner{};          // the owning key name
   std::string deploy_branch{};  // empty until the first push of main or master
   std::string git_url{};
   std::string web_url{};

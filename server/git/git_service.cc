@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "server/keys/app_access.h"
 #include "server/common/log.h"
 #include "server/common/names.h"
 #include "server/process/child_process.h"
@@ -56,9 +57,17 @@ int GitService::RunReceivePack(JobIO& io, const std::string& app, const Caller& 
     if (!lock) return 1;
   }
   bool known = services_.store.GetApp(app).has_value();
-  if (!known && !services_.settings.auto_create_apps) {
-    err.Write(fmt::format("error: app '{}' does not exist. Create it first: apps:create {}\n", app, app));
+  bool allowed = known && CheckAppAccess(services_.store, caller, app, AppNeed::kMember).has_value();
+  if (!allowed && !services_.settings.auto_create_apps) {
+    err.Write(fmt::format("error: {}. Create it first: apps:create {}\n", NoSuchApp(app), app));
     return 1;
+  }
+  if (!allowed) {
+    // The push would create the app: the name must be one this caller may take.
+    if (auto r = CheckNewAppName(services_, caller, app); !r) {
+      err.Write(fmt::format("error: {}\n", r.error().message));
+      return 1;
+    }
   }
   // A push to a new app works in a provisional repository; the pre-receive hook
   // creates the app when main or master arrives, and otherwise it is removed below.
@@ -68,7 +77,7 @@ int GitService::RunReceivePack(JobIO& io, const std::string& app, const Caller& 
       return 1;
     }
   }
-  std::string token = pushes_.Register({app, caller.key_name});
+  std::string token = pushes_.Register({app, caller.key_name, caller.address});
   std::map<std::string, std::string> env = {{"MOTHERSHIP_HOOK_BINARY", hook_binary_.string()},
                                             {"MOTHERSHIP_HOOK_SOCKET", hook_socket_.string()},
                                             {"MOTHERSHIP_PUSH_TOKEN", token}};
@@ -84,11 +93,12 @@ int GitService::RunReceivePack(JobIO& io, const std::string& app, const Caller& 
   return *code;
 }
 
-Job::Body GitService::UploadPack(const std::string& app, const std::string& protocol) {
-  return [this, app, protocol](JobIO& io) {
+Job::Body GitService::UploadPack(const std::string& app, const Caller& caller, const std::string& protocol) {
+  return [this, app, caller, protocol](JobIO& io) {
     FdWriter err(io.err);
-    if (!services_.store.GetApp(app).has_value() || !services_.repos.Exists(app)) {
-      err.Write(fmt::format("error: app '{}' does not exist (see apps:list)\n", app));
+    auto access = CheckAppAccess(services_.store, caller, app, AppNeed::kMember);
+    if (!access || !services_.repos.Exists(app)) {
+      err.Write(fmt::format("error: {}\n", NoSuchApp(app)));
       return 1;
     }
     std::map<std::string, std::string> env;

@@ -28,7 +28,7 @@ class GitService {
   static Result<std::string> AppFromPath(std::string_view path);
 
   Job::Body ReceivePack(const std::string& app, const Caller& caller, const std::string& protocol);
-  Job::Body UploadPack(const std::string& app, const std::string& protocol);
+  Job::Body UploadPack(const std::string& app, const Caller& caller, const std::string& protocol);
 
  private:
   int RunReceivePack(JobIO& io, const std::string& app, const Caller& caller,

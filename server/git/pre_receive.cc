@@ -43,12 +43,14 @@ int RunPreReceive(Services& services, const PushContext& push,
       if (!app) return 1;  // a new app needs a deployable first push
     } else {
       if (!app) {
-        app = services.store.CreateApp(push.app);
+        app = services.store.CreateApp(push.app, push.key_name);
         if (!app) {
           out.Write(fmt::format("-----> Cannot create {}: {}\n", push.app, app.error().message));
           return 1;
         }
         out.Write(fmt::format("-----> Created app {}\n", push.app));
+        (void)services.store.AddAudit(
+            {.actor = push.key_name, .address = push.address, .app = push.app, .action = "apps:create", .detail = "by push"});
       }
       if (auto r = services.store.SetDeployBranch(push.app, deploy_branch); !r) {
         out.Write(fmt::format("-----> {}\n", r.error().message));
@@ -80,6 +82,12 @@ int RunPreReceive(Services& services, const PushContext& push,
     }
     DeployRequest request{push.app, u.new_sha, u.ref, push.key_name, objects_dir};
     auto result = services.deploy.Run(request, out);
+    (void)services.store.AddAudit({.actor = push.key_name,
+                                   .address = push.address,
+                                   .app = push.app,
+                                   .action = "deploy",
+                                   .detail = fmt::format("{} {} {}", u.new_sha.substr(0, 7), u.ref,
+                                                         result ? "succeeded" : "failed")});
     if (!result) {
       out.Write(fmt::format("-----> Deploy failed: {}\n", result.error().message));
       out.Write(fmt::format("-----> The push was rejected; {} is unchanged.\n", push.app));

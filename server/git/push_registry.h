@@ -15,6 +15,7 @@ namespace ms {
 struct PushContext {
   std::string app;
   std::string key_name;
+  std::string address;  // the client's, for the audit log
 };
 
 class PushRegistry {

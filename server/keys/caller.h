@@ -1,6 +1,7 @@
 #pragma once
 // Caller: who runs a command or a push: the name of the SSH key that
-// authenticated and its role. Plain data; any thread.
+// authenticated, its role, and the client's address (for the audit log).
+// Plain data; any thread.
 
 #include <string>
 
@@ -9,8 +10,9 @@
 namespace ms {
 
 struct Caller {
-  std::string key_name;
+  std::string key_name{};
   Role role = Role::kDeveloper;
+  std::string address{};  // "203.0.113.7:51234"; "" when not from the network
 };
 
 }  // namespace ms

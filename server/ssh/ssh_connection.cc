@@ -2,7 +2,10 @@
 
 #include <errno.h>
 #include <fmt/format.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "server/common/log.h"
@@ -12,15 +15,34 @@ namespace ms {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// "203.0.113.7:51234", "[2001:db8::1]:51234"; "" when the socket has no peer.
+std::string PeerAddress(socket_t fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char host[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    return fmt::format("{}:{}", host, ntohs(in->sin_port));
+  }
+  if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    return fmt::format("[{}]:{}", host, ntohs(in6->sin6_port));
+  }
+  return "";
+}
 constexpr size_t kChunk = 64 * 1024;
 constexpr int kMaxFailedAuths = 20;
 
 }  // namespace
 
 SshConnection::SshConnection(ssh_session session, const SshServerOptions& options,
-                             const Authenticate& authenticate, const StartJob& start,
+                             const Authenticate& authenticate, Sessions& sessions, const StartJob& start,
                              const std::atomic<bool>& stopping)
-    : session_(session), options_(options), authenticate_(authenticate), start_(start),
+    : session_(session), options_(options), authenticate_(authenticate), sessions_(sessions), start_(start),
       stopping_(stopping) {}
 
 SshConnection::~SshConnection() {
@@ -45,6 +67,8 @@ int SshConnection::OnAuthPubkey(ssh_session, const char*, ssh_key key, char stat
     return SSH_AUTH_DENIED;
   }
   self->caller_ = caller;
+  self->caller_->address = PeerAddress(ssh_get_fd(self->session_));
+  self->registration_ = self->sessions_.Open(*fingerprint);
   return SSH_AUTH_SUCCESS;
 }
 
@@ -97,6 +121,7 @@ void SshConnection::OnChannelClose(ssh_session, ssh_channel, void* p) {
 
 bool SshConnection::Alive() const {
   int status = ssh_get_status(session_);
+  if (registration_ && registration_->revoked) return false;
   return !(status & (SSH_CLOSED | SSH_CLOSED_ERROR)) && !stopping_;
 }
 

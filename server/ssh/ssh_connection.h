@@ -4,7 +4,8 @@
 // (or shell) request, starts the Job for it, and moves bytes both ways between
 // the channel and the Job's pipes with flow control, then sends the exit status.
 // Connections that do not reach a command within the auth timeout, or see no
-// data either way for the idle timeout, are closed.
+// data either way for the idle timeout, are closed; so are those whose key is
+// revoked (Sessions).
 
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
@@ -23,7 +24,7 @@ namespace ms {
 class SshConnection {
  public:
   SshConnection(ssh_session session, const SshServerOptions& options, const Authenticate& authenticate,
-                const StartJob& start, const std::atomic<bool>& stopping);
+                Sessions& sessions, const StartJob& start, const std::atomic<bool>& stopping);
   ~SshConnection();
   void Run();
 
@@ -46,6 +47,7 @@ class SshConnection {
   ssh_session session_;
   const SshServerOptions& options_;
   const Authenticate& authenticate_;
+  Sessions& sessions_;
   const StartJob& start_;
   const std::atomic<bool>& stopping_;
 
@@ -54,6 +56,7 @@ class SshConnection {
   struct ssh_server_callbacks_struct server_cb_ {};
   struct ssh_channel_callbacks_struct channel_cb_ {};
   std::optional<Caller> caller_;
+  std::shared_ptr<Session> registration_;  // set once authenticated; revoked: close
   int failed_auths_ = 0;
   std::optional<std::string> command_;
   std::map<std::string, std::string> env_;

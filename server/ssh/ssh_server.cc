@@ -11,8 +11,9 @@
 
 namespace ms {
 
-SshServer::SshServer(SshServerOptions options, Authenticate authenticate, StartJob start)
-    : options_(std::move(options)), authenticate_(std::move(authenticate)), start_(std::move(start)) {
+SshServer::SshServer(SshServerOptions options, Authenticate authenticate, Sessions& sessions, StartJob start)
+    : options_(std::move(options)), authenticate_(std::move(authenticate)), sessions_(sessions),
+      start_(std::move(start)) {
   ssh_init();
 }
 
@@ -65,7 +66,7 @@ void SshServer::Serve() {
       continue;
     }
     connections_.Spawn([this, session] {
-      SshConnection connection(session, options_, authenticate_, start_, stopping_);
+      SshConnection connection(session, options_, authenticate_, sessions_, start_, stopping_);
       connection.Run();
     });
   }

@@ -18,6 +18,7 @@
 #include "server/commands/dispatcher.h"
 #include "server/common/result.h"
 #include "server/common/thread_group.h"
+#include "server/keys/sessions.h"
 
 namespace ms {
 
@@ -36,7 +37,8 @@ using StartJob = std::function<Result<std::unique_ptr<Job>>(const ExecRequest&)>
 
 class SshServer {
  public:
-  SshServer(SshServerOptions options, Authenticate authenticate, StartJob start);
+  // `sessions` registers each authenticated connection (revoking its key ends it).
+  SshServer(SshServerOptions options, Authenticate authenticate, Sessions& sessions, StartJob start);
   ~SshServer();
 
   // Binds and listens; returns the port (useful when options.port is 0).
@@ -48,6 +50,7 @@ class SshServer {
  private:
   SshServerOptions options_;
   Authenticate authenticate_;
+  Sessions& sessions_;
   StartJob start_;
   ssh_bind bind_ = nullptr;
   std::atomic<bool> stopping_{false};

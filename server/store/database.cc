@@ -90,6 +90,45 @@ const std::vector<std::string_view> kMigrations = {
       app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE
     );
     )sql",
+    // 6: per-app access. Several keys may share a name (one person, several
+    // machines), so names are no longer unique; apps have an owner (apps made
+    // before this belong to the admin who set the server up) and members; every
+    // change is written to the audit log.
+    R"sql(
+    CREATE TABLE ssh_keys_v6 (
+      id          INTEGER PRIMARY KEY,
+      name        TEXT NOT NULL,
+      fingerprint TEXT NOT NULL UNIQUE,
+      public_key  TEXT NOT NULL,
+      role        TEXT NOT NULL CHECK (role IN ('admin', 'developer')),
+      created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    INSERT INTO ssh_keys_v6 SELECT id, name, fingerprint, public_key, role, created_at FROM ssh_keys;
+    DROP TABLE ssh_keys;
+    ALTER TABLE ssh_keys_v6 RENAME TO ssh_keys;
+    CREATE INDEX ssh_keys_by_name ON ssh_keys(name);
+    ALTER TABLE apps ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    UPDATE apps SET owner = COALESCE(
+      (SELECT name FROM ssh_keys WHERE role = 'admin' ORDER BY id LIMIT 1), '');
+    CREATE TABLE app_members (
+      app_id   INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      name     TEXT NOT NULL,
+      added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      PRIMARY KEY (app_id, name)
+    );
+    CREATE INDEX app_members_by_name ON app_members(name);
+    CREATE TABLE audit_log (
+      id      INTEGER PRIMARY KEY,
+      at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      actor   TEXT NOT NULL,
+      address TEXT NOT NULL DEFAULT '',
+      app_id  INTEGER,                    -- no foreign key: the record outlives the app
+      app     TEXT NOT NULL DEFAULT '',   -- the app's name then
+      action  TEXT NOT NULL,              -- the command: "config:set", "deploy" ...
+      detail  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_log_by_app ON audit_log(app_id, id);
+    )sql",
 };
 
 }  // namespace
@@ -136,7 +175,7 @@ bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-Result<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& path) {
+Result<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& path, int version) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -151,7 +190,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& pa
                       "PRAGMA synchronous=NORMAL"}) {
     if (auto r = db->Exec(pragma); !r) return std::unexpected(r.error());
   }
-  if (auto r = db->Migrate(); !r) return std::unexpected(r.error());
+  if (auto r = db->Migrate(version < 0 ? LatestSchemaVersion() : version); !r) return std::unexpected(r.error());
   return db;
 }
 
@@ -186,7 +225,7 @@ int Database::SchemaVersion() {
   return static_cast<int>(stmt->Int(0));
 }
 
-Result<void> Database::Migrate() {
+Result<void> Database::Migrate(int up_to) {
   auto lock = Lock();
   int version = SchemaVersion();
   if (version < 0) return Failed("cannot read the database schema version");
@@ -196,7 +235,7 @@ Result<void> Database::Migrate() {
         "run a newer mothership or restore a backup",
         version, kMigrations.size()));
   }
-  for (size_t v = version; v < kMigrations.size(); ++v) {
+  for (size_t v = version; v < kMigrations.size() && static_cast<int>(v) < up_to; ++v) {
     Transaction tx(*this);
     if (auto r = tx.Begin(); !r) return r;
     if (auto r = Exec(kMigrations[v]); !r) return r;

@@ -47,8 +47,10 @@ class Statement {
 
 class Database {
  public:
-  // Opens (creating when missing) and migrates. Fails with the SQLite message.
-  static Result<std::unique_ptr<Database>> Open(const std::filesystem::path& path);
+  // Opens (creating when missing) and migrates, to the latest version or to
+  // `version` (a test of a migration makes the database as it was before it).
+  // Fails with the SQLite message.
+  static Result<std::unique_ptr<Database>> Open(const std::filesystem::path& path, int version = -1);
   ~Database();
 
   std::unique_lock<std::recursive_mutex> Lock() { return std::unique_lock(mu_); }
@@ -62,7 +64,7 @@ class Database {
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
-  Result<void> Migrate();
+  Result<void> Migrate(int up_to);
 
   sqlite3* db_;
   std::recursive_mutex mu_;

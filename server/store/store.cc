@@ -13,6 +13,19 @@ Result<Role> ParseRole(std::string_view name) {
   return InvalidArgument(fmt::format("'{}' is not a role: use admin or developer", name));
 }
 
+std::string NoSuchApp(std::string_view app) {
+  return fmt::format("app '{}' does not exist (see apps:list)", app);
+}
+
+std::string_view AppRoleName(AppRole role) {
+  switch (role) {
+    case AppRole::kOwner: return "owner";
+    case AppRole::kMember: return "member";
+    case AppRole::kNone: break;
+  }
+  return "none";
+}
+
 Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& path) {
   auto db = Database::Open(path);
   if (!db) return std::unexpected(db.error());
@@ -25,17 +38,15 @@ Result<int64_t> Store::AppId(const std::string& name) {
   stmt->Bind(1, name);
   auto row = stmt->Step();
   if (!row) return std::unexpected(row.error());
-  if (!*row) {
-    return NotFound(fmt::format("app '{}' does not exist (see apps:list)", name));
-  }
+  if (!*row) return NotFound(NoSuchApp(name));
   return stmt->Int(0);
 }
 
-Result<App> Store::CreateApp(const std::string& name) {
+Result<App> Store::CreateApp(const std::string& name, const std::string& owner) {
   auto lock = db_->Lock();
-  auto stmt = db_->Prepare("INSERT INTO apps (name) VALUES (?)");
+  auto stmt = db_->Prepare("INSERT INTO apps (name, owner) VALUES (?, ?)");
   if (!stmt) return std::unexpected(stmt.error());
-  if (auto r = stmt->Bind(1, name).Run(); !r) {
+  if (auto r = stmt->Bind(1, name).Bind(2, owner).Run(); !r) {
     if (r.error().code == ErrorCode::kAlreadyExists) {
       return AlreadyExists(fmt::format("app '{}' already exists", name));
     }
@@ -44,29 +55,48 @@ Result<App> Store::CreateApp(const std::string& name) {
   return GetApp(name);
 }
 
+namespace {
+constexpr const char* kAppColumns = "apps.id, apps.name, apps.deploy_branch, apps.created_at, apps.owner";
+App AppFromRow(const Statement& s) { return App{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4)}; }
+
+Result<std::vector<App>> AppRows(Statement& stmt) {
+  std::vector<App> apps;
+  for (;;) {
+    auto row = stmt.Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return apps;
+    apps.push_back(AppFromRow(stmt));
+  }
+}
+}  // namespace
+
 Result<App> Store::GetApp(const std::string& name) {
   auto lock = db_->Lock();
-  auto stmt = db_->Prepare("SELECT id, name, deploy_branch, created_at FROM apps WHERE name = ?");
+  auto stmt = db_->Prepare(fmt::format("SELECT {} FROM apps WHERE name = ?", kAppColumns));
   if (!stmt) return std::unexpected(stmt.error());
   stmt->Bind(1, name);
   auto row = stmt->Step();
   if (!row) return std::unexpected(row.error());
-  if (!*row) return NotFound(fmt::format("app '{}' does not exist (see apps:list)", name));
-  return App{stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3)};
+  if (!*row) return NotFound(NoSuchApp(name));
+  return AppFromRow(*stmt);
 }
 
 Result<std::vector<App>> Store::ListApps() {
   auto lock = db_->Lock();
-  auto stmt = db_->Prepare("SELECT id, name, deploy_branch, created_at FROM apps ORDER BY name");
+  auto stmt = db_->Prepare(fmt::format("SELECT {} FROM apps ORDER BY name", kAppColumns));
   if (!stmt) return std::unexpected(stmt.error());
-  std::vector<App> apps;
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    apps.push_back(App{stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3)});
-  }
-  return apps;
+  return AppRows(*stmt);
+}
+
+Result<std::vector<App>> Store::ListAppsOf(const std::string& key_name) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare(fmt::format(
+      "SELECT {} FROM apps WHERE owner = ?1 OR id IN (SELECT app_id FROM app_members WHERE name = ?1) "
+      "ORDER BY name",
+      kAppColumns));
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, key_name);
+  return AppRows(*stmt);
 }
 
 Result<void> Store::RenameApp(const std::string& old_name, const std::string& new_name) {
@@ -98,7 +128,7 @@ Result<void> Store::SetDeployBranch(const std::string& app, const std::string& b
   auto stmt = db_->Prepare("UPDATE apps SET deploy_branch = ? WHERE name = ?");
   if (!stmt) return std::unexpected(stmt.error());
   if (auto r = stmt->Bind(1, branch).Bind(2, app).Run(); !r) return r;
-  if (db_->Changes() == 0) return NotFound(fmt::format("app '{}' does not exist", app));
+  if (db_->Changes() == 0) return NotFound(NoSuchApp(app));
   return {};
 }
 
@@ -118,16 +148,20 @@ Result<SshKey> Store::AddKey(const SshKey& key) {
     return AlreadyExists(fmt::format("this key ({}) is already registered as '{}'",
                                      key.fingerprint, (*existing)->name));
   }
+  auto same_name = KeysNamed(key.name);
+  if (!same_name) return std::unexpected(same_name.error());
+  if (!same_name->empty() && same_name->front().role != key.role) {
+    return Failed(fmt::format(
+        "'{}' is {} {}; every key of a name has the name's role. Add the key with --role {}, "
+        "or under another name",
+        key.name, same_name->front().role == Role::kAdmin ? "an" : "a", RoleName(same_name->front().role),
+        RoleName(same_name->front().role)));
+  }
   auto stmt = db_->Prepare(
       "INSERT INTO ssh_keys (name, fingerprint, public_key, role) VALUES (?, ?, ?, ?)");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->Bind(1, key.name).Bind(2, key.fingerprint).Bind(3, key.public_key).Bind(4, RoleName(key.role));
-  if (auto r = stmt->Run(); !r) {
-    if (r.error().code == ErrorCode::kAlreadyExists) {
-      return AlreadyExists(fmt::format("a key named '{}' already exists (see keys:list)", key.name));
-    }
-    return std::unexpected(r.error());
-  }
+  if (auto r = stmt->Run(); !r) return std::unexpected(r.error());
   auto found = FindKeyByFingerprint(key.fingerprint);
   if (!found) return std::unexpected(found.error());
   return **found;
@@ -158,31 +192,58 @@ Result<std::vector<SshKey>> Store::ListKeys() {
   return keys;
 }
 
-Result<void> Store::RemoveKey(const std::string& name) {
+Result<std::vector<SshKey>> Store::KeysNamed(const std::string& name) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare(fmt::format("SELECT {} FROM ssh_keys WHERE name = ? ORDER BY id", kKeyColumns));
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, name);
+  std::vector<SshKey> keys;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return keys;
+    keys.push_back(KeyFromRow(*stmt));
+  }
+}
+
+Result<KeyRemoval> Store::RemoveKey(const std::string& name, const std::string& fingerprint,
+                                    const std::string& heir) {
   auto lock = db_->Lock();
   Transaction tx(*db_);
-  if (auto r = tx.Begin(); !r) return r;
-  auto role = db_->Prepare("SELECT role FROM ssh_keys WHERE name = ?");
-  if (!role) return std::unexpected(role.error());
-  role->Bind(1, name);
-  auto row = role->Step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return NotFound(fmt::format("no key named '{}' (see keys:list)", name));
-  if (role->Text(0) == "admin") {
-    auto count = db_->Prepare("SELECT COUNT(*) FROM ssh_keys WHERE role = 'admin'");
-    if (!count) return std::unexpected(count.error());
-    (void)count->Step();
-    if (count->Int(0) <= 1) {
-      return Fail(ErrorCode::kFailed,
-                  fmt::format("'{}' is the last admin key; add another admin key first "
-                              "(keys:add NAME --role admin) so nobody is locked out",
-                              name));
+  if (auto r = tx.Begin(); !r) return std::unexpected(r.error());
+  auto keys = KeysNamed(name);
+  if (!keys) return std::unexpected(keys.error());
+  if (keys->empty()) return NotFound(fmt::format("no key named '{}' (see keys:list)", name));
+  KeyRemoval removal;
+  for (const SshKey& k : *keys) {
+    if (fingerprint.empty() || k.fingerprint == fingerprint) removal.fingerprints.push_back(k.fingerprint);
+  }
+  if (removal.fingerprints.empty()) {
+    return NotFound(fmt::format("'{}' has no key {} (see keys:list)", name, fingerprint));
+  }
+  removal.name_gone = removal.fingerprints.size() == keys->size();
+  if (removal.name_gone && keys->front().role == Role::kAdmin) {
+    auto others = db_->Prepare("SELECT COUNT(*) FROM ssh_keys WHERE role = 'admin' AND name != ?");
+    if (!others) return std::unexpected(others.error());
+    others->Bind(1, name);
+    if (auto r = others->Step(); !r) return std::unexpected(r.error());
+    if (others->Int(0) == 0) {
+      return Failed(fmt::format("'{}' is the last admin; add another admin first "
+                                "(keys:add NAME --role admin) so nobody is locked out",
+                                name));
     }
   }
-  auto del = db_->Prepare("DELETE FROM ssh_keys WHERE name = ?");
-  if (!del) return std::unexpected(del.error());
-  if (auto r = del->Bind(1, name).Run(); !r) return r;
-  return tx.Commit();
+  for (const std::string& fp : removal.fingerprints) {
+    auto del = db_->Prepare("DELETE FROM ssh_keys WHERE fingerprint = ?");
+    if (!del) return std::unexpected(del.error());
+    if (auto r = del->Bind(1, fp).Run(); !r) return std::unexpected(r.error());
+  }
+  if (removal.name_gone) {
+    auto ended = EndAccessOf(name, heir, removal);
+    if (!ended) return std::unexpected(ended.error());
+  }
+  if (auto r = tx.Commit(); !r) return std::unexpected(r.error());
+  return removal;
 }
 
 Result<ConfigVars> Store::GetConfig(const std::string& app) {
@@ -502,18 +563,25 @@ Result<std::vector<std::string>> Store::ListDomains(const std::string& app) {
   return hosts;
 }
 
+Result<std::optional<std::string>> Store::AppOfDomain(const std::string& host) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("SELECT apps.name FROM domains JOIN apps ON apps.id = domains.app_id WHERE host = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, host);
+  auto row = stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<std::string>();
+  return stmt->Text(0);
+}
+
 Result<void> Store::AddDomain(const std::string& app, const std::string& host) {
   auto lock = db_->Lock();
   auto app_id = AppId(app);
   if (!app_id) return std::unexpected(app_id.error());
-  auto owner = db_->Prepare("SELECT apps.name FROM domains JOIN apps ON apps.id = domains.app_id WHERE host = ?");
-  if (!owner) return std::unexpected(owner.error());
-  owner->Bind(1, host);
-  auto row = owner->Step();
-  if (!row) return std::unexpected(row.error());
-  if (*row) {
-    return Fail(ErrorCode::kAlreadyExists, fmt::format("{} is already a domain of {}", host, owner->Text(0)));
-  }
+  auto holder = AppOfDomain(host);
+  if (!holder) return std::unexpected(holder.error());
+  if (*holder == app) return Fail(ErrorCode::kAlreadyExists, fmt::format("{} is a domain of {} already", host, app));
+  if (*holder) return Fail(ErrorCode::kAlreadyExists, fmt::format("{} is not available", host));
   auto stmt = db_->Prepare("INSERT INTO domains (host, app_id) VALUES (?, ?)");
   if (!stmt) return std::unexpected(stmt.error());
   return stmt->Bind(1, host).Bind(2, *app_id).Run();

@@ -25,6 +25,41 @@ struct App {
   std::string name;
   std::string deploy_branch;  // empty until the first push of main or master
   std::string created_at;
+  std::string owner;  // a key name; "" only for apps made before any admin key existed
+};
+
+// The answer to a name that is not an app, and to an app the caller may not see:
+// the same words, so that nobody learns which apps exist.
+std::string NoSuchApp(std::string_view app);
+
+// What a key name is to an app (admins are not special here: see apps/app_access.h).
+enum class AppRole { kNone, kMember, kOwner };
+std::string_view AppRoleName(AppRole role);
+
+struct Member {
+  std::string name;
+  AppRole role = AppRole::kMember;
+  std::string added_at;
+};
+
+// What keys:remove did.
+struct KeyRemoval {
+  std::vector<std::string> fingerprints;  // the keys removed
+  bool name_gone = false;                 // the name has no key left: its access ended
+  std::vector<std::string> apps_moved;    // the apps it owned, now the heir's
+  std::string heir;
+  int memberships_ended = 0;
+};
+
+// One line of the audit log: who did what, when, from where.
+struct AuditEntry {
+  int64_t id = 0;
+  std::string at{};
+  std::string actor{};    // a key name
+  std::string address{};  // "203.0.113.7:51234"; "" for the daemon itself
+  std::string app{};      // the app's name at the time; "" for server-wide changes
+  std::string action{};   // "config:set", "deploy", "keys:add" ...
+  std::string detail{};   // "FOO BAR" (names, never values), "web=2", "v7 1a2b3c4 succeeded"
 };
 
 struct SshKey {
@@ -69,18 +104,46 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& path);
 
   // Apps. Errors: kAlreadyExists, kNotFound with a message naming the app.
-  Result<App> CreateApp(const std::string& name);
+  Result<App> CreateApp(const std::string& name, const std::string& owner);
   Result<App> GetApp(const std::string& name);
   Result<std::vector<App>> ListApps();
+  // The apps a key name owns or is a member of.
+  Result<std::vector<App>> ListAppsOf(const std::string& key_name);
   Result<void> RenameApp(const std::string& old_name, const std::string& new_name);
   Result<void> DeleteApp(const std::string& name);
   Result<void> SetDeployBranch(const std::string& app, const std::string& branch);
 
-  // SSH keys.
+  // Access (server/store/store_access.cc). kNotFound (NoSuchApp) when the app does not exist.
+  Result<AppRole> RoleIn(const std::string& app, const std::string& key_name);
+  // The owner first, then members by name.
+  Result<std::vector<Member>> ListMembers(const std::string& app);
+  // kAlreadyExists when it is a member or the owner already.
+  Result<void> AddMember(const std::string& app, const std::string& key_name);
+  // false when it was not a member.
+  Result<bool> RemoveMember(const std::string& app, const std::string& key_name);
+  // The new owner stops being a member; the old owner becomes one.
+  Result<void> TransferApp(const std::string& app, const std::string& new_owner);
+
+  // SSH keys. Keys that share a name share its role and its access; AddKey
+  // fails (kFailed) when the name exists with another role.
   Result<SshKey> AddKey(const SshKey& key);
   Result<std::optional<SshKey>> FindKeyByFingerprint(const std::string& fingerprint);
   Result<std::vector<SshKey>> ListKeys();
-  Result<void> RemoveKey(const std::string& name);
+  Result<std::vector<SshKey>> KeysNamed(const std::string& name);
+  // Removes the name's key with that fingerprint, or every key of the name when
+  // fingerprint is "". When no key of the name is left, its memberships end and
+  // the apps it owns go to `heir` (or the oldest other admin when heir is the
+  // name itself). Fails when it would remove the last admin.
+  Result<KeyRemoval> RemoveKey(const std::string& name, const std::string& fingerprint,
+                               const std::string& heir);
+
+  // The audit log (server/store/store_audit.cc). Records the app's id with its
+  // name so the record follows a rename and outlives a destroy.
+  Result<void> AddAudit(const AuditEntry& entry);
+  // Newest first. `viewer` "" sees everything (admins); a key name sees the
+  // records of the apps it owns or is a member of. `app` "" : every app.
+  Result<std::vector<AuditEntry>> ListAudit(const std::string& app, const std::string& viewer,
+                                            int limit);
 
   // Config vars: set and unset are all-or-nothing.
   Result<ConfigVars> GetConfig(const std::string& app);
@@ -122,9 +185,11 @@ class Store {
   Result<void> SetCheckPath(const std::string& app, const std::string& path);
   Result<void> SetAppJsonCheckPath(const std::string& app, const std::string& path);
 
-  // Custom domains (domains:add). AddDomain fails with kAlreadyExists naming the
-  // app that has it.
+  // Custom domains (domains:add). AddDomain fails with kAlreadyExists when any
+  // app has the host (the message does not say which).
   Result<std::vector<std::string>> ListDomains(const std::string& app);
+  // The app a host is a custom domain of; nullopt when none.
+  Result<std::optional<std::string>> AppOfDomain(const std::string& host);
   Result<void> AddDomain(const std::string& app, const std::string& host);
   // false when the app did not have it.
   Result<bool> RemoveDomain(const std::string& app, const std::string& host);
@@ -133,6 +198,8 @@ class Store {
   Result<int> FailInterruptedDeploys();
 
  private:
+  // The name's last key is gone: its memberships end, its apps go to the heir.
+  Result<void> EndAccessOf(const std::string& name, const std::string& heir, KeyRemoval& removal);
   explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Result<int64_t> AppId(const std::string& name);
 

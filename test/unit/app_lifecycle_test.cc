@@ -36,7 +36,7 @@ TEST_CASE("CreateApp makes the repository and the row", "[app_lifecycle]") {
     std::ofstream hook(env.hooks_dir / "pre-receive");
     hook << "#!/bin/sh\necho hook\n";
   }
-  auto app = ms::CreateApp(env.services, "demo");
+  auto app = ms::CreateApp(env.services, "demo", ms_test::kRoot);
   REQUIRE_OK(app);
   CHECK(app->name == "demo");
   CHECK(app->id > 0);
@@ -72,7 +72,7 @@ TEST_CASE("CreateApp refuses bad names before creating anything", "[app_lifecycl
                                         std::string(31, 'a'), std::string("ab\0c", 4)};
   for (const auto& name : bad) {
     INFO("name: " << name);
-    auto r = ms::CreateApp(env.services, name);
+    auto r = ms::CreateApp(env.services, name, ms_test::kRoot);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == ms::ErrorCode::kInvalidArgument);
     CHECK(Contains(r.error().message, "not a valid app name"));
@@ -84,9 +84,9 @@ TEST_CASE("CreateApp refuses bad names before creating anything", "[app_lifecycl
 
 TEST_CASE("CreateApp refuses an existing app and leaves it alone", "[app_lifecycle]") {
   TestEnv env;
-  REQUIRE_OK(ms::CreateApp(env.services, "demo"));
+  REQUIRE_OK(ms::CreateApp(env.services, "demo", ms_test::kRoot));
   REQUIRE_OK(env.store->SetConfig("demo", {{"A", "1"}}));
-  auto again = ms::CreateApp(env.services, "demo");
+  auto again = ms::CreateApp(env.services, "demo", ms_test::kRoot);
   REQUIRE_FALSE(again.has_value());
   CHECK(again.error().code == ms::ErrorCode::kAlreadyExists);
   CHECK(Contains(again.error().message, "'demo'"));
@@ -98,7 +98,7 @@ TEST_CASE("CreateApp refuses when a stray repository exists / without adding a r
           "[app_lifecycle]") {
   TestEnv env;
   REQUIRE_OK(env.repos.Create("stray"));
-  auto r = ms::CreateApp(env.services, "stray");
+  auto r = ms::CreateApp(env.services, "stray", ms_test::kRoot);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == ms::ErrorCode::kAlreadyExists);
   CHECK_FALSE(env.AppRowExists("stray"));
@@ -110,14 +110,14 @@ TEST_CASE("CreateApp / RenameApp and DestroyApp are Busy while the app's lock is
   {
     ms::AppLock push = env.locks.TryAcquire("new-app");
     REQUIRE(push);
-    auto r = ms::CreateApp(env.services, "new-app");
+    auto r = ms::CreateApp(env.services, "new-app", ms_test::kRoot);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == ms::ErrorCode::kBusy);
     CHECK(Contains(r.error().message, "'new-app'"));
     RequireNothingCreated(env);
   }
 
-  REQUIRE_OK(ms::CreateApp(env.services, "demo"));
+  REQUIRE_OK(ms::CreateApp(env.services, "demo", ms_test::kRoot));
   {
     ms::AppLock push = env.locks.TryAcquire("demo");
     REQUIRE(push);
@@ -125,7 +125,7 @@ TEST_CASE("CreateApp / RenameApp and DestroyApp are Busy while the app's lock is
     REQUIRE_FALSE(destroy.has_value());
     CHECK(destroy.error().code == ms::ErrorCode::kBusy);
 
-    auto rename = ms::RenameApp(env.services, "demo", "renamed");
+    auto rename = ms::RenameApp(env.services, "demo", "renamed", ms_test::kRoot);
     REQUIRE_FALSE(rename.has_value());
     CHECK(rename.error().code == ms::ErrorCode::kBusy);
 
@@ -138,7 +138,7 @@ TEST_CASE("CreateApp / RenameApp and DestroyApp are Busy while the app's lock is
     // A push holding the target name blocks a rename to it too.
     ms::AppLock push = env.locks.TryAcquire("renamed");
     REQUIRE(push);
-    auto rename = ms::RenameApp(env.services, "demo", "renamed");
+    auto rename = ms::RenameApp(env.services, "demo", "renamed", ms_test::kRoot);
     REQUIRE_FALSE(rename.has_value());
     CHECK(rename.error().code == ms::ErrorCode::kBusy);
     CHECK(env.AppRowExists("demo"));
@@ -149,12 +149,12 @@ TEST_CASE("CreateApp / RenameApp and DestroyApp are Busy while the app's lock is
 
 TEST_CASE("RenameApp moves the repository and the row", "[app_lifecycle]") {
   TestEnv env;
-  auto app = ms::CreateApp(env.services, "demo");
+  auto app = ms::CreateApp(env.services, "demo", ms_test::kRoot);
   REQUIRE_OK(app);
   REQUIRE_OK(env.store->SetConfig("demo", {{"KEY", "value with spaces"}}));
   REQUIRE_OK(env.store->SetDeployBranch("demo", "main"));
 
-  REQUIRE_OK(ms::RenameApp(env.services, "demo", "renamed"));
+  REQUIRE_OK(ms::RenameApp(env.services, "demo", "renamed", ms_test::kRoot));
   CHECK_FALSE(env.RepoExists("demo"));
   CHECK_FALSE(env.AppRowExists("demo"));
   CHECK(env.RepoExists("renamed"));
@@ -170,23 +170,23 @@ TEST_CASE("RenameApp moves the repository and the row", "[app_lifecycle]") {
 
 TEST_CASE("RenameApp refuses bad and taken names and missing apps", "[app_lifecycle]") {
   TestEnv env;
-  REQUIRE_OK(ms::CreateApp(env.services, "demo"));
-  REQUIRE_OK(ms::CreateApp(env.services, "other"));
+  REQUIRE_OK(ms::CreateApp(env.services, "demo", ms_test::kRoot));
+  REQUIRE_OK(ms::CreateApp(env.services, "other", ms_test::kRoot));
 
   for (std::string bad : {"Bad", "../x", "a", ""}) {
-    auto r = ms::RenameApp(env.services, "demo", bad);
+    auto r = ms::RenameApp(env.services, "demo", bad, ms_test::kRoot);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == ms::ErrorCode::kInvalidArgument);
   }
-  auto same = ms::RenameApp(env.services, "demo", "demo");
+  auto same = ms::RenameApp(env.services, "demo", "demo", ms_test::kRoot);
   REQUIRE_FALSE(same.has_value());
   CHECK(same.error().code == ms::ErrorCode::kInvalidArgument);
 
-  auto taken = ms::RenameApp(env.services, "demo", "other");
+  auto taken = ms::RenameApp(env.services, "demo", "other", ms_test::kRoot);
   REQUIRE_FALSE(taken.has_value());
   CHECK(taken.error().code == ms::ErrorCode::kAlreadyExists);
 
-  auto missing = ms::RenameApp(env.services, "nope", "fresh");
+  auto missing = ms::RenameApp(env.services, "nope", "fresh", ms_test::kRoot);
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().code == ms::ErrorCode::kNotFound);
   CHECK_FALSE(env.RepoExists("fresh"));
@@ -200,8 +200,8 @@ TEST_CASE("RenameApp refuses bad and taken names and missing apps", "[app_lifecy
 
 TEST_CASE("DestroyApp removes the repository and the row", "[app_lifecycle]") {
   TestEnv env;
-  REQUIRE_OK(ms::CreateApp(env.services, "demo"));
-  REQUIRE_OK(ms::CreateApp(env.services, "keep"));
+  REQUIRE_OK(ms::CreateApp(env.services, "demo", ms_test::kRoot));
+  REQUIRE_OK(ms::CreateApp(env.services, "keep", ms_test::kRoot));
   REQUIRE_OK(env.store->SetConfig("demo", {{"A", "1"}}));
 
   REQUIRE_OK(ms::DestroyApp(env.services, "demo"));
@@ -213,7 +213,7 @@ TEST_CASE("DestroyApp removes the repository and the row", "[app_lifecycle]") {
   CHECK(env.locks.TryAcquire("demo"));
 
   // The name can be used again, with nothing carried over.
-  REQUIRE_OK(ms::CreateApp(env.services, "demo"));
+  REQUIRE_OK(ms::CreateApp(env.services, "demo", ms_test::kRoot));
   CHECK(env.store->GetConfig("demo").value().empty());
 
   auto missing = ms::DestroyApp(env.services, "nope");

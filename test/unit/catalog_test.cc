@@ -83,7 +83,7 @@ TEST_CASE("catalog: help for a namespace, a command and an unknown topic", "[cat
 
   auto keys = ms::HelpText("keys");
   REQUIRE(keys);
-  CHECK(Contains(*keys, "Revoke a key (admin)"));
+  CHECK(Contains(*keys, "its apps go to you (admin)"));
 
   auto set = ms::HelpText("config:set");
   REQUIRE(set);
@@ -105,7 +105,9 @@ TEST_CASE("catalog: the Markdown reference has one row per command, pipes escape
   for (const ms::Namespace& ns : ms::AllNamespaces()) commands += ns.commands.size();
   CHECK(rows == commands + 2);
   CHECK(Contains(markdown, "| `checks:set APP path=/PATH\\|tcp` |"));
-  CHECK(Contains(markdown, "| `apps:list` | List apps | anyone |\n"));
+  CHECK(Contains(markdown, "| `apps:list` | List your apps (admins: every app) | anyone |\n"));
+  CHECK(Contains(markdown, "| `access:add APP KEYNAME` | Let a key name use the app | owner |\n"));
+  CHECK(Contains(markdown, "| `config APP [--shell]` | Show an app's config vars | member |\n"));
   CHECK(Contains(markdown, "| `keys:list` | List the allowed keys | admin |\n"));
 }
 

@@ -115,7 +115,7 @@ struct ProxyEnv {
 
   // An app with a web service (as a deploy leaves it).
   void WebApp(const std::string& app) {
-    REQUIRE(store->CreateApp(app));
+    REQUIRE(store->CreateApp(app, "root"));
     ms::ServiceSpec web;
     web.name = ms::ServiceName(app, "web");
     web.labels = {{"mothership.app", app},
@@ -273,7 +273,7 @@ TEST_CASE("ProxyService::WaitRouted waits for a 503 once an app is stopped", "[p
   // The proxy still routes to the app until it reads the new routes.
   ProbeAnswerer answerer([](int n) { return n < 1 ? 200 : 503; });
   ProxyEnv env(answerer.port());
-  REQUIRE(env.store->CreateApp("shop"));  // no web service: not running
+  REQUIRE(env.store->CreateApp("shop", "root"));  // no web service: not running
   REQUIRE(env.proxy->WriteRoutes());
   REQUIRE(env.proxy->WaitRouted("shop"));
   CHECK(answerer.probes().size() == 2);
@@ -294,7 +294,7 @@ TEST_CASE("ProxyService::WaitRouted fails after 30 s when the proxy never routes
 
 TEST_CASE("ProxyService::WaitRouted does not wait for a proxy that is not there unless the app must be reached", "[proxy_service]") {
   ProxyEnv env(1);  // nothing answers on port 1
-  REQUIRE(env.store->CreateApp("shop"));
+  REQUIRE(env.store->CreateApp("shop", "root"));
   REQUIRE(env.proxy->WriteRoutes());
   auto start = env.clock.Now();
   REQUIRE(env.proxy->WaitRouted("shop"));

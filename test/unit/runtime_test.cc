@@ -43,7 +43,7 @@ struct RuntimeEnv {
   // A stored release vN of app with these process types.
   ms::Release AddRelease(const std::string& app, int version,
                          std::map<std::string, std::string> types = {{"web", "npm start"}}) {
-    if (!store->GetApp(app)) REQUIRE(store->CreateApp(app));
+    if (!store->GetApp(app)) REQUIRE(store->CreateApp(app, "root"));
     ms::Release r;
     r.version = version;
     r.image = fmt::format("localhost:5000/{}:v{}", app, version);
@@ -55,7 +55,7 @@ struct RuntimeEnv {
 
   // The app (created when missing) runs this formation from its next rollout.
   void SetFormation(const std::string& app, const ms::Formation& formation) {
-    if (!store->GetApp(app)) REQUIRE(store->CreateApp(app));
+    if (!store->GetApp(app)) REQUIRE(store->CreateApp(app, "root"));
     REQUIRE(store->SetFormation(app, formation));
   }
 
@@ -294,7 +294,7 @@ TEST_CASE("Runtime::Scale down keeps the tasks of the remaining slots", "[runtim
 
 TEST_CASE("Runtime::Scale of an app with no release says to push first", "[runtime]") {
   RuntimeEnv env;
-  REQUIRE(env.store->CreateApp("shop"));
+  REQUIRE(env.store->CreateApp("shop", "root"));
   auto r = env.runtime->Scale("shop", env.out);
   REQUIRE_FALSE(r);
   CHECK(r.error().message == "shop has no release yet: git push it first");
@@ -370,7 +370,7 @@ TEST_CASE("Runtime::Ps maps tasks to names, nodes, states and releases", "[runti
 
 TEST_CASE("Runtime::Ps of an app with no release is empty", "[runtime]") {
   RuntimeEnv env;
-  REQUIRE(env.store->CreateApp("shop"));
+  REQUIRE(env.store->CreateApp("shop", "root"));
   auto ps = env.runtime->Ps("shop");
   REQUIRE(ps);
   CHECK(ps->empty());

@@ -77,7 +77,7 @@ TEST_CASE("Store::Open migrates a new database and reopens an existing one", "[s
   {
     auto store = ms::Store::Open(path);
     REQUIRE_OK(store);
-    REQUIRE_OK((*store)->CreateApp("kept"));
+    REQUIRE_OK((*store)->CreateApp("kept", "root"));
     REQUIRE_OK((*store)->SetConfig("kept", {{"K", "v"}}));
   }
   CHECK(fs::exists(path));
@@ -120,14 +120,14 @@ TEST_CASE("Store::Open fails with a message when the file cannot be opened", "[s
 
 TEST_CASE("Store uses WAL journal mode and foreign keys", "[store]") {
   StoreFixture f;
-  REQUIRE_OK(f.store->CreateApp("walapp"));
+  REQUIRE_OK(f.store->CreateApp("walapp", "root"));
   CHECK(QueryFile(f.path, "PRAGMA journal_mode") == "wal");
   CHECK(fs::exists(fs::path(f.path.string() + "-wal")));
 }
 
 TEST_CASE("Store apps: create / get / list", "[store]") {
   StoreFixture f;
-  auto created = f.store->CreateApp("demo");
+  auto created = f.store->CreateApp("demo", "root");
   REQUIRE_OK(created);
   CHECK(created->id > 0);
   CHECK(created->name == "demo");
@@ -140,16 +140,16 @@ TEST_CASE("Store apps: create / get / list", "[store]") {
   CHECK(got->id == created->id);
   CHECK(got->created_at == created->created_at);
 
-  REQUIRE_OK(f.store->CreateApp("zeta"));
-  REQUIRE_OK(f.store->CreateApp("alpha"));
+  REQUIRE_OK(f.store->CreateApp("zeta", "root"));
+  REQUIRE_OK(f.store->CreateApp("alpha", "root"));
   CHECK(AppNames(*f.store) == std::vector<std::string>{"alpha", "demo", "zeta"});
 }
 
 TEST_CASE("Store apps: errors", "[store]") {
   StoreFixture f;
-  REQUIRE_OK(f.store->CreateApp("demo"));
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
 
-  auto dup = f.store->CreateApp("demo");
+  auto dup = f.store->CreateApp("demo", "root");
   REQUIRE_FALSE(dup.has_value());
   CHECK(dup.error().code == ms::ErrorCode::kAlreadyExists);
   CHECK(Contains(dup.error().message, "'demo' already exists"));
@@ -186,9 +186,9 @@ TEST_CASE("Store apps: errors", "[store]") {
 
 TEST_CASE("Store apps: rename keeps id and config - refuses a taken name", "[store]") {
   StoreFixture f;
-  auto demo = f.store->CreateApp("demo");
+  auto demo = f.store->CreateApp("demo", "root");
   REQUIRE_OK(demo);
-  REQUIRE_OK(f.store->CreateApp("other"));
+  REQUIRE_OK(f.store->CreateApp("other", "root"));
   REQUIRE_OK(f.store->SetConfig("demo", {{"A", "1"}}));
 
   REQUIRE_OK(f.store->RenameApp("demo", "renamed"));
@@ -207,15 +207,15 @@ TEST_CASE("Store apps: rename keeps id and config - refuses a taken name", "[sto
 
 TEST_CASE("Store apps: deploy branch", "[store]") {
   StoreFixture f;
-  REQUIRE_OK(f.store->CreateApp("demo"));
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
   REQUIRE_OK(f.store->SetDeployBranch("demo", "master"));
   CHECK(f.store->GetApp("demo").value().deploy_branch == "master");
 }
 
 TEST_CASE("Store apps: delete cascades to config and deploys", "[store]") {
   StoreFixture f;
-  REQUIRE_OK(f.store->CreateApp("demo"));
-  REQUIRE_OK(f.store->CreateApp("keep"));
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
+  REQUIRE_OK(f.store->CreateApp("keep", "root"));
   REQUIRE_OK(f.store->SetConfig("demo", {{"A", "1"}, {"B", "2"}}));
   REQUIRE_OK(f.store->SetConfig("keep", {{"A", "kept"}}));
   REQUIRE_OK(f.store->StartDeploy(ms_test::MakeDeploy("demo", "abc")));
@@ -226,7 +226,7 @@ TEST_CASE("Store apps: delete cascades to config and deploys", "[store]") {
   CHECK(QueryFile(f.path, "SELECT COUNT(*) FROM deploys") == "0");
 
   // A new app of the same name starts empty.
-  REQUIRE_OK(f.store->CreateApp("demo"));
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
   CHECK(f.store->GetConfig("demo").value().empty());
   CHECK(f.store->ListDeploys("demo", 10).value().empty());
   CHECK(f.store->GetConfig("keep").value() == ms::ConfigVars{{"A", "kept"}});
@@ -263,17 +263,17 @@ TEST_CASE("Store keys: add / find / list / remove", "[store]") {
   CHECK((*keys)[1].name == "bob");
   CHECK((*keys)[2].name == "root");
 
-  REQUIRE_OK(f.store->RemoveKey("bob"));
+  REQUIRE_OK(f.store->RemoveKey("bob", "", "root"));
   CHECK_FALSE(f.store->FindKeyByFingerprint("SHA256:bob").value().has_value());
   CHECK(f.store->ListKeys().value().size() == 2);
 
-  auto missing = f.store->RemoveKey("bob");
+  auto missing = f.store->RemoveKey("bob", "", "root");
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().code == ms::ErrorCode::kNotFound);
   CHECK(Contains(missing.error().message, "'bob'"));
 }
 
-TEST_CASE("Store keys: duplicate fingerprint and duplicate name are refused", "[store]") {
+TEST_CASE("Store keys: a duplicate fingerprint is refused, a name takes more keys of its role", "[store]") {
   StoreFixture f;
   REQUIRE_OK(f.store->AddKey(MakeKey("alice", "SHA256:one")));
 
@@ -282,15 +282,16 @@ TEST_CASE("Store keys: duplicate fingerprint and duplicate name are refused", "[
   CHECK(same_key.error().code == ms::ErrorCode::kAlreadyExists);
   CHECK(Contains(same_key.error().message, "already registered as 'alice'"));
 
-  auto same_name = f.store->AddKey(MakeKey("alice", "SHA256:two"));
-  REQUIRE_FALSE(same_name.has_value());
-  CHECK(same_name.error().code == ms::ErrorCode::kAlreadyExists);
-  CHECK(Contains(same_name.error().message, "'alice'"));
+  REQUIRE_OK(f.store->AddKey(MakeKey("alice", "SHA256:two")));
+  auto other_role = f.store->AddKey(MakeKey("alice", "SHA256:three", ms::Role::kAdmin));
+  REQUIRE_FALSE(other_role.has_value());
+  CHECK(Contains(other_role.error().message, "'alice' is a developer"));
 
-  auto keys = f.store->ListKeys();
+  auto keys = f.store->KeysNamed("alice");
   REQUIRE_OK(keys);
-  REQUIRE(keys->size() == 1);
+  REQUIRE(keys->size() == 2);
   CHECK((*keys)[0].fingerprint == "SHA256:one");
+  CHECK((*keys)[1].fingerprint == "SHA256:two");
 }
 
 TEST_CASE("Store keys: the last admin key cannot be removed", "[store]") {
@@ -298,25 +299,25 @@ TEST_CASE("Store keys: the last admin key cannot be removed", "[store]") {
   REQUIRE_OK(f.store->AddKey(MakeKey("root", "SHA256:root", ms::Role::kAdmin)));
   REQUIRE_OK(f.store->AddKey(MakeKey("dev", "SHA256:dev")));
 
-  auto last = f.store->RemoveKey("root");
+  auto last = f.store->RemoveKey("root", "", "root");
   REQUIRE_FALSE(last.has_value());
-  CHECK(Contains(last.error().message, "last admin key"));
+  CHECK(Contains(last.error().message, "last admin"));
   CHECK(f.store->FindKeyByFingerprint("SHA256:root").value().has_value());
 
   // The refused removal left no transaction open: writes still work.
-  REQUIRE_OK(f.store->RemoveKey("dev"));
+  REQUIRE_OK(f.store->RemoveKey("dev", "", "root"));
 
   REQUIRE_OK(f.store->AddKey(MakeKey("root2", "SHA256:root2", ms::Role::kAdmin)));
-  REQUIRE_OK(f.store->RemoveKey("root"));
-  auto again = f.store->RemoveKey("root2");
+  REQUIRE_OK(f.store->RemoveKey("root", "", "root"));
+  auto again = f.store->RemoveKey("root2", "", "root");
   REQUIRE_FALSE(again.has_value());
-  CHECK(Contains(again.error().message, "last admin key"));
+  CHECK(Contains(again.error().message, "last admin"));
   CHECK(f.store->ListKeys().value().size() == 1);
 }
 
 TEST_CASE("Store config: values come back byte for byte", "[store]") {
   StoreFixture f;
-  REQUIRE_OK(f.store->CreateApp("demo"));
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
   const ms::ConfigVars vars = {
       {"SPACES", "  leading and trailing  "},
       {"QUOTES", "it's \"quoted\" ''"},
@@ -342,8 +343,8 @@ TEST_CASE("Store config: values come back byte for byte", "[store]") {
 
 TEST_CASE("Store config: set overwrites / unset reports what it removed", "[store]") {
   StoreFixture f;
-  REQUIRE_OK(f.store->CreateApp("demo"));
-  REQUIRE_OK(f.store->CreateApp("other"));
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
+  REQUIRE_OK(f.store->CreateApp("other", "root"));
   REQUIRE_OK(f.store->SetConfig("demo", {{"A", "1"}, {"B", "2"}}));
   REQUIRE_OK(f.store->SetConfig("demo", {{"B", "two"}, {"C", "3"}}));
   REQUIRE_OK(f.store->SetConfig("other", {{"A", "other"}}));
@@ -365,8 +366,8 @@ TEST_CASE("Store config: set overwrites / unset reports what it removed", "[stor
 
 TEST_CASE("Store deploys: start / finish / list", "[store]") {
   StoreFixture f;
-  REQUIRE_OK(f.store->CreateApp("demo"));
-  REQUIRE_OK(f.store->CreateApp("other"));
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
+  REQUIRE_OK(f.store->CreateApp("other", "root"));
   auto first = f.store->StartDeploy(
       ms_test::MakeDeploy("demo", "1111111aaaa", "refs/heads/main", "alice"));
   REQUIRE_OK(first);
@@ -411,7 +412,7 @@ TEST_CASE("Store deploys: start / finish / list", "[store]") {
 
 TEST_CASE("Store deploys: FailInterruptedDeploys marks running ones failed", "[store]") {
   StoreFixture f;
-  REQUIRE_OK(f.store->CreateApp("demo"));
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
   auto done = f.store->StartDeploy(ms_test::MakeDeploy("demo", "a"));
   REQUIRE_OK(done);
   REQUIRE_OK(f.store->FinishDeploy(*done, true, "ok"));
@@ -450,7 +451,7 @@ TEST_CASE("Store is usable from several threads at once", "[store]") {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string name = "app-" + std::to_string(t) + "-" + std::to_string(i);
-        if (!f.store->CreateApp(name)) ++failures;
+        if (!f.store->CreateApp(name, "root")) ++failures;
         if (!f.store->SetConfig(name, {{"T", std::to_string(t)}})) ++failures;
         if (!f.store->ListApps()) ++failures;
       }

@@ -196,7 +196,8 @@ struct TestEnv {
   ms::AppRepos repos{settings.ReposDir(), hooks_dir, settings.TrashDir()};
   ms::AppLocks locks;
   FakeDeployStep deploy;
-  ms::Services services{settings, *store, repos, locks, deploy};
+  ms::Sessions sessions;
+  ms::Services services{settings, *store, repos, locks, deploy, sessions};
 
   bool AppRowExists(const std::string& name) { return store->GetApp(name).has_value(); }
   bool RepoExists(const std::string& name) { return fs::exists(repos.PathOf(name)); }
@@ -208,17 +209,25 @@ struct RunResult {
   std::string err;
 };
 
-inline RunResult Run(TestEnv& env, const std::vector<std::string>& argv,
-                     ms::Role role = ms::Role::kAdmin, const std::string& stdin_text = "") {
+// The callers Run uses: the admin "root" and the developer "dev".
+inline const ms::Caller kRoot{"root", ms::Role::kAdmin, "192.0.2.1:40000"};
+inline const ms::Caller kDev{"dev", ms::Role::kDeveloper, "192.0.2.2:40000"};
+
+inline RunResult RunAs(TestEnv& env, const ms::Caller& caller, const std::vector<std::string>& argv,
+                       const std::string& stdin_text = "") {
   StringOutput out, err;
   StringInput in(stdin_text);
-  ms::CommandContext ctx{env.services, ms::Caller{role == ms::Role::kAdmin ? "root" : "dev", role},
-                         out, err, in, false, false, -1, nullptr, 0};
+  ms::CommandContext ctx{env.services, caller, out, err, in, false, false, -1, nullptr, 0};
   RunResult r;
   r.status = ms::RunCommand(ctx, argv);
   r.out = out.str();
   r.err = err.str();
   return r;
+}
+
+inline RunResult Run(TestEnv& env, const std::vector<std::string>& argv,
+                     ms::Role role = ms::Role::kAdmin, const std::string& stdin_text = "") {
+  return RunAs(env, role == ms::Role::kAdmin ? kRoot : kDev, argv, stdin_text);
 }
 
 }  // namespace ms_test
