@@ -126,9 +126,8 @@ Result<void> AppsDestroy(CommandContext& ctx, const Args& args) {
         "apps:destroy {} --confirm {}",
         name, name, name));
   }
-  // Recorded first: the record keeps the app's id, which goes with the app.
-  Audit(ctx, name, "");
   if (auto r = DestroyApp(ctx.services, name); !r) return r;
+  Audit(ctx, name, "");  // the app's id is gone with it: admins see this record
   ctx.out.Write(fmt::format("Destroyed {}.\n", name));
   return {};
 }

@@ -24,7 +24,7 @@ TEST_CASE("passwords and keyboard-interactive are not offered") {
   CHECK(r.err.find("Permission denied (publickey)") != std::string::npos);
 }
 
-TEST_CASE("a developer key may push and run app commands / not keys commands or apps:destroy") {
+TEST_CASE("a developer key may push and run app commands / not keys commands or another's apps") {
   TestServer s;
   auto dev = s.NewKey("dev");
   s.AddKey("dev", dev, "developer");
@@ -42,9 +42,13 @@ TEST_CASE("a developer key may push and run app commands / not keys commands or 
   CHECK(add.err.find("needs an admin key") != std::string::npos);
   CHECK(s.SshAs(dev, "keys:list").exit_code == 1);
   CHECK(s.SshAs(dev, "keys:remove admin").exit_code == 1);
-  auto destroy = s.SshAs(dev, "apps:destroy devapp --confirm devapp");
+  REQUIRE(s.Ssh("apps:create adminapp").exit_code == 0);
+  auto destroy = s.SshAs(dev, "apps:destroy adminapp --confirm adminapp");
   CHECK(destroy.exit_code == 1);
-  CHECK(s.Ssh("apps:list").out.find("devapp") != std::string::npos);
+  CHECK(destroy.err == "error: app 'adminapp' does not exist (see apps:list)\n");
+  CHECK(s.Ssh("apps:list").out.find("adminapp") != std::string::npos);
+  // Its own app it may destroy: it owns it.
+  CHECK(s.SshAs(dev, "apps:destroy devapp --confirm devapp").exit_code == 0);
   CHECK(s.Ssh("keys:list").out.find("other") == std::string::npos);
 }
 
@@ -59,7 +63,7 @@ TEST_CASE("a removed key cannot open a new connection") {
   CHECK(r.err.find("Permission denied") != std::string::npos);
   auto last = s.Ssh("keys:remove admin");
   CHECK(last.exit_code == 1);
-  CHECK(last.err.find("last admin key") != std::string::npos);
+  CHECK(last.err.find("'admin' is the last admin") != std::string::npos);
 }
 
 TEST_CASE("exit statuses reach the client") {

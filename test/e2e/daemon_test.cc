@@ -46,6 +46,7 @@ TEST_CASE("a restart keeps apps / keys / config and the host key") {
   s.AddKey("dev", dev, "developer");
   REQUIRE(s.Ssh("apps:create keep").exit_code == 0);
   REQUIRE(s.Ssh("config:set keep 'MSG=hello world'").exit_code == 0);
+  REQUIRE(s.Ssh("access:add keep dev").exit_code == 0);
   auto repo = s.MakeRepo("src", 2);
   REQUIRE(s.Git({"push", s.Url("keep"), "main"}, repo).exit_code == 0);
 
