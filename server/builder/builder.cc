@@ -1,3 +1,5 @@
+#include "server/common/json.h"
+#include "server/common/utf8.h"
 #include "server/builder/builder.h"
 
 #include <fmt/format.h>
@@ -121,6 +123,11 @@ Result<std::map<std::string, std::string>> ParseProcfile(const std::string& text
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!IsUtf8(line)) {
+      return InvalidArgument(fmt::format(
+          "Procfile line {} is not UTF-8 text (byte {} is not); save the Procfile as UTF-8", number,
+          FirstInvalidUtf8(line) + 1));
+    }
     auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
     auto colon = line.find(':');
@@ -295,6 +302,14 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
   auto built = dockerfile ? BuildDockerfile(request, scratch.path(), out, result)
                           : BuildWithBuildpacks(request, chosen, scratch.path(), out, result);
   if (!built) return std::unexpected(built.error());
+  // Commands travel to Docker as JSON strings, which hold UTF-8 text only.
+  for (const auto& [type, command] : result.process_types) {
+    if (!IsUtf8(type) || !IsUtf8(command)) {
+      return InvalidArgument(fmt::format(
+          "the command of a process type (from the Procfile or the buildpack's bin/release) is not UTF-8 "
+          "text; save it as UTF-8"));
+    }
+  }
   return result;
 }
 
@@ -453,7 +468,7 @@ Result<void> Builder::BuildWithBuildpacks(const BuildRequest& request, const std
                   {"mothership.release", image.tag},
                   {"mothership.commit", request.commit},
                   {"mothership.buildpacks", fmt::format("{}", fmt::join(result.buildpacks, ","))},
-                  {"mothership.process-types", nlohmann::json(result.process_types).dump()}};
+                  {"mothership.process-types", DumpJson(nlohmann::json(result.process_types))}};
   image.env = env;
   if (result.process_types.contains("web")) image.cmd = {result.process_types["web"]};
   if (result.process_types.empty()) {

@@ -1,3 +1,4 @@
+#include "server/common/json.h"
 #include "server/builder/builder_pool.h"
 
 #include <nlohmann/json.hpp>
@@ -20,7 +21,7 @@ Result<std::string> BuilderPool::Key(const ContainerSpec& spec) {
   if (!image) return std::unexpected(image.error());
   nlohmann::json key = {image->id,      spec.env,        spec.labels,      spec.binds,
                         spec.memory_bytes,      spec.nano_cpus, spec.network_mode, spec.user};
-  return key.dump();
+  return DumpJson(key);
 }
 
 Result<std::string> BuilderPool::Start(const ContainerSpec& spec) {

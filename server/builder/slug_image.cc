@@ -1,3 +1,4 @@
+#include "server/common/json.h"
 #include "server/builder/slug_image.h"
 
 #include <zlib.h>
@@ -143,7 +144,7 @@ Result<std::string> SlugImage::Push(const SlugImageSpec& spec, Output& out) {
   config["rootfs"]["diff_ids"].push_back(layer->diff_id);
   if (!config["history"].is_array()) config["history"] = nlohmann::json::array();
   config["history"].push_back({{"created", now}, {"created_by", "mothership: slug " + spec.tag}});
-  std::string config_text = config.dump();
+  std::string config_text = DumpJson(config);
   std::string config_digest = Sha256::Digest(config_text);
   if (auto r = client_.UploadBlob(spec.repo, config_digest, config_text); !r) return std::unexpected(r.error());
 

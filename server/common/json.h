@@ -16,8 +16,13 @@ inline const nlohmann::json& At(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_object() ? *it : empty;
 }
 
-inline std::string JsonLine(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+// Compact JSON text that never throws: a string that is not UTF-8 has its bad
+// bytes replaced by U+FFFD (check tenant text with utf8.h first where a
+// replaced byte would be wrong).
+inline std::string DumpJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+
+inline std::string JsonLine(const nlohmann::json& value) { return DumpJson(value) + "\n"; }
 
 }  // namespace ms

@@ -19,4 +19,9 @@ void LogWarn(fmt::format_string<Args...> f, Args&&... args) {
   LogLine("warn", fmt::format(f, std::forward<Args>(args)...));
 }
 
+template <class... Args>
+void LogError(fmt::format_string<Args...> f, Args&&... args) {
+  LogLine("error", fmt::format(f, std::forward<Args>(args)...));
+}
+
 }  // namespace ms

@@ -1,5 +1,7 @@
 #include "server/common/thread_group.h"
 
+#include "server/common/log.h"
+
 namespace ms {
 
 void ThreadGroup::Spawn(std::function<void()> fn) {
@@ -8,7 +10,14 @@ void ThreadGroup::Spawn(std::function<void()> fn) {
   auto entry = std::make_shared<Entry>();
   entries_.push_back(entry);
   entry->thread = std::thread([this, fn = std::move(fn), raw = entry.get()] {
-    fn();
+    // The barrier: a throw ends this one piece of work, never the process.
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      LogError("internal error, one connection's work ended: {}", e.what());
+    } catch (...) {
+      LogError("internal error, one connection's work ended: an unknown exception");
+    }
     std::lock_guard inner(mu_);
     raw->done = true;
   });

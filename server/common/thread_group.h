@@ -1,6 +1,8 @@
 #pragma once
 // ThreadGroup: threads serving connections, counted so a server can cap them and
-// joined when it stops. Spawn, Count and JoinAll may be called from any thread.
+// joined when it stops. Each thread has an exception barrier: a throw ends its
+// one piece of work (logged), never the process. Spawn, Count and JoinAll may
+// be called from any thread.
 
 #include <functional>
 #include <list>

@@ -1,3 +1,4 @@
+#include "server/common/json.h"
 #include "server/docker/engine_docker_client.h"
 
 #include "server/docker/engine_json.h"
@@ -93,7 +94,7 @@ Result<void> EngineDockerClient::StreamProgress(HttpRequest request, const LineS
     auto msg = nlohmann::json::parse(line, nullptr, false);
     if (!msg.is_object()) return;
     if (msg.contains("error")) {
-      error = msg["error"].is_string() ? msg["error"].get<std::string>() : msg["error"].dump();
+      error = msg["error"].is_string() ? msg["error"].get<std::string>() : DumpJson(msg["error"]);
       return;
     }
     std::string text;
@@ -134,7 +135,7 @@ Result<void> EngineDockerClient::BuildImage(const std::filesystem::path& context
                                             const std::map<std::string, std::string>& build_args,
                                             const LineSink& out) {
   std::string path = fmt::format("/build?t={}&rm=1&forcerm=1", UrlEncode(tag));
-  if (!build_args.empty()) path += "&buildargs=" + UrlEncode(nlohmann::json(build_args).dump());
+  if (!build_args.empty()) path += "&buildargs=" + UrlEncode(DumpJson(nlohmann::json(build_args)));
   HttpRequest request = Upload("POST", path, context_tar, {{"Content-Type", "application/x-tar"}});
   return StreamProgress(request, out, "building " + tag);
 }
@@ -171,7 +172,7 @@ Result<void> EngineDockerClient::RemoveImage(const std::string& image) {
 Result<void> EngineDockerClient::EnsureVolume(const std::string& name,
                                               const std::map<std::string, std::string>& labels) {
   nlohmann::json body = {{"Name", name}, {"Labels", labels}};
-  auto r = Call(Req("POST", "/volumes/create", body.dump(), {{"Content-Type", "application/json"}}),
+  auto r = Call(Req("POST", "/volumes/create", DumpJson(body), {{"Content-Type", "application/json"}}),
                 {200, 201});
   if (!r) return std::unexpected(r.error());
   return {};
@@ -207,7 +208,7 @@ Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spe
   if (!spec.user.empty()) body["User"] = spec.user;
   std::string path = "/containers/create";
   if (!spec.name.empty()) path += "?name=" + UrlEncode(spec.name);
-  auto r = Call(Req("POST", path, body.dump(), {{"Content-Type", "application/json"}}), {201});
+  auto r = Call(Req("POST", path, DumpJson(body), {{"Content-Type", "application/json"}}), {201});
   if (!r) return std::unexpected(r.error());
   auto id = engine::StringMember(r->body, "Id");
   if (id.empty()) return Failed("the Docker engine created a container without an id");
@@ -255,14 +256,14 @@ Result<void> EngineDockerClient::FollowLogs(const std::string& id, const LineSin
 Result<int> EngineDockerClient::Exec(const std::string& id, const std::vector<std::string>& cmd,
                                      const LineSink& out, const std::function<bool(std::string_view)>& stdout_data) {
   nlohmann::json create = {{"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false}, {"Cmd", cmd}};
-  auto created = Call(Req("POST", "/containers/" + id + "/exec", create.dump(),
+  auto created = Call(Req("POST", "/containers/" + id + "/exec", DumpJson(create),
                           {{"Content-Type", "application/json"}}),
                       {201});
   if (!created) return std::unexpected(created.error());
   std::string exec_id = engine::StringMember(created->body, "Id");
   if (exec_id.empty()) return Failed("the Docker engine created an exec without an id");
   nlohmann::json start = {{"Detach", false}, {"Tty", false}};
-  auto r = StreamOutput(Req("POST", "/exec/" + exec_id + "/start", start.dump(),
+  auto r = StreamOutput(Req("POST", "/exec/" + exec_id + "/start", DumpJson(start),
                             {{"Content-Type", "application/json"}}),
                         out, stdout_data);
   if (!r) return std::unexpected(r.error());
@@ -298,7 +299,7 @@ Result<void> EngineDockerClient::RemoveContainer(const std::string& id) {
 
 Result<std::vector<ContainerSummary>> EngineDockerClient::ListContainers(const std::string& label_filter) {
   nlohmann::json filters = {{"label", {label_filter}}};
-  auto r = Call(Req("GET", "/containers/json?all=1&filters=" + UrlEncode(filters.dump())), {200});
+  auto r = Call(Req("GET", "/containers/json?all=1&filters=" + UrlEncode(DumpJson(filters))), {200});
   if (!r) return std::unexpected(r.error());
   return engine::ParseList<ContainerSummary>(nlohmann::json::parse(r->body, nullptr, false),
                                                engine::ParseContainerSummary);

@@ -1,6 +1,7 @@
 // EngineDockerClient, Swarm part: the swarm itself, overlay networks, services,
 // tasks, nodes and service logs.
 
+#include "server/common/json.h"
 #include "server/docker/engine_docker_client.h"
 #include "server/docker/engine_json.h"
 #include "server/docker/engine_request.h"
@@ -13,7 +14,7 @@ namespace {
 
 nlohmann::json ParseJson(const HttpResponse& r) { return nlohmann::json::parse(r.body, nullptr, false); }
 
-std::string Filters(const EngineFilters& filters) { return UrlEncode(engine::FiltersJson(filters).dump()); }
+std::string Filters(const EngineFilters& filters) { return UrlEncode(DumpJson(engine::FiltersJson(filters))); }
 
 }  // namespace
 
@@ -26,7 +27,7 @@ Result<EngineInfo> EngineDockerClient::Info() {
 Result<void> EngineDockerClient::SwarmInit(const std::string& advertise_addr) {
   nlohmann::json body = {{"ListenAddr", "0.0.0.0:2377"}};
   if (!advertise_addr.empty()) body["AdvertiseAddr"] = advertise_addr;
-  auto r = Call(Req("POST", "/swarm/init", body.dump(), {{"Content-Type", "application/json"}}), {200});
+  auto r = Call(Req("POST", "/swarm/init", DumpJson(body), {{"Content-Type", "application/json"}}), {200});
   if (!r) return std::unexpected(r.error());
   return {};
 }
@@ -44,7 +45,7 @@ Result<std::string> EngineDockerClient::EnsureOverlayNetwork(const std::string& 
   if (found.error().code != ErrorCode::kNotFound) return std::unexpected(found.error());
   nlohmann::json body = {{"Name", name},       {"Driver", "overlay"}, {"Attachable", true},
                          {"CheckDuplicate", true}, {"Labels", labels}};
-  auto r = Call(Req("POST", "/networks/create", body.dump(), {{"Content-Type", "application/json"}}), {201});
+  auto r = Call(Req("POST", "/networks/create", DumpJson(body), {{"Content-Type", "application/json"}}), {201});
   if (!r && r.error().code == ErrorCode::kAlreadyExists) return EnsureOverlayNetwork(name, labels);
   if (!r) return std::unexpected(r.error());
   return engine::StringMember(r->body, "Id");
@@ -64,7 +65,7 @@ Result<std::optional<ServiceInfo>> EngineDockerClient::InspectService(const std:
 }
 
 Result<std::string> EngineDockerClient::CreateService(const ServiceSpec& spec) {
-  auto r = Call(Req("POST", "/services/create", engine::ServiceSpecJson(spec).dump(),
+  auto r = Call(Req("POST", "/services/create", DumpJson(engine::ServiceSpecJson(spec)),
                     {{"Content-Type", "application/json"}, {"X-Registry-Auth", "e30="}}),
                 {201});
   if (!r) return std::unexpected(r.error());
@@ -81,7 +82,7 @@ Result<void> EngineDockerClient::PostServiceUpdate(const std::string& id, uint64
 }
 
 Result<void> EngineDockerClient::UpdateService(const std::string& id, uint64_t version, const ServiceSpec& spec) {
-  return PostServiceUpdate(id, version, engine::ServiceSpecJson(spec).dump(), false);
+  return PostServiceUpdate(id, version, DumpJson(engine::ServiceSpecJson(spec)), false);
 }
 
 Result<void> EngineDockerClient::RollbackService(const std::string& id) {
@@ -90,7 +91,7 @@ Result<void> EngineDockerClient::RollbackService(const std::string& id) {
   if (!r) return std::unexpected(r.error());
   auto service = ParseJson(*r);
   if (!service.is_object() || !service.contains("Spec")) return Failed("the Docker engine sent no service spec");
-  return PostServiceUpdate(id, engine::ParseService(service).version, service["Spec"].dump(), true);
+  return PostServiceUpdate(id, engine::ParseService(service).version, DumpJson(service["Spec"]), true);
 }
 
 Result<void> EngineDockerClient::RemoveService(const std::string& name) {

@@ -134,7 +134,15 @@ void HookServer::Serve(int fd) {
     auto normal = objects_dir.lexically_normal().string();
     if (!normal.starts_with(repo + "/")) objects_dir.clear();
   }
-  int status = RunPreReceive(services_, *push, updates, objects_dir, out);
+  int status = 1;
+  try {
+    status = RunPreReceive(services_, *push, updates, objects_dir, out);
+  } catch (const std::exception& e) {
+    // A bug, not the push's fault: the push is refused with the reason, the daemon goes on.
+    LogError("hook: internal error in the push to {}: {}", push->app, e.what());
+    out.Write(fmt::format("-----> Internal error: {}\n-----> The push was rejected; {} is unchanged.\n", e.what(),
+                          push->app));
+  }
   out.Exit(status);
 }
 

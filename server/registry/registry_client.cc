@@ -1,3 +1,4 @@
+#include "server/common/json.h"
 #include "server/registry/registry_client.h"
 
 #include <fmt/format.h>
@@ -113,7 +114,7 @@ Result<Manifest> RegistryClient::GetManifest(const std::string& repo, const std:
 Result<std::string> RegistryClient::PutManifest(const std::string& repo, const std::string& tag,
                                                 const nlohmann::json& manifest) {
   HttpRequest request = Req("PUT", fmt::format("/v2/{}/manifests/{}", repo, tag));
-  request.body = manifest.dump();
+  request.body = DumpJson(manifest);
   request.headers["Content-Type"] = kManifestV2;
   auto r = Call(request, {201}, fmt::format("tagging {}:{}", repo, tag));
   if (!r) return std::unexpected(r.error());

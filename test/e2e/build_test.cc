@@ -130,6 +130,26 @@ TEST_CASE("build: a broken app rejects the push with the buildpack's error") {
   CHECK(none.err.find("no buildpack recognised this app") != std::string::npos);
 }
 
+TEST_CASE("build: a Procfile that is not UTF-8 rejects the push with the line - the daemon goes on") {
+  TestServer s = BuildServer();
+  auto repo = SampleRepo(s, "procfile-app");
+  ms::test::WriteFile(repo / "Procfile", "web: ./serve.sh \xFF\xFE\n");
+  REQUIRE(s.Git({"commit", "-qam", "not UTF-8"}, repo).exit_code == 0);
+  std::string app = Unique("latin1");
+  REQUIRE(s.Ssh("apps:create " + app).exit_code == 0);
+  auto push = s.Git({"push", s.Url(app), "main"}, repo);
+  INFO(push.Both());
+  CHECK(push.exit_code != 0);
+  CHECK(push.err.find("Procfile line 1 is not UTF-8 text (byte 17 is not)") != std::string::npos);
+  CHECK(push.err.find("pre-receive hook declined") != std::string::npos);
+  // The daemon answers, and a config value with such bytes comes back as it went in.
+  CHECK(s.Ssh("version").exit_code == 0);
+  REQUIRE(s.Ssh("config:set " + app + " 'B=\xFF\xFE'").exit_code == 0);
+  CHECK(s.Ssh("config:get " + app + " B").out == "\xFF\xFE\n");
+  CHECK(s.Ssh("apps:info " + app + " --json").exit_code == 0);
+  CHECK(s.Ssh("audit " + app + " --json").exit_code == 0);
+}
+
 TEST_CASE("build: a third-party buildpack from a local git URL") {
   TestServer s = BuildServer();
   // The buildpack lives in its own git repository, tagged v1.
