@@ -7,12 +7,28 @@
 namespace ms::proxy {
 namespace {
 
-// Set by the proxy only: a client's values are dropped.
+// a == b ignoring case, with '_' the same as '-': many app servers (CGI,
+// Rack, WSGI) read X_Forwarded_For as X-Forwarded-For.
+bool SameHeaderName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = static_cast<char>(std::tolower(static_cast<unsigned char>(a[i])));
+    char y = static_cast<char>(std::tolower(static_cast<unsigned char>(b[i])));
+    if (x == '_') x = '-';
+    if (y == '_') y = '-';
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Set by the proxy only, or claims about the client only the proxy may make:
+// a client's values are dropped, in any spelling.
 bool SetByProxy(std::string_view name) {
-  static const std::array<std::string_view, 6> kOwn = {"expect",           "x-request-id",     "x-forwarded-for",
-                                                       "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"};
+  static const std::array<std::string_view, 8> kOwn = {"expect",           "x-request-id",     "x-forwarded-for",
+                                                       "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
+                                                       "x-real-ip",         "forwarded"};
   for (auto own : kOwn) {
-    if (EqualsIgnoreCase(name, own)) return true;
+    if (SameHeaderName(name, own)) return true;
   }
   return false;
 }
@@ -36,9 +52,11 @@ bool IsHopByHop(std::string_view name, const MessageHead& head) {
   for (auto h : kHop) {
     if (EqualsIgnoreCase(name, h)) return true;
   }
+  // Connection may name other hop-by-hop headers, but never the ones that
+  // frame or route the message.
   for (auto token : head.connection_tokens) {
     if (EqualsIgnoreCase(name, token) && !EqualsIgnoreCase(name, "transfer-encoding") &&
-        !EqualsIgnoreCase(name, "content-length")) {
+        !EqualsIgnoreCase(name, "content-length") && !EqualsIgnoreCase(name, "host")) {
       return true;
     }
   }
@@ -71,7 +89,9 @@ void NewRequestId(std::string& id) {
 void AppendUpstreamHead(const RequestHead& req, const Forwarded& forwarded, std::string& out) {
   out.append(req.method).append(" ").append(req.target).append(req.minor_version ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
   for (const auto& h : req.headers) {
-    if (!IsHopByHop(h.name, req) && !SetByProxy(h.name)) AppendHeader(out, h.name, h.value);
+    if (IsHopByHop(h.name, req) || SetByProxy(h.name)) continue;
+    // The host routed by: an absolute-form target's authority wins over the Host header.
+    AppendHeader(out, h.name, EqualsIgnoreCase(h.name, "host") ? req.host : h.value);
   }
   AppendHeader(out, "X-Forwarded-For", forwarded.client_ip);
   AppendHeader(out, "X-Forwarded-Proto", "http");

@@ -189,6 +189,12 @@ std::optional<std::string_view> MessageHead::Find(std::string_view name) const {
   return std::nullopt;
 }
 
+namespace {
+bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
+}
+}  // namespace
+
 Parse ParseRequestHead(std::string_view data, const HeadLimits& limits, RequestHead& out) {
   size_t skipped = 0, end = 0;
   if (auto r = Begin(data, limits, out, skipped, end); r != Parse::kDone) return r;
@@ -239,6 +245,23 @@ Parse ParseRequestHead(std::string_view data, const HeadLimits& limits, RequestH
   if (hosts > 1 || (hosts == 0 && out.minor_version == 1)) {
     Fail(out, 400, "an HTTP/1.1 request needs exactly one Host header");
     return Parse::kError;
+  }
+  // Absolute form (GET http://host/path): the target's authority is the host
+  // (RFC 9112 3.2.2) and the origin form goes upstream.
+  if (StartsWithIgnoreCase(out.target, "http://") || StartsWithIgnoreCase(out.target, "https://")) {
+    std::string_view rest = out.target.substr(out.target.find("//") + 2);
+    size_t slash = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, slash);
+    if (authority.empty()) {
+      Fail(out, 400, "an absolute request target without a host");
+      return Parse::kError;
+    }
+    out.host = authority;
+    out.target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    if (out.target.front() == '?') {
+      Fail(out, 400, "an absolute request target with a query but no path");
+      return Parse::kError;
+    }
   }
   for (unsigned char c : out.host) {
     if (!(kToken[c] || c == ':' || c == '[' || c == ']') || c == '/' || c == '@') {

@@ -50,7 +50,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "ssh_idle_timeout_seconds", "ssh_max_connections", "deploy_step", "docker_socket",
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
       "build_memory_mb", "build_cpus", "slug_max_mb", "keep_releases", "swarm_advertise_addr",
-      "stop_grace_seconds", "proxy_service", "http_port", "proxy_metrics_port", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds"};
+      "stop_grace_seconds", "proxy_service", "http_port", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds"};
   for (const auto& item : root) {
     if (!item.first.IsScalar()) {
       return InvalidArgument(fmt::format("{}: setting names must be plain words", s.ConfigPath().string()));
@@ -78,7 +78,9 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "deploy_timeout_seconds", s.deploy_timeout_seconds),
                  Read(root, "update_monitor_seconds", s.update_monitor_seconds),
                  Read(root, "proxy_service", s.proxy_service), Read(root, "http_port", s.http_port),
-                 Read(root, "proxy_metrics_port", s.proxy_metrics_port), Read(root, "max_body_mb", s.max_body_mb)}) {
+                 Read(root, "proxy_metrics_port", s.proxy_metrics_port),
+                 Read(root, "proxy_metrics_address", s.proxy_metrics_address),
+                 Read(root, "max_body_mb", s.max_body_mb)}) {
     if (!r) return std::unexpected(r.error());
   }
   if (auto r = ValidateSettings(s); !r) return std::unexpected(r.error());
@@ -126,10 +128,12 @@ Result<void> ValidateSettings(const Settings& s) {
         "update_monitor_seconds >= 0)");
   }
   if (s.http_port < 1 || s.http_port > 65535 || s.proxy_metrics_port < 1 || s.proxy_metrics_port > 65535 ||
-      s.http_port == s.proxy_metrics_port || s.max_body_mb < 0 || s.proxy_service.empty()) {
+      s.http_port == s.proxy_metrics_port || s.max_body_mb < 0 || s.proxy_service.empty() ||
+      s.proxy_metrics_address.empty() ||
+      s.proxy_metrics_address.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
     return InvalidArgument(
         "proxy settings are out of range (http_port and proxy_metrics_port: two different ports 1-65535, "
-        "max_body_mb >= 0, proxy_service not empty)");
+        "max_body_mb >= 0, proxy_service not empty, proxy_metrics_address an IP address such as 127.0.0.1)");
   }
   return {};
 }
@@ -184,6 +188,8 @@ Result<void> SaveSettings(const Settings& s) {
   out << YAML::Key << "http_port" << YAML::Value << s.http_port << YAML::Comment("apps answer at http://APP.DOMAIN:PORT");
   out << YAML::Key << "proxy_metrics_port" << YAML::Value << s.proxy_metrics_port
       << YAML::Comment("the proxy's Prometheus /metrics");
+  out << YAML::Key << "proxy_metrics_address" << YAML::Value << s.proxy_metrics_address
+      << YAML::Comment("where /metrics listens; 0.0.0.0 for every interface");
   out << YAML::Key << "max_body_mb" << YAML::Value << s.max_body_mb << YAML::Comment("0: no limit");
   out << YAML::EndMap;
 

@@ -49,6 +49,9 @@ struct Settings {
   std::string proxy_service = "mothership-proxy";  // several installations on one Swarm need their own
   int http_port = 80;
   int proxy_metrics_port = 9180;  // Prometheus /metrics
+  // Where /metrics (every app's traffic) listens: loopback unless the admin
+  // sets an address a Prometheus elsewhere reaches.
+  std::string proxy_metrics_address = "127.0.0.1";
   int max_body_mb = 0;            // request bodies larger than this get 413; 0: no limit
 
   std::filesystem::path ConfigPath() const { return data_dir / "config.yaml"; }

@@ -158,7 +158,7 @@ Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
                                                     {"mothership.node", node}};
   auto edge = ProxySpec(settings_.proxy_service + "-edge", edge_labels, *image,
                         {"edge", "--listen", fmt::format("0.0.0.0:{}", settings_.http_port), "--metrics",
-                         fmt::format("0.0.0.0:{}", settings_.proxy_metrics_port), "--socket", socket},
+                         fmt::format("{}:{}", settings_.proxy_metrics_address, settings_.proxy_metrics_port), "--socket", socket},
                         {Bind(run_dir, kRunDir, false)}, {{"host", {}}}, "stop-first");
   // The worker joins the apps' networks. Replacing it (a new app, a new
   // binary) is start-first: the new one takes new connections from the edge

@@ -265,3 +265,37 @@ TEST_CASE("Framing::For: none, a length, chunked or until the close, and Take wi
   CHECK(f.Done());
   CHECK(f.Take("more") == 0);
 }
+
+TEST_CASE("AppendUpstreamHead drops what a client claims about itself, in any spelling", "[proxy]") {
+  Req r("GET / HTTP/1.1\r\nHost: shop.localhost\r\nForwarded: for=10.0.0.1\r\nX-Real-IP: 10.0.0.1\r\n"
+        "X_Forwarded_For: 10.0.0.1\r\nx_real_ip: 10.0.0.1\r\nX-Forwarded_Proto: https\r\nAccept: */*\r\n\r\n");
+  std::string up = Upstream(r);
+  CHECK(up == "GET / HTTP/1.1\r\nHost: shop.localhost\r\nAccept: */*\r\n" + kForwarded + "\r\n");
+  CHECK(Count(up, "10.0.0.1") == 0);
+}
+
+TEST_CASE("AppendUpstreamHead: Connection cannot remove Host, Content-Length or Transfer-Encoding", "[proxy]") {
+  Req r("POST / HTTP/1.1\r\nHost: shop.localhost\r\nConnection: host, content-length, x-drop\r\n"
+        "Content-Length: 2\r\nX-Drop: 1\r\n\r\n");
+  std::string up = Upstream(r);
+  CHECK(up == "POST / HTTP/1.1\r\nHost: shop.localhost\r\nContent-Length: 2\r\n" + kForwarded + "\r\n");
+}
+
+TEST_CASE("an absolute-form target routes by its host and goes upstream in origin form", "[proxy]") {
+  Req r("GET http://Shop.localhost:8080/a/b?c=1 HTTP/1.1\r\nHost: other.localhost\r\n\r\n");
+  CHECK(r.head.host == "Shop.localhost:8080");
+  CHECK(r.head.target == "/a/b?c=1");
+  std::string up = Upstream(r);
+  CHECK(up.starts_with("GET /a/b?c=1 HTTP/1.1\r\nHost: Shop.localhost:8080\r\n"));
+  CHECK(Count(up, "other.localhost") == 0);
+
+  Req bare("GET https://shop.localhost HTTP/1.1\r\nHost: shop.localhost\r\n\r\n");
+  CHECK(bare.head.target == "/");
+  for (std::string bad : {"GET http:/// HTTP/1.1\r\nHost: a\r\n\r\n", "GET http://u@evil/ HTTP/1.1\r\nHost: a\r\n\r\n",
+                          "GET http://a?x HTTP/1.1\r\nHost: a\r\n\r\n"}) {
+    INFO(bad);
+    RequestHead head;
+    CHECK(ms::proxy::ParseRequestHead(bad, HeadLimits{}, head) == Parse::kError);
+    CHECK(head.error_status == 400);
+  }
+}
