@@ -19,7 +19,7 @@ struct Settings {
   std::string domain = "localhost";
   std::string host_key = "ssh_host_ed25519_key";  // relative to data_dir
   bool auto_create_apps = true;
-  int ssh_auth_timeout_seconds = 30;   // connect to first command, including auth
+  int ssh_auth_timeout_seconds = 20;   // connect to first command: key exchange and auth included
   int ssh_idle_timeout_seconds = 600;  // no data either way on a running command
   int ssh_max_connections = 100;
 

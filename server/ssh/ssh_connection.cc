@@ -16,8 +16,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// "203.0.113.7:51234", "[2001:db8::1]:51234"; "" when the socket has no peer.
-std::string PeerAddress(socket_t fd) {
+}  // namespace
+
+std::string PeerAddress(socket_t fd, bool with_port) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
@@ -25,15 +26,17 @@ std::string PeerAddress(socket_t fd) {
   if (addr.ss_family == AF_INET) {
     auto* in = reinterpret_cast<sockaddr_in*>(&addr);
     inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    return fmt::format("{}:{}", host, ntohs(in->sin_port));
+    return with_port ? fmt::format("{}:{}", host, ntohs(in->sin_port)) : std::string(host);
   }
   if (addr.ss_family == AF_INET6) {
     auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
     inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    return fmt::format("[{}]:{}", host, ntohs(in6->sin6_port));
+    return with_port ? fmt::format("[{}]:{}", host, ntohs(in6->sin6_port)) : std::string(host);
   }
   return "";
 }
+
+namespace {
 constexpr size_t kChunk = 64 * 1024;
 constexpr int kMaxFailedAuths = 20;
 
@@ -41,9 +44,9 @@ constexpr int kMaxFailedAuths = 20;
 
 SshConnection::SshConnection(ssh_session session, const SshServerOptions& options,
                              const Authenticate& authenticate, Sessions& sessions, const StartJob& start,
-                             const std::atomic<bool>& stopping)
+                             const std::atomic<bool>& stopping, std::function<void()> on_authenticated)
     : session_(session), options_(options), authenticate_(authenticate), sessions_(sessions), start_(start),
-      stopping_(stopping) {}
+      stopping_(stopping), on_authenticated_(std::move(on_authenticated)) {}
 
 SshConnection::~SshConnection() {
   if (event_) ssh_event_free(event_);
@@ -67,7 +70,8 @@ int SshConnection::OnAuthPubkey(ssh_session, const char*, ssh_key key, char stat
     return SSH_AUTH_DENIED;
   }
   self->caller_ = caller;
-  self->caller_->address = PeerAddress(ssh_get_fd(self->session_));
+  self->caller_->address = PeerAddress(ssh_get_fd(self->session_), true);
+  if (self->on_authenticated_) self->on_authenticated_();
   self->registration_ = self->sessions_.Open(*fingerprint);
   return SSH_AUTH_SUCCESS;
 }
@@ -135,11 +139,12 @@ void SshConnection::Run() {
   long timeout = options_.auth_timeout_seconds;
   ssh_options_set(session_, SSH_OPTIONS_TIMEOUT, &timeout);
 
+  // One budget for the key exchange and authentication together.
+  auto deadline = Clock::now() + std::chrono::seconds(options_.auth_timeout_seconds);
   if (ssh_handle_key_exchange(session_) != SSH_OK) return;
   event_ = ssh_event_new();
   if (!event_ || ssh_event_add_session(event_, session_) != SSH_OK) return;
 
-  auto deadline = Clock::now() + std::chrono::seconds(options_.auth_timeout_seconds);
   while (!command_ && Alive()) {
     if (Clock::now() > deadline) {
       LogInfo("ssh: closing a connection that did not authenticate and run a command in {} s",

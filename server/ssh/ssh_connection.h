@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,10 +22,15 @@
 
 namespace ms {
 
+// The client's address: "203.0.113.7:51234" / "[2001:db8::1]:51234", or the
+// IP alone; "" when the socket has no peer.
+std::string PeerAddress(socket_t fd, bool with_port);
+
 class SshConnection {
  public:
   SshConnection(ssh_session session, const SshServerOptions& options, const Authenticate& authenticate,
-                Sessions& sessions, const StartJob& start, const std::atomic<bool>& stopping);
+                Sessions& sessions, const StartJob& start, const std::atomic<bool>& stopping,
+                std::function<void()> on_authenticated);
   ~SshConnection();
   void Run();
 
@@ -50,6 +56,7 @@ class SshConnection {
   Sessions& sessions_;
   const StartJob& start_;
   const std::atomic<bool>& stopping_;
+  std::function<void()> on_authenticated_;  // once, when a key authenticates
 
   ssh_event event_ = nullptr;
   ssh_channel channel_ = nullptr;

@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 
 #include "server/common/log.h"
+
+#include <algorithm>
+#include <utility>
 #include "server/ssh/ssh_connection.h"
 
 namespace ms {
@@ -65,12 +68,74 @@ void SshServer::Serve() {
       ssh_free(session);
       continue;
     }
-    connections_.Spawn([this, session] {
-      SshConnection connection(session, options_, authenticate_, sessions_, start_, stopping_);
+    std::string source = PeerAddress(ssh_get_fd(session), false);
+    uint64_t ticket = TakePreAuthSlot(source, ssh_get_fd(session));
+    if (ticket == 0) {
+      ssh_disconnect(session);
+      ssh_free(session);
+      continue;
+    }
+    connections_.Spawn([this, session, source, ticket] {
+      // Given back before the connection (and its socket) is gone: an
+      // eviction never shuts down a socket number reused by another.
+      bool holds_slot = true;
+      auto give_back = [this, &holds_slot, &source, ticket] {
+        if (std::exchange(holds_slot, false)) GivePreAuthSlot(source, ticket);
+      };
+      SshConnection connection(session, options_, authenticate_, sessions_, start_, stopping_, give_back);
       connection.Run();
+      give_back();
     });
   }
   connections_.JoinAll();
+}
+
+uint64_t SshServer::TakePreAuthSlot(const std::string& source, int fd) {
+  std::lock_guard lock(preauth_mu_);
+  int max_total = std::max(1, options_.max_connections / 2);
+  auto found = preauth_by_source_.find(source);
+  size_t mine = found == preauth_by_source_.end() ? 0 : found->second.size();
+  bool refuse = mine >= static_cast<size_t>(options_.max_unauthenticated_per_address);
+  if (!refuse && preauth_total_ >= max_total) {
+    // Full: the biggest holder gives up its oldest, if it holds more than this address.
+    auto biggest = preauth_by_source_.end();
+    for (auto it = preauth_by_source_.begin(); it != preauth_by_source_.end(); ++it) {
+      if (biggest == preauth_by_source_.end() || it->second.size() > biggest->second.size()) biggest = it;
+    }
+    if (biggest != preauth_by_source_.end() && biggest->second.size() > mine + 1) {
+      ::shutdown(biggest->second.front().fd, SHUT_RDWR);  // its thread sees the end and returns
+      biggest->second.erase(biggest->second.begin());
+      if (biggest->second.empty()) preauth_by_source_.erase(biggest);
+      --preauth_total_;
+    } else {
+      refuse = true;
+    }
+  }
+  if (refuse) {
+    // One line per hundred refusals: a flood must not flood the log too.
+    if (++refused_ % 100 == 1) {
+      LogWarn("ssh: refusing connections that have not authenticated: {} from {} (at most {}), {} in all (at most "
+              "{}); {} refused so far",
+              mine, source, options_.max_unauthenticated_per_address, preauth_total_, max_total, refused_);
+    }
+    return 0;
+  }
+  uint64_t ticket = next_ticket_++;
+  preauth_by_source_[source].push_back({ticket, fd});
+  ++preauth_total_;
+  return ticket;
+}
+
+void SshServer::GivePreAuthSlot(const std::string& source, uint64_t ticket) {
+  std::lock_guard lock(preauth_mu_);
+  auto it = preauth_by_source_.find(source);
+  if (it == preauth_by_source_.end()) return;
+  auto& list = it->second;
+  auto entry = std::find_if(list.begin(), list.end(), [ticket](const PreAuth& p) { return p.ticket == ticket; });
+  if (entry == list.end()) return;  // evicted
+  list.erase(entry);
+  if (list.empty()) preauth_by_source_.erase(it);
+  --preauth_total_;
 }
 
 }  // namespace ms

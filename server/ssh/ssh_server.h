@@ -11,6 +11,9 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <vector>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,9 +29,16 @@ struct SshServerOptions {
   std::string listen_address = "0.0.0.0";
   int port = 2222;
   std::filesystem::path host_key;
-  int auth_timeout_seconds = 30;
+  int auth_timeout_seconds = 20;
   int idle_timeout_seconds = 600;
   int max_connections = 100;
+  // Connections that have not authenticated yet: at most this many per source
+  // address (more are closed at once), and at most half of max_connections
+  // in all, so the rest stays for authenticated sessions. When that half is
+  // full, a connection from an address holding fewer than the biggest holder
+  // ends the biggest holder's oldest one: a flood from few addresses cannot
+  // keep anyone else from reaching authentication.
+  int max_unauthenticated_per_address = 20;
 };
 
 // Looks a key up by its SHA256 fingerprint; nullopt refuses it.
@@ -55,6 +65,20 @@ class SshServer {
   ssh_bind bind_ = nullptr;
   std::atomic<bool> stopping_{false};
   ThreadGroup connections_;
+  // Connections not yet authenticated, by source address.
+  // Takes a slot for the connection on `fd`; 0 when refused, else its ticket.
+  uint64_t TakePreAuthSlot(const std::string& source, int fd);
+  // Gives the ticket's slot back (authenticated or gone); a no-op when evicted.
+  void GivePreAuthSlot(const std::string& source, uint64_t ticket);
+  struct PreAuth {
+    uint64_t ticket;
+    int fd;
+  };
+  std::mutex preauth_mu_;
+  std::map<std::string, std::vector<PreAuth>> preauth_by_source_;  // oldest first
+  int preauth_total_ = 0;
+  uint64_t next_ticket_ = 1;
+  uint64_t refused_ = 0;
 };
 
 }  // namespace ms
