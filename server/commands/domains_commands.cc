@@ -29,7 +29,6 @@ Result<void> Domains(CommandContext& ctx, const Args& args) {
 
 Result<void> DomainsAdd(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
-  if (auto r = NeedApp(ctx, app); !r) return r;
   auto host = NormalizeDomain(args.positional[1]);
   if (!host) return std::unexpected(host.error());
   const std::string& domain = ctx.services.settings.domain;

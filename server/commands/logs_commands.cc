@@ -41,7 +41,6 @@ Result<void> Logs(CommandContext& ctx, const Args& args) {
     }
     lines = static_cast<int>(v);
   }
-  if (auto r = NeedApp(ctx, app); !r) return r;
   auto runtime = NeedRuntime(ctx);
   if (!runtime) return std::unexpected(runtime.error());
   return (*runtime)->Logs(app, lines, follow, args.Option("--ps"), ctx.out, ctx.cancelled);

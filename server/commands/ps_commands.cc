@@ -19,7 +19,6 @@ struct Change {
 };
 
 Result<Change> StartChange(CommandContext& ctx, const std::string& app) {
-  if (auto r = NeedApp(ctx, app); !r) return std::unexpected(r.error());
   auto runtime = NeedRuntime(ctx);
   if (!runtime) return std::unexpected(runtime.error());
   auto lock = WaitForApp(ctx.services, app, ctx.cancelled);
@@ -29,7 +28,6 @@ Result<Change> StartChange(CommandContext& ctx, const std::string& app) {
 
 Result<void> Ps(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
-  if (auto r = NeedApp(ctx, app); !r) return r;
   auto runtime = NeedRuntime(ctx);
   if (!runtime) return std::unexpected(runtime.error());
   auto processes = (*runtime)->Ps(app);

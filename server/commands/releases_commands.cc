@@ -76,7 +76,6 @@ Result<void> ReleasesInfo(CommandContext& ctx, const Args& args) {
 
 Result<void> RollbackCommand(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
-  if (auto r = NeedApp(ctx, app); !r) return r;
   int version = 0;
   if (args.positional.size() > 1) {
     auto v = ParseReleaseVersion(args.positional[1]);

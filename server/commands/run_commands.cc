@@ -10,7 +10,6 @@ namespace {
 
 Result<void> Run(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
-  if (auto r = NeedApp(ctx, app); !r) return r;
   auto runtime = NeedRuntime(ctx);
   if (!runtime) return std::unexpected(runtime.error());
   std::vector<std::string> argv(args.positional.begin() + 1, args.positional.end());

@@ -41,10 +41,4 @@ inline void RefreshRoutes(CommandContext& ctx, const std::string& app) {
   if (!r) ctx.err.Write(fmt::format("warning: the proxy's routes were not updated: {}\n", r.error().message));
 }
 
-// Checks the app exists before anything else, with the store's message.
-inline Result<void> NeedApp(CommandContext& ctx, const std::string& app) {
-  if (auto a = ctx.services.store.GetApp(app); !a) return std::unexpected(a.error());
-  return {};
-}
-
 }  // namespace ms

@@ -37,8 +37,8 @@ Result<void> CheckNewAppName(Services& services, const Caller& caller, const std
 //  - not a public suffix ("com", "co.uk"), nor a wildcard over one ("*.co.uk");
 //  - not the server's DOMAIN, and under it only names under APP.DOMAIN
 //    ("www.APP.DOMAIN"): the rest belong to the apps they name;
-//  - not another app's custom domain ("HOST is not available", not saying whose).
-// kInvalidArgument saying why, or kAlreadyExists.
+// (Store::AddDomain refuses another app's host: "HOST is not available".)
+// kInvalidArgument saying why, or kAlreadyExists for another app's name.
 Result<void> CheckNewDomain(Services& services, const PublicSuffixList& suffixes, const std::string& app,
                             const std::string& host);
 
