@@ -36,8 +36,8 @@ inline constexpr uint64_t kNoBodyLimit = std::numeric_limits<uint64_t>::max();
 // Writes prefix (a head, or nothing) with the body bytes already at the front
 // of buf in one write; then reads from `from` into buf and writes the body's
 // bytes to `to` as they come, until the body ends. Bytes after the body stay
-// in buf (the start of a pipelined request). before_read() is called before
-// each read (the caller's deadline). Failures are in the result, never thrown.
+// in buf (the start of a pipelined request). before_read(bytes) is called
+// before each read with the body bytes relayed so far (the caller's deadline). Failures are in the result, never thrown.
 template <class From, class To, class BeforeRead>
 boost::asio::awaitable<RelayResult> RelayBody(From& from, To& to, Buffer& buf, Framing& framing,
                                               std::string_view prefix, BeforeRead before_read,
@@ -67,7 +67,7 @@ boost::asio::awaitable<RelayResult> RelayBody(From& from, To& to, Buffer& buf, F
       co_return r;
     }
     buf.Acquire();
-    before_read();
+    before_read(r.bytes);
     auto [ec, got] = co_await from.async_read_some(buf.Space(), kNoThrow);
     if (ec || got == 0) {
       r.end = framing.kind == Framing::kUntilClose ? RelayEnd::kDone : RelayEnd::kTruncated;

@@ -20,7 +20,12 @@ struct ProxyConfig {
   HeadLimits head;
   uint64_t max_body_bytes = 0;   // 0: no limit
   size_t max_connections = 20000;
+  // Open connections from one client address (more are closed at once); 0: no cap.
+  size_t max_connections_per_address = 1000;
   std::chrono::seconds header_timeout{10};    // a request's head, from its first byte
+  // A request body must average this rate once header_timeout has passed
+  // since it began (a slow-body client is cut there); 0: no minimum.
+  uint64_t min_body_bytes_per_second = 240;
   std::chrono::seconds idle_timeout{75};      // between requests on a keep-alive connection
   std::chrono::seconds connect_timeout{3};    // to a task
   std::chrono::seconds response_timeout{60};  // from the request sent to the response's head

@@ -1,5 +1,6 @@
 #include "proxy/exchange.h"
 
+#include <algorithm>
 #include <array>
 
 #include "proxy/body_relay.h"
@@ -71,8 +72,18 @@ asio::awaitable<Exchange::Step> Exchange::SendRequest(const RequestHead& req, st
 asio::awaitable<Exchange::Step> Exchange::SendRestOfBody(Framing& body, uint64_t sent) {
   uint64_t max = config_.max_body_bytes;
   uint64_t allowed = max == 0 ? kNoBodyLimit : max > sent ? max - sent : 0;
-  auto relayed = co_await RelayBody(
-      c_.client, c_.upstream, c_.in, body, {}, [this] { c_.SetDeadline(config_.body_timeout); }, allowed);
+  // Each read waits at most body_timeout, and the body as a whole must keep
+  // up min_body_bytes_per_second once header_timeout has passed: a client
+  // that trickles bytes is cut where its average falls behind.
+  const auto started = coarse_now;
+  auto before_read = [this, started, sent](uint64_t bytes) {
+    c_.SetDeadline(config_.body_timeout);
+    if (uint64_t rate = config_.min_body_bytes_per_second) {
+      auto by_rate = started + config_.header_timeout + std::chrono::seconds((sent + bytes) / rate);
+      c_.deadline = std::min(c_.deadline, by_rate);
+    }
+  };
+  auto relayed = co_await RelayBody(c_.client, c_.upstream, c_.in, body, {}, before_read, allowed);
   switch (relayed.end) {
     case RelayEnd::kDone:
       co_return Step::kOk;

@@ -14,6 +14,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -36,7 +37,8 @@ using ms::proxy::Server;
 
 const char kUsage[] =
     "usage: mothership-proxy --routes FILE [--listen HOST:PORT] [--admin HOST:PORT|off]\n"
-    "                        [--max-body-mb N] [--max-connections N] [--no-access-log] [--drain-seconds N]\n"
+    "                        [--max-body-mb N] [--max-connections N] [--max-connections-per-address N]\n"
+    "                        [--header-timeout SECONDS] [--no-access-log] [--drain-seconds N]\n"
     "                        [--edge-socket PATH --public-port N]\n"
     "       mothership-proxy edge --listen HOST:PORT [--metrics HOST:PORT] --socket PATH\n";
 
@@ -198,6 +200,10 @@ std::optional<int> ParseOptions(int argc, char** argv, Options& options) {
       config.max_body_bytes = std::strtoull(value().c_str(), nullptr, 10) * 1024 * 1024;
     } else if (arg == "--max-connections") {
       config.max_connections = std::strtoull(value().c_str(), nullptr, 10);
+    } else if (arg == "--max-connections-per-address") {
+      config.max_connections_per_address = std::strtoull(value().c_str(), nullptr, 10);
+    } else if (arg == "--header-timeout") {
+      config.header_timeout = std::chrono::seconds(std::max(1, std::atoi(value().c_str())));
     } else if (arg == "--drain-seconds") {
       options.drain_seconds = std::atoi(value().c_str());
     } else if (arg == "--edge-socket") {

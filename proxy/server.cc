@@ -142,8 +142,15 @@ void Server::Serve(tcp::socket socket, bool admin) {
     return;
   }
   boost::system::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  std::string ip = ec ? "" : peer.address().to_string();
+  if (config_.max_connections_per_address && per_address_[ip] >= config_.max_connections_per_address) {
+    socket.close(ec);  // this address holds its share: refused at once
+    return;
+  }
+  ++per_address_[ip];
   socket.set_option(tcp::no_delay(true), ec);
-  asio::co_spawn(io_, Session(std::move(socket)), asio::detached);
+  asio::co_spawn(io_, Session(std::move(socket), std::move(ip)), asio::detached);
 }
 
 asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
@@ -183,15 +190,13 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
   }
 }
 
-asio::awaitable<void> Server::Session(tcp::socket socket) {
+asio::awaitable<void> Server::Session(tcp::socket socket, std::string client_ip) {
   auto c = std::make_shared<Connection>(std::move(socket));
   metrics_.ConnectionOpened();
   c->next = conns_;
   if (conns_) conns_->prev = c.get();
   conns_ = c.get();
-  boost::system::error_code ec;
-  auto peer = c->client.remote_endpoint(ec);
-  c->client_ip = ec ? "" : peer.address().to_string();
+  c->client_ip = std::move(client_ip);
 
   // Between requests a connection waits with its read buffer while few are
   // open (a read then costs one system call); with many open it gives the
@@ -222,6 +227,7 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
   if (c->prev) c->prev->next = c->next;
   if (c->next) c->next->prev = c->prev;
   if (conns_ == c.get()) conns_ = c->next;
+  if (auto at = per_address_.find(c->client_ip); at != per_address_.end() && --at->second == 0) per_address_.erase(at);
   metrics_.ConnectionClosed();
 }
 
@@ -270,7 +276,7 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Connection> c) {
   out.Consume(resp.size);
   c->SetDeadline(config_.body_timeout);
   auto relayed = co_await RelayBody(c->upstream, c->client, out, response_body, response_head,
-                                    [&c, this] { c->SetDeadline(config_.body_timeout); });
+                                    [&c, this](uint64_t) { c->SetDeadline(config_.body_timeout); });
   bool client_ok =
       Finish(*c, r, resp, response_body, out, relayed.end == RelayEnd::kDone, relayed.bytes, exchange);
   co_return client_ok && !close;

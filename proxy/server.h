@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include <boost/asio.hpp>
 
@@ -49,7 +50,7 @@ class Server {
   struct Request;
   asio::awaitable<void> Accept();
   asio::awaitable<void> AcceptAdmin();
-  asio::awaitable<void> Session(tcp::socket socket);
+  asio::awaitable<void> Session(tcp::socket socket, std::string client_ip);
   // Reads and serves one request; false: close the client connection.
   asio::awaitable<bool> Handle(std::shared_ptr<Connection> c);
   // kDone, or kIncomplete when the client went away first.
@@ -87,6 +88,7 @@ class Server {
   Metrics metrics_;
   AccessLog access_log_;
   Connection* conns_ = nullptr;  // every open client connection
+  std::unordered_map<std::string, size_t> per_address_;  // open connections by client address
   std::unique_ptr<asio::local::stream_protocol::socket> edge_;  // worker mode
   bool draining_ = false;
   std::shared_ptr<bool> alive_;

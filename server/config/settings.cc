@@ -50,7 +50,8 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "ssh_idle_timeout_seconds", "ssh_max_connections", "deploy_step", "docker_socket",
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
       "build_memory_mb", "build_cpus", "slug_max_mb", "keep_releases", "swarm_advertise_addr",
-      "stop_grace_seconds", "proxy_service", "http_port", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds"};
+      "stop_grace_seconds", "proxy_service", "http_port", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
+      "proxy_max_connections_per_address", "proxy_header_timeout_seconds"};
   for (const auto& item : root) {
     if (!item.first.IsScalar()) {
       return InvalidArgument(fmt::format("{}: setting names must be plain words", s.ConfigPath().string()));
@@ -80,7 +81,9 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "proxy_service", s.proxy_service), Read(root, "http_port", s.http_port),
                  Read(root, "proxy_metrics_port", s.proxy_metrics_port),
                  Read(root, "proxy_metrics_address", s.proxy_metrics_address),
-                 Read(root, "max_body_mb", s.max_body_mb)}) {
+                 Read(root, "max_body_mb", s.max_body_mb),
+                 Read(root, "proxy_max_connections_per_address", s.proxy_max_connections_per_address),
+                 Read(root, "proxy_header_timeout_seconds", s.proxy_header_timeout_seconds)}) {
     if (!r) return std::unexpected(r.error());
   }
   if (auto r = ValidateSettings(s); !r) return std::unexpected(r.error());
@@ -129,11 +132,13 @@ Result<void> ValidateSettings(const Settings& s) {
   }
   if (s.http_port < 1 || s.http_port > 65535 || s.proxy_metrics_port < 1 || s.proxy_metrics_port > 65535 ||
       s.http_port == s.proxy_metrics_port || s.max_body_mb < 0 || s.proxy_service.empty() ||
+      s.proxy_max_connections_per_address < 0 || s.proxy_header_timeout_seconds < 1 ||
       s.proxy_metrics_address.empty() ||
       s.proxy_metrics_address.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
     return InvalidArgument(
         "proxy settings are out of range (http_port and proxy_metrics_port: two different ports 1-65535, "
-        "max_body_mb >= 0, proxy_service not empty, proxy_metrics_address an IP address such as 127.0.0.1)");
+        "max_body_mb >= 0, proxy_service not empty, proxy_metrics_address an IP address such as 127.0.0.1, "
+        "proxy_max_connections_per_address >= 0, proxy_header_timeout_seconds >= 1)");
   }
   return {};
 }
@@ -191,6 +196,10 @@ Result<void> SaveSettings(const Settings& s) {
   out << YAML::Key << "proxy_metrics_address" << YAML::Value << s.proxy_metrics_address
       << YAML::Comment("where /metrics listens; 0.0.0.0 for every interface");
   out << YAML::Key << "max_body_mb" << YAML::Value << s.max_body_mb << YAML::Comment("0: no limit");
+  out << YAML::Key << "proxy_max_connections_per_address" << YAML::Value << s.proxy_max_connections_per_address
+      << YAML::Comment("open connections from one client address; 0: no cap");
+  out << YAML::Key << "proxy_header_timeout_seconds" << YAML::Value << s.proxy_header_timeout_seconds
+      << YAML::Comment("to send a request's head; a body must then average 240 bytes/s");
   out << YAML::EndMap;
 
   auto tmp = s.ConfigPath();

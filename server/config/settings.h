@@ -53,6 +53,11 @@ struct Settings {
   // sets an address a Prometheus elsewhere reaches.
   std::string proxy_metrics_address = "127.0.0.1";
   int max_body_mb = 0;            // request bodies larger than this get 413; 0: no limit
+  // Floods (issue 14): open connections from one client address (0: no cap),
+  // and the time a client has to send a request's head; a request body must
+  // average 240 bytes/s once that time has passed.
+  int proxy_max_connections_per_address = 1000;
+  int proxy_header_timeout_seconds = 10;
 
   std::filesystem::path ConfigPath() const { return data_dir / "config.yaml"; }
   std::filesystem::path DatabasePath() const { return data_dir / "mothership.db"; }

@@ -164,7 +164,10 @@ Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
   // binary) is start-first: the new one takes new connections from the edge
   // while the old one finishes its own.
   std::vector<std::string> args = {"--routes", std::string(kRoutesDir) + "/routes.json", "--edge-socket", socket,
-                                   "--public-port", std::to_string(settings_.http_port)};
+                                   "--public-port", std::to_string(settings_.http_port),
+                                   "--max-connections-per-address",
+                                   std::to_string(settings_.proxy_max_connections_per_address),
+                                   "--header-timeout", std::to_string(settings_.proxy_header_timeout_seconds)};
   if (settings_.max_body_mb > 0) {
     args.push_back("--max-body-mb");
     args.push_back(std::to_string(settings_.max_body_mb));

@@ -2,19 +2,18 @@
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "test/support/sockets.h"
 #include "test/support/test_server.h"
 
+using ms::test::Answered;
+using ms::test::ConnectFrom;
+using ms::test::Open;
 using ms::test::TestServer;
 
 TEST_CASE("an unregistered key is refused") {
@@ -87,45 +86,9 @@ TEST_CASE("exit statuses reach the client") {
 
 namespace {
 
-// A TCP connection to the daemon's SSH port from source address `from`
-// (127.0.0.N: loopback holds all of 127/8) that never says anything.
-int IdleConnection(const std::string& from, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  inet_pton(AF_INET, from.c_str(), &local.sin_addr);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
-  sockaddr_in server{};
-  server.sin_family = AF_INET;
-  server.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
-  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0);
-  return fd;
-}
-
-// Waits until the daemon has answered the connection: its SSH banner, or the end.
-bool Answered(int fd, std::chrono::steady_clock::time_point deadline) {
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 100) > 0) return true;
-  }
-  return false;
-}
-
-// Whether the daemon still holds the connection: everything it sent is read,
-// and no end of stream came.
-bool Open(int fd) {
-  char buf[512];
-  for (;;) {
-    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) continue;
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-  }
-}
-
 int CountOpen(const std::vector<int>& fds) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  for (int fd : fds) REQUIRE(fd >= 0);
   for (int fd : fds) REQUIRE(Answered(fd, deadline));
   int open = 0;
   for (int fd : fds) open += Open(fd);
@@ -137,7 +100,7 @@ int CountOpen(const std::vector<int>& fds) {
 TEST_CASE("150 idle connections that never authenticate leave members room to push") {
   TestServer s;  // ssh_max_connections 100: at most 50 unauthenticated, 20 per address
   std::vector<int> flood;
-  for (int i = 0; i < 150; ++i) flood.push_back(IdleConnection("127.0.0." + std::to_string(2 + i / 10), s.port()));
+  for (int i = 0; i < 150; ++i) flood.push_back(ConnectFrom("127.0.0." + std::to_string(2 + i / 10), s.port()));
   CHECK(CountOpen(flood) == 50);
 
   // While the flood sits there, a member pushes and runs commands.
@@ -154,7 +117,7 @@ TEST_CASE("150 idle connections that never authenticate leave members room to pu
 
   // One address may hold 20 unauthenticated connections, not 21.
   std::vector<int> one;
-  for (int i = 0; i < 21; ++i) one.push_back(IdleConnection("127.0.1.2", s.port()));
+  for (int i = 0; i < 21; ++i) one.push_back(ConnectFrom("127.0.1.2", s.port()));
   CHECK(CountOpen(one) == 20);
   for (int fd : one) close(fd);
 }

@@ -23,6 +23,7 @@
 #include "test/support/apps.h"
 #include "test/support/malformed_requests.h"
 #include "test/support/run.h"
+#include "test/support/sockets.h"
 #include "test/support/test_server.h"
 
 using ms::Settings;
@@ -248,6 +249,86 @@ TEST_CASE("proxy: a pushed app answers at APP.localhost - custom and wildcard do
   CHECK(metrics.out.find(fmt::format("mothership_proxy_requests_total{{app=\"{}\",class=\"2xx\"}}", app)) !=
         std::string::npos);
   CHECK(metrics.out.find("mothership_proxy_request_duration_seconds_bucket") != std::string::npos);
+}
+
+TEST_CASE("proxy: floods - one address over its cap is refused - slow heads and slow bodies are cut - others are served") {
+  TestServer s = BuildServer([](Settings& settings) {
+    settings.proxy_max_connections_per_address = 20;
+    settings.proxy_header_timeout_seconds = 2;
+  });
+  const std::string app = Unique("flood");
+  Push(s, SampleRepo(s, "hello-node"), app);
+  const std::string get = "GET / HTTP/1.1\r\nHost: " + app + ".localhost\r\n\r\n";
+  auto served_from = [&](const std::string& from) {
+    auto r = Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--interface", from,
+                  "-H", "Host: " + app + ".localhost", fmt::format("http://127.0.0.1:{}/", s.http_port())});
+    return r.out == "200";
+  };
+  using ms::test::Answered;
+  using ms::test::ConnectFrom;
+  using ms::test::Open;
+  using ms::test::SendAll;
+  using Clock = std::chrono::steady_clock;
+
+  // 20 kept-alive connections from 127.0.2.1, each served once: the 21st from
+  // that address is closed unanswered while 127.0.2.2 is served.
+  std::vector<int> held;
+  for (int i = 0; i < 20; ++i) {
+    int fd = ConnectFrom("127.0.2.1", s.http_port());
+    REQUIRE(fd >= 0);
+    REQUIRE(SendAll(fd, get));
+    REQUIRE(Answered(fd, Clock::now() + std::chrono::seconds(10)));
+    std::string answer;
+    CHECK(Open(fd, &answer));
+    CHECK(answer.starts_with("HTTP/1.1 200 "));
+    held.push_back(fd);
+  }
+  int over = ConnectFrom("127.0.2.1", s.http_port());
+  REQUIRE(over >= 0);
+  SendAll(over, get);
+  REQUIRE(Answered(over, Clock::now() + std::chrono::seconds(10)));
+  std::string refused;
+  CHECK_FALSE(Open(over, &refused));
+  CHECK(refused.empty());
+  ::close(over);
+  CHECK(served_from("127.0.2.2"));
+  // One of the 20 goes: the address is served again.
+  ::close(held.back());
+  held.pop_back();
+  auto until = Clock::now() + std::chrono::seconds(10);
+  while (!served_from("127.0.2.1") && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(served_from("127.0.2.1"));
+  for (int fd : held) ::close(fd);
+
+  // A head that never ends is cut (header timeout 2 s), unanswered.
+  int slow_head = ConnectFrom("127.0.2.3", s.http_port());
+  REQUIRE(slow_head >= 0);
+  REQUIRE(SendAll(slow_head, "GET / HTTP/1.1\r\nHost: " + app + ".localhost\r\nX-Slow: "));
+  auto sent_at = Clock::now();
+  while (Open(slow_head) && Clock::now() < sent_at + std::chrono::seconds(30)) {
+    SendAll(slow_head, "a");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK_FALSE(Open(slow_head));
+  CHECK(Clock::now() - sent_at < std::chrono::seconds(10));  // cut by the proxy, not by this loop's 30 s
+  ::close(slow_head);
+
+  // A body that trickles in below 240 bytes/s is cut once the 2 s have passed;
+  // the app never answers it.
+  int slow_body = ConnectFrom("127.0.2.4", s.http_port());
+  REQUIRE(slow_body >= 0);
+  REQUIRE(SendAll(slow_body, "POST / HTTP/1.1\r\nHost: " + app + ".localhost\r\nContent-Length: 100000\r\n\r\n"));
+  sent_at = Clock::now();
+  std::string got;
+  while (Open(slow_body, &got) && Clock::now() < sent_at + std::chrono::seconds(30)) {
+    SendAll(slow_body, "0123456789");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK_FALSE(Open(slow_body, &got));
+  CHECK(Clock::now() - sent_at < std::chrono::seconds(10));
+  CHECK(got.find("HTTP/1.1 200") == std::string::npos);
+  ::close(slow_body);
+  CHECK(served_from("127.0.2.2"));
 }
 
 TEST_CASE("proxy: under wrk load 10 rolled-out releases and a scale 3 to 1 to 3 fail no request") {

@@ -45,7 +45,7 @@ struct Relay {
 
   RelayResult Run(Framing& framing, std::string_view prefix = "", uint64_t max = ms::proxy::kNoBodyLimit) {
     std::optional<RelayResult> result;
-    asio::co_spawn(io, ms::proxy::RelayBody(from, to, buf, framing, prefix, [this] { ++before_reads; }, max),
+    asio::co_spawn(io, ms::proxy::RelayBody(from, to, buf, framing, prefix, [this](uint64_t) { ++before_reads; }, max),
                    [&](std::exception_ptr e, RelayResult r) {
                      if (e) std::rethrow_exception(e);
                      result = r;
