@@ -156,6 +156,7 @@ Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos
                  std::filesystem::path buildpacks_dir, Clock& clock)
     : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)), clock_(clock),
       fetcher_(settings.data_dir / "buildpacks"), slug_image_(docker, settings.registry, settings.run_image),
+      slots_(settings.max_concurrent_builds),
       pool_(docker) {}
 
 void Builder::Forget(const std::string& app, const std::vector<int>& versions) {
@@ -201,8 +202,7 @@ ContainerSpec Builder::BuilderSpec(const std::string& app) const {
     spec.env.push_back("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
     spec.env.push_back("PIP_CERT=/etc/ssl/certs/ca-certificates.crt");
   }
-  spec.memory_bytes = int64_t{settings_.build_memory_mb} * 1024 * 1024;
-  spec.nano_cpus = static_cast<int64_t>(settings_.build_cpus * 1e9);
+  spec.limits = BuildLimits();
   return spec;
 }
 
@@ -290,7 +290,14 @@ std::vector<std::string> Builder::ChooseBuildpacks(const BuildRequest& request) 
   return chosen;
 }
 
+ResourceLimits Builder::BuildLimits() const {
+  return {int64_t{settings_.build_memory_mb} * 1024 * 1024, static_cast<int64_t>(settings_.build_cpus * 1e9),
+          settings_.build_max_processes};
+}
+
 Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
+  auto slot = slots_.Wait(out);
+  if (!slot) return std::unexpected(slot.error());
   BuildResult result;
   result.image = fmt::format("{}/{}:v{}", settings_.registry, request.app, request.version);
   ScratchDir scratch(settings_.data_dir / "tmp");
@@ -321,8 +328,9 @@ Result<void> Builder::BuildDockerfile(const BuildRequest& request, const std::fi
     return std::unexpected(r.error());
   }
   if (auto r = context.Finish(); !r) return std::unexpected(r.error());
-  auto built = docker_.BuildImage(scratch / "context.tar", result.image, {},
-                                  [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); });
+  auto built = docker_.BuildImage(
+      scratch / "context.tar", result.image, {},
+      [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); }, BuildLimits());
   if (!built) return std::unexpected(built.error());
   result.buildpacks = {"dockerfile"};
   auto procfile = repos_.ReadFile(request.app, request.commit, request.objects_dir, "Procfile");

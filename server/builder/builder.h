@@ -6,7 +6,8 @@
 // output streamed to the pusher; the compiled /app becomes a layer on the run
 // stack image, labelled and tagged REGISTRY/APP:vN, made directly in the
 // registry (SlugImage). Containers are removed on every path. Different apps
-// may build at once; one app builds one commit at a time.
+// may build at once (at most max_concurrent_builds: BuildSlots); one app builds
+// one commit at a time.
 
 #include <filesystem>
 #include <map>
@@ -19,6 +20,7 @@
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/docker/docker_client.h"
+#include "server/builder/build_slots.h"
 #include "server/builder/builder_pool.h"
 #include "server/builder/buildpack_fetcher.h"
 #include "server/builder/slug_image.h"
@@ -76,6 +78,8 @@ class Builder {
   // installations (or test daemons) may share one Docker engine.
   std::map<std::string, std::string> BuildLabels(const std::string& app) const;
   ContainerSpec BuilderSpec(const std::string& app) const;
+  // build_memory_mb, build_cpus and build_max_processes.
+  ResourceLimits BuildLimits() const;
   Result<void> BuildDockerfile(const BuildRequest& request, const std::filesystem::path& scratch, Output& out,
                                BuildResult& result);
   Result<void> BuildWithBuildpacks(const BuildRequest& request, const std::vector<std::string>& chosen,
@@ -88,6 +92,7 @@ class Builder {
   Clock& clock_;
   BuildpackFetcher fetcher_;
   SlugImage slug_image_;
+  BuildSlots slots_;
   BuilderPool pool_;  // last: its destructor still uses docker_
 };
 

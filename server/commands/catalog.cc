@@ -88,6 +88,10 @@ const Command kPs[] = {
     {"ps:restart", "APP [TYPE]", "Restart processes, one at a time", Access::kMember, 1, 2},
     {"ps:stop", "APP", "Stop every process (ps:start brings them back)", Access::kMember, 1, 1},
     {"ps:start", "APP", "Start the processes ps:stop stopped", Access::kMember, 1, 1},
+    {"ps:resize", "APP [TYPE=SIZE...]",
+     "Give process types a size (memory, CPU, processes); with no TYPE=SIZE, show each type's size",
+     Access::kMember, 1, -1},
+    {"ps:sizes", "", "List the process sizes with their memory, CPU and process limits", Access::kAnyone, 0, 0},
 };
 
 const Command kLogs[] = {

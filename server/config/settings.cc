@@ -6,6 +6,8 @@
 #include <fstream>
 #include <set>
 
+#include "server/config/process_sizes.h"
+
 namespace ms {
 
 namespace {
@@ -49,7 +51,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "host_key",               "auto_create_apps", "ssh_auth_timeout_seconds",
       "ssh_idle_timeout_seconds", "ssh_max_connections", "deploy_step", "docker_socket",
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
-      "build_memory_mb", "build_cpus", "slug_max_mb", "keep_releases", "swarm_advertise_addr",
+      "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "keep_releases", "swarm_advertise_addr",
       "stop_grace_seconds", "proxy_service", "http_port", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
       "proxy_max_connections_per_address", "proxy_header_timeout_seconds"};
   for (const auto& item : root) {
@@ -73,6 +75,9 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "ca_bundle", s.ca_bundle),
                  Read(root, "build_timeout_seconds", s.build_timeout_seconds),
                  Read(root, "build_memory_mb", s.build_memory_mb), Read(root, "build_cpus", s.build_cpus),
+                 Read(root, "build_max_processes", s.build_max_processes),
+                 Read(root, "max_concurrent_builds", s.max_concurrent_builds),
+                 Read(root, "default_size", s.default_size),
                  Read(root, "slug_max_mb", s.slug_max_mb), Read(root, "keep_releases", s.keep_releases),
                  Read(root, "swarm_advertise_addr", s.swarm_advertise_addr),
                  Read(root, "stop_grace_seconds", s.stop_grace_seconds),
@@ -118,6 +123,13 @@ Result<void> ValidateSettings(const Settings& s) {
   if (s.host_key.empty()) return InvalidArgument("host_key must name a file");
   if (s.deploy_step != "build" && s.deploy_step != "record") {
     return InvalidArgument(fmt::format("deploy_step '{}' is not build or record", s.deploy_step));
+  }
+  if (!FindProcessSize(s.default_size)) {
+    return InvalidArgument(fmt::format("default_size '{}' is not a size (sizes: {})", s.default_size.substr(0, 64),
+                                       ProcessSizeNames()));
+  }
+  if (s.build_max_processes < 64 || s.max_concurrent_builds < 1) {
+    return InvalidArgument("build limits are out of range (build_max_processes >= 64, max_concurrent_builds >= 1)");
   }
   if (s.build_timeout_seconds < 10 || s.build_memory_mb < 64 || s.build_cpus <= 0 ||
       s.slug_max_mb < 1 || s.keep_releases < 1) {
@@ -181,6 +193,11 @@ Result<void> SaveSettings(const Settings& s) {
   out << YAML::Key << "build_timeout_seconds" << YAML::Value << s.build_timeout_seconds;
   out << YAML::Key << "build_memory_mb" << YAML::Value << s.build_memory_mb;
   out << YAML::Key << "build_cpus" << YAML::Value << s.build_cpus;
+  out << YAML::Key << "build_max_processes" << YAML::Value << s.build_max_processes;
+  out << YAML::Key << "max_concurrent_builds" << YAML::Value << s.max_concurrent_builds
+      << YAML::Comment("more pushes wait in line");
+  out << YAML::Key << "default_size" << YAML::Value << s.default_size
+      << YAML::Comment("of processes ps:resize has not sized (ps:sizes lists the sizes)");
   out << YAML::Key << "slug_max_mb" << YAML::Value << s.slug_max_mb;
   out << YAML::Key << "keep_releases" << YAML::Value << s.keep_releases
       << YAML::Comment("images kept for rollback");

@@ -35,6 +35,11 @@ struct Settings {
   int build_timeout_seconds = 900;
   int build_memory_mb = 2048;
   double build_cpus = 2.0;
+  int build_max_processes = 2048;  // processes and threads of a buildpack build
+  int max_concurrent_builds = 2;   // more pushes wait in line, told their place
+  // The size (process_sizes.h) of process types ps:resize has not set, of
+  // one-off runs and of the release phase.
+  std::string default_size = "standard-1x";
   int slug_max_mb = 500;
   int keep_releases = 5;
 

@@ -37,10 +37,12 @@ class DockerClient {
   // Imports a root filesystem tarball as REPO:TAG.
   virtual Result<void> ImportImage(const std::filesystem::path& rootfs_tar, const std::string& repo,
                                    const std::string& tag) = 0;
-  // Builds from a tar build context; each output line goes to `out`.
+  // Builds from a tar build context; each output line goes to `out`. The
+  // build's steps run within limits' memory and CPU (the Engine API has no
+  // process limit for builds).
   virtual Result<void> BuildImage(const std::filesystem::path& context_tar, const std::string& tag,
                                   const std::map<std::string, std::string>& build_args,
-                                  const LineSink& out) = 0;
+                                  const LineSink& out, const ResourceLimits& limits = {}) = 0;
   virtual Result<void> PushImage(const std::string& repo, const std::string& tag,
                                  const LineSink& out) = 0;
   virtual Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) = 0;

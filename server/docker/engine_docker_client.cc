@@ -133,8 +133,10 @@ Result<void> EngineDockerClient::ImportImage(const std::filesystem::path& rootfs
 Result<void> EngineDockerClient::BuildImage(const std::filesystem::path& context_tar,
                                             const std::string& tag,
                                             const std::map<std::string, std::string>& build_args,
-                                            const LineSink& out) {
+                                            const LineSink& out, const ResourceLimits& limits) {
   std::string path = fmt::format("/build?t={}&rm=1&forcerm=1", UrlEncode(tag));
+  if (limits.memory_bytes > 0) path += fmt::format("&memory={0}&memswap={0}", limits.memory_bytes);
+  if (limits.nano_cpus > 0) path += fmt::format("&cpuperiod=100000&cpuquota={}", limits.nano_cpus / 10000);
   if (!build_args.empty()) path += "&buildargs=" + UrlEncode(DumpJson(nlohmann::json(build_args)));
   HttpRequest request = Upload("POST", path, context_tar, {{"Content-Type", "application/x-tar"}});
   return StreamProgress(request, out, "building " + tag);
@@ -186,8 +188,12 @@ Result<void> EngineDockerClient::RemoveVolume(const std::string& name) {
 
 Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spec) {
   nlohmann::json host = {{"Binds", spec.binds}};
-  if (spec.memory_bytes > 0) host["Memory"] = spec.memory_bytes;
-  if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
+  if (spec.limits.memory_bytes > 0) {
+    host["Memory"] = spec.limits.memory_bytes;
+    host["MemorySwap"] = spec.limits.memory_bytes;  // no swap beyond it
+  }
+  if (spec.limits.nano_cpus > 0) host["NanoCpus"] = spec.limits.nano_cpus;
+  if (spec.limits.pids > 0) host["PidsLimit"] = spec.limits.pids;
   if (!spec.network_mode.empty()) host["NetworkMode"] = spec.network_mode;
   if (spec.auto_remove) host["AutoRemove"] = true;
   if (!spec.restart_policy.empty()) host["RestartPolicy"] = {{"Name", spec.restart_policy}};

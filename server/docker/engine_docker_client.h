@@ -28,7 +28,7 @@ class EngineDockerClient : public DockerClient {
                            const std::string& tag) override;
   Result<void> BuildImage(const std::filesystem::path& context_tar, const std::string& tag,
                           const std::map<std::string, std::string>& build_args,
-                          const LineSink& out) override;
+                          const LineSink& out, const ResourceLimits& limits = {}) override;
   Result<void> PushImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
   Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
   Result<void> TagImage(const std::string& image, const std::string& repo, const std::string& tag) override;

@@ -209,6 +209,13 @@ nlohmann::json ServiceSpecJson(const ServiceSpec& spec) {
                          {"LogDriver", {{"Name", spec.log_driver}, {"Options", spec.log_options}}},
                          {"ForceUpdate", spec.force_update}};
   if (!spec.constraints.empty()) task["Placement"] = {{"Constraints", spec.constraints}};
+  if (spec.limits != ResourceLimits{}) {
+    nlohmann::json limits = nlohmann::json::object();
+    if (spec.limits.memory_bytes > 0) limits["MemoryBytes"] = spec.limits.memory_bytes;
+    if (spec.limits.nano_cpus > 0) limits["NanoCPUs"] = spec.limits.nano_cpus;
+    if (spec.limits.pids > 0) limits["Pids"] = spec.limits.pids;
+    task["Resources"] = {{"Limits", limits}};
+  }
   nlohmann::json out = {{"Name", spec.name},
                         {"Labels", spec.labels},
                         {"TaskTemplate", task},

@@ -18,6 +18,14 @@ using EngineFilters = std::map<std::string, std::vector<std::string>>;
 
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;  // the Engine API counts nanoseconds
 
+// What a container or a task may use; 0: no limit.
+struct ResourceLimits {
+  int64_t memory_bytes = 0;  // no swap beyond it
+  int64_t nano_cpus = 0;
+  int64_t pids = 0;          // processes and threads
+  bool operator==(const ResourceLimits&) const = default;
+};
+
 // A container to create (POST /containers/create).
 struct ContainerSpec {
   std::string name;   // optional
@@ -28,8 +36,7 @@ struct ContainerSpec {
   std::vector<std::string> binds;  // "volume:/cache", "/host/file:/container/file:ro"
   std::string working_dir;
   std::string user;
-  int64_t memory_bytes = 0;  // 0: no limit
-  int64_t nano_cpus = 0;     // 0: no limit
+  ResourceLimits limits;
   std::string network_mode;  // "" = default bridge; or a network's name
   bool tty = false;          // a pseudo-terminal (one output stream)
   bool open_stdin = false;   // stdin attached (Attach copies it in)
@@ -144,6 +151,7 @@ struct ServiceSpec {
   UpdatePolicy update;
   std::optional<UpdatePolicy> rollback;
   std::string endpoint_mode = "dnsrr";
+  ResourceLimits limits;  // of each task
 };
 
 // GET /services/{id}: what a rollout needs to know of a service.

@@ -10,6 +10,7 @@
 #include "server/common/output.h"
 #include "server/common/log.h"
 #include "server/common/shell_words.h"
+#include "server/config/process_sizes.h"
 #include "server/runtime/service_spec.h"
 
 namespace ms {
@@ -46,6 +47,13 @@ std::string SplitImageRef(const std::string& image, std::string* tag) {
 }
 
 }  // namespace
+
+ResourceLimits Runtime::Limits(const std::string& size) const {
+  const ProcessSize* found = FindProcessSize(size);
+  if (!found) found = FindProcessSize(settings_.default_size);
+  if (!found) found = FindProcessSize(kDefaultProcessSize);
+  return LimitsOf(*found, std::thread::hardware_concurrency());
+}
 
 std::map<std::string, std::string> Runtime::Labels(const std::string& app) const {
   return {{"mothership.app", app}, {"mothership.install", settings_.InstallId()}};
@@ -95,6 +103,8 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
                                                      const Formation& formation, const std::string& restart_type) {
   auto check = store_.GetCheckPath(app);
   if (!check) return std::unexpected(check.error());
+  auto sizes = store_.GetProcessSizes(app);
+  if (!sizes) return std::unexpected(sizes.error());
   std::vector<Rollout> rollouts;
   for (const auto& [type, command] : ServiceTypes(release)) {
     ProcessSpec p;
@@ -109,6 +119,8 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
     p.app_network = AppNetworkName(app);
     p.stop_grace_seconds = settings_.stop_grace_seconds;
     p.update_monitor_seconds = settings_.update_monitor_seconds;
+    auto size = sizes->find(type);
+    p.limits = Limits(size == sizes->end() ? settings_.default_size : size->second);
     Rollout rollout;
     rollout.service = ServiceName(app, type);
     rollout.replicas = p.replicas;
@@ -406,6 +418,7 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   spec.labels = Labels(app);
   spec.labels["mothership.role"] = role;
   spec.network_mode = AppNetworkName(app);
+  spec.limits = Limits(settings_.default_size);
   spec.tty = io.tty;
   spec.open_stdin = io.stdin_fd >= 0;
   auto id = docker_.CreateContainer(spec);

@@ -106,6 +106,8 @@ class Runtime {
   Result<int> RunContainer(const std::string& app, const Release& release, const std::string& role,
                            const std::string& command, RunIO io);
   std::map<std::string, std::string> Labels(const std::string& app) const;
+  // The limits of a size on this host; an unknown name: default_size's.
+  ResourceLimits Limits(const std::string& size) const;
 
   const Settings& settings_;
   DockerClient& docker_;

@@ -58,6 +58,7 @@ ServiceSpec MakeServiceSpec(const ProcessSpec& p) {
   s.restart_delay_ns = kNanosPerSecond;
   s.log_options = {{"max-size", "10m"}, {"max-file", "3"}};
   s.force_update = p.force_update;
+  s.limits = p.limits;
   s.replicas = p.replicas;
   s.update.parallelism = 1;
   s.update.delay_ns = 0;

@@ -10,7 +10,8 @@
 //   app's network to reach its web tasks);
 // - web gets a health check: TCP connect to $PORT, or an HTTP GET of a path;
 // - start-first rolling updates, one task at a time, rolled back on failure;
-//   restart on failure; a stop grace period; json-file logs with rotation.
+//   restart on failure; a stop grace period; json-file logs with rotation;
+// - the memory, CPU and process limits of the type's size.
 
 #include <map>
 #include <string>
@@ -34,6 +35,7 @@ struct ProcessSpec {
   int stop_grace_seconds = 10;
   int update_monitor_seconds = 5;
   uint64_t force_update = 0;  // bumped to restart the tasks
+  ResourceLimits limits;      // of its size (server/config/process_sizes.h)
 };
 
 // A health check path: "/..." of printable characters without quotes or

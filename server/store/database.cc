@@ -129,6 +129,16 @@ const std::vector<std::string_view> kMigrations = {
     );
     CREATE INDEX audit_log_by_app ON audit_log(app_id, id);
     )sql",
+    // 7: process sizes chosen with ps:resize (types without a row run at the
+    // default_size setting).
+    R"sql(
+    CREATE TABLE process_sizes (
+      app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      type   TEXT NOT NULL,
+      size   TEXT NOT NULL,
+      PRIMARY KEY (app_id, type)
+    );
+    )sql",
 };
 
 }  // namespace

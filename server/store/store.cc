@@ -509,6 +509,39 @@ Result<void> Store::SetFormation(const std::string& app, const Formation& format
   return tx.Commit();
 }
 
+Result<std::map<std::string, std::string>> Store::GetProcessSizes(const std::string& app) {
+  auto lock = db_->Lock();
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  auto stmt = db_->Prepare("SELECT type, size FROM process_sizes WHERE app_id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, *app_id);
+  std::map<std::string, std::string> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out[stmt->Text(0)] = stmt->Text(1);
+  }
+  return out;
+}
+
+Result<void> Store::SetProcessSizes(const std::string& app, const std::map<std::string, std::string>& sizes) {
+  auto lock = db_->Lock();
+  Transaction tx(*db_);
+  if (auto r = tx.Begin(); !r) return r;
+  auto app_id = AppId(app);
+  if (!app_id) return std::unexpected(app_id.error());
+  for (const auto& [type, size] : sizes) {
+    auto stmt = db_->Prepare(
+        "INSERT INTO process_sizes (app_id, type, size) VALUES (?, ?, ?) "
+        "ON CONFLICT (app_id, type) DO UPDATE SET size = excluded.size");
+    if (!stmt) return std::unexpected(stmt.error());
+    if (auto r = stmt->Bind(1, *app_id).Bind(2, type).Bind(3, size).Run(); !r) return r;
+  }
+  return tx.Commit();
+}
+
 Result<void> Store::SetAppJsonCheckPath(const std::string& app, const std::string& path) {
   auto lock = db_->Lock();
   auto app_id = AppId(app);

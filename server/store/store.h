@@ -179,6 +179,9 @@ class Store {
   // Formation: types without a row run their default (web 1, others 0).
   Result<Formation> GetFormation(const std::string& app);
   Result<void> SetFormation(const std::string& app, const Formation& formation);
+  // Sizes chosen with ps:resize, by type; types without one run at the default.
+  Result<std::map<std::string, std::string>> GetProcessSizes(const std::string& app);
+  Result<void> SetProcessSizes(const std::string& app, const std::map<std::string, std::string>& sizes);
   // The HTTP health check path ("" : TCP connect). One set with checks:set
   // wins over app.json's; app.json's follows each deploy.
   Result<std::string> GetCheckPath(const std::string& app);

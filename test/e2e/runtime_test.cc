@@ -123,6 +123,27 @@ TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer") {
   CHECK(s.Ssh("checks:set " + app + " path=/a'b").exit_code == 2);
   CHECK(s.Ssh("ps:scale " + app + " web=x").exit_code == 2);
   CHECK(s.Ssh("ps:scale " + app + " worker=1").exit_code == 2);
+
+  // Sizes: standard-1x by default; ps:resize rolls web to basic, whose limits
+  // the tasks get; a size or a type that is not there is refused.
+  auto limits = [&] {
+    return ms::test::Run({"docker", "service", "inspect", "-f",
+                "{{.Spec.TaskTemplate.Resources.Limits.MemoryBytes}} {{.Spec.TaskTemplate.Resources.Limits.NanoCPUs}} "
+                "{{.Spec.TaskTemplate.Resources.Limits.Pids}}",
+                app + "-web"})
+        .out;
+  };
+  CHECK(limits() == "536870912 1000000000 256\n");
+  auto resized = s.Ssh("ps:resize " + app + " web=basic");
+  INFO(resized.Both());
+  CHECK(resized.exit_code == 0);
+  CHECK(limits() == "536870912 500000000 256\n");
+  CHECK(s.Ssh("ps:resize " + app).out.find("web   basic") != std::string::npos);
+  CHECK(s.Ssh("ps " + app + " --json").out.find("\"size\":\"basic\"") != std::string::npos);
+  auto bad = s.Ssh("ps:resize " + app + " web=jumbo");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("'jumbo' is not a size (sizes: basic, standard-1x") != std::string::npos);
+  CHECK(s.Ssh("ps:resize " + app + " worker=basic").exit_code == 2);
 }
 
 TEST_CASE("runtime: a release that crashes at start is rejected - the previous one keeps serving") {

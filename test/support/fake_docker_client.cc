@@ -378,7 +378,8 @@ Result<void> FakeDockerClient::ImportImage(const std::filesystem::path&, const s
 }
 
 Result<void> FakeDockerClient::BuildImage(const std::filesystem::path&, const std::string& tag,
-                                          const std::map<std::string, std::string>&, const LineSink& out) {
+                                          const std::map<std::string, std::string>&, const LineSink& out,
+                                          const ResourceLimits&) {
   {
     MS_FAKE_RECORD("BuildImage", tag);
     images_[tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {tag}, {}};

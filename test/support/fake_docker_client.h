@@ -87,7 +87,8 @@ class FakeDockerClient : public DockerClient {
   Result<void> ImportImage(const std::filesystem::path& rootfs_tar, const std::string& repo,
                            const std::string& tag) override;
   Result<void> BuildImage(const std::filesystem::path& context_tar, const std::string& tag,
-                          const std::map<std::string, std::string>& build_args, const LineSink& out) override;
+                          const std::map<std::string, std::string>& build_args, const LineSink& out,
+                          const ResourceLimits& limits = {}) override;
   Result<void> PushImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
   Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
   Result<void> TagImage(const std::string& image, const std::string& repo, const std::string& tag) override;

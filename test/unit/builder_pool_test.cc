@@ -90,11 +90,11 @@ TEST_CASE("BuilderPool::Take replaces a warm container made for another spec", "
   ms::BuilderPool pool(env.docker);
   pool.Prewarm("shop", BuildSpec("shop"));
   auto changed = BuildSpec("shop");
-  changed.memory_bytes = 512 << 20;  // build_memory_mb changed
+  changed.limits.memory_bytes = 512 << 20;  // build_memory_mb changed
   auto id = pool.Take("shop", changed);
   REQUIRE(id);
   CHECK(env.docker.CountCalls("CreateContainer") == 2);
-  CHECK(env.docker.ContainerSpecOf(*id)->memory_bytes == 512 << 20);
+  CHECK(env.docker.ContainerSpecOf(*id)->limits.memory_bytes == 512 << 20);
   CHECK(env.docker.ContainerIds().size() == 1);
 }
 
