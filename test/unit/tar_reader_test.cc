@@ -37,3 +37,12 @@ TEST_CASE("ReadTarFiles reads regular files from a stream", "[tar_reader]") {
   REQUIRE_OK(files);
   CHECK(*files == std::map<std::string, std::string>{{"out/Procfile", "web: node server.js\n"}, {name, "hi"}});
 }
+
+TEST_CASE("ReadTarFiles refuses files over max_bytes, whatever their size fields say", "[tar_reader]") {
+  CHECK_FALSE(Read(Entry("a", "00000000010", '0', "12345678"), 7).has_value());
+  // A negative size once wrapped the running total back under the limit, and
+  // the reader then threw (std::length_error) making room for 2^64 - 5 bytes.
+  auto wrapped = Read(Entry("a", "5", '0', "12345") + Entry("b", "-5", '0', ""));
+  REQUIRE_FALSE(wrapped.has_value());
+  CHECK(wrapped.error().message == "out.tar is larger than expected");
+}
