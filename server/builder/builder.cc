@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 #include <stdlib.h>
-#include <yaml-cpp/yaml.h>
 
 #include <boost/process.hpp>
 #include <fstream>
@@ -12,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include "server/builder/procfile.h"
+#include "server/builder/release_yaml.h"
 #include "server/builder/watchdog.h"
 #include "server/common/base64.h"
 #include "server/common/log.h"
@@ -114,38 +115,6 @@ std::string ProcessTypeList(const std::map<std::string, std::string>& types) {
 std::string Megabytes(uint64_t bytes) { return fmt::format("{:.1f} MB", bytes / 1e6); }
 
 }  // namespace
-
-Result<std::map<std::string, std::string>> ParseProcfile(const std::string& text) {
-  std::map<std::string, std::string> types;
-  std::istringstream in(text);
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!IsUtf8(line)) {
-      return InvalidArgument(fmt::format(
-          "Procfile line {} is not UTF-8 text (byte {} is not); save the Procfile as UTF-8", number,
-          FirstInvalidUtf8(line) + 1));
-    }
-    auto first = line.find_first_not_of(" \t");
-    if (first == std::string::npos || line[first] == '#') continue;
-    auto colon = line.find(':');
-    std::string name = colon == std::string::npos ? "" : line.substr(first, colon - first);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
-    bool ok = !name.empty() && name.size() <= 30;
-    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
-    std::string command = colon == std::string::npos ? "" : line.substr(colon + 1);
-    command.erase(0, command.find_first_not_of(" \t"));
-    if (!ok || command.empty()) {
-      return InvalidArgument(fmt::format(
-          "Procfile line {} is not 'type: command' (types are letters, digits, '-' and '_'): {}",
-          number, line.substr(0, 80)));
-    }
-    types[name] = command;
-  }
-  return types;
-}
 
 const std::vector<std::string>& Builder::BundledBuildpacks() {
   static const std::vector<std::string> order = {"nodejs", "python", "ruby", "go", "static", "procfile"};
@@ -435,21 +404,13 @@ Result<void> Builder::BuildWithBuildpacks(const BuildRequest& request, const std
   for (size_t i = 0; i < result.buildpacks.size(); ++i) {
     auto it = files->find(fmt::format("out/release-{}.yml", i));
     if (it == files->end()) continue;
-    try {
-      YAML::Node release = YAML::Load(it->second);
-      if (release["default_process_types"] && release["default_process_types"].IsMap()) {
-        for (const auto& t : release["default_process_types"]) {
-          result.process_types[t.first.as<std::string>()] = t.second.as<std::string>();
-        }
-      }
-      if (release["config_vars"] && release["config_vars"].IsMap()) {
-        for (const auto& v : release["config_vars"]) {
-          result.config_defaults[v.first.as<std::string>()] = v.second.as<std::string>();
-        }
-      }
-    } catch (const YAML::Exception& e) {
-      return Failed(fmt::format("bin/release of {} printed invalid YAML: {}", result.buildpacks[i], e.what()));
+    auto release = ParseReleaseYaml(it->second);
+    if (!release) {
+      return Failed(fmt::format("bin/release of {} printed invalid YAML: {}", result.buildpacks[i],
+                                release.error().message));
     }
+    for (const auto& [k, v] : release->process_types) result.process_types[k] = v;
+    for (const auto& [k, v] : release->config_vars) result.config_defaults[k] = v;
   }
   if (auto it = files->find("out/Procfile"); it != files->end()) {
     auto types = ParseProcfile(it->second);

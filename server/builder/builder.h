@@ -46,9 +46,6 @@ struct BuildResult {
   uint64_t slug_bytes = 0;
 };
 
-// Procfile lines "type: command"; malformed lines are errors naming the line.
-Result<std::map<std::string, std::string>> ParseProcfile(const std::string& text);
-
 class Builder {
  public:
   // buildpacks_dir holds builder/build and the bundled buildpacks.

@@ -11,6 +11,11 @@ Result<std::map<std::string, std::string>> ReadTarFiles(const std::filesystem::p
                                                          size_t max_bytes) {
   std::ifstream in(tar, std::ios::binary);
   if (!in) return Failed(fmt::format("cannot read {}", tar.string()));
+  return ReadTarFiles(in, tar.string(), max_bytes);
+}
+
+Result<std::map<std::string, std::string>> ReadTarFiles(std::istream& in, std::string_view name_for_errors,
+                                                         size_t max_bytes) {
   std::map<std::string, std::string> files;
   std::string long_name;
   size_t total = 0;
@@ -22,8 +27,9 @@ Result<std::map<std::string, std::string>> ReadTarFiles(const std::filesystem::p
     if (!prefix.empty()) name = prefix + "/" + name;
     uint64_t size = std::strtoull(std::string(h + 124, 12).c_str(), nullptr, 8);
     char type = h[156];
+    // (A size field of "-5" reads as 2^64 - 5: compared, never added first.)
+    if (size > max_bytes - total) return Failed(fmt::format("{} is larger than expected", name_for_errors));
     total += size;
-    if (total > max_bytes) return Failed(fmt::format("{} is larger than expected", tar.string()));
     std::string data(size, '\0');
     if (size > 0 && !in.read(data.data(), static_cast<std::streamsize>(size))) break;
     in.ignore(static_cast<std::streamsize>((512 - size % 512) % 512));

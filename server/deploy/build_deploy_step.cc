@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 
 #include "server/common/output.h"
+#include "server/deploy/app_json.h"
 #include "server/runtime/service_spec.h"
 
 namespace ms {
@@ -32,21 +32,9 @@ Result<void> BuildDeployStep::ReadAppJsonCheck(const DeployRequest& request) {
   auto text = repos_.ReadFile(request.app, request.commit, request.objects_dir, "app.json");
   std::string path;
   if (text) {
-    auto doc = nlohmann::json::parse(*text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) return InvalidArgument("app.json is not a JSON object");
-    auto checks = doc.find("healthchecks");
-    if (checks != doc.end() && checks->is_object() && checks->contains("web")) {
-      const auto& web = (*checks)["web"];
-      if (!web.is_array()) return InvalidArgument("app.json: healthchecks.web must be a list of checks");
-      for (const auto& check : web) {
-        if (!check.is_object() || !check.contains("path")) continue;
-        if (!check["path"].is_string() || !IsCheckPath(check["path"].get<std::string>())) {
-          return InvalidArgument("app.json: a healthchecks.web path must be a URL path like /health");
-        }
-        path = check["path"].get<std::string>();
-        break;
-      }
-    }
+    auto parsed = ParseAppJsonCheckPath(*text);
+    if (!parsed) return std::unexpected(parsed.error());
+    path = std::move(*parsed);
   }
   return store_.SetAppJsonCheckPath(request.app, path);
 }

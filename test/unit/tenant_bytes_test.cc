@@ -6,7 +6,7 @@
 #include <atomic>
 #include <stdexcept>
 
-#include "server/builder/builder.h"
+#include "server/builder/procfile.h"
 #include "server/common/json.h"
 #include "server/common/thread_group.h"
 #include "server/common/utf8.h"
