@@ -102,10 +102,10 @@ const Command kLogs[] = {
 };
 
 const Command kRun[] = {
-    {"run", "APP COMMAND...",
-     "Run a one-off process with the app's code and config (ssh -t for a terminal); exits "
-     "with its status",
-     Access::kMember, 2, -1, {}, /*verbatim_after=*/2},
+    {"run", "APP [--size SIZE] COMMAND...",
+     "Run a one-off process with the app's code and config (ssh -t for a terminal), at "
+     "default_size or SIZE; exits with its status",
+     Access::kMember, 2, -1, {"--size="}, /*verbatim_after=*/2},
 };
 
 const Command kChecks[] = {

@@ -156,8 +156,8 @@ Result<void> PsSizes(CommandContext& ctx, const Args&) {
                     std::to_string(s.max_processes)});
   }
   ctx.out.Write(FormatTable({"SIZE", "MEMORY", "CPUS", "PROCESSES"}, rows));
-  ctx.out.Write(fmt::format("Processes without a size run at {} (default_size). CPUs are a quota, at most the "
-                            "host's.\n",
+  ctx.out.Write(fmt::format("Processes without a size, the release phase and one-off runs (unless `run APP --size "
+                            "SIZE`) run at {} (default_size). CPUs are a quota, at most the host's.\n",
                             fallback));
   return {};
 }

@@ -1,14 +1,21 @@
 #include "server/deploy/app_json.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "server/common/utf8.h"
 
 #include "server/runtime/service_spec.h"
 
 namespace ms {
 
 Result<std::string> ParseAppJsonCheckPath(std::string_view text) {
+  if (size_t bad = FirstInvalidUtf8(text); bad != text.size()) {
+    return InvalidArgument(fmt::format("app.json is not UTF-8 text (byte {} is not); save it as UTF-8", bad + 1));
+  }
   auto doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return InvalidArgument("app.json is not a JSON object");
+  if (doc.is_discarded()) return InvalidArgument("app.json is not valid JSON");
+  if (!doc.is_object()) return InvalidArgument("app.json is not a JSON object");
   auto checks = doc.find("healthchecks");
   if (checks == doc.end() || !checks->is_object() || !checks->contains("web")) return "";
   const auto& web = (*checks)["web"];

@@ -12,7 +12,7 @@
 namespace ms {
 
 // The path of the first healthchecks.web check that has one ("" when there is
-// none), or an InvalidArgument naming what is wrong: not a JSON object,
+// none), or an InvalidArgument naming what is wrong: not UTF-8, not JSON, not an object,
 // healthchecks.web not a list, a path that is not a URL path (IsCheckPath).
 // Never throws.
 Result<std::string> ParseAppJsonCheckPath(std::string_view text);

@@ -28,15 +28,10 @@ class TeeOutput : public Output {
 
 }  // namespace
 
-Result<void> BuildDeployStep::ReadAppJsonCheck(const DeployRequest& request) {
+Result<std::string> BuildDeployStep::ReadAppJsonCheck(const DeployRequest& request) {
   auto text = repos_.ReadFile(request.app, request.commit, request.objects_dir, "app.json");
-  std::string path;
-  if (text) {
-    auto parsed = ParseAppJsonCheckPath(*text);
-    if (!parsed) return std::unexpected(parsed.error());
-    path = std::move(*parsed);
-  }
-  return store_.SetAppJsonCheckPath(request.app, path);
+  if (!text) return "";
+  return ParseAppJsonCheckPath(*text);
 }
 
 Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
@@ -56,6 +51,14 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   TeeOutput tee(out);
   tee.Write(fmt::format("-----> Building {} {} ({}) pushed by {}\n", request.app,
                         request.commit.substr(0, 7), *summary, request.key_name));
+  // app.json before the build, which a mistake in it would only waste.
+  auto check_path = ReadAppJsonCheck(request);
+  if (!check_path) {
+    tee.Write(fmt::format("-----> Deploy failed: {}\n", check_path.error().message));
+    (void)store_.SetDeployLog(*id, tee.log());
+    (void)store_.FinishDeploy(*id, false, check_path.error().message);
+    return Failed("app.json was refused");
+  }
   Result<BuildResult> built = [&]() -> Result<BuildResult> {
     {
       std::lock_guard lock(stack_mu_);
@@ -79,17 +82,12 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   release.config = *config;
   release.process_types = built->process_types;
   release.deploy_id = *id;
-  if (auto r = ReadAppJsonCheck(request); !r) {
-    tee.Write(fmt::format("-----> Deploy failed: {}\n", r.error().message));
-    (void)store_.SetDeployLog(*id, tee.log());
-    (void)store_.FinishDeploy(*id, false, r.error().message);
-    return Failed("the deploy failed; the running release is unchanged");
-  }
+  if (auto r = store_.SetAppJsonCheckPath(request.app, *check_path); !r) return r;
   if (auto r = runtime_.Deploy(request.app, release, tee); !r) {
     tee.Write(fmt::format("-----> Deploy failed: {}\n", r.error().message));
     (void)store_.SetDeployLog(*id, tee.log());
     (void)store_.FinishDeploy(*id, false, r.error().message);
-    return Failed("the deploy failed; the running release is unchanged");
+    return Failed("the new release did not start");
   }
   if (auto r = store_.CreateRelease(request.app, release); !r) return r;
   if (auto releases = store_.ListReleases(request.app, 1000); releases) {

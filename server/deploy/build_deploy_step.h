@@ -22,9 +22,9 @@ class BuildDeployStep : public DeployStep {
   Result<void> Run(const DeployRequest& request, Output& out) override;
 
  private:
-  // app.json's healthchecks.web path, if any, becomes the web check (unless
-  // checks:set chose one).
-  Result<void> ReadAppJsonCheck(const DeployRequest& request);
+  // app.json's healthchecks.web path ("" when none), which becomes the web
+  // check (unless checks:set chose one); an error says what is wrong in it.
+  Result<std::string> ReadAppJsonCheck(const DeployRequest& request);
 
   Store& store_;
   AppRepos& repos_;

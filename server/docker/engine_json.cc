@@ -125,6 +125,7 @@ ContainerInfo ParseContainer(const nlohmann::json& container) {
   c.image = Str(Obj(container, "Config"), "Image");
   c.running = Bool(Obj(container, "State"), "Running");
   c.exit_code = Num<int>(Obj(container, "State"), "ExitCode");
+  c.oom_killed = Bool(Obj(container, "State"), "OOMKilled");
   c.labels = StrMap(Obj(container, "Config"), "Labels");
   const auto& settings = Obj(container, "NetworkSettings");
   for (const auto& [name, _] : Obj(settings, "Networks").items()) c.networks.push_back(name);

@@ -60,6 +60,7 @@ struct ContainerInfo {
   std::string image;
   bool running = false;
   int exit_code = 0;
+  bool oom_killed = false;  // the kernel ended it for going over its memory limit
   Labels labels;
   std::vector<std::string> networks;  // the names of the networks it is on, sorted
   // "5000/tcp" -> the first host port it is published on.

@@ -15,14 +15,17 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
+#include "server/common/utf8.h"
 #include "server/contracts/hook_protocol.h"
 #include "server/git/hook_command.h"
 
 namespace ms {
 namespace {
 
-int Reject(const char* message) {
-  std::fprintf(stdout, "-----> %s\n", message);
+int Reject(const std::string& message) {
+  std::fprintf(stdout, "-----> %s\n", message.c_str());
   std::fflush(stdout);
   return 1;
 }
@@ -41,7 +44,16 @@ int HookCommand(const std::vector<std::string>& args) {
   contracts::HookRequest request{.token = token};
   if (const char* quarantine = std::getenv("GIT_QUARANTINE_PATH")) request.objects_dir = quarantine;
   contracts::HookRefUpdate update;
-  while (std::cin >> update.old_sha >> update.new_sha >> update.ref) request.updates.push_back(update);
+  while (std::cin >> update.old_sha >> update.new_sha >> update.ref) {
+    // The request is JSON, which has no room for other bytes: say so rather
+    // than deploy from a name with its bytes replaced.
+    if (size_t bad = FirstInvalidUtf8(update.ref); bad != update.ref.size()) {
+      return Reject(fmt::format("The push was rejected: the name {} is not UTF-8 text (byte {} is not). "
+                                "Rename it (git branch -m) and push again.",
+                                update.ref, bad + 1));
+    }
+    request.updates.push_back(update);
+  }
 
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};

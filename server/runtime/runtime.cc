@@ -418,7 +418,8 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   spec.labels = Labels(app);
   spec.labels["mothership.role"] = role;
   spec.network_mode = AppNetworkName(app);
-  spec.limits = Limits(settings_.default_size);
+  const std::string size = io.size.empty() ? settings_.default_size : io.size;
+  spec.limits = Limits(size);
   spec.tty = io.tty;
   spec.open_stdin = io.stdin_fd >= 0;
   auto id = docker_.CreateContainer(spec);
@@ -440,6 +441,13 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   if (io.cancelled && io.cancelled()) return 130;
   auto code = docker_.WaitContainer(*id);
   if (!code) return std::unexpected(code.error());
+  if (auto info = docker_.InspectContainer(*id); info && info->oom_killed && io.err) {
+    const ProcessSize* s = FindProcessSize(size);
+    io.err->Write(fmt::format(
+        "\nThe process used all the memory of its size ({}, {} MB) and was stopped. "
+        "Run it at a bigger size with `run APP --size SIZE ...`; ps:sizes lists them.\n",
+        size, s ? s->memory_mb : 0));
+  }
   return *code;
 }
 

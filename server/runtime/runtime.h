@@ -49,6 +49,7 @@ struct RunIO {
   Output* out = nullptr;
   Output* err = nullptr;
   std::function<bool()> cancelled;
+  std::string size;  // a process size; "" is default_size
 };
 
 // Makes this engine a Swarm manager when it is in no swarm (advertising

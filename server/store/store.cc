@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "server/common/json.h"
+
 namespace ms {
 
 std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "developer"; }
@@ -419,7 +421,7 @@ Release ReleaseFromRow(const Statement& stmt) {
   r.description = stmt.Text(2);
   auto config = nlohmann::json::parse(stmt.Text(3), nullptr, false);
   if (config.is_object()) {
-    for (auto& [k, v] : config.items()) r.config[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    for (auto& [k, v] : config.items()) r.config[k] = v.is_string() ? v.get<std::string>() : DumpJson(v);
   }
   auto types = nlohmann::json::parse(stmt.Text(4), nullptr, false);
   if (types.is_object()) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "server/docker/engine_docker_client.h"
 #include "server/store/store.h"
@@ -240,4 +241,76 @@ TEST_CASE("build: images beyond keep_releases leave the registry - no builder co
   int builders = 0;
   for (const auto& c : *left) builders += c.labels.contains("mothership.role") && c.labels.at("mothership.role") == "build";
   CHECK(builders == 0);
+}
+
+TEST_CASE("build: bytes that are not UTF-8 in app.json, bin/release, a commit message, a branch name, command lines - the daemon goes on") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("bytes");
+  auto repo = SampleRepo(s, "procfile-app");
+  REQUIRE(s.Ssh("apps:create " + app).exit_code == 0);
+
+  // app.json: the push is refused, saying where.
+  ms::test::WriteFile(repo / "app.json", "{\"name\": \"caf\xE9\"}");
+  REQUIRE(s.Git({"add", "-A"}, repo).exit_code == 0);
+  REQUIRE(s.Git({"commit", "-q", "-m", "app.json in Latin-1"}, repo).exit_code == 0);
+  auto refused = s.Git({"push", s.Url(app), "main"}, repo);
+  INFO(refused.Both());
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("app.json is not UTF-8 text (byte 14 is not); save it as UTF-8") != std::string::npos);
+
+  // It was refused before the build, which it would only have wasted.
+  CHECK(refused.err.find("Building " + app) != std::string::npos);
+  CHECK(refused.err.find("detected") == std::string::npos);
+
+  // A commit message in Latin-1: deployed; the push's output (JSON from the
+  // daemon to the hook) shows the bytes it cannot carry as U+FFFD.
+  std::filesystem::remove(repo / "app.json");
+  REQUIRE(s.Git({"add", "-A"}, repo).exit_code == 0);
+  // (Without an encoding, git would turn the bytes into UTF-8 as Latin-1.)
+  REQUIRE(s.Git({"-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-q", "-m", "caf\xE9 \xFF"}, repo).exit_code == 0);
+  std::string pushed = Push(s, repo, app);
+  INFO(pushed);
+  CHECK(pushed.find("(caf\xEF\xBF\xBD \xEF\xBF\xBD) pushed by admin") != std::string::npos);
+  auto json = s.Ssh("releases " + app + " --json");
+  CHECK(json.exit_code == 0);
+  CHECK(nlohmann::json::parse(json.out, nullptr, false).is_array());
+  // A branch name: refused, saying why (the hook's request is JSON too).
+  auto branch = s.Git({"push", s.Url(app), "main:refs/heads/caf\xE9"}, repo);
+  INFO(branch.Both());
+  CHECK(branch.exit_code != 0);
+  CHECK(branch.err.find("the name refs/heads/caf\xE9 is not UTF-8 text (byte 15 is not). Rename it") !=
+        std::string::npos);
+
+  // bin/release: a process command that is not UTF-8 fails the build, saying so.
+  auto pack = s.dir() / "latin1-buildpack";
+  std::filesystem::copy(std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "test" / "apps" / "custom-buildpack", pack,
+                        std::filesystem::copy_options::recursive);
+  ms::test::WriteFile(pack / "bin" / "release",
+                      "#!/usr/bin/env bash\nprintf -- '---\\ndefault_process_types:\\n  web: echo caf\\xE9\\n'\n");
+  REQUIRE(s.Git({"init", "-q", "-b", "main"}, pack).exit_code == 0);
+  REQUIRE(s.Git({"add", "-A"}, pack).exit_code == 0);
+  REQUIRE(s.Git({"commit", "-q", "-m", "buildpack"}, pack).exit_code == 0);
+  const std::string other = Unique("bytes");
+  REQUIRE(s.Ssh("apps:create " + other).exit_code == 0);
+  REQUIRE(s.Ssh("config:set " + other + " BUILDPACK_URL=file://" + pack.string()).exit_code == 0);
+  auto custom = s.Git({"push", s.Url(other), "main"}, SampleRepo(s, "custom-app"));
+  INFO(custom.Both());
+  CHECK(custom.exit_code != 0);
+  CHECK(custom.err.find("Build failed: the command of a process type (from the Procfile or the buildpack's "
+                        "bin/release) is not UTF-8 text") != std::string::npos);
+
+  // Command lines: a command or an app name that is not UTF-8 gets the usual answer.
+  auto command = s.Ssh("\xFF\xFE " + app);
+  INFO(command.Both());
+  CHECK(command.exit_code == 2);
+  CHECK(command.err.find("is not a mothership command") != std::string::npos);
+  auto name = s.Ssh("apps:create caf\xE9");
+  INFO(name.Both());
+  CHECK(name.exit_code == 2);
+  CHECK(name.err.find("not a valid app name") != std::string::npos);
+
+  // The daemon answers throughout, and apps:info of both still works.
+  CHECK(s.Ssh("version").exit_code == 0);
+  CHECK(s.Ssh("apps:info " + app + " --json").exit_code == 0);
+  CHECK(s.Ssh("apps:info " + other + " --json").exit_code == 0);
 }

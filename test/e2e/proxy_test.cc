@@ -341,11 +341,7 @@ TEST_CASE("proxy: under wrk load 10 rolled-out releases and a scale 3 to 1 to 3 
   REQUIRE(s.Ssh(fmt::format("ps:scale {} web=2", app)).exit_code == 0);
 
   // 64 keep-alive connections, one thread, for as long as the changes take.
-  auto report = s.dir() / "wrk.out";
-  boost::process::child wrk("/usr/bin/wrk",
-                            boost::process::args({"-t1", "-c64", "-d600s", "-H", "Host: " + app + ".localhost",
-                                                  fmt::format("http://127.0.0.1:{}/", s.http_port())}),
-                            boost::process::std_out > report.string(), boost::process::std_err > boost::process::null);
+  ms::test::Load load(s, app, 64);
   // Ten new releases, each rolled out over the 2 tasks one at a time (a push
   // rolls out the same way; config:set skips the build, which would only
   // compete with wrk for these machines' two cores).
@@ -355,17 +351,7 @@ TEST_CASE("proxy: under wrk load 10 rolled-out releases and a scale 3 to 1 to 3 
   REQUIRE(s.Ssh(fmt::format("ps:scale {} web=3", app)).exit_code == 0);
   REQUIRE(s.Ssh(fmt::format("ps:scale {} web=1", app)).exit_code == 0);
   REQUIRE(s.Ssh(fmt::format("ps:scale {} web=3", app)).exit_code == 0);
-  ::kill(wrk.id(), SIGINT);
-  wrk.wait();
-
-  std::string out = ms::test::ReadFile(report);
-  INFO(out);
-  if (auto at = out.find("requests in"); at != std::string::npos) {
-    WARN("wrk: " << out.substr(out.rfind('\n', at) + 1, out.find('\n', at) - out.rfind('\n', at) - 1));
-  }
-  CHECK(out.find("requests in") != std::string::npos);
-  CHECK(out.find("Non-2xx") == std::string::npos);
-  CHECK(out.find("Socket errors") == std::string::npos);
+  load.Finish();
   auto releases = s.Ssh("releases " + app).out;
   CHECK(releases.find("v11") != std::string::npos);
 }

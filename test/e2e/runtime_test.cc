@@ -22,6 +22,7 @@
 #include "test/support/test_server.h"
 
 using ms::test::BuildServer;
+using ms::test::CommitAll;
 using ms::test::HttpGet;
 using ms::test::Push;
 using ms::test::RunOnNetwork;
@@ -31,11 +32,6 @@ using ms::test::Unique;
 
 namespace {
 
-void Commit(TestServer& s, const std::filesystem::path& repo, const std::string& message) {
-  REQUIRE(s.Git({"add", "-A"}, repo).exit_code == 0);
-  REQUIRE(s.Git({"commit", "-q", "-m", message}, repo).exit_code == 0);
-}
-
 // hello-node answering with another greeting by default.
 void SetDefaultGreeting(TestServer& s, const std::filesystem::path& repo, const std::string& greeting) {
   std::string code = ms::test::ReadFile(repo / "server.js");
@@ -43,7 +39,7 @@ void SetDefaultGreeting(TestServer& s, const std::filesystem::path& repo, const 
   REQUIRE(at != std::string::npos);
   code.replace(at, 23, "\"" + greeting + "\"");
   ms::test::WriteFile(repo / "server.js", code);
-  Commit(s, repo, "greeting " + greeting);
+  CommitAll(s, repo, "greeting " + greeting);
 }
 
 }  // namespace
@@ -100,7 +96,7 @@ TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer") {
   auto repo = SampleRepo(s, "hello-node");
   // app.json's health check path becomes the web check.
   ms::test::WriteFile(repo / "app.json", R"({"healthchecks": {"web": [{"type": "startup", "path": "/"}]}})");
-  Commit(s, repo, "app.json");
+  CommitAll(s, repo, "app.json");
   Push(s, repo, app);
   CHECK(s.Ssh("checks " + app).out.find("GET / answers") != std::string::npos);
   auto scaled = s.Ssh("ps:scale " + app + " web=3");
@@ -152,7 +148,7 @@ TEST_CASE("runtime: a release that crashes at start is rejected - the previous o
   auto repo = SampleRepo(s, "hello-node");
   Push(s, repo, app);
   ms::test::WriteFile(repo / "server.js", "console.log('booting v2'); throw new Error('v2 cannot start');\n");
-  Commit(s, repo, "crash at start");
+  CommitAll(s, repo, "crash at start");
   auto push = s.Git({"push", s.Url(app), "main"}, repo);
   INFO(push.Both());
   CHECK(push.exit_code != 0);
@@ -167,7 +163,7 @@ TEST_CASE("runtime: a failing release command aborts the deploy") {
   const std::string app = Unique("relcmd");
   auto repo = SampleRepo(s, "hello-node");
   ms::test::WriteFile(repo / "Procfile", "web: node server.js\nrelease: echo migrating the database; exit 3\n");
-  Commit(s, repo, "release command");
+  CommitAll(s, repo, "release command");
   auto push = s.Git({"push", s.Url(app), "main"}, repo);
   INFO(push.Both());
   CHECK(push.exit_code != 0);
@@ -187,7 +183,7 @@ TEST_CASE("runtime: a task of app B cannot connect to app A - destroy removes th
   std::filesystem::copy(std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "test" / "apps" / "procfile-app", repo_b,
                         std::filesystem::copy_options::recursive);
   REQUIRE(s.Git({"init", "-q", "-b", "main"}, repo_b).exit_code == 0);
-  Commit(s, repo_b, "b");
+  CommitAll(s, repo_b, "b");
   Push(s, repo_b, b);
   // A's task address on its own network, and its name.
   std::string ip = RunOnNetwork(a + "-net", fmt::format("getent ahostsv4 tasks.{}-web | awk '{{print $1}}' | head -n 1", a));

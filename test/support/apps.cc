@@ -3,7 +3,11 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <signal.h>
+
 #include <random>
+
+#include <boost/process.hpp>
 
 #include "server/docker/engine_docker_client.h"
 
@@ -25,13 +29,20 @@ std::string Unique(const std::string& base) {
 }
 
 std::filesystem::path SampleRepo(TestServer& s, const std::string& name) {
+  // A second copy of the same sample is another repository.
   auto repo = s.dir() / ("src-" + name);
+  for (int n = 2; std::filesystem::exists(repo); ++n) repo = s.dir() / fmt::format("src-{}-{}", name, n);
   std::filesystem::copy(std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "test" / "apps" / name, repo,
                         std::filesystem::copy_options::recursive);
   REQUIRE(s.Git({"init", "-q", "-b", "main"}, repo).exit_code == 0);
   REQUIRE(s.Git({"add", "-A"}, repo).exit_code == 0);
   REQUIRE(s.Git({"commit", "-q", "-m", "sample " + name}, repo).exit_code == 0);
   return repo;
+}
+
+void CommitAll(TestServer& s, const std::filesystem::path& repo, const std::string& message) {
+  REQUIRE(s.Git({"add", "-A"}, repo).exit_code == 0);
+  REQUIRE(s.Git({"commit", "-q", "-m", message}, repo).exit_code == 0);
 }
 
 std::string Push(TestServer& s, const std::filesystem::path& repo, const std::string& app, RunResult* out) {
@@ -70,6 +81,37 @@ std::string HttpGet(const std::string& network, const std::string& host) {
   return RunOnNetwork(network, fmt::format("exec 3<>/dev/tcp/{}/5000 && printf 'GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' >&3 "
                                            "&& timeout 10 cat <&3 | tail -n 1",
                                            host));
+}
+
+Load::Load(TestServer& s, const std::string& app, int connections) : report_(s.dir() / ("wrk-" + app + ".out")) {
+  namespace bp = boost::process;
+  // A request slower than 2 s (wrk's timeout) counts as failed.
+  wrk_ = std::make_unique<bp::child>(
+      "/usr/bin/wrk",
+      bp::args({"-t1", fmt::format("-c{}", connections), "-d600s", "-H", "Host: " + app + ".localhost",
+                fmt::format("http://127.0.0.1:{}/", s.http_port())}),
+      bp::std_out > report_.string(), bp::std_err > bp::null);
+}
+
+Load::~Load() {
+  if (wrk_ && wrk_->running()) {
+    ::kill(wrk_->id(), SIGKILL);
+    wrk_->wait();
+  }
+}
+
+std::string Load::Finish() {
+  ::kill(wrk_->id(), SIGINT);
+  wrk_->wait();
+  std::string out = ReadFile(report_);
+  INFO(out);
+  if (auto at = out.find("requests in"); at != std::string::npos) {
+    WARN("wrk: " << out.substr(out.rfind('\n', at) + 1, out.find('\n', at) - out.rfind('\n', at) - 1));
+  }
+  CHECK(out.find("requests in") != std::string::npos);
+  CHECK(out.find("Non-2xx") == std::string::npos);
+  CHECK(out.find("Socket errors") == std::string::npos);
+  return out;
 }
 
 }  // namespace ms::test

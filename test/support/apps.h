@@ -5,7 +5,10 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
+
+#include <boost/process/child.hpp>
 
 #include "test/support/test_server.h"
 
@@ -15,8 +18,10 @@ namespace ms::test {
 TestServer BuildServer(const std::function<void(Settings&)>& configure = nullptr);
 // Cache volumes, registry tags and services outlive a test: names are unique per run.
 std::string Unique(const std::string& base);
-// Copies test/apps/NAME into a new repository with one commit.
+// Copies test/apps/NAME into a new repository with one commit (each call a new one).
 std::filesystem::path SampleRepo(TestServer& s, const std::string& name);
+// git add -A and git commit -m message in repo; REQUIREs both.
+void CommitAll(TestServer& s, const std::filesystem::path& repo, const std::string& message);
 // git push REPO main to APP; REQUIREs success and returns the push's stderr.
 std::string Push(TestServer& s, const std::filesystem::path& repo, const std::string& app, RunResult* out = nullptr);
 // Runs bash -c script in a throwaway container of the run image on network;
@@ -24,5 +29,19 @@ std::string Push(TestServer& s, const std::filesystem::path& repo, const std::st
 std::string RunOnNetwork(const std::string& network, const std::string& script);
 // GET / of host:5000 from a container on network ("" when it does not answer).
 std::string HttpGet(const std::string& network, const std::string& host);
+
+// wrk through the proxy to APP.localhost on keep-alive connections, until
+// Finish(), which CHECKs that every request was answered with a 2xx and
+// returns wrk's report.
+class Load {
+ public:
+  Load(TestServer& s, const std::string& app, int connections);
+  ~Load();
+  std::string Finish();
+
+ private:
+  std::filesystem::path report_;
+  std::unique_ptr<boost::process::child> wrk_;
+};
 
 }  // namespace ms::test

@@ -24,6 +24,8 @@ TEST_CASE("ParseAppJsonCheckPath names what is wrong", "[app_json]") {
   REQUIRE_FALSE(not_json.has_value());
   CHECK(not_json.error().code == ms::ErrorCode::kInvalidArgument);
   CHECK(not_json.error().message == "app.json is not a JSON object");
+  CHECK(ParseAppJsonCheckPath("{\"a\": ").error().message == "app.json is not valid JSON");
+  CHECK(ParseAppJsonCheckPath("{\"a\": \"\xFF\"}").error().message == "app.json is not UTF-8 text (byte 8 is not); save it as UTF-8");
   auto not_list = ParseAppJsonCheckPath(R"({"healthchecks": {"web": {"path": "/"}}})");
   REQUIRE_FALSE(not_list.has_value());
   CHECK(not_list.error().message == "app.json: healthchecks.web must be a list of checks");

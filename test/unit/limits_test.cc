@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "server/builder/build_slots.h"
+#include "server/commands/catalog.h"
+#include "server/commands/router.h"
 #include "server/config/process_sizes.h"
 #include "server/docker/engine_json.h"
 #include "server/runtime/service_spec.h"
@@ -175,4 +177,17 @@ TEST_CASE("ps:sizes lists every size with its memory, CPUs and processes, and th
   CHECK(list[1]["name"] == "standard-1x");
   CHECK(list[1]["default"] == true);
   CHECK(list[0]["memory_mb"] == 512);
+}
+
+TEST_CASE("run --size: a size that is not there is refused with the list - no container starts", "[limits]") {
+  ms_test::TestEnv env;
+  REQUIRE(env.store->CreateApp("shop", "root").has_value());
+  auto r = ms_test::Run(env, {"run", "shop", "--size", "jumbo", "ls"});
+  CHECK(r.status == 2);
+  CHECK(Contains(r.err, "'jumbo' is not a size (sizes: basic, standard-1x"));
+  // After the app and the first word of the command, every word is the command's.
+  auto args = ms::ParseArgs(*ms::FindCommand("run"), {"shop", "--size=basic", "ls", "--size", "jumbo"});
+  REQUIRE(args.has_value());
+  CHECK(args->Option("--size") == "basic");
+  CHECK(args->positional == std::vector<std::string>{"shop", "ls", "--size", "jumbo"});
 }
