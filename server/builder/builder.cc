@@ -1,5 +1,3 @@
-#include "server/common/json.h"
-#include "server/common/utf8.h"
 #include "server/builder/builder.h"
 
 #include <fmt/format.h>
@@ -15,11 +13,13 @@
 #include "server/builder/release_yaml.h"
 #include "server/builder/watchdog.h"
 #include "server/common/base64.h"
+#include "server/common/json.h"
 #include "server/common/log.h"
 #include "server/common/names.h"
 #include "server/common/output.h"
 #include "server/common/tar_reader.h"
 #include "server/common/tar_writer.h"
+#include "server/common/utf8.h"
 
 namespace bp = boost::process;
 
@@ -130,7 +130,7 @@ Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos
 
 void Builder::Forget(const std::string& app, const std::vector<int>& versions) {
   pool_.Drop(app);
-  (void)docker_.RemoveVolume("mothership-cache-" + app);
+  (void)docker_.RemoveVolume(CacheVolume(app));
   for (int v : versions) {
     (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, v));
     (void)slug_image_.registry().DeleteManifest(app, fmt::format("v{}", v));
@@ -152,6 +152,11 @@ void Builder::PruneImages(const std::string& app, int newest_version, const std:
   }
 }
 
+std::string Builder::CacheVolume(const std::string& app) const {
+  // Another installation on the engine may have an app of the same name.
+  return fmt::format("mothership-cache-{}-{}", settings_.InstallId(), app);
+}
+
 std::map<std::string, std::string> Builder::BuildLabels(const std::string& app) const {
   return {{"mothership.role", "build"},
           {"mothership.app", app},
@@ -162,7 +167,7 @@ ContainerSpec Builder::BuilderSpec(const std::string& app) const {
   ContainerSpec spec;
   spec.image = settings_.build_image;
   spec.labels = BuildLabels(app);
-  spec.binds = {"mothership-cache-" + app + ":/cache"};
+  spec.binds = {CacheVolume(app) + ":/cache"};
   spec.env = {"STACK=mothership-bookworm", "HOME=/app", "CI=true"};
   std::error_code ec;
   if (!settings_.ca_bundle.empty() && std::filesystem::exists(settings_.ca_bundle, ec)) {
@@ -280,7 +285,10 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
   if (!built) return std::unexpected(built.error());
   // Commands travel to Docker as JSON strings, which hold UTF-8 text only.
   for (const auto& [type, command] : result.process_types) {
-    if (!IsUtf8(type) || !IsUtf8(command)) {
+    if (auto valid = ValidateProcessType(type); !valid) {
+      return InvalidArgument(fmt::format("the buildpack's bin/release: {}", valid.error().message));
+    }
+    if (!IsUtf8(command)) {
       return InvalidArgument(fmt::format(
           "the command of a process type (from the Procfile or the buildpack's bin/release) is not UTF-8 "
           "text; save it as UTF-8"));
@@ -359,7 +367,7 @@ Result<void> Builder::BuildWithBuildpacks(const BuildRequest& request, const std
   }
   if (auto r = input.Finish(); !r) return std::unexpected(r.error());
 
-  if (auto r = docker_.EnsureVolume("mothership-cache-" + request.app, {{"mothership.app", request.app}}); !r) {
+  if (auto r = docker_.EnsureVolume(CacheVolume(request.app), BuildLabels(request.app)); !r) {
     return std::unexpected(r.error());
   }
   ContainerSpec spec = BuilderSpec(request.app);

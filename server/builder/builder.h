@@ -74,6 +74,8 @@ class Builder {
   // Labels of this installation's build containers: several Mothership
   // installations (or test daemons) may share one Docker engine.
   std::map<std::string, std::string> BuildLabels(const std::string& app) const;
+  // The app's build cache: mothership-cache-INSTALL-APP.
+  std::string CacheVolume(const std::string& app) const;
   ContainerSpec BuilderSpec(const std::string& app) const;
   // build_memory_mb, build_cpus and build_max_processes.
   ResourceLimits BuildLimits() const;

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <sstream>
 
+#include "server/common/names.h"
 #include "server/common/utf8.h"
 
 namespace ms {
@@ -27,14 +27,14 @@ Result<std::map<std::string, std::string>> ParseProcfile(const std::string& text
     auto colon = line.find(':');
     std::string name = colon == std::string::npos ? "" : line.substr(first, colon - first);
     while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
-    bool ok = !name.empty() && name.size() <= 30;
-    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
     std::string command = colon == std::string::npos ? "" : line.substr(colon + 1);
     command.erase(0, command.find_first_not_of(" \t"));
-    if (!ok || command.empty()) {
-      return InvalidArgument(fmt::format(
-          "Procfile line {} is not 'type: command' (types are letters, digits, '-' and '_'): {}",
-          number, line.substr(0, 80)));
+    if (name.empty() || command.empty()) {
+      return InvalidArgument(
+          fmt::format("Procfile line {} is not 'type: command': {}", number, line.substr(0, 80)));
+    }
+    if (auto valid = ValidateProcessType(name); !valid) {
+      return InvalidArgument(fmt::format("Procfile line {}: {}", number, valid.error().message));
     }
     types[name] = command;
   }

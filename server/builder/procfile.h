@@ -10,8 +10,8 @@
 namespace ms {
 
 // Process type -> command. Blank lines and "#" comments are skipped; a line
-// that is not "type: command" (types are letters, digits, '-' and '_', at most
-// 30) or not UTF-8 is an error naming its line. Never throws.
+// that is not "type: command" (types as ValidateProcessType says) or not UTF-8
+// is an error naming its line. Never throws.
 Result<std::map<std::string, std::string>> ParseProcfile(const std::string& text);
 
 }  // namespace ms

@@ -68,6 +68,18 @@ Result<void> ValidateKeyName(std::string_view name) {
   return {};
 }
 
+Result<void> ValidateProcessType(std::string_view type) {
+  bool ok = !type.empty() && type.size() <= 30 && IsLower(type[0]);
+  for (char c : type) ok = ok && (IsLower(c) || IsDigit(c) || c == '_');
+  if (!ok) {
+    return InvalidArgument(fmt::format(
+        "'{}' is not a process type name: use up to 30 lower-case letters, digits and '_', starting with a "
+        "letter (for example: web, worker, queue_2)",
+        Printable(type)));
+  }
+  return {};
+}
+
 Result<std::string> NormalizeDomain(std::string_view host) {
   std::string name(host);
   for (char& c : name) {

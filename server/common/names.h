@@ -19,6 +19,11 @@ Result<void> ValidateConfigKey(std::string_view key);
 // Config values: any bytes but NUL, at most 64 KiB.
 Result<void> ValidateConfigValue(std::string_view key, std::string_view value);
 
+// A process type: ^[a-z][a-z0-9_]{0,29}$. No '-': the service of type TYPE
+// of app APP is APP-TYPE, and app names have '-' but never '_', so no two
+// (app, type) pairs name the same service.
+Result<void> ValidateProcessType(std::string_view type);
+
 // ^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$
 Result<void> ValidateKeyName(std::string_view name);
 

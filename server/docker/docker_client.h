@@ -81,6 +81,8 @@ class DockerClient {
   virtual Result<void> SwarmInit(const std::string& advertise_addr) = 0;
   virtual Result<SwarmInfo> SwarmInspect() = 0;
   // An attachable overlay network; returns its id (creates it when missing).
+  // One that exists with a mothership.install or mothership.app label other
+  // than labels' (ownership.h): kAlreadyExists, saying whose it is.
   virtual Result<std::string> EnsureOverlayNetwork(const std::string& name,
                                                    const std::map<std::string, std::string>& labels) = 0;
   virtual Result<void> RemoveNetwork(const std::string& name) = 0;

@@ -145,6 +145,8 @@ ContainerSummary ParseContainerSummary(const nlohmann::json& container) {
   return s;
 }
 
+Labels ParseNetworkLabels(const nlohmann::json& network) { return StrMap(network, "Labels"); }
+
 ImageInfo ParseImage(const nlohmann::json& image) {
   ImageInfo i;
   i.id = Str(image, "Id");

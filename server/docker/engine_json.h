@@ -20,6 +20,8 @@ ContainerSummary ParseContainerSummary(const nlohmann::json& container);
 ImageInfo ParseImage(const nlohmann::json& image);
 EngineInfo ParseEngineInfo(const nlohmann::json& info);
 SwarmInfo ParseSwarm(const nlohmann::json& swarm);
+// GET /networks/{id}: its labels.
+Labels ParseNetworkLabels(const nlohmann::json& network);
 
 // Each element of a JSON array parsed with parse; not an array: none.
 template <typename T, typename F>

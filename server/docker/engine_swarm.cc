@@ -5,6 +5,7 @@
 #include "server/docker/engine_docker_client.h"
 #include "server/docker/engine_json.h"
 #include "server/docker/engine_request.h"
+#include "server/docker/ownership.h"
 
 namespace ms {
 
@@ -41,7 +42,16 @@ Result<SwarmInfo> EngineDockerClient::SwarmInspect() {
 Result<std::string> EngineDockerClient::EnsureOverlayNetwork(const std::string& name,
                                                              const std::map<std::string, std::string>& labels) {
   auto found = Call(Req("GET", "/networks/" + UrlEncode(name)), {200});
-  if (found) return engine::StringMember(found->body, "Id");
+  if (found) {
+    auto network = ParseJson(*found);
+    Labels theirs = engine::ParseNetworkLabels(network);
+    auto want = [&](const char* key) { return labels.contains(key) ? labels.at(key) : std::string(); };
+    if (auto owner = ForeignOwner(theirs, want("mothership.install"), want("mothership.app"));
+        labels.contains("mothership.install") && !owner.empty()) {
+      return AlreadyExists(fmt::format("the Docker network {} belongs to {}", name, owner));
+    }
+    return engine::StringMember(found->body, "Id");
+  }
   if (found.error().code != ErrorCode::kNotFound) return std::unexpected(found.error());
   nlohmann::json body = {{"Name", name},       {"Driver", "overlay"}, {"Attachable", true},
                          {"CheckDuplicate", true}, {"Labels", labels}};

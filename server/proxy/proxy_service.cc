@@ -14,6 +14,7 @@
 #include "server/common/log.h"
 #include "server/contracts/proxy_probe.h"
 #include "server/contracts/routes_file.h"
+#include "server/docker/ownership.h"
 #include "server/runtime/service_spec.h"
 
 namespace ms {
@@ -111,17 +112,47 @@ BindMount Bind(const std::filesystem::path& source, const char* target, bool rea
 
 }  // namespace
 
+Result<void> ProxyService::CheckPortsFree() {
+  // Another installation's edge on this engine holding the same port would
+  // answer this one's probes: refuse instead.
+  auto edges = docker_.ListServices({{"label", {"mothership.role=proxy-edge"}}});
+  if (!edges) return std::unexpected(edges.error());
+  for (const auto& edge : *edges) {
+    if (edge.Label("mothership.install") == settings_.InstallId()) continue;
+    for (const auto& [port, setting] : {std::pair{settings_.http_port, "http_port"},
+                                        std::pair{settings_.proxy_metrics_port, "proxy_metrics_port"}}) {
+      std::string suffix = fmt::format(":{}", port);
+      for (const auto& arg : edge.args) {
+        if (arg.ends_with(suffix)) {
+          return AlreadyExists(fmt::format(
+              "port {} is taken by the proxy of another Mothership installation on this Docker engine (the "
+              "service {}); set {} in {} to a free port, then restart mothershipd",
+              port, edge.name, setting, (settings_.data_dir / "config.yaml").string()));
+        }
+      }
+    }
+  }
+  return {};
+}
+
 Result<bool> ProxyService::EnsureService(const ServiceSpec& spec, Output& out) {
   const std::string& name = spec.name;
   auto existing = docker_.InspectService(name);
   if (!existing) return std::unexpected(existing.error());
   if (!existing->has_value()) {
+    if (auto r = CheckPortsFree(); !r) return std::unexpected(r.error());
     WriteLine(out, fmt::format("Starting the service {} ...", name));
     auto created = docker_.CreateService(spec);
     if (!created) return std::unexpected(created.error());
     return true;
   }
   const ServiceInfo& current = **existing;
+  if (auto owner = ForeignOwner(current.labels, settings_.InstallId()); !owner.empty()) {
+    return AlreadyExists(fmt::format(
+        "the Docker service {} belongs to {}; this installation leaves it alone. Set proxy_service in {} to a "
+        "name of its own (and http_port and proxy_metrics_port to free ports), then restart mothershipd",
+        name, owner, (settings_.data_dir / "config.yaml").string()));
+  }
   if (current.image == spec.image && current.args == spec.args && current.container_labels == spec.container_labels) {
     return false;
   }

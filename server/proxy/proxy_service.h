@@ -74,8 +74,12 @@ class ProxyService {
   Result<std::vector<std::string>> AppNetworks(const std::string& leaving);
   Result<void> Apply(const std::string& leaving, Output& out);
   // Creates the service, or updates it when its image, arguments or labels
-  // differ; true when it did either.
+  // differ; true when it did either. Never touches a service of another
+  // installation (ownership.h): an error naming proxy_service instead.
   Result<bool> EnsureService(const ServiceSpec& spec, Output& out);
+  // An error naming the setting when another installation's proxy on this
+  // engine listens on http_port or proxy_metrics_port.
+  Result<void> CheckPortsFree();
   // One request to the proxy's probe host (server/contracts/proxy_probe.h)
   // on the public port.
   Result<HttpResponse> Probe(const std::string& path);

@@ -11,6 +11,7 @@
 #include "server/common/log.h"
 #include "server/common/shell_words.h"
 #include "server/config/process_sizes.h"
+#include "server/docker/ownership.h"
 #include "server/runtime/service_spec.h"
 
 namespace ms {
@@ -95,6 +96,11 @@ Result<void> Runtime::EnsureSwarm() {
 Result<void> Runtime::EnsureNetworks(const std::string& app) {
   if (auto r = EnsureSwarm(); !r) return r;
   auto net = docker_.EnsureOverlayNetwork(AppNetworkName(app), Labels(app));
+  if (!net && net.error().code == ErrorCode::kAlreadyExists) {
+    return AlreadyExists(fmt::format("{}; Mothership leaves it alone. Remove it, or give the app another name "
+                                     "(apps:rename)",
+                                     net.error().message));
+  }
   if (!net) return std::unexpected(net.error());
   return {};
 }
@@ -129,6 +135,12 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
     if (!existing) return std::unexpected(existing.error());
     if (*existing) {
       const ServiceInfo& svc = **existing;
+      if (auto owner = ForeignOwner(svc.labels, settings_.InstallId(), app); !owner.empty()) {
+        return AlreadyExists(fmt::format(
+            "the Docker service {} belongs to {}; Mothership leaves it alone. Remove it, or give the app "
+            "another name (apps:rename)",
+            rollout.service, owner));
+      }
       p.force_update = svc.force_update;
       if (restart_type == "*" || restart_type == type) ++p.force_update;
       rollout.id = svc.id;

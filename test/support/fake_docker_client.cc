@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "server/docker/ownership.h"
+
 namespace ms::test {
 namespace {
 
@@ -171,7 +173,9 @@ std::set<std::string> FakeDockerClient::ImageNames() {
 
 std::set<std::string> FakeDockerClient::NetworkNames() {
   std::lock_guard lock(mu_);
-  return networks_;
+  std::set<std::string> out;
+  for (const auto& [name, labels] : networks_) out.insert(name);
+  return out;
 }
 
 std::set<std::string> FakeDockerClient::VolumeNames() {
@@ -538,9 +542,17 @@ Result<SwarmInfo> FakeDockerClient::SwarmInspect() {
 }
 
 Result<std::string> FakeDockerClient::EnsureOverlayNetwork(const std::string& name,
-                                                           const std::map<std::string, std::string>&) {
+                                                           const std::map<std::string, std::string>& labels) {
   MS_FAKE_RECORD("EnsureOverlayNetwork", name);
-  networks_.insert(name);
+  if (auto it = networks_.find(name); it != networks_.end()) {
+    auto want = [&](const char* key) { return labels.contains(key) ? labels.at(key) : std::string(); };
+    if (auto owner = ForeignOwner(it->second, want("mothership.install"), want("mothership.app"));
+        labels.contains("mothership.install") && !owner.empty()) {
+      return AlreadyExists(fmt::format("the Docker network {} belongs to {}", name, owner));
+    }
+    return "net-" + name;
+  }
+  networks_[name] = labels;
   return "net-" + name;
 }
 

@@ -173,7 +173,7 @@ class FakeDockerClient : public DockerClient {
   std::map<std::string, FakeContainer> containers_;
   std::map<std::string, std::pair<std::string, int>> container_scripts_;
   std::map<std::string, std::vector<std::string>> service_logs_;
-  std::set<std::string> networks_;
+  std::map<std::string, Labels> networks_;  // name -> labels
   std::set<std::string> volumes_;
   int network_busy_ = 0;
   EngineInfo info_;

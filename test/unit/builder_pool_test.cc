@@ -255,10 +255,13 @@ TEST_CASE("Builder::CleanLeftovers removes build and one-off containers of this 
 TEST_CASE("Builder::Forget removes the app's cache volume and release images", "[builder]") {
   BuilderEnv env;
   env.Releases(2);
-  REQUIRE(env.docker.EnsureVolume("mothership-cache-shop", {}));
-  REQUIRE(env.docker.EnsureVolume("mothership-cache-blog", {}));
+  const std::string install = env.settings.InstallId();
+  REQUIRE(env.docker.EnsureVolume("mothership-cache-" + install + "-shop", {}));
+  REQUIRE(env.docker.EnsureVolume("mothership-cache-" + install + "-blog", {}));
+  REQUIRE(env.docker.EnsureVolume("mothership-cache-someone-else-shop", {}));  // another installation's
   env.builder->Forget("shop", {1, 2});
-  CHECK(env.docker.VolumeNames() == std::set<std::string>{"mothership-cache-blog"});
+  CHECK(env.docker.VolumeNames() ==
+        std::set<std::string>{"mothership-cache-" + install + "-blog", "mothership-cache-someone-else-shop"});
   CHECK(env.docker.ImageNames().empty());
 }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "server/builder/procfile.h"
 #include "test_helpers.h"
 
 using ms_test::Contains;
@@ -99,4 +100,25 @@ TEST_CASE("ValidateKeyName follows the documented pattern", "[names]") {
     CHECK(r.error().code == ms::ErrorCode::kInvalidArgument);
     CHECK(Contains(r.error().message, "is not a valid key name"));
   }
+}
+
+TEST_CASE("ValidateProcessType: lower-case letters, digits and '_' - no '-', which would let names collide", "[names]") {
+  for (const std::string& type : std::vector<std::string>{"web", "worker", "queue_2", "a", std::string(30, 'w')}) {
+    INFO("type: " << type);
+    CHECK(ms::ValidateProcessType(type).has_value());
+  }
+  for (const std::string& type :
+       std::vector<std::string>{"", "bar-web", "Web", "2web", "_web", "web.1", "we b", std::string(31, 'w')}) {
+    INFO("type: " << type);
+    auto r = ms::ValidateProcessType(type);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(Contains(r.error().message, "is not a process type name: use up to 30 lower-case letters"));
+  }
+  // App foo's type bar-web would have been app foo-bar's web service.
+  auto procfile = ms::ParseProcfile("web: node server.js\nbar-web: node other.js\n");
+  REQUIRE_FALSE(procfile.has_value());
+  CHECK(procfile.error().message ==
+        "Procfile line 2: 'bar-web' is not a process type name: use up to 30 lower-case letters, digits and '_', "
+        "starting with a letter (for example: web, worker, queue_2)");
+  CHECK(ms::ParseProcfile("web node\n").error().message == "Procfile line 1 is not 'type: command': web node");
 }

@@ -303,3 +303,35 @@ TEST_CASE("ProxyService::WaitRouted does not wait for a proxy that is not there 
   REQUIRE(env.proxy->WriteRoutes());
   CHECK_FALSE(env.proxy->WaitRouted("blog"));
 }
+
+TEST_CASE("ProxyService: another installation's proxy service or port on this engine is refused, naming the setting",
+          "[proxy_service]") {
+  ProbeAnswerer answerer;
+  ProxyEnv env(answerer.port());
+  env.WebApp("shop");
+  ms::ServiceSpec theirs;  // what another installation's setup made
+  theirs.name = "mothership-proxy-edge";
+  theirs.image = "their-image";
+  theirs.args = {"edge", "--listen", fmt::format("0.0.0.0:{}", answerer.port())};
+  theirs.labels = {{"mothership.install", "someone-else"}, {"mothership.role", "proxy-edge"}};
+  env.docker.AddRunningService(theirs);
+
+  auto same_name = env.proxy->Ensure();
+  REQUIRE_FALSE(same_name.has_value());
+  CHECK(same_name.error().code == ms::ErrorCode::kAlreadyExists);
+  CHECK(Contains(same_name.error().message,
+                 "the Docker service mothership-proxy-edge belongs to another Mothership installation on this Docker "
+                 "engine; this installation leaves it alone. Set proxy_service in "));
+  CHECK(env.docker.CountCalls("UpdateService") == 0);
+  REQUIRE(env.docker.Service("mothership-proxy-edge"));
+  CHECK(env.docker.Service("mothership-proxy-edge")->image == "their-image");
+
+  env.settings.proxy_service = "mine";
+  auto same_port = env.proxy->Ensure();
+  REQUIRE_FALSE(same_port.has_value());
+  CHECK(Contains(same_port.error().message,
+                 fmt::format("port {} is taken by the proxy of another Mothership installation on this Docker engine "
+                             "(the service mothership-proxy-edge); set http_port in ",
+                             answerer.port())));
+  CHECK(env.docker.CountCalls("CreateService mine") == 0);
+}

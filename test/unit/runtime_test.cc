@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "server/common/clock.h"
+#include "server/docker/ownership.h"
 #include "server/runtime/service_spec.h"
 #include "test/support/fake_docker_client.h"
 #include "test/unit/test_helpers.h"
@@ -547,4 +548,39 @@ TEST_CASE("Runtime::Run starts a one-off container, relays its output and return
   CHECK(*code == 7);
   CHECK(out.str() == "hello from run\n");
   CHECK(env.docker.ContainerIds().empty());
+}
+
+TEST_CASE("Runtime::Deploy never changes a service or network of another installation or app", "[runtime]") {
+  RuntimeEnv env;
+  ms::ServiceSpec theirs;  // another installation's app shop on the same engine
+  theirs.name = "shop-web";
+  theirs.image = "localhost:5000/shop:v9";
+  theirs.labels = {{"mothership.install", "someone-else"}, {"mothership.app", "shop"}};
+  env.docker.AddRunningService(theirs);
+  auto release = env.AddRelease("shop", 1);
+  auto r = env.runtime->Deploy("shop", release, env.out);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ms::ErrorCode::kAlreadyExists);
+  CHECK(r.error().message ==
+        "the Docker service shop-web belongs to another Mothership installation on this Docker engine; Mothership "
+        "leaves it alone. Remove it, or give the app another name (apps:rename)");
+  CHECK(env.docker.Service("shop-web")->image == "localhost:5000/shop:v9");
+  CHECK(env.docker.CountCalls("UpdateService") == 0);
+
+  // A network of the same name made by someone else: refused the same way.
+  REQUIRE(env.docker.EnsureOverlayNetwork("cart-net", {{"com.example", "theirs"}}));
+  auto cart = env.AddRelease("cart", 1);
+  auto net = env.runtime->Deploy("cart", cart, env.out);
+  REQUIRE_FALSE(net.has_value());
+  CHECK(Contains(net.error().message, "the Docker network cart-net belongs to something Mothership did not make"));
+  CHECK(env.docker.CountCalls("CreateService") == 0);
+}
+
+TEST_CASE("ForeignOwner names whose an object is from its labels", "[runtime]") {
+  CHECK(ms::ForeignOwner({{"mothership.install", "me"}, {"mothership.app", "shop"}}, "me", "shop") == "");
+  CHECK(ms::ForeignOwner({{"mothership.install", "me"}, {"mothership.app", "shop"}}, "me") == "");
+  CHECK(ms::ForeignOwner({{"mothership.install", "me"}, {"mothership.app", "cart"}}, "me", "shop") == "app cart");
+  CHECK(ms::ForeignOwner({{"mothership.install", "you"}}, "me") ==
+        "another Mothership installation on this Docker engine");
+  CHECK(ms::ForeignOwner({}, "me", "shop") == "something Mothership did not make");
 }
