@@ -97,6 +97,10 @@ void Daemon::Serve() { parts_->ssh->Serve(); }
 void Daemon::Stop() { parts_->ssh->Stop(); }
 
 Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const MakeDeployStep& make_deploy) {
+  // A write to a pipe or socket whose reader is gone (a git that stopped
+  // reading a push, a client that left) is an error to handle, never the end
+  // of the process, wherever the daemon runs.
+  signal(SIGPIPE, SIG_IGN);
   auto loaded = LoadSettings(flags.data_dir);
   if (!loaded) return std::unexpected(loaded.error());
   auto p = std::make_unique<Parts>();
@@ -176,7 +180,6 @@ int RunDaemon(const DaemonFlags& flags) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
   auto daemon = Daemon::Start(flags);
   if (!daemon) {

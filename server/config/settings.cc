@@ -51,7 +51,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "host_key",               "auto_create_apps", "ssh_auth_timeout_seconds",
       "ssh_idle_timeout_seconds", "ssh_max_connections", "deploy_step", "docker_socket",
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
-      "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "keep_releases", "swarm_advertise_addr",
+      "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "max_push_mb", "keep_releases", "swarm_advertise_addr",
       "stop_grace_seconds", "proxy_service", "http_port", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
       "proxy_max_connections_per_address", "proxy_header_timeout_seconds"};
   for (const auto& item : root) {
@@ -77,7 +77,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "build_memory_mb", s.build_memory_mb), Read(root, "build_cpus", s.build_cpus),
                  Read(root, "build_max_processes", s.build_max_processes),
                  Read(root, "max_concurrent_builds", s.max_concurrent_builds),
-                 Read(root, "default_size", s.default_size),
+                 Read(root, "default_size", s.default_size), Read(root, "max_push_mb", s.max_push_mb),
                  Read(root, "slug_max_mb", s.slug_max_mb), Read(root, "keep_releases", s.keep_releases),
                  Read(root, "swarm_advertise_addr", s.swarm_advertise_addr),
                  Read(root, "stop_grace_seconds", s.stop_grace_seconds),
@@ -132,10 +132,10 @@ Result<void> ValidateSettings(const Settings& s) {
     return InvalidArgument("build limits are out of range (build_max_processes >= 64, max_concurrent_builds >= 1)");
   }
   if (s.build_timeout_seconds < 10 || s.build_memory_mb < 64 || s.build_cpus <= 0 ||
-      s.slug_max_mb < 1 || s.keep_releases < 1) {
+      s.slug_max_mb < 1 || s.max_push_mb < 1 || s.keep_releases < 1) {
     return InvalidArgument(
         "build limits are out of range (build_timeout_seconds >= 10, build_memory_mb >= 64, "
-        "build_cpus > 0, slug_max_mb >= 1, keep_releases >= 1)");
+        "build_cpus > 0, slug_max_mb >= 1, max_push_mb >= 1, keep_releases >= 1)");
   }
   if (s.stop_grace_seconds < 0 || s.deploy_timeout_seconds < 10 || s.update_monitor_seconds < 0) {
     return InvalidArgument(
@@ -199,6 +199,8 @@ Result<void> SaveSettings(const Settings& s) {
   out << YAML::Key << "default_size" << YAML::Value << s.default_size
       << YAML::Comment("of processes ps:resize has not sized (ps:sizes lists the sizes)");
   out << YAML::Key << "slug_max_mb" << YAML::Value << s.slug_max_mb;
+  out << YAML::Key << "max_push_mb" << YAML::Value << s.max_push_mb
+      << YAML::Comment("a bigger git push is refused");
   out << YAML::Key << "keep_releases" << YAML::Value << s.keep_releases
       << YAML::Comment("images kept for rollback");
   out << YAML::Key << "swarm_advertise_addr" << YAML::Value << s.swarm_advertise_addr

@@ -41,6 +41,7 @@ struct Settings {
   // one-off runs and of the release phase.
   std::string default_size = "standard-1x";
   int slug_max_mb = 500;
+  int max_push_mb = 1024;  // git's receive.maxInputSize: a bigger push is refused
   int keep_releases = 5;
 
   // Running releases on Swarm (issue 4).

@@ -37,6 +37,7 @@ Result<int> GitService::RunGit(JobIO& io, const std::string& subcommand, const s
   spec.env_set = std::move(env);
   spec.env_unset = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
                     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS"};
+  if (!spec.env_set.contains("GIT_CONFIG_COUNT")) spec.env_unset.push_back("GIT_CONFIG_COUNT");
   return RunChild(spec, io);
 }
 
@@ -82,6 +83,13 @@ int GitService::RunReceivePack(JobIO& io, const std::string& app, const Caller& 
                                             {"MOTHERSHIP_HOOK_SOCKET", hook_socket_.string()},
                                             {"MOTHERSHIP_PUSH_TOKEN", token}};
   if (!protocol.empty()) env["GIT_PROTOCOL"] = protocol;
+  // Objects are checked before they are stored (a malformed object is
+  // refused with git's reason), and a pack over max_push_mb is refused.
+  env["GIT_CONFIG_COUNT"] = "2";
+  env["GIT_CONFIG_KEY_0"] = "receive.fsckObjects";
+  env["GIT_CONFIG_VALUE_0"] = "true";
+  env["GIT_CONFIG_KEY_1"] = "receive.maxInputSize";
+  env["GIT_CONFIG_VALUE_1"] = std::to_string(int64_t{services_.settings.max_push_mb} * 1024 * 1024);
   auto code = RunGit(io, "receive-pack", app, std::move(env));
   pushes_.Unregister(token);
   if (!services_.store.GetApp(app).has_value()) (void)services_.repos.Remove(app);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "server/store/store.h"
+#include "test/support/run.h"
 #include "test/support/test_server.h"
 
 using ms::test::ReadFile;
@@ -209,4 +210,40 @@ TEST_CASE("deploy output reaches the pusher while the deploy runs") {
   REQUIRE(working_at.time_since_epoch().count() != 0);
   // The line came while the 3 s step was still running, not with the end of the push.
   CHECK(ended_at - working_at > std::chrono::milliseconds(1500));
+}
+
+TEST_CASE("git hygiene: a malformed object is refused with git's reason - a push over max_push_mb is refused") {
+  ms::test::DeployScript script;
+  TestServer s({.deploy_script = &script, .configure = [](ms::Settings& settings) { settings.max_push_mb = 1; }});
+  REQUIRE(s.Ssh("apps:create tidy").exit_code == 0);
+  auto repo = s.MakeRepo("src", 1);
+
+  // A commit whose author has no email: git itself would not write it.
+  auto tree = s.Git({"rev-parse", "HEAD^{tree}"}, repo).out.substr(0, 40);
+  WriteFile(repo / "bad-commit", "tree " + tree + "\nauthor nobody 1700000000 +0000\ncommitter nobody 1700000000 +0000\n\nbad\n");
+  auto bad = s.Git({"hash-object", "-t", "commit", "-w", "--literally", "bad-commit"}, repo);
+  REQUIRE(bad.exit_code == 0);
+  std::filesystem::remove(repo / "bad-commit");
+  REQUIRE(s.Git({"update-ref", "refs/heads/malformed", bad.out.substr(0, 40)}, repo).exit_code == 0);
+  auto refused = s.Git({"push", s.Url("tidy"), "malformed:main"}, repo);
+  INFO(refused.Both());
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("missingEmail") != std::string::npos);
+  CHECK(s.Git({"ls-remote", s.Url("tidy")}, repo).out.empty());
+
+  // 3 MB that do not compress, against max_push_mb: 1.
+  auto big = ms::test::Run({"bash", "-c", "head -c 3000000 /dev/urandom > " + (repo / "big.bin").string()});
+  REQUIRE(big.exit_code == 0);
+  REQUIRE(s.Git({"add", "big.bin"}, repo).exit_code == 0);
+  REQUIRE(s.Git({"commit", "-qm", "big"}, repo).exit_code == 0);
+  auto too_big = s.Git({"push", s.Url("tidy"), "main"}, repo);
+  INFO(too_big.Both());
+  CHECK(too_big.exit_code != 0);
+  CHECK(too_big.err.find("pack exceeds maximum allowed size") != std::string::npos);
+  CHECK(s.Git({"ls-remote", s.Url("tidy")}, repo).out.empty());
+  // The daemon goes on: a push within the limit works.
+  REQUIRE(s.Git({"reset", "-q", "--hard", "HEAD~1"}, repo).exit_code == 0);
+  auto fine = s.Git({"push", s.Url("tidy"), "main"}, repo);
+  INFO(fine.Both());
+  CHECK(fine.exit_code == 0);
 }
