@@ -124,7 +124,8 @@ const std::vector<std::string>& Builder::BundledBuildpacks() {
 Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos,
                  std::filesystem::path buildpacks_dir, Clock& clock)
     : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)), clock_(clock),
-      fetcher_(settings.data_dir / "buildpacks"), slug_image_(docker, settings.registry, settings.run_image),
+      fetcher_(settings.data_dir / "buildpacks",
+               {settings.buildpack_fetch_timeout_seconds, int64_t{settings.buildpack_max_mb} << 20}), slug_image_(docker, settings.registry, settings.run_image),
       slots_(settings.max_concurrent_builds),
       pool_(docker) {}
 
@@ -338,15 +339,15 @@ Result<void> Builder::BuildWithBuildpacks(const BuildRequest& request, const std
   std::string order;
   for (size_t i = 0; i < specs.size(); ++i) {
     // Bundled ones by name ("nodejs") or as heroku/NAME; others are git URLs.
-    std::string name = specs[i].starts_with("heroku/") ? specs[i].substr(7) : specs[i];
+    // Checked here too: BUILDPACK_URL and .buildpacks reach no command.
+    auto parsed = ParseBuildpackSource(specs[i], BundledBuildpacks(), settings_.local_buildpacks);
+    if (!parsed) return std::unexpected(parsed.error());
+    std::string name = parsed->name;
     std::filesystem::path source = buildpacks_dir_ / name;
-    if (std::find(BundledBuildpacks().begin(), BundledBuildpacks().end(), name) == BundledBuildpacks().end()) {
-      if (!BuildpackFetcher::IsGitUrl(specs[i])) {
-        return InvalidArgument(fmt::format("buildpack '{}' is neither a bundled one ({}) nor a git URL",
-                                           specs[i].substr(0, 100), fmt::join(BundledBuildpacks(), ", ")));
-      }
+    if (parsed->kind != BuildpackKind::kBundled) {
+      if (auto r = CheckBuildpackHost(*parsed); !r) return std::unexpected(r.error());
       bool fresh = false;
-      auto fetched = fetcher_.Fetch(specs[i], &fresh);
+      auto fetched = fetcher_.Fetch(*parsed, &fresh);
       if (!fetched) return std::unexpected(fetched.error());
       out.Write(fmt::format("-----> {} buildpack {}\n", fresh ? "Fetched" : "Using cached", specs[i]));
       source = *fetched;

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "server/builder/builder.h"
-#include "server/builder/buildpack_fetcher.h"
+#include "server/builder/buildpack_source.h"
 #include "server/commands/command.h"
 #include "server/commands/table.h"
 #include "server/common/json.h"
@@ -11,14 +11,10 @@
 namespace ms {
 namespace {
 
-Result<void> ValidateBuildpack(const std::string& spec) {
-  std::string name = spec.starts_with("heroku/") ? spec.substr(7) : spec;
-  const auto& bundled = Builder::BundledBuildpacks();
-  if (std::find(bundled.begin(), bundled.end(), name) != bundled.end()) return {};
-  if (BuildpackFetcher::IsGitUrl(spec) && spec.find_first_of(" \t\n") == std::string::npos) return {};
-  return InvalidArgument(fmt::format(
-      "'{}' is neither a bundled buildpack ({}) nor a git URL (https://host/repo.git#ref)",
-      spec.substr(0, 100), fmt::join(bundled, ", ")));
+Result<void> ValidateBuildpack(CommandContext& ctx, const std::string& spec) {
+  auto source = ParseBuildpackSource(spec, Builder::BundledBuildpacks(), ctx.services.settings.local_buildpacks);
+  if (!source) return std::unexpected(source.error());
+  return CheckBuildpackHost(*source);
 }
 
 Result<void> Show(CommandContext& ctx, const std::string& app) {
@@ -42,7 +38,7 @@ Result<void> List(CommandContext& ctx, const Args& args) { return Show(ctx, args
 
 Result<void> SetAll(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
-  if (auto r = ValidateBuildpack(args.positional[1]); !r) return r;
+  if (auto r = ValidateBuildpack(ctx, args.positional[1]); !r) return r;
   if (auto r = ctx.services.store.SetBuildpacks(app, {args.positional[1]}); !r) return r;
   Audit(ctx, app, args.positional[1]);
   if (!ctx.json) ctx.out.Write("Buildpack set. The next push uses it.\n");
@@ -52,7 +48,7 @@ Result<void> SetAll(CommandContext& ctx, const Args& args) {
 Result<void> Add(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
   const std::string& spec = args.positional[1];
-  if (auto r = ValidateBuildpack(spec); !r) return r;
+  if (auto r = ValidateBuildpack(ctx, spec); !r) return r;
   auto packs = ctx.services.store.GetBuildpacks(app);
   if (!packs) return std::unexpected(packs.error());
   if (std::find(packs->begin(), packs->end(), spec) != packs->end()) {

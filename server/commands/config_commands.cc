@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/builder/buildpack_source.h"
+#include "server/builder/builder.h"
 #include "server/commands/command.h"
 #include "server/common/json.h"
 #include "server/common/names.h"
@@ -75,6 +77,11 @@ Result<void> ConfigSet(CommandContext& ctx, const Args& args) {
     std::string key = pair.substr(0, eq), value = pair.substr(eq + 1);
     if (auto r = ValidateConfigKey(key); !r) return r;
     if (auto r = ValidateConfigValue(key, value); !r) return r;
+    if (key == "BUILDPACK_URL" && !value.empty()) {
+      auto source = ParseBuildpackSource(value, Builder::BundledBuildpacks(), ctx.services.settings.local_buildpacks);
+      Result<void> allowed = source ? CheckBuildpackHost(*source) : std::unexpected(source.error());
+      if (!allowed) return InvalidArgument("BUILDPACK_URL: " + allowed.error().message);
+    }
     if (!vars.contains(key)) keys.push_back(key);
     vars[key] = value;
   }

@@ -26,6 +26,18 @@ Result<void> Read(const YAML::Node& root, const char* key, T& out) {
   return {};
 }
 
+Result<void> ReadList(const YAML::Node& root, const char* key, std::vector<std::string>& out) {
+  const YAML::Node node = root[key];
+  if (!node || node.IsNull()) return {};
+  if (!node.IsSequence()) return InvalidArgument(fmt::format("config.yaml: '{}' must be a list, like [/srv/a, /srv/b]", key));
+  out.clear();
+  for (const auto& item : node) {
+    if (!item.IsScalar()) return InvalidArgument(fmt::format("config.yaml: '{}' must be a list of words", key));
+    out.push_back(item.as<std::string>());
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
@@ -51,7 +63,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "host_key",               "auto_create_apps", "ssh_auth_timeout_seconds",
       "ssh_idle_timeout_seconds", "ssh_max_connections", "deploy_step", "docker_socket",
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
-      "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "max_push_mb", "keep_releases", "swarm_advertise_addr",
+      "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "max_push_mb", "local_buildpacks", "buildpack_fetch_timeout_seconds", "buildpack_max_mb", "keep_releases", "swarm_advertise_addr",
       "stop_grace_seconds", "proxy_service", "http_port", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
       "proxy_max_connections_per_address", "proxy_header_timeout_seconds"};
   for (const auto& item : root) {
@@ -78,6 +90,9 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "build_max_processes", s.build_max_processes),
                  Read(root, "max_concurrent_builds", s.max_concurrent_builds),
                  Read(root, "default_size", s.default_size), Read(root, "max_push_mb", s.max_push_mb),
+                 ReadList(root, "local_buildpacks", s.local_buildpacks),
+                 Read(root, "buildpack_fetch_timeout_seconds", s.buildpack_fetch_timeout_seconds),
+                 Read(root, "buildpack_max_mb", s.buildpack_max_mb),
                  Read(root, "slug_max_mb", s.slug_max_mb), Read(root, "keep_releases", s.keep_releases),
                  Read(root, "swarm_advertise_addr", s.swarm_advertise_addr),
                  Read(root, "stop_grace_seconds", s.stop_grace_seconds),
@@ -132,10 +147,17 @@ Result<void> ValidateSettings(const Settings& s) {
     return InvalidArgument("build limits are out of range (build_max_processes >= 64, max_concurrent_builds >= 1)");
   }
   if (s.build_timeout_seconds < 10 || s.build_memory_mb < 64 || s.build_cpus <= 0 ||
-      s.slug_max_mb < 1 || s.max_push_mb < 1 || s.keep_releases < 1) {
+      s.slug_max_mb < 1 || s.max_push_mb < 1 || s.keep_releases < 1 || s.buildpack_fetch_timeout_seconds < 1 ||
+      s.buildpack_max_mb < 1) {
     return InvalidArgument(
         "build limits are out of range (build_timeout_seconds >= 10, build_memory_mb >= 64, "
-        "build_cpus > 0, slug_max_mb >= 1, max_push_mb >= 1, keep_releases >= 1)");
+        "build_cpus > 0, slug_max_mb >= 1, max_push_mb >= 1, keep_releases >= 1, "
+        "buildpack_fetch_timeout_seconds >= 1, buildpack_max_mb >= 1)");
+  }
+  for (const auto& dir : s.local_buildpacks) {
+    if (!dir.starts_with('/')) {
+      return InvalidArgument(fmt::format("local_buildpacks: '{}' is not an absolute path", dir.substr(0, 100)));
+    }
   }
   if (s.stop_grace_seconds < 0 || s.deploy_timeout_seconds < 10 || s.update_monitor_seconds < 0) {
     return InvalidArgument(
@@ -201,6 +223,10 @@ Result<void> SaveSettings(const Settings& s) {
   out << YAML::Key << "slug_max_mb" << YAML::Value << s.slug_max_mb;
   out << YAML::Key << "max_push_mb" << YAML::Value << s.max_push_mb
       << YAML::Comment("a bigger git push is refused");
+  out << YAML::Key << "local_buildpacks" << YAML::Value << YAML::Flow << s.local_buildpacks
+      << YAML::Comment("directories of buildpacks (git repositories) apps may name by path");
+  out << YAML::Key << "buildpack_fetch_timeout_seconds" << YAML::Value << s.buildpack_fetch_timeout_seconds;
+  out << YAML::Key << "buildpack_max_mb" << YAML::Value << s.buildpack_max_mb;
   out << YAML::Key << "keep_releases" << YAML::Value << s.keep_releases
       << YAML::Comment("images kept for rollback");
   out << YAML::Key << "swarm_advertise_addr" << YAML::Value << s.swarm_advertise_addr

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "server/common/result.h"
 
@@ -42,6 +43,11 @@ struct Settings {
   std::string default_size = "standard-1x";
   int slug_max_mb = 500;
   int max_push_mb = 1024;  // git's receive.maxInputSize: a bigger push is refused
+  // Buildpacks from paths on this server (or file://) only under these
+  // directories; otherwise only bundled ones and https:// git URLs.
+  std::vector<std::string> local_buildpacks;
+  int buildpack_fetch_timeout_seconds = 120;
+  int buildpack_max_mb = 100;
   int keep_releases = 5;
 
   // Running releases on Swarm (issue 4).

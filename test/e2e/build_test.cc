@@ -66,6 +66,24 @@ void CheckSample(const std::string& sample, const std::string& base, const std::
   CHECK(ServeOnce("localhost:5000/" + app + ":v1").find(answer) != std::string::npos);
 }
 
+// test/apps/custom-buildpack (with another bin/release when given) as a git
+// repository with one commit in DIR/packs/NAME.
+std::filesystem::path PackRepo(TestServer& s, const std::string& name, const std::string& release = "") {
+  auto pack = s.dir() / "packs" / name;
+  std::filesystem::create_directories(pack.parent_path());
+  std::filesystem::copy(std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "test" / "apps" / "custom-buildpack", pack,
+                        std::filesystem::copy_options::recursive);
+  if (!release.empty()) ms::test::WriteFile(pack / "bin" / "release", release);
+  REQUIRE(s.Git({"init", "-q", "-b", "main"}, pack).exit_code == 0);
+  ms::test::CommitAll(s, pack, "buildpack");
+  return pack;
+}
+
+// local_buildpacks: DIR/packs of the test's server.
+void AllowPacksDir(ms::Settings& settings) {
+  settings.local_buildpacks = {(settings.data_dir.parent_path() / "packs").string()};
+}
+
 }  // namespace
 
 TEST_CASE("build: Node.js app with npm dependencies - a code-only push reuses the cache") {
@@ -151,19 +169,36 @@ TEST_CASE("build: a Procfile that is not UTF-8 rejects the push with the line - 
   CHECK(s.Ssh("audit " + app + " --json").exit_code == 0);
 }
 
-TEST_CASE("build: a third-party buildpack from a local git URL") {
-  TestServer s = BuildServer();
-  // The buildpack lives in its own git repository, tagged v1.
-  auto pack = s.dir() / "custom-buildpack";
-  std::filesystem::copy(std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "test" / "apps" / "custom-buildpack", pack,
-                        std::filesystem::copy_options::recursive);
-  REQUIRE(s.Git({"init", "-q", "-b", "main"}, pack).exit_code == 0);
-  REQUIRE(s.Git({"add", "-A"}, pack).exit_code == 0);
-  REQUIRE(s.Git({"commit", "-q", "-m", "buildpack"}, pack).exit_code == 0);
-  REQUIRE(s.Git({"tag", "v1"}, pack).exit_code == 0);
-
+TEST_CASE("build: a buildpack from local_buildpacks - other paths of the server are refused however they are named") {
+  TestServer s = BuildServer(AllowPacksDir);
   const std::string app = Unique("custom");
   REQUIRE(s.Ssh("apps:create " + app).exit_code == 0);
+  // The holes: a directory of the server, another app's repository, a host
+  // that is this machine (the cloud metadata address).
+  auto etc = s.Ssh("buildpacks:add " + app + " /etc");
+  INFO(etc.Both());
+  CHECK(etc.exit_code == 2);
+  CHECK(etc.err.find("'/etc' is a path on the server: buildpacks come from https:// git URLs, or from directories an "
+                     "admin lists in local_buildpacks") != std::string::npos);
+  auto other = s.Ssh("config:set " + app + " BUILDPACK_URL=file://" + (s.data_dir() / "repos" / "other.git").string());
+  CHECK(other.exit_code == 2);
+  CHECK(other.err.find("BUILDPACK_URL: 'file://") != std::string::npos);
+  auto metadata = s.Ssh("buildpacks:add " + app + " https://169.254.169.254/latest/meta-data.git");
+  CHECK(metadata.exit_code == 2);
+  CHECK(metadata.err.find("its host is this machine") != std::string::npos);
+  CHECK(s.Ssh("buildpacks:list " + app).out.find("has no buildpacks set") != std::string::npos);
+  auto dotfile = SampleRepo(s, "custom-app");
+  ms::test::WriteFile(dotfile / ".buildpacks", "/etc\n");
+  ms::test::CommitAll(s, dotfile, ".buildpacks naming /etc");
+  auto refused = s.Git({"push", s.Url(app), "main"}, dotfile);
+  INFO(refused.Both());
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("Build failed: '/etc' is a path on the server") != std::string::npos);
+
+  // The buildpack lives in its own git repository, tagged v1, under local_buildpacks.
+  auto pack = PackRepo(s, "custom-buildpack");
+  REQUIRE(s.Git({"tag", "v1"}, pack).exit_code == 0);
+
   REQUIRE(s.Ssh("config:set " + app + " BUILDPACK_URL=file://" + pack.string() + "#v1").exit_code == 0);
   auto repo = SampleRepo(s, "custom-app");
   std::string output = Push(s, repo, app);
@@ -244,7 +279,7 @@ TEST_CASE("build: images beyond keep_releases leave the registry - no builder co
 }
 
 TEST_CASE("build: bytes that are not UTF-8 in app.json, bin/release, a commit message, a branch name, command lines - the daemon goes on") {
-  TestServer s = BuildServer();
+  TestServer s = BuildServer(AllowPacksDir);
   const std::string app = Unique("bytes");
   auto repo = SampleRepo(s, "procfile-app");
   REQUIRE(s.Ssh("apps:create " + app).exit_code == 0);
@@ -282,14 +317,8 @@ TEST_CASE("build: bytes that are not UTF-8 in app.json, bin/release, a commit me
         std::string::npos);
 
   // bin/release: a process command that is not UTF-8 fails the build, saying so.
-  auto pack = s.dir() / "latin1-buildpack";
-  std::filesystem::copy(std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "test" / "apps" / "custom-buildpack", pack,
-                        std::filesystem::copy_options::recursive);
-  ms::test::WriteFile(pack / "bin" / "release",
-                      "#!/usr/bin/env bash\nprintf -- '---\\ndefault_process_types:\\n  web: echo caf\\xE9\\n'\n");
-  REQUIRE(s.Git({"init", "-q", "-b", "main"}, pack).exit_code == 0);
-  REQUIRE(s.Git({"add", "-A"}, pack).exit_code == 0);
-  REQUIRE(s.Git({"commit", "-q", "-m", "buildpack"}, pack).exit_code == 0);
+  auto pack = PackRepo(s, "latin1-buildpack",
+                       "#!/usr/bin/env bash\nprintf -- '---\\ndefault_process_types:\\n  web: echo caf\\xE9\\n'\n");
   const std::string other = Unique("bytes");
   REQUIRE(s.Ssh("apps:create " + other).exit_code == 0);
   REQUIRE(s.Ssh("config:set " + other + " BUILDPACK_URL=file://" + pack.string()).exit_code == 0);
