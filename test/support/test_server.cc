@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -27,8 +28,23 @@ void Require(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what);
 }
 
-// A TCP port nothing listens on now (the kernel's pick).
+
+}  // namespace
+
+int PickPort();  // below: the kernel's pick
+
 int FreePort() {
+  // The kernel may pick a port it picked a moment ago: never hand one out twice.
+  static std::mutex mu;
+  static std::set<int> given;
+  for (;;) {
+    int port = PickPort();
+    std::lock_guard lock(mu);
+    if (given.insert(port).second) return port;
+  }
+}
+
+int PickPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -39,8 +55,6 @@ int FreePort() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
-
-}  // namespace
 
 TestServer::TestServer(TestServerOptions options) : options_(std::move(options)) {
   admin_key_ = NewKey("admin");

@@ -83,5 +83,7 @@ class TestServer {
 };
 
 std::string BinDir();
+// A TCP port nothing listens on now (the kernel's pick).
+int FreePort();
 
 }  // namespace ms::test
