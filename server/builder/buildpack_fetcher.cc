@@ -51,7 +51,7 @@ GitRun RunGit(const std::vector<std::string>& args, const std::string& protocol,
   env["GIT_CONFIG_NOSYSTEM"] = "1";
   env["GIT_CONFIG_GLOBAL"] = "/dev/null";
   std::error_code ec;
-  bp::child child(git, bp::args(all), env, bp::std_in<bp::null, bp::std_out> bp::null,
+  bp::child child(git, bp::args(all), env, bp::std_in < bp::null, bp::std_out > bp::null,
                   bp::std_err > err_file.string(), bp::limit_handles,
                   bp::extend::on_exec_setup =
                       [max_bytes](auto&) {

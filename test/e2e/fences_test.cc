@@ -20,11 +20,10 @@ using ms::test::Unique;
 
 namespace {
 
-// The service's spec version: it changes with every update.
+// The service's spec (its Version.Index also moves when Swarm records how an
+// update went, so the spec itself is compared).
 std::string SpecVersion(const std::string& service) {
-  return Run({"docker", "service", "inspect", "-f", "{{.Version.Index}} {{.Spec.TaskTemplate.ContainerSpec.Image}}",
-              service})
-      .out;
+  return Run({"docker", "service", "inspect", "-f", "{{json .Spec}}", service}).out;
 }
 
 }  // namespace
