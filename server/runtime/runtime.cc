@@ -453,7 +453,9 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   if (io.cancelled && io.cancelled()) return 130;
   auto code = docker_.WaitContainer(*id);
   if (!code) return std::unexpected(code.error());
-  if (auto info = docker_.InspectContainer(*id); info && info->oom_killed && io.err) {
+  // 137 is SIGKILL; only then is it worth asking whether the kernel's OOM killer sent it.
+  if (auto info = *code == 137 && io.err ? docker_.InspectContainer(*id) : Result<ContainerInfo>(ContainerInfo{});
+      info && info->oom_killed) {
     const ProcessSize* s = FindProcessSize(size);
     io.err->Write(fmt::format(
         "\nThe process used all the memory of its size ({}, {} MB) and was stopped. "

@@ -20,9 +20,9 @@ using ms::test::Unique;
 
 namespace {
 
-// The service's spec (its Version.Index also moves when Swarm records how an
+// The service's spec as JSON (its Version.Index also moves when Swarm records how an
 // update went, so the spec itself is compared).
-std::string SpecVersion(const std::string& service) {
+std::string ServiceSpec(const std::string& service) {
   return Run({"docker", "service", "inspect", "-f", "{{json .Spec}}", service}).out;
 }
 
@@ -34,7 +34,7 @@ TEST_CASE("fences: a process type that would name another app's service is refus
   const std::string x = Unique("fence");
   const std::string x_bar = x + "-bar";
   Push(s, SampleRepo(s, "hello-node"), x_bar);
-  const std::string before = SpecVersion(x_bar + "-web");
+  const std::string before = ServiceSpec(x_bar + "-web");
   REQUIRE_FALSE(before.empty());
 
   auto repo = SampleRepo(s, "hello-node");
@@ -45,7 +45,7 @@ TEST_CASE("fences: a process type that would name another app's service is refus
   CHECK(push.exit_code != 0);
   CHECK(push.err.find("Procfile line 2: 'bar-web' is not a process type name: use up to 30 lower-case letters, "
                       "digits and '_'") != std::string::npos);
-  CHECK(SpecVersion(x_bar + "-web") == before);
+  CHECK(ServiceSpec(x_bar + "-web") == before);
   CHECK(ms::test::HttpGet(x_bar + "-net", x_bar + "-web").find("Hello from Mothership!") != std::string::npos);
 }
 
@@ -56,7 +56,7 @@ TEST_CASE("fences: a second installation's setup on the same engine cannot take 
   auto mine = ms::LoadSettings(first.data_dir());
   REQUIRE(mine);
   const std::string edge = mine->proxy_service + "-edge";
-  const std::string before = SpecVersion(edge) + SpecVersion(mine->proxy_service);
+  const std::string before = ServiceSpec(edge) + ServiceSpec(mine->proxy_service);
 
   // The second installation, set up with the first's proxy service name.
   TestServer second;
@@ -92,7 +92,7 @@ TEST_CASE("fences: a second installation's setup on the same engine cannot take 
   CHECK(Run({"docker", "service", "inspect", theirs->proxy_service + "-edge"}).exit_code != 0);
 
   // Nothing of the first changed, and its app answers through its proxy.
-  CHECK(SpecVersion(edge) + SpecVersion(mine->proxy_service) == before);
+  CHECK(ServiceSpec(edge) + ServiceSpec(mine->proxy_service) == before);
   auto answer = Run({"curl", "-s", "--max-time", "10", "-H", "Host: " + app + ".localhost",
                      fmt::format("http://127.0.0.1:{}/", first.http_port())});
   CHECK(answer.out.find("Hello from Mothership!") != std::string::npos);
