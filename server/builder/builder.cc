@@ -17,6 +17,7 @@
 #include "server/common/log.h"
 #include "server/common/names.h"
 #include "server/common/output.h"
+#include "server/common/sha256.h"
 #include "server/common/tar_reader.h"
 #include "server/common/tar_writer.h"
 #include "server/common/utf8.h"
@@ -196,6 +197,23 @@ void Builder::CleanLeftovers() {
   }
 }
 
+std::string StackHash(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != decltype(it)(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  Sha256 hash;
+  for (const auto& f : files) {
+    hash.Update(f.lexically_relative(dir).string());
+    hash.Update(std::string(1, '\0'));
+    hash.Update(Slurp(f));
+    hash.Update(std::string(1, '\0'));
+  }
+  return hash.HexDigest().substr(0, 16);
+}
+
 Result<void> Builder::EnsureStackImages(bool force, Output& out) {
   auto base = docker_.ImageExists(settings_.base_image);
   if (!base) return std::unexpected(base.error());
@@ -225,16 +243,24 @@ Result<void> Builder::EnsureStackImages(bool force, Output& out) {
   }
   for (const auto& [image, dir] : {std::pair{settings_.build_image, std::string("build")},
                                    std::pair{settings_.run_image, std::string("run")}}) {
+    // An image made from other files (an older Mothership) is made again.
+    const std::string hash = StackHash(buildpacks_dir_ / "stack" / dir);
     auto exists = docker_.ImageExists(image);
     if (!exists) return std::unexpected(exists.error());
-    if (*exists && !force) continue;
+    if (*exists && !force) {
+      auto info = docker_.InspectImage(image);
+      if (!info) return std::unexpected(info.error());
+      auto label = info->labels.find("mothership.stack");
+      if (label != info->labels.end() && label->second == hash) continue;
+    }
     WriteLine(out, fmt::format("Building the {} stack image {}...", dir, image));
     auto start = clock_.Now();
     ScratchDir scratch(settings_.data_dir / "tmp");
     TarWriter tar(scratch.path() / "context.tar");
     if (auto r = tar.AddTree(buildpacks_dir_ / "stack" / dir, ""); !r) return r;
     if (auto r = tar.Finish(); !r) return r;
-    auto r = docker_.BuildImage(scratch.path() / "context.tar", image, {{"BASE", settings_.base_image}},
+    auto r = docker_.BuildImage(scratch.path() / "context.tar", image,
+                                {{"BASE", settings_.base_image}, {"STACK_HASH", hash}},
                                 [&](std::string_view line) {
                                   if (line.starts_with("Step ")) WriteLine(out, "  " + std::string(line));
                                 });

@@ -46,6 +46,11 @@ struct BuildResult {
   uint64_t slug_bytes = 0;
 };
 
+// The hash of a stack directory's files (buildpacks/stack/run ...): the stack
+// image's mothership.stack label, so an image made from other files is made
+// again.
+std::string StackHash(const std::filesystem::path& dir);
+
 class Builder {
  public:
   // buildpacks_dir holds builder/build and the bundled buildpacks.

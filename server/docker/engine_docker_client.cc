@@ -195,6 +195,8 @@ Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spe
   if (spec.limits.nano_cpus > 0) host["NanoCpus"] = spec.limits.nano_cpus;
   if (spec.limits.pids > 0) host["PidsLimit"] = spec.limits.pids;
   if (!spec.network_mode.empty()) host["NetworkMode"] = spec.network_mode;
+  if (!spec.cap_drop.empty()) host["CapDrop"] = spec.cap_drop;
+  if (spec.no_new_privileges) host["SecurityOpt"] = {"no-new-privileges:true"};
   if (spec.auto_remove) host["AutoRemove"] = true;
   if (!spec.restart_policy.empty()) host["RestartPolicy"] = {{"Name", spec.restart_policy}};
   nlohmann::json exposed = nlohmann::json::object();

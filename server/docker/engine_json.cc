@@ -185,6 +185,7 @@ nlohmann::json ServiceSpecJson(const ServiceSpec& spec) {
                               {"StopGracePeriod", spec.stop_grace_ns}};
   if (!spec.command.empty()) container["Command"] = spec.command;
   if (!spec.env.empty()) container["Env"] = spec.env;
+  if (!spec.cap_drop.empty()) container["CapabilityDrop"] = spec.cap_drop;
   if (!spec.mounts.empty()) {
     nlohmann::json mounts = nlohmann::json::array();
     for (const auto& m : spec.mounts) {

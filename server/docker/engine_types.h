@@ -37,6 +37,8 @@ struct ContainerSpec {
   std::string working_dir;
   std::string user;
   ResourceLimits limits;
+  std::vector<std::string> cap_drop;  // HostConfig.CapDrop: {"ALL"} for app processes
+  bool no_new_privileges = false;     // SecurityOpt no-new-privileges
   std::string network_mode;  // "" = default bridge; or a network's name
   bool tty = false;          // a pseudo-terminal (one output stream)
   bool open_stdin = false;   // stdin attached (Attach copies it in)
@@ -135,7 +137,8 @@ struct ServiceSpec {
   std::string image;
   std::vector<std::string> command;  // empty: the image's entrypoint
   std::vector<std::string> args;
-  std::vector<std::string> env;  // "K=V"
+  std::vector<std::string> env;  // "K=V"; Swarm expands {{...}} templates in values
+  std::vector<std::string> cap_drop;  // ContainerSpec.CapabilityDrop (API 1.41): {"ALL"} for apps
   Labels container_labels;
   std::vector<BindMount> mounts;
   int64_t stop_grace_ns = 10 * kNanosPerSecond;

@@ -432,6 +432,8 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   spec.network_mode = AppNetworkName(app);
   const std::string size = io.size.empty() ? settings_.default_size : io.size;
   spec.limits = Limits(size);
+  spec.cap_drop = {"ALL"};
+  spec.no_new_privileges = true;
   spec.tty = io.tty;
   spec.open_stdin = io.stdin_fd >= 0;
   auto id = docker_.CreateContainer(spec);

@@ -31,6 +31,19 @@ bool IsCheckPath(const std::string& path) {
   return ok;
 }
 
+std::string EscapeSwarmTemplate(std::string_view value) {
+  std::string out;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value.compare(i, 2, "{{") == 0) {
+      out += "{{\"{{\"}}";
+      ++i;
+    } else {
+      out += value[i];
+    }
+  }
+  return out;
+}
+
 std::string ServiceName(const std::string& app, const std::string& type) { return app + "-" + type; }
 std::string AppNetworkName(const std::string& app) { return app + "-net"; }
 
@@ -44,13 +57,14 @@ ServiceSpec MakeServiceSpec(const ProcessSpec& p) {
               {"mothership.release", fmt::format("v{}", r.version)}};
   s.image = r.image;
   s.args = {p.command};
-  for (const auto& [k, v] : r.config) s.env.push_back(k + "=" + v);
+  for (const auto& [k, v] : r.config) s.env.push_back(k + "=" + EscapeSwarmTemplate(v));
   s.env.push_back(fmt::format("PORT={}", kAppPort));
   s.env.push_back("MOTHERSHIP_APP=" + p.app);
   s.env.push_back(fmt::format("MOTHERSHIP_RELEASE=v{}", r.version));
   s.env.push_back("MOTHERSHIP_PROCESS=" + p.type);
   s.env.push_back("DYNO=" + p.type + ".{{.Task.Slot}}");
   s.container_labels = s.labels;
+  s.cap_drop = {"ALL"};  // the app's processes need none: they run as uid 1000 on ports above 1024
   s.stop_grace_ns = int64_t{p.stop_grace_seconds} * kNanosPerSecond;
   if (p.type == "web") s.health_check = HealthCheck(p.check_path);
   s.networks = {{p.app_network, {p.type}}};

@@ -11,10 +11,14 @@
 // - web gets a health check: TCP connect to $PORT, or an HTTP GET of a path;
 // - start-first rolling updates, one task at a time, rolled back on failure;
 //   restart on failure; a stop grace period; json-file logs with rotation;
-// - the memory, CPU and process limits of the type's size.
+// - the memory, CPU and process limits of the type's size;
+// - no capabilities (the image's user, uid 1000 for buildpack apps, and the
+//   launcher's no-new-privs do the rest); config values reach the process
+//   byte for byte, never as Swarm templates.
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "server/docker/engine_types.h"
 #include "server/store/store.h"
@@ -43,6 +47,9 @@ struct ProcessSpec {
 bool IsCheckPath(const std::string& path);
 
 std::string ServiceName(const std::string& app, const std::string& type);
+// Swarm expands Go templates ({{.Node.Hostname}}) in a service's Env: a value
+// with "{{" written so that the task gets it as it is.
+std::string EscapeSwarmTemplate(std::string_view value);
 std::string AppNetworkName(const std::string& app);
 ServiceSpec MakeServiceSpec(const ProcessSpec& p);
 

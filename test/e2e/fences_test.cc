@@ -97,3 +97,21 @@ TEST_CASE("fences: a second installation's setup on the same engine cannot take 
                      fmt::format("http://127.0.0.1:{}/", first.http_port())});
   CHECK(answer.out.find("Hello from Mothership!") != std::string::npos);
 }
+
+TEST_CASE("fences: app processes and runs are uid 1000 with no capabilities and no privilege gain - config stays byte for byte") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("plain");
+  Push(s, SampleRepo(s, "hello-node"), app);
+  REQUIRE(s.Ssh("config:set " + app + " 'TEMPLATE={{.Node.Hostname}}'").exit_code == 0);
+
+  const std::string probe = "id -u; grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/$1/status; printenv TEMPLATE";
+  auto container = Run({"docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=" + app + "-web"});
+  REQUIRE_FALSE(container.out.empty());
+  auto task = Run({"docker", "exec", container.out.substr(0, container.out.find('\n')), "bash", "-c", probe, "-", "1"});
+  INFO(task.Both());
+  CHECK(task.out == "1000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n{{.Node.Hostname}}\n");
+
+  auto run = s.Ssh("run " + app + " \"" + probe + "\" - self");
+  INFO(run.Both());
+  CHECK(run.out == "1000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n{{.Node.Hostname}}\n");
+}

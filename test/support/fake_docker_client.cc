@@ -88,9 +88,9 @@ void FakeDockerClient::SetNodeDown(const std::string& node_id) {
   }
 }
 
-void FakeDockerClient::AddImage(const std::string& name, const std::string& id) {
+void FakeDockerClient::AddImage(const std::string& name, const std::string& id, const Labels& labels) {
   std::lock_guard lock(mu_);
-  images_[name] = ImageInfo{id, {name}, {}};
+  images_[name] = ImageInfo{id, {name}, labels};
 }
 
 void FakeDockerClient::ScriptServiceLogs(const std::string& service, std::vector<std::string> lines) {
@@ -382,11 +382,15 @@ Result<void> FakeDockerClient::ImportImage(const std::filesystem::path&, const s
 }
 
 Result<void> FakeDockerClient::BuildImage(const std::filesystem::path&, const std::string& tag,
-                                          const std::map<std::string, std::string>&, const LineSink& out,
+                                          const std::map<std::string, std::string>& build_args, const LineSink& out,
                                           const ResourceLimits&) {
   {
     MS_FAKE_RECORD("BuildImage", tag);
     images_[tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {tag}, {}};
+    // As the stack Dockerfiles do: LABEL mothership.stack=${STACK_HASH}.
+    if (auto hash = build_args.find("STACK_HASH"); hash != build_args.end()) {
+      images_[tag].labels["mothership.stack"] = hash->second;
+    }
   }
   if (out) out("Step 1/1 : FROM scratch");  // (callbacks run unlocked: they may call back)
   return {};

@@ -54,7 +54,7 @@ class FakeDockerClient : public DockerClient {
   std::string AddRunningService(const ServiceSpec& spec);
   std::string AddNode(const std::string& hostname, const std::string& role = "worker");
   void SetNodeDown(const std::string& node_id);
-  void AddImage(const std::string& name, const std::string& id);
+  void AddImage(const std::string& name, const std::string& id, const Labels& labels = {});
   // Lines ServiceLogs sends for a service (timestamped, with task details).
   void ScriptServiceLogs(const std::string& service, std::vector<std::string> lines);
   // What a container's process prints (Attach) and its exit status (Wait), by

@@ -265,10 +265,12 @@ TEST_CASE("Builder::Forget removes the app's cache volume and release images", "
   CHECK(env.docker.ImageNames().empty());
 }
 
-TEST_CASE("Builder::EnsureStackImages builds only the missing stack images", "[builder]") {
+TEST_CASE("Builder::EnsureStackImages builds the missing stack images and those made from other files",
+          "[builder]") {
   BuilderEnv env;
+  const auto stack = std::filesystem::path(MOTHERSHIP_SOURCE_DIR) / "buildpacks" / "stack";
   env.docker.AddImage(env.settings.base_image, "sha256:base");
-  env.docker.AddImage(env.settings.run_image, "sha256:run");
+  env.docker.AddImage(env.settings.run_image, "sha256:run", {{"mothership.stack", ms::StackHash(stack / "run")}});
   ms_test::StringOutput said;
   REQUIRE(env.builder->EnsureStackImages(false, said));
   CHECK(env.docker.CountCalls("BuildImage") == 1);
@@ -276,6 +278,15 @@ TEST_CASE("Builder::EnsureStackImages builds only the missing stack images", "[b
   CHECK(said.str().starts_with("Building the build stack image"));
   CHECK(Contains(said.str(), "  Step 1/1 : FROM scratch\n"));
   CHECK(said.str().ends_with("built " + env.settings.build_image + " in 0 s\n"));
+  CHECK(env.docker.InspectImage(env.settings.build_image)->labels.at("mothership.stack") ==
+        ms::StackHash(stack / "build"));
+  CHECK(ms::StackHash(stack / "build") != ms::StackHash(stack / "run"));
+
+  // A run image of an older Mothership (another launcher) is made again.
+  env.docker.AddImage(env.settings.run_image, "sha256:old", {{"mothership.stack", "0123456789abcdef"}});
+  REQUIRE(env.builder->EnsureStackImages(false, said));
+  CHECK(env.docker.CountCalls("BuildImage " + env.settings.run_image) == 1);
+  CHECK(env.docker.CountCalls("BuildImage") == 2);
 }
 
 TEST_CASE("Builder::EnsureStackImages with force rebuilds both", "[builder]") {

@@ -78,3 +78,23 @@ TEST_CASE("IsCheckPath accepts URL paths and refuses what a shell would read", "
     CHECK_FALSE(ms::IsCheckPath(bad));
   }
 }
+
+TEST_CASE("MakeServiceSpec: no capabilities - config values that look like Swarm templates stay as they are",
+          "[runtime]") {
+  ms::Release release;
+  release.version = 1;
+  release.image = "localhost:5000/shop:v1";
+  release.config = {{"HOST", "{{.Node.Hostname}}"}, {"JSON", "{\"a\":{\"b\":1}}"}, {"BRACES", "x{{{y}}"}};
+  auto spec = ms::MakeServiceSpec(Spec(release, "web"));
+  CHECK(spec.cap_drop == std::vector<std::string>{"ALL"});
+  auto json = ms::engine::ServiceSpecJson(spec);
+  CHECK(json["TaskTemplate"]["ContainerSpec"]["CapabilityDrop"] == nlohmann::json::array({"ALL"}));
+  const auto& env = spec.env;
+  CHECK(std::find(env.begin(), env.end(), "HOST={{\"{{\"}}.Node.Hostname}}") != env.end());
+  CHECK(std::find(env.begin(), env.end(), "JSON={\"a\":{\"b\":1}}") != env.end());
+  CHECK(std::find(env.begin(), env.end(), "BRACES=x{{\"{{\"}}{y}}") != env.end());
+  // Ours, which is meant as a template, is not escaped.
+  CHECK(std::find(env.begin(), env.end(), "DYNO=web.{{.Task.Slot}}") != env.end());
+  CHECK(ms::EscapeSwarmTemplate("plain") == "plain");
+  CHECK(ms::EscapeSwarmTemplate("{{{{") == "{{\"{{\"}}{{\"{{\"}}");
+}
