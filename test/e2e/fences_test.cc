@@ -111,7 +111,7 @@ TEST_CASE("fences: app processes and runs are uid 1000 with no capabilities and 
   INFO(task.Both());
   CHECK(task.out == "1000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n{{.Node.Hostname}}\n");
 
-  auto run = s.Ssh("run " + app + " \"" + probe + "\" - self");
+  auto run = s.Ssh("run " + app + " bash -c \"" + probe + "\" - self");
   INFO(run.Both());
   CHECK(run.out == "1000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n{{.Node.Hostname}}\n");
 }
