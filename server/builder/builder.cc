@@ -5,10 +5,14 @@
 
 #include <boost/process.hpp>
 #include <fstream>
+#include <atomic>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "server/builder/base_image_check.h"
+#include "server/builder/build_fence.h"
+#include "server/builder/dockerfile.h"
 #include "server/builder/procfile.h"
 #include "server/builder/release_yaml.h"
 #include "server/builder/watchdog.h"
@@ -179,6 +183,7 @@ ContainerSpec Builder::BuilderSpec(const std::string& app) const {
     spec.env.push_back("PIP_CERT=/etc/ssl/certs/ca-certificates.crt");
   }
   spec.limits = BuildLimits();
+  spec.network_mode = BuildNetworkName(settings_);
   return spec;
 }
 
@@ -291,6 +296,14 @@ std::vector<std::string> Builder::ChooseBuildpacks(const BuildRequest& request) 
   return chosen;
 }
 
+Result<void> Builder::EnsureFence() {
+  std::lock_guard lock(fence_mu_);
+  if (fenced_) return {};
+  auto r = EnsureBuildFence(docker_, settings_);
+  fenced_ = r.has_value();
+  return r;
+}
+
 ResourceLimits Builder::BuildLimits() const {
   return {int64_t{settings_.build_memory_mb} * 1024 * 1024, static_cast<int64_t>(settings_.build_cpus * 1e9),
           settings_.build_max_processes};
@@ -303,6 +316,7 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
   result.image = fmt::format("{}/{}:v{}", settings_.registry, request.app, request.version);
   ScratchDir scratch(settings_.data_dir / "tmp");
   if (scratch.path().empty()) return Failed("cannot make a scratch directory for the build");
+  if (auto r = EnsureFence(); !r) return std::unexpected(r.error());
 
   std::vector<std::string> chosen = ChooseBuildpacks(request);
   bool dockerfile = chosen.empty() &&
@@ -327,14 +341,36 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
 Result<void> Builder::BuildDockerfile(const BuildRequest& request, const std::filesystem::path& scratch, Output& out,
                                       BuildResult& result) {
   out.Write("-----> Dockerfile app detected: building it with the Docker engine\n");
+  // What the engine would fetch itself, outside the fence: checked first.
+  auto text = repos_.ReadFile(request.app, request.commit, request.objects_dir, "Dockerfile");
+  if (!text) return std::unexpected(text.error());
+  auto images = ReadDockerfile(*text);
+  if (!images) return std::unexpected(images.error());
+  for (const auto& image : *images) {
+    if (auto r = CheckBuildImage(image, request.app, settings_.registry, docker_); !r) return r;
+  }
+  auto cgroup = BuildCgroup::Create(
+      fmt::format("mothership-build-{}-{}-v{}", settings_.InstallId(), request.app, request.version),
+      settings_.build_max_processes);
+  if (!cgroup) return std::unexpected(cgroup.error());
   TarWriter context(scratch / "context.tar");
   if (auto r = repos_.WriteTree(request.app, request.commit, request.objects_dir, context, ""); !r) {
     return std::unexpected(r.error());
   }
   if (auto r = context.Finish(); !r) return std::unexpected(r.error());
-  auto built = docker_.BuildImage(
-      scratch / "context.tar", result.image, {},
-      [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); }, BuildLimits());
+  std::atomic<bool> stop{false};
+  Result<void> built;
+  {
+    Watchdog watchdog(clock_, std::chrono::seconds(settings_.build_timeout_seconds), [&stop] { stop = true; });
+    BuildOptions options{BuildLimits(), BuildNetworkName(settings_), cgroup->parent(), [&stop] { return stop.load(); }};
+    built = docker_.BuildImage(
+        scratch / "context.tar", result.image, {},
+        [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); }, options);
+  }
+  if (stop) {
+    return Failed(fmt::format("the build took longer than {} s (build_timeout_seconds) and was stopped",
+                              settings_.build_timeout_seconds));
+  }
   if (!built) return std::unexpected(built.error());
   result.buildpacks = {"dockerfile"};
   auto procfile = repos_.ReadFile(request.app, request.commit, request.objects_dir, "Procfile");
@@ -342,6 +378,9 @@ Result<void> Builder::BuildDockerfile(const BuildRequest& request, const std::fi
     auto types = ParseProcfile(*procfile);
     if (!types) return std::unexpected(types.error());
     result.process_types = *types;
+  } else {
+    // As Dokku does: with no Procfile, the image's CMD is the web process.
+    result.process_types = {{"web", ""}};
   }
   out.Write(fmt::format("-----> Process types: {}\n", ProcessTypeList(result.process_types)));
   out.Write(fmt::format("-----> Pushing {}\n", result.image));

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -84,6 +85,8 @@ class Builder {
   ContainerSpec BuilderSpec(const std::string& app) const;
   // build_memory_mb, build_cpus and build_max_processes.
   ResourceLimits BuildLimits() const;
+  // The build network and its rules (build_fence.h), made once per daemon.
+  Result<void> EnsureFence();
   Result<void> BuildDockerfile(const BuildRequest& request, const std::filesystem::path& scratch, Output& out,
                                BuildResult& result);
   Result<void> BuildWithBuildpacks(const BuildRequest& request, const std::vector<std::string>& chosen,
@@ -97,6 +100,8 @@ class Builder {
   BuildpackFetcher fetcher_;
   SlugImage slug_image_;
   BuildSlots slots_;
+  std::mutex fence_mu_;
+  bool fenced_ = false;
   BuilderPool pool_;  // last: its destructor still uses docker_
 };
 

@@ -65,7 +65,9 @@ Result<void> ReleasesInfo(CommandContext& ctx, const Args& args) {
     return {};
   }
   std::string types, keys;
-  for (const auto& [k, v] : release->process_types) types += fmt::format("\n  {}: {}", k, v);
+  for (const auto& [k, v] : release->process_types) {
+    types += fmt::format("\n  {}: {}", k, v.empty() ? "(the image's CMD)" : v);
+  }
   for (const auto& [k, v] : release->config) keys += (keys.empty() ? "" : ", ") + k;
   ctx.out.Write(fmt::format("Release v{} of {}\nDescription: {}\nCreated:     {}\nImage:       {}\nConfig:      {}\n"
                             "Processes:{}\n",

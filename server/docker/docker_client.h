@@ -38,11 +38,10 @@ class DockerClient {
   virtual Result<void> ImportImage(const std::filesystem::path& rootfs_tar, const std::string& repo,
                                    const std::string& tag) = 0;
   // Builds from a tar build context; each output line goes to `out`. The
-  // build's steps run within limits' memory and CPU (the Engine API has no
-  // process limit for builds).
+  // build's steps run as options say. kBusy when options.cancelled ended it.
   virtual Result<void> BuildImage(const std::filesystem::path& context_tar, const std::string& tag,
                                   const std::map<std::string, std::string>& build_args,
-                                  const LineSink& out, const ResourceLimits& limits = {}) = 0;
+                                  const LineSink& out, const BuildOptions& options = {}) = 0;
   virtual Result<void> PushImage(const std::string& repo, const std::string& tag,
                                  const LineSink& out) = 0;
   virtual Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) = 0;
@@ -85,6 +84,10 @@ class DockerClient {
   // than labels' (ownership.h): kAlreadyExists, saying whose it is.
   virtual Result<std::string> EnsureOverlayNetwork(const std::string& name,
                                                    const std::map<std::string, std::string>& labels) = 0;
+  // A local bridge network with the driver options given (creates it when
+  // missing); returns its id. Ownership as for EnsureOverlayNetwork.
+  virtual Result<std::string> EnsureBridgeNetwork(const std::string& name, const Labels& labels,
+                                                  const std::map<std::string, std::string>& options) = 0;
   virtual Result<void> RemoveNetwork(const std::string& name) = 0;
   // nullopt when there is no such service.
   virtual Result<std::optional<ServiceInfo>> InspectService(const std::string& name) = 0;

@@ -133,13 +133,21 @@ Result<void> EngineDockerClient::ImportImage(const std::filesystem::path& rootfs
 Result<void> EngineDockerClient::BuildImage(const std::filesystem::path& context_tar,
                                             const std::string& tag,
                                             const std::map<std::string, std::string>& build_args,
-                                            const LineSink& out, const ResourceLimits& limits) {
+                                            const LineSink& out, const BuildOptions& options) {
+  const ResourceLimits& limits = options.limits;
   std::string path = fmt::format("/build?t={}&rm=1&forcerm=1", UrlEncode(tag));
   if (limits.memory_bytes > 0) path += fmt::format("&memory={0}&memswap={0}", limits.memory_bytes);
   if (limits.nano_cpus > 0) path += fmt::format("&cpuperiod=100000&cpuquota={}", limits.nano_cpus / 10000);
   if (!build_args.empty()) path += "&buildargs=" + UrlEncode(DumpJson(nlohmann::json(build_args)));
+  if (!options.network.empty()) path += "&networkmode=" + UrlEncode(options.network);
+  if (!options.cgroup_parent.empty()) path += "&cgroupparent=" + UrlEncode(options.cgroup_parent);
   HttpRequest request = Upload("POST", path, context_tar, {{"Content-Type", "application/x-tar"}});
-  return StreamProgress(request, out, "building " + tag);
+  // The engine stops the build (and its running step) when the client goes.
+  request.cancelled = options.cancelled;
+  auto built = StreamProgress(request, out, "building " + tag);
+  // A cancelled transfer ends like a finished one: ask.
+  if (options.cancelled && options.cancelled()) return Busy("the build was stopped");
+  return built;
 }
 
 Result<void> EngineDockerClient::PushImage(const std::string& repo, const std::string& tag,

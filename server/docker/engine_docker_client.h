@@ -7,6 +7,8 @@
 #include <mutex>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "server/docker/docker_client.h"
 #include "server/common/http_client.h"
 
@@ -28,7 +30,7 @@ class EngineDockerClient : public DockerClient {
                            const std::string& tag) override;
   Result<void> BuildImage(const std::filesystem::path& context_tar, const std::string& tag,
                           const std::map<std::string, std::string>& build_args,
-                          const LineSink& out, const ResourceLimits& limits = {}) override;
+                          const LineSink& out, const BuildOptions& options = {}) override;
   Result<void> PushImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
   Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
   Result<void> TagImage(const std::string& image, const std::string& repo, const std::string& tag) override;
@@ -54,6 +56,8 @@ class EngineDockerClient : public DockerClient {
   Result<SwarmInfo> SwarmInspect() override;
   Result<std::string> EnsureOverlayNetwork(const std::string& name,
                                            const std::map<std::string, std::string>& labels) override;
+  Result<std::string> EnsureBridgeNetwork(const std::string& name, const Labels& labels,
+                                          const std::map<std::string, std::string>& options) override;
   Result<void> RemoveNetwork(const std::string& name) override;
   Result<std::optional<ServiceInfo>> InspectService(const std::string& name) override;
   Result<std::string> CreateService(const ServiceSpec& spec) override;
@@ -83,6 +87,9 @@ class EngineDockerClient : public DockerClient {
   Result<HttpResponse> StreamOutput(HttpRequest request, const LineSink& out,
                                     const std::function<bool(std::string_view)>& stdout_data = nullptr);
   Result<void> PostServiceUpdate(const std::string& id, uint64_t version, const std::string& spec, bool rollback);
+  // Creates a network from a POST /networks/create body unless one of that
+  // name exists; refuses another owner's (ownership.h).
+  Result<std::string> EnsureNetwork(const std::string& name, const Labels& labels, const nlohmann::json& body);
   // The socket path, for the attach connection.
   const std::string& socket_path() const { return http_.where(); }
 

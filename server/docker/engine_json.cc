@@ -151,6 +151,7 @@ ImageInfo ParseImage(const nlohmann::json& image) {
   ImageInfo i;
   i.id = Str(image, "Id");
   i.repo_tags = StrList(image, "RepoTags");
+  i.repo_digests = StrList(image, "RepoDigests");
   i.labels = StrMap(Obj(image, "Config"), "Labels");
   return i;
 }
@@ -179,10 +180,9 @@ SwarmInfo ParseSwarm(const nlohmann::json& swarm) {
 }
 
 nlohmann::json ServiceSpecJson(const ServiceSpec& spec) {
-  nlohmann::json container = {{"Image", spec.image},
-                              {"Args", spec.args},
-                              {"Labels", spec.container_labels},
-                              {"StopGracePeriod", spec.stop_grace_ns}};
+  nlohmann::json container = {
+      {"Image", spec.image}, {"Labels", spec.container_labels}, {"StopGracePeriod", spec.stop_grace_ns}};
+  if (!spec.args.empty()) container["Args"] = spec.args;  // none: the image's CMD
   if (!spec.command.empty()) container["Command"] = spec.command;
   if (!spec.env.empty()) container["Env"] = spec.env;
   if (!spec.cap_drop.empty()) container["CapabilityDrop"] = spec.cap_drop;

@@ -41,6 +41,20 @@ Result<SwarmInfo> EngineDockerClient::SwarmInspect() {
 
 Result<std::string> EngineDockerClient::EnsureOverlayNetwork(const std::string& name,
                                                              const std::map<std::string, std::string>& labels) {
+  nlohmann::json body = {{"Name", name},       {"Driver", "overlay"}, {"Attachable", true},
+                         {"CheckDuplicate", true}, {"Labels", labels}};
+  return EnsureNetwork(name, labels, body);
+}
+
+Result<std::string> EngineDockerClient::EnsureBridgeNetwork(const std::string& name, const Labels& labels,
+                                                            const std::map<std::string, std::string>& options) {
+  nlohmann::json body = {{"Name", name},     {"Driver", "bridge"}, {"CheckDuplicate", true},
+                         {"Labels", labels}, {"Options", options}};
+  return EnsureNetwork(name, labels, body);
+}
+
+Result<std::string> EngineDockerClient::EnsureNetwork(const std::string& name, const Labels& labels,
+                                                      const nlohmann::json& body) {
   auto found = Call(Req("GET", "/networks/" + UrlEncode(name)), {200});
   if (found) {
     auto network = ParseJson(*found);
@@ -53,10 +67,8 @@ Result<std::string> EngineDockerClient::EnsureOverlayNetwork(const std::string& 
     return engine::StringMember(found->body, "Id");
   }
   if (found.error().code != ErrorCode::kNotFound) return std::unexpected(found.error());
-  nlohmann::json body = {{"Name", name},       {"Driver", "overlay"}, {"Attachable", true},
-                         {"CheckDuplicate", true}, {"Labels", labels}};
   auto r = Call(Req("POST", "/networks/create", DumpJson(body), {{"Content-Type", "application/json"}}), {201});
-  if (!r && r.error().code == ErrorCode::kAlreadyExists) return EnsureOverlayNetwork(name, labels);
+  if (!r && r.error().code == ErrorCode::kAlreadyExists) return EnsureNetwork(name, labels, body);
   if (!r) return std::unexpected(r.error());
   return engine::StringMember(r->body, "Id");
 }

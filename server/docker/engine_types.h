@@ -5,6 +5,7 @@
 // Everything is copyable data; no thread rules.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,14 @@ struct ResourceLimits {
   int64_t nano_cpus = 0;
   int64_t pids = 0;          // processes and threads
   bool operator==(const ResourceLimits&) const = default;
+};
+
+// How POST /build runs a Dockerfile's steps.
+struct BuildOptions {
+  ResourceLimits limits;         // memory and CPU; the API has no process limit: see cgroup_parent
+  std::string network;           // the steps' network; "" = the engine's default bridge
+  std::string cgroup_parent;     // "" = the engine's default
+  std::function<bool()> cancelled;  // polled while the build runs; true ends it
 };
 
 // A container to create (POST /containers/create).
@@ -73,6 +82,7 @@ struct ContainerInfo {
 struct ImageInfo {
   std::string id;  // "sha256:..."
   std::vector<std::string> repo_tags;
+  std::vector<std::string> repo_digests;  // "REPO@sha256:...", one per registry it was pushed to
   Labels labels;
 };
 

@@ -56,7 +56,7 @@ ServiceSpec MakeServiceSpec(const ProcessSpec& p) {
               {"mothership.process", p.type},
               {"mothership.release", fmt::format("v{}", r.version)}};
   s.image = r.image;
-  s.args = {p.command};
+  if (!p.command.empty()) s.args = {p.command};  // empty: the image's own CMD (a Dockerfile app)
   for (const auto& [k, v] : r.config) s.env.push_back(k + "=" + EscapeSwarmTemplate(v));
   s.env.push_back(fmt::format("PORT={}", kAppPort));
   s.env.push_back("MOTHERSHIP_APP=" + p.app);

@@ -3,8 +3,15 @@
 // engine (Swarm is initialised by the daemon) and the registry at
 // localhost:5000.
 
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "server/config/settings.h"
 #include "test/support/apps.h"
@@ -114,4 +121,156 @@ TEST_CASE("fences: app processes and runs are uid 1000 with no capabilities and 
   auto run = s.Ssh("run " + app + " bash -c \"" + probe + "\" - self");
   INFO(run.Both());
   CHECK(run.out == "1000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n{{.Node.Hostname}}\n");
+}
+
+namespace {
+
+// A Dockerfile app's repository whose Dockerfile is `dockerfile`.
+std::filesystem::path DockerfileRepo(TestServer& s, const std::string& dockerfile) {
+  auto repo = SampleRepo(s, "dockerfile-app");
+  ms::test::WriteFile(repo / "Dockerfile", dockerfile);
+  ms::test::CommitAll(s, repo, "a Dockerfile to try");
+  return repo;
+}
+
+// The image ID the engine holds under `name`.
+std::string ImageId(const std::string& name) {
+  auto id = Run({"docker", "image", "inspect", "-f", "{{.Id}}", name}).out;
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  return id;
+}
+
+// A bash script that tries TCP to each port on its default gateway (this
+// host, from a bridge network) and prints "REACHED PORT." or "FENCED PORT.".
+std::string GatewayProbe(const std::vector<int>& ports) {
+  std::string script =
+      "while read -r _ dest gw _; do if [ \"$dest\" = 00000000 ]; then h=$gw; break; fi; done < /proc/net/route; "
+      "gw=$(printf '%d.%d.%d.%d' 0x${h:6:2} 0x${h:4:2} 0x${h:2:2} 0x${h:0:2}); ";
+  for (int port : ports) {
+    script += fmt::format(
+        "if timeout 5 bash -c '</dev/tcp/'$gw'/{0}' 2>/dev/null; then echo REACHED {0}.; else echo FENCED {0}.; fi; ",
+        port);
+  }
+  return script;
+}
+
+// A TCP listener on every interface of this host, on a free port.
+struct HostListener {
+  int fd = -1;
+  int port = 0;
+  HostListener() {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(fd, 16) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~HostListener() { close(fd); }
+};
+
+}  // namespace
+
+TEST_CASE("fences: a Dockerfile build cannot ADD a URL or build on another app's image - that app is unchanged") {
+  TestServer s = BuildServer();
+  const std::string other = Unique("fence-other");
+  Push(s, SampleRepo(s, "dockerfile-app"), other);
+  const std::string before = ServiceSpec(other + "-web");
+  REQUIRE_FALSE(before.empty());  // with no Procfile, the image's CMD runs as web
+  const std::string other_image = "localhost:5000/" + other + ":v1";
+  const std::string other_id = ImageId(other_image);
+  REQUIRE_FALSE(other_id.empty());
+  const std::string app = Unique("fence-tenant");
+
+  struct Try {
+    std::string dockerfile, error;
+  };
+  const std::vector<Try> tries = {
+      {"FROM mothership/run:bookworm\nADD http://169.254.169.254/latest/meta-data /m\n",
+       "Dockerfile line 2: ADD http://169.254.169.254/latest/meta-data would be fetched by the Docker engine from "
+       "the server's own network, outside the build's fence. Download it inside the build instead, for example RUN "
+       "curl"},
+      {"FROM " + other_image + "\n",
+       "Dockerfile line 1: FROM " + other_image + " names an image in a registry on this server that is not this "
+       "app's; build on public images or on this app's own (localhost:5000/" + app + ":vN)"},
+      {"FROM 127.0.0.1:5000/" + other + ":v1\n", "names an image in a registry on this server that is not this app's"},
+      {"FROM mothership/run:bookworm\nCOPY --from=" + other_image + " /srv/app.py /x\n",
+       "Dockerfile line 2: COPY --from " + other_image + " names an image in a registry on this server"},
+      // A name that looks public, but the engine resolves a short ID prefix
+      // to the image it holds: the other app's.
+      {"FROM " + other_id.substr(7, 10) + "\n",
+       "Dockerfile line 1: FROM " + other_id.substr(7, 10) +
+           " finds an image on this server that belongs to another app"},
+      {"FROM " + other_id + "\n", "names an image by its ID"},
+  };
+  for (const auto& t : tries) {
+    INFO(t.dockerfile);
+    auto push = s.Git({"push", s.Url(app), "main"}, DockerfileRepo(s, t.dockerfile));
+    INFO(push.Both());
+    CHECK(push.exit_code != 0);
+    CHECK(push.err.find(t.error) != std::string::npos);
+  }
+  CHECK(ImageId(other_image) == other_id);
+  CHECK(ServiceSpec(other + "-web") == before);
+  CHECK(ms::test::HttpGet(other + "-net", other + "-web").find("Hello from a Dockerfile") != std::string::npos);
+  // Its own image is fine to build on.
+  auto repo = SampleRepo(s, "dockerfile-app");
+  Push(s, repo, app);
+  ms::test::WriteFile(repo / "Dockerfile", "FROM localhost:5000/" + app + ":v1\n");
+  ms::test::CommitAll(s, repo, "on its own image");
+  Push(s, repo, app);
+}
+
+TEST_CASE("fences: a Dockerfile build's steps reach neither this host's ports nor its published ports, and run under the process limit") {
+  TestServer s = BuildServer();
+  HostListener listener;
+  const std::string probe = GatewayProbe({listener.port, s.http_port()});
+  // The probe tells: from a network of the test's own, both answer.
+  const std::string net = Unique("fence-control");
+  REQUIRE(Run({"docker", "network", "create", net}).exit_code == 0);
+  auto control = ms::test::RunOnNetwork(net, probe);
+  (void)Run({"docker", "network", "rm", net});
+  REQUIRE(control == fmt::format("REACHED {}.\nREACHED {}.\n", listener.port, s.http_port()));
+
+  const std::string app = Unique("fence-probe");
+  auto repo = DockerfileRepo(s, "FROM mothership/run:bookworm\nCOPY probe.sh /probe.sh\nRUN bash /probe.sh\n"
+                                "RUN grep pids /proc/self/cgroup\nCOPY app.py /srv/app.py\nENTRYPOINT []\n"
+                                "CMD [\"python3\", \"/srv/app.py\"]\n");
+  ms::test::WriteFile(repo / "probe.sh", probe);
+  ms::test::CommitAll(s, repo, "probe");
+  auto push = Push(s, repo, app);
+  CHECK(push.find(fmt::format("FENCED {}.", listener.port)) != std::string::npos);
+  CHECK(push.find(fmt::format("FENCED {}.", s.http_port())) != std::string::npos);
+  CHECK(push.find("REACHED") == std::string::npos);
+  auto settings = ms::LoadSettings(s.data_dir());
+  REQUIRE(settings);
+  CHECK(push.find(fmt::format(":pids:/mothership-build-{}-{}-v1/", settings->InstallId(), app)) != std::string::npos);
+  // Link-local addresses (cloud metadata) are rejected by rule; no packet is
+  // sent there from this test.
+  const std::string bridge = "msb-" + settings->InstallId().substr(0, 8);
+  CHECK(Run({"iptables", "-w", "5", "-C", "DOCKER-USER", "-i", bridge, "-d", "169.254.0.0/16", "-j", "REJECT"})
+            .exit_code == 0);
+}
+
+TEST_CASE("fences: a Dockerfile build that runs over build_timeout_seconds is stopped and refused") {
+  TestServer s = BuildServer([](ms::Settings& settings) { settings.build_timeout_seconds = 10; });
+  const std::string app = Unique("fence-slow");
+  const std::string marker = "sleep 3" + std::to_string(100 + getpid() % 900);
+  auto push = s.Git({"push", s.Url(app), "main"},
+                    DockerfileRepo(s, "FROM mothership/run:bookworm\nRUN " + marker + "\n"));
+  INFO(push.Both());
+  CHECK(push.exit_code != 0);
+  CHECK(push.err.find("the build took longer than 10 s (build_timeout_seconds) and was stopped") != std::string::npos);
+  // The step's container is gone too.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string running;
+  do {
+    running = Run({"docker", "ps", "--no-trunc", "--format", "{{.Command}}"}).out;
+    if (running.find(marker) == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < deadline);
+  CHECK(running.find(marker) == std::string::npos);
 }

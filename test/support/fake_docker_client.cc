@@ -90,7 +90,16 @@ void FakeDockerClient::SetNodeDown(const std::string& node_id) {
 
 void FakeDockerClient::AddImage(const std::string& name, const std::string& id, const Labels& labels) {
   std::lock_guard lock(mu_);
-  images_[name] = ImageInfo{id, {name}, labels};
+  ImageInfo info;
+  info.id = id;
+  info.repo_tags = {name};
+  info.labels = labels;
+  images_[name] = info;
+}
+
+void FakeDockerClient::AddImage(const std::string& name, const ImageInfo& info) {
+  std::lock_guard lock(mu_);
+  images_[name] = info;
 }
 
 void FakeDockerClient::ScriptServiceLogs(const std::string& service, std::vector<std::string> lines) {
@@ -377,16 +386,16 @@ Result<ImageInfo> FakeDockerClient::InspectImage(const std::string& image) {
 Result<void> FakeDockerClient::ImportImage(const std::filesystem::path&, const std::string& repo,
                                            const std::string& tag) {
   MS_FAKE_RECORD("ImportImage", repo + ":" + tag);
-  images_[repo + ":" + tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {repo + ":" + tag}, {}};
+  images_[repo + ":" + tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {repo + ":" + tag}, {}, {}};
   return {};
 }
 
 Result<void> FakeDockerClient::BuildImage(const std::filesystem::path&, const std::string& tag,
                                           const std::map<std::string, std::string>& build_args, const LineSink& out,
-                                          const ResourceLimits&) {
+                                          const BuildOptions&) {
   {
     MS_FAKE_RECORD("BuildImage", tag);
-    images_[tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {tag}, {}};
+    images_[tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {tag}, {}, {}};
     // As the stack Dockerfiles do: LABEL mothership.stack=${STACK_HASH}.
     if (auto hash = build_args.find("STACK_HASH"); hash != build_args.end()) {
       images_[tag].labels["mothership.stack"] = hash->second;
@@ -543,6 +552,11 @@ Result<void> FakeDockerClient::SwarmInit(const std::string& advertise_addr) {
 Result<SwarmInfo> FakeDockerClient::SwarmInspect() {
   MS_FAKE_RECORD("SwarmInspect", "");
   return SwarmInfo{"SWMTKN-worker", "SWMTKN-manager"};
+}
+
+Result<std::string> FakeDockerClient::EnsureBridgeNetwork(const std::string& name, const Labels& labels,
+                                                          const std::map<std::string, std::string>&) {
+  return EnsureOverlayNetwork(name, labels);
 }
 
 Result<std::string> FakeDockerClient::EnsureOverlayNetwork(const std::string& name,

@@ -55,6 +55,8 @@ class FakeDockerClient : public DockerClient {
   std::string AddNode(const std::string& hostname, const std::string& role = "worker");
   void SetNodeDown(const std::string& node_id);
   void AddImage(const std::string& name, const std::string& id, const Labels& labels = {});
+  // What InspectImage(name) answers: the image the engine resolves name to.
+  void AddImage(const std::string& name, const ImageInfo& info);
   // Lines ServiceLogs sends for a service (timestamped, with task details).
   void ScriptServiceLogs(const std::string& service, std::vector<std::string> lines);
   // What a container's process prints (Attach) and its exit status (Wait), by
@@ -88,7 +90,7 @@ class FakeDockerClient : public DockerClient {
                            const std::string& tag) override;
   Result<void> BuildImage(const std::filesystem::path& context_tar, const std::string& tag,
                           const std::map<std::string, std::string>& build_args, const LineSink& out,
-                          const ResourceLimits& limits = {}) override;
+                          const BuildOptions& options = {}) override;
   Result<void> PushImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
   Result<void> PullImage(const std::string& repo, const std::string& tag, const LineSink& out) override;
   Result<void> TagImage(const std::string& image, const std::string& repo, const std::string& tag) override;
@@ -112,6 +114,8 @@ class FakeDockerClient : public DockerClient {
   Result<SwarmInfo> SwarmInspect() override;
   Result<std::string> EnsureOverlayNetwork(const std::string& name,
                                            const std::map<std::string, std::string>& labels) override;
+  Result<std::string> EnsureBridgeNetwork(const std::string& name, const Labels& labels,
+                                          const std::map<std::string, std::string>& options) override;
   Result<void> RemoveNetwork(const std::string& name) override;
   Result<std::optional<ServiceInfo>> InspectService(const std::string& name) override;
   Result<std::string> CreateService(const ServiceSpec& spec) override;

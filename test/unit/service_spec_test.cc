@@ -21,6 +21,13 @@ ms::ProcessSpec Spec(const ms::Release& release, const std::string& type) {
   return p;
 }
 
+ms::Release Version1(const std::string& image) {
+  ms::Release release;
+  release.version = 1;
+  release.image = image;
+  return release;
+}
+
 bool HasEnv(const nlohmann::json& spec, const std::string& kv) {
   const auto& env = spec["TaskTemplate"]["ContainerSpec"]["Env"];
   return std::find(env.begin(), env.end(), kv) != env.end();
@@ -58,10 +65,17 @@ TEST_CASE("MakeServiceSpec: web is dnsrr and start-first on its app's network on
   CHECK(spec["TaskTemplate"]["LogDriver"]["Options"]["max-size"] == "10m");
 }
 
+TEST_CASE("MakeServiceSpec: an empty command runs the image's own CMD (a Dockerfile app with no Procfile)", "[runtime]") {
+  ms::Release release = Version1("localhost:5000/shop:v1");
+  auto p = Spec(release, "web");
+  p.command = "";
+  auto spec = ms::engine::ServiceSpecJson(ms::MakeServiceSpec(p));
+  CHECK_FALSE(spec["TaskTemplate"]["ContainerSpec"].contains("Args"));
+  CHECK(spec["TaskTemplate"]["ContainerSpec"]["Image"] == "localhost:5000/shop:v1");
+}
+
 TEST_CASE("MakeServiceSpec: an HTTP check path - workers have no check", "[runtime]") {
-  ms::Release release;
-  release.version = 1;
-  release.image = "r/shop:v1";
+  ms::Release release = Version1("r/shop:v1");
   auto p = Spec(release, "web");
   p.check_path = "/health";
   std::string check = ms::engine::ServiceSpecJson(ms::MakeServiceSpec(p))["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"][3];

@@ -1,0 +1,160 @@
+#include "server/builder/base_image_check.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+
+namespace ms {
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// "HOST" of "HOST[:PORT]" or "[V6]:PORT", lower case.
+std::string HostOf(const std::string& domain) {
+  if (!domain.empty() && domain.front() == '[') {
+    auto end = domain.find(']');
+    return Lower(domain.substr(1, end == std::string::npos ? std::string::npos : end - 1));
+  }
+  auto colon = domain.find(':');
+  return Lower(domain.substr(0, colon));
+}
+
+bool IsLoopbackOrLinkLocal(const std::string& host) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    uint32_t a = ntohl(v4.s_addr);
+    return (a >> 24) == 127 || a == 0 || (a >> 16) == 0xA9FE;  // 127/8, 0.0.0.0, 169.254/16
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6) || IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_LINKLOCAL(&v6) ||
+           (IN6_IS_ADDR_V4MAPPED(&v6) && (v6.s6_addr[12] == 127 || (v6.s6_addr[12] == 169 && v6.s6_addr[13] == 254)));
+  }
+  return false;
+}
+
+bool IsThisMachinesAddress(const std::string& host) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return false;
+  bool found = false;
+  for (ifaddrs* i = list; i && !found; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (i->ifa_addr->sa_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof text);
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, text, sizeof text);
+    } else {
+      continue;
+    }
+    found = host == text;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+std::string ThisHostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "";
+  return Lower(name);
+}
+
+// The repository path of a reference after its domain: "shop" for
+// "localhost:5000/shop:v3" and "localhost:5000/shop@sha256:...".
+std::string RepoPath(const std::string& name, const std::string& domain) {
+  std::string rest = domain.empty() ? name : name.substr(domain.size() + 1);
+  auto at = rest.find('@');
+  if (at != std::string::npos) rest.resize(at);
+  auto colon = rest.rfind(':');
+  if (colon != std::string::npos && rest.find('/', colon) == std::string::npos) rest.resize(colon);
+  return rest;
+}
+
+// Whether a name the engine holds (a RepoTag or RepoDigest) is a local
+// registry's name for a repository other than `app`.
+bool IsOtherAppsName(const std::string& name, const std::string& app, const std::string& registry) {
+  std::string domain = ImageDomain(name);
+  return !domain.empty() && IsLocalRegistry(domain, registry) && RepoPath(name, domain) != app;
+}
+
+}  // namespace
+
+std::string ImageDomain(const std::string& name) {
+  auto slash = name.find('/');
+  if (slash == std::string::npos) return "";
+  std::string first = name.substr(0, slash);
+  bool domain = first.find_first_of(".:") != std::string::npos || first == "localhost" ||
+                std::any_of(first.begin(), first.end(), [](unsigned char c) { return std::isupper(c); });
+  return domain ? first : "";
+}
+
+bool IsLocalRegistry(const std::string& domain, const std::string& registry) {
+  std::string host = HostOf(domain);
+  if (host.empty()) return false;
+  if (host == "localhost" || host.ends_with(".localhost")) return true;
+  if (host == HostOf(registry)) return true;
+  if (IsLoopbackOrLinkLocal(host)) return true;
+  if (host == ThisHostName()) return true;
+  return IsThisMachinesAddress(host);
+}
+
+Result<void> CheckBuildImage(const DockerfileImage& image, const std::string& app, const std::string& registry,
+                             DockerClient& docker) {
+  const std::string& name = image.name;
+  auto where = fmt::format("Dockerfile line {}: {} {}", image.line, image.instruction, name);
+  static const std::regex kChars("[A-Za-z0-9._:/@-]{1,255}");
+  if (!std::regex_match(name, kChars) || name.find("..") != std::string::npos ||
+      name.find("//") != std::string::npos || name.front() == '/' || name.back() == '/') {
+    return InvalidArgument(where + " is not an image name; name an image as REPOSITORY[:TAG], e.g. debian:bookworm");
+  }
+  if (Lower(name) == "scratch") return {};
+  static const std::regex kId("(sha256:)?[0-9a-f]{12,64}");
+  if (std::regex_match(name, kId)) {
+    return InvalidArgument(where +
+                           " names an image by its ID; name it by repository and tag (e.g. debian:bookworm): an ID "
+                           "can name another app's image on this server");
+  }
+  std::string domain = ImageDomain(name);
+  std::string own = fmt::format("{}/{}", registry, app);
+  if (!domain.empty() && IsLocalRegistry(domain, registry) &&
+      (Lower(domain) != Lower(registry) || RepoPath(name, domain) != app)) {
+    return PermissionDenied(fmt::format(
+        "{} names an image in a registry on this server that is not this app's; build on public images or "
+        "on this app's own ({}:vN)",
+        where, own));
+  }
+  // The engine resolves a name from its own store first (and a digest that
+  // is an image ID to that image): look at what it would use.
+  auto found = docker.InspectImage(name);
+  if (!found) {
+    if (found.error().code == ErrorCode::kNotFound) return {};
+    return std::unexpected(found.error());
+  }
+  auto label = found->labels.find("mothership.app");
+  bool others = label != found->labels.end() && label->second != app;
+  std::vector<std::string> names = found->repo_tags;
+  names.insert(names.end(), found->repo_digests.begin(), found->repo_digests.end());
+  if (!names.empty() && std::all_of(names.begin(), names.end(), [&](const std::string& n) {
+        return IsOtherAppsName(n, app, registry);
+      })) {
+    others = true;
+  }
+  if (others || (names.empty() && name.find('@') != std::string::npos)) {
+    return PermissionDenied(fmt::format(
+        "{} finds an image on this server that belongs to another app; build on public images or on this "
+        "app's own ({}:vN)",
+        where, own));
+  }
+  return {};
+}
+
+}  // namespace ms
