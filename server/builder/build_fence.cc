@@ -48,16 +48,10 @@ Result<void> EnsureRule(const std::string& chain, const std::vector<std::string>
 
 }  // namespace
 
-std::string BuildNetworkName(const Settings& settings) {
-  return "mothership-build-" + settings.InstallId();
-}
-
-std::string BuildBridgeName(const Settings& settings) { return "msb-" + settings.InstallId().substr(0, 8); }
-
-Result<void> EnsureBuildFence(DockerClient& docker, const Settings& settings) {
-  const std::string bridge = BuildBridgeName(settings);
+Result<void> EnsureBuildFence(DockerClient& docker) {
+  const std::string bridge = kBuildBridge;
   auto network = docker.EnsureBridgeNetwork(
-      BuildNetworkName(settings), {{"mothership.install", settings.InstallId()}, {"mothership.role", "build"}},
+      kBuildNetwork, {{"mothership.role", "build"}},
       {{"com.docker.network.bridge.name", bridge}, {"com.docker.network.bridge.enable_icc", "false"}});
   if (!network) return std::unexpected(network.error());
   // DOCKER-USER exists once the engine runs with its iptables rules; it is

@@ -12,20 +12,21 @@
 #include <string>
 
 #include "server/common/result.h"
-#include "server/config/settings.h"
 #include "server/docker/docker_client.h"
 
 namespace ms {
 
-// "mothership-build-<install id>".
-std::string BuildNetworkName(const Settings& settings);
-// The bridge's interface on the host: "msb-" and 8 hex digits (15 at most).
-std::string BuildBridgeName(const Settings& settings);
+// The build network: one per Docker engine, shared by every installation on
+// it (a local bridge takes one of the engine's few address pools; its
+// containers cannot reach each other anyway).
+inline constexpr const char* kBuildNetwork = "mothership-build";
+// Its interface on the host.
+inline constexpr const char* kBuildBridge = "msb0";
 
 // Creates the build network and its iptables rules when missing; safe to
 // call again. Fails (and builds are refused) when iptables is missing or
 // refuses: a build never runs unfenced.
-Result<void> EnsureBuildFence(DockerClient& docker, const Settings& settings);
+Result<void> EnsureBuildFence(DockerClient& docker);
 
 // A pids cgroup (cgroup v1, the engine's cgroupfs driver) whose pids.max caps
 // all of one Dockerfile build's steps together; the engine creates each

@@ -148,7 +148,7 @@ void Builder::PruneImages(const std::string& app, int newest_version, const std:
   if (old < 1) return;
   std::set<std::string> in_use;
   for (const auto& r : releases) {
-    if (r.version > old) in_use.insert(r.image);
+    if (r.version > old) in_use.insert(r.image.substr(0, r.image.find('@')));
   }
   std::string image = fmt::format("{}/{}:v{}", settings_.registry, app, old);
   if (in_use.contains(image)) return;  // a kept release (a rollback) runs it
@@ -183,7 +183,7 @@ ContainerSpec Builder::BuilderSpec(const std::string& app) const {
     spec.env.push_back("PIP_CERT=/etc/ssl/certs/ca-certificates.crt");
   }
   spec.limits = BuildLimits();
-  spec.network_mode = BuildNetworkName(settings_);
+  spec.network_mode = kBuildNetwork;
   return spec;
 }
 
@@ -299,7 +299,7 @@ std::vector<std::string> Builder::ChooseBuildpacks(const BuildRequest& request) 
 Result<void> Builder::EnsureFence() {
   std::lock_guard lock(fence_mu_);
   if (fenced_) return {};
-  auto r = EnsureBuildFence(docker_, settings_);
+  auto r = EnsureBuildFence(docker_);
   fenced_ = r.has_value();
   return r;
 }
@@ -362,7 +362,7 @@ Result<void> Builder::BuildDockerfile(const BuildRequest& request, const std::fi
   Result<void> built;
   {
     Watchdog watchdog(clock_, std::chrono::seconds(settings_.build_timeout_seconds), [&stop] { stop = true; });
-    BuildOptions options{BuildLimits(), BuildNetworkName(settings_), cgroup->parent(), [&stop] { return stop.load(); }};
+    BuildOptions options{BuildLimits(), kBuildNetwork, cgroup->parent(), [&stop] { return stop.load(); }};
     built = docker_.BuildImage(
         scratch / "context.tar", result.image, {},
         [&](std::string_view line) { out.Write(fmt::format("       {}\n", line)); }, options);
@@ -388,7 +388,17 @@ Result<void> Builder::BuildDockerfile(const BuildRequest& request, const std::fi
   if (auto r = docker_.PushImage(repo, fmt::format("v{}", request.version), nullptr); !r) {
     return Failed(fmt::format("{} (is the registry at {} running?)", r.error().message, settings_.registry));
   }
-  return {};
+  // Services run the digest the registry gave: a tag pushed over changes
+  // nothing that runs.
+  auto pushed = docker_.InspectImage(result.image);
+  if (!pushed) return std::unexpected(pushed.error());
+  for (const auto& name : pushed->repo_digests) {
+    if (name.starts_with(repo + "@sha256:")) {
+      result.image += name.substr(repo.size());
+      return {};
+    }
+  }
+  return Failed(fmt::format("the registry {} gave no digest for {}", settings_.registry, result.image));
 }
 
 Result<void> Builder::BuildWithBuildpacks(const BuildRequest& request, const std::vector<std::string>& chosen,
@@ -522,6 +532,8 @@ Result<void> Builder::BuildWithBuildpacks(const BuildRequest& request, const std
   PrefixedOutput progress(out, "       ");
   auto pushed = slug_image_.Push(image, progress);
   if (!pushed) return std::unexpected(pushed.error());
+  // Services run the digest: a tag pushed over changes nothing that runs.
+  result.image += "@" + *pushed;
   return {};
 }
 

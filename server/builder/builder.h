@@ -40,7 +40,7 @@ struct BuildRequest {
 };
 
 struct BuildResult {
-  std::string image;  // REGISTRY/APP:vN
+  std::string image;  // REGISTRY/APP:vN@sha256:DIGEST (what the registry stored)
   std::vector<std::string> buildpacks;
   std::map<std::string, std::string> process_types;
   std::map<std::string, std::string> config_defaults;  // from bin/release

@@ -417,6 +417,8 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
                                   const std::string& command, RunIO io) {
   std::string tag;
   std::string repo = SplitImageRef(release.image, &tag);
+  // By its digest when the release has one: the tag may have been pushed over.
+  if (auto at = release.image.find('@'); at != std::string::npos) tag = release.image.substr(at + 1);
   if (auto r = docker_.PullImage(repo, tag, nullptr); !r) return std::unexpected(r.error());
   ContainerSpec spec;
   spec.image = release.image;

@@ -250,8 +250,7 @@ TEST_CASE("fences: a Dockerfile build's steps reach neither this host's ports no
   CHECK(push.find(fmt::format(":pids:/mothership-build-{}-{}-v1/", settings->InstallId(), app)) != std::string::npos);
   // Link-local addresses (cloud metadata) are rejected by rule; no packet is
   // sent there from this test.
-  const std::string bridge = "msb-" + settings->InstallId().substr(0, 8);
-  CHECK(Run({"iptables", "-w", "5", "-C", "DOCKER-USER", "-i", bridge, "-d", "169.254.0.0/16", "-j", "REJECT"})
+  CHECK(Run({"iptables", "-w", "5", "-C", "DOCKER-USER", "-i", "msb0", "-d", "169.254.0.0/16", "-j", "REJECT"})
             .exit_code == 0);
 }
 
@@ -273,4 +272,29 @@ TEST_CASE("fences: a Dockerfile build that runs over build_timeout_seconds is st
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   } while (std::chrono::steady_clock::now() < deadline);
   CHECK(running.find(marker) == std::string::npos);
+}
+
+TEST_CASE("fences: services run image digests - a tag pushed over in the registry changes nothing that runs") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("pinned");
+  Push(s, SampleRepo(s, "hello-node"), app);
+  const std::string tag = "localhost:5000/" + app + ":v1";
+  auto image = Run({"docker", "service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", app + "-web"}).out;
+  INFO(image);
+  REQUIRE(image.starts_with(tag + "@sha256:"));
+
+  // Anyone who can push to the registry pushes something else as v1.
+  REQUIRE(Run({"docker", "tag", "mothership/run:bookworm", tag}).exit_code == 0);
+  auto pushed = Run({"docker", "push", tag});
+  INFO(pushed.Both());
+  REQUIRE(pushed.exit_code == 0);
+  // The app's next restart (and a one-off run) still runs what was released.
+  auto restart = Run({"docker", "service", "update", "--force", "--detach=false", "--quiet", app + "-web"});
+  INFO(restart.Both());
+  REQUIRE(restart.exit_code == 0);
+  CHECK(ms::test::HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
+  auto run = s.Ssh("run " + app + " cat server.js");
+  INFO(run.Both());
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("Hello from Mothership") != std::string::npos);
 }
