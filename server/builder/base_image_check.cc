@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -25,7 +26,9 @@ std::string HostOf(const std::string& domain) {
     return Lower(domain.substr(1, end == std::string::npos ? std::string::npos : end - 1));
   }
   auto colon = domain.find(':');
-  return Lower(domain.substr(0, colon));
+  std::string host = Lower(domain.substr(0, colon));
+  while (!host.empty() && host.back() == '.') host.pop_back();  // "localhost." is localhost
+  return host;
 }
 
 bool IsLoopbackOrLinkLocal(const std::string& host) {
@@ -40,6 +43,31 @@ bool IsLoopbackOrLinkLocal(const std::string& host) {
            (IN6_IS_ADDR_V4MAPPED(&v6) && (v6.s6_addr[12] == 127 || (v6.s6_addr[12] == 169 && v6.s6_addr[13] == 254)));
   }
   return false;
+}
+
+bool IsThisMachinesAddress(const std::string& host);
+
+// Whether a host name resolves to an address of this machine (a name such as
+// 127.0.0.1.nip.io that the engine would resolve to loopback).
+bool ResolvesHere(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool here = false;
+  for (addrinfo* a = found; a && !here; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a->ai_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text, sizeof text);
+    } else if (a->ai_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, text, sizeof text);
+    } else {
+      continue;
+    }
+    here = IsLoopbackOrLinkLocal(text) || IsThisMachinesAddress(text);
+  }
+  freeaddrinfo(found);
+  return here;
 }
 
 bool IsThisMachinesAddress(const std::string& host) {
@@ -104,7 +132,8 @@ bool IsLocalRegistry(const std::string& domain, const std::string& registry) {
   if (host == HostOf(registry)) return true;
   if (IsLoopbackOrLinkLocal(host)) return true;
   if (host == ThisHostName()) return true;
-  return IsThisMachinesAddress(host);
+  if (IsThisMachinesAddress(host)) return true;
+  return ResolvesHere(host);
 }
 
 Result<void> CheckBuildImage(const DockerfileImage& image, const std::string& app, const std::string& registry,
@@ -125,19 +154,49 @@ Result<void> CheckBuildImage(const DockerfileImage& image, const std::string& ap
   }
   std::string domain = ImageDomain(name);
   std::string own = fmt::format("{}/{}", registry, app);
-  if (!domain.empty() && IsLocalRegistry(domain, registry) &&
+  const bool domain_is_local = !domain.empty() && IsLocalRegistry(domain, registry);
+  if (domain_is_local &&
       (Lower(domain) != Lower(registry) || RepoPath(name, domain) != app)) {
     return PermissionDenied(fmt::format(
         "{} names an image in a registry on this server that is not this app's; build on public images or "
         "on this app's own ({}:vN)",
         where, own));
   }
-  // The engine resolves a name from its own store first (and a digest that
-  // is an image ID to that image): look at what it would use.
+  // The engine resolves a name from its own store first (a tag, or a prefix
+  // of an image's ID): look at what it would use. One it would pull is pulled
+  // first, so that what it runs at the build's start (ONBUILD) is seen too.
   auto found = docker.InspectImage(name);
+  if (!found && found.error().code == ErrorCode::kNotFound && !domain_is_local) {
+    auto at = name.find('@');
+    auto slash = name.rfind('/');
+    auto colon = name.rfind(':');
+    std::string repo = name, tag = "latest";
+    if (at != std::string::npos) {
+      repo = name.substr(0, at);
+      tag = name.substr(at + 1);
+    } else if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+      repo = name.substr(0, colon);
+      tag = name.substr(colon + 1);
+    }
+    if (auto pulled = docker.PullImage(repo, tag, nullptr); !pulled) {
+      return Failed(fmt::format("{}: cannot pull it: {}", where, pulled.error().message));
+    }
+    found = docker.InspectImage(name);
+  }
   if (!found) {
     if (found.error().code == ErrorCode::kNotFound) return {};
     return std::unexpected(found.error());
+  }
+  if (!found->on_build.empty()) {
+    return InvalidArgument(fmt::format(
+        "{} has ONBUILD instructions ({}), which the build would run unchecked; build on an image without them",
+        where, found->on_build.front()));
+  }
+  std::string hex = found->id.starts_with("sha256:") ? found->id.substr(7) : found->id;
+  if (hex.starts_with(Lower(name))) {
+    return InvalidArgument(where +
+                           " names an image by a prefix of its ID; name it by repository and tag (e.g. "
+                           "debian:bookworm): an ID can name another app's image on this server");
   }
   auto label = found->labels.find("mothership.app");
   bool others = label != found->labels.end() && label->second != app;
@@ -148,7 +207,7 @@ Result<void> CheckBuildImage(const DockerfileImage& image, const std::string& ap
       })) {
     others = true;
   }
-  if (others || (names.empty() && name.find('@') != std::string::npos)) {
+  if (others || names.empty()) {
     return PermissionDenied(fmt::format(
         "{} finds an image on this server that belongs to another app; build on public images or on this "
         "app's own ({}:vN)",

@@ -319,8 +319,8 @@ Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
   if (auto r = EnsureFence(); !r) return std::unexpected(r.error());
 
   std::vector<std::string> chosen = ChooseBuildpacks(request);
-  bool dockerfile = chosen.empty() &&
-                    repos_.ReadFile(request.app, request.commit, request.objects_dir, "Dockerfile").has_value();
+  auto root_dockerfile = repos_.ReadFile(request.app, request.commit, request.objects_dir, "Dockerfile");
+  bool dockerfile = chosen.empty() && (root_dockerfile || root_dockerfile.error().code != ErrorCode::kNotFound);
   auto built = dockerfile ? BuildDockerfile(request, scratch.path(), out, result)
                           : BuildWithBuildpacks(request, chosen, scratch.path(), out, result);
   if (!built) return std::unexpected(built.error());

@@ -153,6 +153,7 @@ ImageInfo ParseImage(const nlohmann::json& image) {
   i.repo_tags = StrList(image, "RepoTags");
   i.repo_digests = StrList(image, "RepoDigests");
   i.labels = StrMap(Obj(image, "Config"), "Labels");
+  i.on_build = StrList(Obj(image, "Config"), "OnBuild");
   return i;
 }
 

@@ -84,6 +84,7 @@ struct ImageInfo {
   std::vector<std::string> repo_tags;
   std::vector<std::string> repo_digests;  // "REPO@sha256:...", one per registry it was pushed to
   Labels labels;
+  std::vector<std::string> on_build;  // ONBUILD instructions a build FROM it runs
 };
 
 // GET /info: this engine and its place in a swarm.

@@ -233,6 +233,11 @@ Result<std::string> AppRepos::ReadFile(const std::string& app, const std::string
   if (git_tree_entry_bypath(&entry, tree->get(), path.c_str()) != 0) {
     return NotFound(fmt::format("{} is not in the commit", path));
   }
+  if (git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK) {
+    git_tree_entry_free(entry);
+    // Its content is the link's target, not what a build would read.
+    return InvalidArgument(fmt::format("{} is a symbolic link in the commit; commit the file itself", path));
+  }
   git_blob* blob = nullptr;
   int rc = git_blob_lookup(&blob, repo->get(), git_tree_entry_id(entry));
   git_tree_entry_free(entry);

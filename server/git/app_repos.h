@@ -42,7 +42,8 @@ class AppRepos {
   Result<void> WriteTree(const std::string& app, const std::string& sha,
                          const std::filesystem::path& extra_objects, TarWriter& tar,
                          const std::string& prefix) const;
-  // The contents of a file in a commit, or NotFound.
+  // The contents of a file in a commit; NotFound, or InvalidArgument for a
+  // symbolic link (its content would be the target path, not the file).
   Result<std::string> ReadFile(const std::string& app, const std::string& sha,
                                const std::filesystem::path& extra_objects,
                                const std::string& path) const;

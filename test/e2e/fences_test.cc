@@ -203,7 +203,7 @@ TEST_CASE("fences: a Dockerfile build cannot ADD a URL or build on another app's
       // to the image it holds: the other app's.
       {"FROM " + other_id.substr(7, 10) + "\n",
        "Dockerfile line 1: FROM " + other_id.substr(7, 10) +
-           " finds an image on this server that belongs to another app"},
+           " names an image by a prefix of its ID"},
       {"FROM " + other_id + "\n", "names an image by its ID"},
   };
   for (const auto& t : tries) {

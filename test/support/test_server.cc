@@ -97,15 +97,21 @@ TestServer::~TestServer() {
     EngineDockerClient docker;
     auto services = docker.ListServices({{"label", {"mothership.install=" + settings.InstallId()}}});
     if (!services) return;
-    std::set<std::string> networks, images;
+    std::set<std::string> apps, networks, images;
+    // Every app pushed to, deployed or not: its network and build cache go too.
+    std::error_code ec;
+    for (const auto& repo : std::filesystem::directory_iterator(settings.ReposDir(), ec)) {
+      if (repo.path().extension() == ".git") apps.insert(repo.path().stem().string());
+    }
     for (const auto& svc : *services) {
       std::string app = svc.Label("mothership.app");
       if (!app.empty()) {  // (not the proxy: its image is shared)
-        networks.insert(app + "-net");
+        apps.insert(app);
         images.insert(svc.image.substr(0, svc.image.find('@')));
       }
       (void)docker.RemoveService(svc.id);
     }
+    for (const auto& app : apps) networks.insert(app + "-net");
     // A network goes once its tasks have stopped; then the images they ran.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!networks.empty() && std::chrono::steady_clock::now() < deadline) {
@@ -116,6 +122,7 @@ TestServer::~TestServer() {
       if (!networks.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
     for (const auto& image : images) (void)docker.RemoveImage(image);
+    for (const auto& app : apps) (void)docker.RemoveVolume(fmt::format("mothership-cache-{}-{}", settings.InstallId(), app));
   }
 }
 

@@ -101,12 +101,12 @@ TEST_CASE("base image check: an app builds on public images and its own, never a
     return r ? std::string() : r.error().message;
   };
   // Public images, held or not, and scratch.
-  docker.AddImage("node:20", ms::ImageInfo{"sha256:aaa", {"node:20"}, {}, {}});
+  docker.AddImage("node:20", ms::ImageInfo{"sha256:aaa", {"node:20"}, {}, {}, {}});
   CHECK(check("node:20").empty());
   CHECK(check("ghcr.io/o/r:1").empty());
   CHECK(check("scratch").empty());
   // Its own images in this installation's registry.
-  docker.AddImage("localhost:5000/shop:v2", ms::ImageInfo{"sha256:bbb", {"localhost:5000/shop:v2"}, {}, {}});
+  docker.AddImage("localhost:5000/shop:v2", ms::ImageInfo{"sha256:bbb", {"localhost:5000/shop:v2"}, {}, {}, {}});
   CHECK(check("localhost:5000/shop:v2").empty());
   // Another app's, by name in any spelling of a registry on this machine.
   for (const char* other : {"localhost:5000/blog:v1", "127.0.0.1:5000/blog:v1", "localhost:5001/shop:v1",
@@ -121,15 +121,79 @@ TEST_CASE("base image check: an app builds on public images and its own, never a
   // digest that is an image ID, or a public-looking tag on it).
   CHECK(Contains(check("sha256:0123456789abcdef"), "names an image by its ID"));
   CHECK(Contains(check("0123456789ab"), "names an image by its ID"));
-  docker.AddImage("localhost:5000/shop@sha256:ccc", ms::ImageInfo{"sha256:ccc", {"localhost:5000/blog:v4"}, {"localhost:5000/blog@sha256:ddd"}, {}});
+  docker.AddImage("localhost:5000/shop@sha256:ccc", ms::ImageInfo{"sha256:ccc", {"localhost:5000/blog:v4"}, {"localhost:5000/blog@sha256:ddd"}, {}, {}});
   CHECK(Contains(check("localhost:5000/shop@sha256:ccc"), "finds an image on this server that belongs to another app"));
-  docker.AddImage("busybox:evil", ms::ImageInfo{"sha256:eee", {}, {}, {{"mothership.app", "blog"}}});
+  docker.AddImage("busybox:evil", ms::ImageInfo{"sha256:eee", {}, {}, {{"mothership.app", "blog"}}, {}});
   CHECK(Contains(check("busybox:evil"), "belongs to another app"));
-  docker.AddImage("busybox@sha256:fff", ms::ImageInfo{"sha256:fff", {}, {}, {}});
+  docker.AddImage("busybox@sha256:fff", ms::ImageInfo{"sha256:fff", {}, {}, {}, {}});
   CHECK(Contains(check("busybox@sha256:fff"), "belongs to another app"));
   // Names that are not image references never reach the engine's URL.
   for (const char* bad : {"a b", "../../containers/json", "x?y", "", "/abs", "a//b"}) {
     INFO(bad);
     CHECK(Contains(check(bad), "is not an image name"));
   }
+}
+
+TEST_CASE("dockerfile: read as the engine reads it - no instruction hides from the check") {
+  // A continuation at the end of the file still ends its instruction.
+  CHECK(Images("FROM alpine\nCOPY --from=localhost:5000/other:v3 / /x \\\n") ==
+        std::vector<DockerfileImage>{{1, "FROM", "alpine"}, {2, "COPY --from", "localhost:5000/other:v3"}});
+  // Continued lines join with nothing between them.
+  CHECK(Images("FROM busybox\nCOPY --fr\\\nom=localhost:5000/other:v3 / /x\n") ==
+        std::vector<DockerfileImage>{{1, "FROM", "busybox"}, {2, "COPY --from", "localhost:5000/other:v3"}});
+  CHECK(Images("FROM localhost\\\n:5000/other:v3\n") ==
+        std::vector<DockerfileImage>{{1, "FROM", "localhost:5000/other:v3"}});
+  CHECK(Contains(ErrorOf("FROM busybox\nADD http:/\\\n/169.254.169.254/ /m\n"), "line 2: ADD http://169.254.169.254/"));
+  // An escaped escape character is not a continuation; comments and blank
+  // lines inside one are dropped.
+  CHECK(Images("FROM busybox\nRUN echo \\\\\nCOPY --from=redis:7 / /\n") ==
+        std::vector<DockerfileImage>{{1, "FROM", "busybox"}, {3, "COPY --from", "redis:7"}});
+  CHECK(Images("FROM busybox\nRUN a \\\n# note\n\n  b\nCOPY --from=redis:7 / /\n") ==
+        std::vector<DockerfileImage>{{1, "FROM", "busybox"}, {6, "COPY --from", "redis:7"}});
+  // Only spaces and tabs may follow a continuing escape.
+  CHECK(Images("FROM busybox\nRUN a \\\f\nCOPY --from=redis:7 / /\n") ==
+        std::vector<DockerfileImage>{{1, "FROM", "busybox"}, {3, "COPY --from", "redis:7"}});
+  // Directives: syntax keeps the parser reading them; a byte order mark is skipped.
+  CHECK(Images("# syntax=docker/dockerfile:1\n# escape=`\nFROM busybox\nRUN echo \\\nCOPY --from=redis:7 / /\n") ==
+        std::vector<DockerfileImage>{{3, "FROM", "busybox"}, {5, "COPY --from", "redis:7"}});
+  CHECK(Images("\xef\xbb\xbf# escape=`\nFROM busybox\nRUN echo \\\nCOPY --from=redis:7 / /\n") ==
+        std::vector<DockerfileImage>{{2, "FROM", "busybox"}, {4, "COPY --from", "redis:7"}});
+  CHECK(Contains(ErrorOf("FROM busybox\n\xc2\xa0" "COPY --from=localhost:5000/other:v3 / /x\n"),
+                 "line 2 starts with a Unicode space"));
+}
+
+TEST_CASE("dockerfile: flags, ADD sources and ARGs the engine could read differently are refused") {
+  CHECK(Contains(ErrorOf("FROM busybox\nCOPY --\\from=localhost:5000/other:v3 / /x\n"),
+                 "write flags without quotes or escapes"));
+  CHECK(Contains(ErrorOf("FROM busybox\nCOPY --\"from\"=localhost:5000/other:v3 / /x\n"),
+                 "write flags without quotes or escapes"));
+  CHECK(Contains(ErrorOf("FROM busybox\nENV U=http://169.254.169.254/\nADD $U /m\n"),
+                 "line 3: ADD $U: an ADD source cannot use variables"));
+  CHECK(Contains(ErrorOf("FROM busybox\nADD http:\\/\\/169.254.169.254/ /m\n"), "cannot use variables, quotes or escapes"));
+  CHECK(Contains(ErrorOf("FROM busybox\nADD [\"http:\\/\\/169.254.169.254/\",\"/m\"] junk\n"),
+                 "one JSON array of strings with nothing after it"));
+  CHECK(Contains(ErrorOf("ARG A=x\nARG A?x=alpine\nFROM ${A?x}\n"), "line 2: ARG A?x"));
+  CHECK(Contains(ErrorOf("ARG A=x\nFROM ${A?x}\n"), "line 2: FROM ${A?x}: use $NAME"));
+  CHECK(Contains(ErrorOf("ARG 1=localhost:5000/other:\nFROM $1v3\n"), "line 1: ARG 1"));
+  CHECK(Images("ARG A=redis\nFROM ${A:-x}:7\nFROM ${B:+y}z\n") ==
+        std::vector<DockerfileImage>{{2, "FROM", "redis:7"}, {3, "FROM", "z"}});
+  // A stage's name stands for it only after the stage: within it, the engine
+  // reads it as an image.
+  CHECK(Images("FROM alpine AS e3\nCOPY --from=e3 / /loot\nFROM busybox\nCOPY --from=e3 / /ok\n") ==
+        std::vector<DockerfileImage>{{1, "FROM", "alpine"}, {2, "COPY --from", "e3"}, {3, "FROM", "busybox"}});
+}
+
+TEST_CASE("base image check: ID prefixes, untagged images and ONBUILD are refused") {
+  ms::test::FakeDockerClient docker;
+  auto check = [&](const std::string& name) {
+    auto r = ms::CheckBuildImage({1, "FROM", name}, "shop", "localhost:5000", docker);
+    return r ? std::string() : r.error().message;
+  };
+  docker.AddImage("3fa9c1", ms::ImageInfo{"sha256:3fa9c1d2e3", {"node:20"}, {}, {}, {}});
+  CHECK(Contains(check("3fa9c1"), "names an image by a prefix of its ID"));
+  docker.AddImage("e3", ms::ImageInfo{"sha256:ffee", {}, {}, {}, {}});
+  CHECK(Contains(check("e3"), "belongs to another app"));
+  docker.AddImage("evil/base:1", ms::ImageInfo{"sha256:bb", {"evil/base:1"}, {}, {}, {"ADD http://169.254.169.254/ /m"}});
+  CHECK(Contains(check("evil/base:1"), "has ONBUILD instructions (ADD http://169.254.169.254/ /m)"));
+  CHECK(ms::IsLocalRegistry("localhost.:5000", "registry.internal:5000"));
 }
