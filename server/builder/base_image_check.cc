@@ -1,5 +1,8 @@
 #include "server/builder/base_image_check.h"
 
+#include "server/builder/buildpack_source.h"
+#include "server/docker/image_ref.h"
+
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <ifaddrs.h>
@@ -31,45 +34,6 @@ std::string HostOf(const std::string& domain) {
   return host;
 }
 
-bool IsLoopbackOrLinkLocal(const std::string& host) {
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    uint32_t a = ntohl(v4.s_addr);
-    return (a >> 24) == 127 || a == 0 || (a >> 16) == 0xA9FE;  // 127/8, 0.0.0.0, 169.254/16
-  }
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&v6) || IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_LINKLOCAL(&v6) ||
-           (IN6_IS_ADDR_V4MAPPED(&v6) && (v6.s6_addr[12] == 127 || (v6.s6_addr[12] == 169 && v6.s6_addr[13] == 254)));
-  }
-  return false;
-}
-
-bool IsThisMachinesAddress(const std::string& host);
-
-// Whether a host name resolves to an address of this machine (a name such as
-// 127.0.0.1.nip.io that the engine would resolve to loopback).
-bool ResolvesHere(const std::string& host) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
-  bool here = false;
-  for (addrinfo* a = found; a && !here; a = a->ai_next) {
-    char text[INET6_ADDRSTRLEN] = {};
-    if (a->ai_family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text, sizeof text);
-    } else if (a->ai_family == AF_INET6) {
-      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, text, sizeof text);
-    } else {
-      continue;
-    }
-    here = IsLoopbackOrLinkLocal(text) || IsThisMachinesAddress(text);
-  }
-  freeaddrinfo(found);
-  return here;
-}
-
 bool IsThisMachinesAddress(const std::string& host) {
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return false;
@@ -88,6 +52,25 @@ bool IsThisMachinesAddress(const std::string& host) {
   }
   freeifaddrs(list);
   return found;
+}
+
+// Whether a host name resolves to one of this machine's own addresses (its
+// LAN address, say); loopback and link-local are ResolvesToThisHost's.
+bool ResolvesToThisMachinesAddress(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool here = false;
+  for (addrinfo* a = found; a && !here; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0) {
+      here = IsThisMachinesAddress(text);
+    }
+  }
+  freeaddrinfo(found);
+  return here;
 }
 
 std::string ThisHostName() {
@@ -128,12 +111,10 @@ std::string ImageDomain(const std::string& name) {
 bool IsLocalRegistry(const std::string& domain, const std::string& registry) {
   std::string host = HostOf(domain);
   if (host.empty()) return false;
-  if (host == "localhost" || host.ends_with(".localhost")) return true;
-  if (host == HostOf(registry)) return true;
-  if (IsLoopbackOrLinkLocal(host)) return true;
-  if (host == ThisHostName()) return true;
-  if (IsThisMachinesAddress(host)) return true;
-  return ResolvesHere(host);
+  if (host == HostOf(registry) || host == ThisHostName() || IsThisMachinesAddress(host)) return true;
+  // localhost, loopback, link-local and unspecified addresses, and names
+  // resolving to them (as buildpack URLs are checked).
+  return ResolvesToThisHost(host) || ResolvesToThisMachinesAddress(host);
 }
 
 Result<void> CheckBuildImage(const DockerfileImage& image, const std::string& app, const std::string& registry,
@@ -167,18 +148,8 @@ Result<void> CheckBuildImage(const DockerfileImage& image, const std::string& ap
   // first, so that what it runs at the build's start (ONBUILD) is seen too.
   auto found = docker.InspectImage(name);
   if (!found && found.error().code == ErrorCode::kNotFound && !domain_is_local) {
-    auto at = name.find('@');
-    auto slash = name.rfind('/');
-    auto colon = name.rfind(':');
-    std::string repo = name, tag = "latest";
-    if (at != std::string::npos) {
-      repo = name.substr(0, at);
-      tag = name.substr(at + 1);
-    } else if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-      repo = name.substr(0, colon);
-      tag = name.substr(colon + 1);
-    }
-    if (auto pulled = docker.PullImage(repo, tag, nullptr); !pulled) {
+    auto pull = SplitPullRef(name);
+    if (auto pulled = docker.PullImage(pull.repo, pull.ref, nullptr); !pulled) {
       return Failed(fmt::format("{}: cannot pull it: {}", where, pulled.error().message));
     }
     found = docker.InspectImage(name);

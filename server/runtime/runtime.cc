@@ -1,3 +1,4 @@
+#include "server/docker/image_ref.h"
 #include "server/runtime/runtime.h"
 
 #include <fmt/format.h>
@@ -32,19 +33,6 @@ EngineFilters InstallFilter(const std::string& install) { return {{"label", {"mo
 
 EngineFilters AppFilter(const std::string& app, const std::string& install) {
   return {{"label", {"mothership.app=" + app, "mothership.install=" + install}}};
-}
-
-// "registry/app:v3@sha256:..." -> "registry/app:v3"
-std::string SplitImageRef(const std::string& image, std::string* tag) {
-  std::string ref = image.substr(0, image.find('@'));
-  auto colon = ref.rfind(':');
-  auto slash = ref.rfind('/');
-  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
-    *tag = "latest";
-    return ref;
-  }
-  *tag = ref.substr(colon + 1);
-  return ref.substr(0, colon);
 }
 
 }  // namespace
@@ -415,11 +403,9 @@ Result<void> Runtime::Logs(const std::string& app, int n, bool follow, const std
 
 Result<int> Runtime::RunContainer(const std::string& app, const Release& release, const std::string& role,
                                   const std::string& command, RunIO io) {
-  std::string tag;
-  std::string repo = SplitImageRef(release.image, &tag);
   // By its digest when the release has one: the tag may have been pushed over.
-  if (auto at = release.image.find('@'); at != std::string::npos) tag = release.image.substr(at + 1);
-  if (auto r = docker_.PullImage(repo, tag, nullptr); !r) return std::unexpected(r.error());
+  auto pull = SplitPullRef(release.image);
+  if (auto r = docker_.PullImage(pull.repo, pull.ref, nullptr); !r) return std::unexpected(r.error());
   ContainerSpec spec;
   spec.image = release.image;
   spec.cmd = {command};
