@@ -17,6 +17,7 @@
 #include "server/deploy/build_deploy_step.h"
 #include "server/deploy/record_deploy_step.h"
 #include "server/docker/engine_docker_client.h"
+#include "server/registry/registry_credentials.h"
 #include "server/git/git_service.h"
 #include "server/git/hook_server.h"
 #include "server/ssh/host_key.h"
@@ -131,6 +132,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
   Store& store_ref = *p->store;
   if (settings.deploy_step == "build") {
     p->docker = std::make_unique<EngineDockerClient>(settings.docker_socket);
+    auto credentials = LoadRegistryCredentials(settings.registry, settings.RegistryDir());
+    if (!credentials) return std::unexpected(credentials.error());
+    if (*credentials) {
+      p->docker->UseRegistryCredentials(settings.registry, (*credentials)->username, (*credentials)->password);
+    }
     p->builder = std::make_unique<Builder>(settings, *p->docker, *p->repos,
                                            prefix / "share" / "mothership" / "buildpacks");
     p->runtime = std::make_unique<Runtime>(settings, *p->docker, store_ref);

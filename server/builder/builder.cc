@@ -17,6 +17,7 @@
 #include "server/builder/release_yaml.h"
 #include "server/builder/watchdog.h"
 #include "server/common/base64.h"
+#include "server/registry/registry_credentials.h"
 #include "server/common/json.h"
 #include "server/common/log.h"
 #include "server/common/names.h"
@@ -130,7 +131,10 @@ Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos
                  std::filesystem::path buildpacks_dir, Clock& clock)
     : settings_(settings), docker_(docker), repos_(repos), buildpacks_dir_(std::move(buildpacks_dir)), clock_(clock),
       fetcher_(settings.data_dir / "buildpacks",
-               {settings.buildpack_fetch_timeout_seconds, int64_t{settings.buildpack_max_mb} << 20}), slug_image_(docker, settings.registry, settings.run_image),
+               {settings.buildpack_fetch_timeout_seconds, int64_t{settings.buildpack_max_mb} << 20}),
+      // The daemon checked at start that the credentials load (without them a push says the registry refused it).
+      slug_image_(docker, settings.registry, settings.run_image,
+                  LoadRegistryCredentials(settings.registry, settings.RegistryDir()).value_or(std::nullopt)),
       slots_(settings.max_concurrent_builds),
       pool_(docker) {}
 

@@ -54,8 +54,9 @@ Result<LayerFile> CompressLayer(const std::filesystem::path& tar, const std::fil
   return layer;
 }
 
-SlugImage::SlugImage(DockerClient& docker, std::string registry, std::string run_image)
-    : docker_(docker), registry_(registry), run_image_(std::move(run_image)), client_(registry) {}
+SlugImage::SlugImage(DockerClient& docker, std::string registry, std::string run_image,
+                     std::optional<RegistryCredentials> credentials)
+    : docker_(docker), registry_(registry), run_image_(std::move(run_image)), client_(registry, std::move(credentials)) {}
 
 Result<SlugImage::Base> SlugImage::EnsureBase(Output& out) {
   auto inspected = docker_.InspectImage(run_image_);

@@ -44,8 +44,10 @@ Result<LayerFile> CompressLayer(const std::filesystem::path& tar, const std::fil
 
 class SlugImage {
  public:
-  // registry: "HOST:PORT"; run_image: the local run stack image.
-  SlugImage(DockerClient& docker, std::string registry, std::string run_image);
+  // registry: "HOST:PORT", with its credentials when it has them; run_image:
+  // the local run stack image.
+  SlugImage(DockerClient& docker, std::string registry, std::string run_image,
+            std::optional<RegistryCredentials> credentials = std::nullopt);
 
   // Pushes REGISTRY/repo:tag; returns the manifest digest. out hears of the
   // one-time push of a new run image.

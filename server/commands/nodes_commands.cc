@@ -6,6 +6,7 @@
 #include "server/commands/runtime_access.h"
 #include "server/commands/table.h"
 #include "server/common/json.h"
+#include "server/registry/registry_credentials.h"
 
 namespace ms {
 namespace {
@@ -38,10 +39,15 @@ Result<void> JoinCommand(CommandContext& ctx, const Args&) {
   if (ctx.json) {
     ctx.out.Write(JsonLine({{"command", *command}}));
   } else {
+    const std::string& registry = ctx.services.settings.registry;
     ctx.out.Write(fmt::format(
-        "Run this on the new node (Docker installed; it must reach this one on port 2377, and the registry {}):\n"
+        "Run this on the new node (Docker installed; it must reach this one on port 2377, and the registry {}{}):\n"
         "  {}\n",
-        ctx.services.settings.registry, *command));
+        registry,
+        RegistryOnLoopback(registry)
+            ? std::string(", which is on this host's loopback: set `registry` to an address every node reaches first")
+            : ", listed in \"insecure-registries\" of its /etc/docker/daemon.json",
+        *command));
   }
   return {};
 }

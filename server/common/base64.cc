@@ -35,3 +35,25 @@ std::optional<std::string> Base64Decode(std::string_view text) {
 }
 
 }  // namespace ms
+
+namespace ms {
+
+std::string Base64Encode(std::string_view data, bool url_safe) {
+  const char* alphabet = url_safe ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                                   : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < data.size(); i += 3) {
+    size_t left = data.size() - i;
+    unsigned n = unsigned(static_cast<unsigned char>(data[i])) << 16;
+    if (left > 1) n |= unsigned(static_cast<unsigned char>(data[i + 1])) << 8;
+    if (left > 2) n |= unsigned(static_cast<unsigned char>(data[i + 2]));
+    out.push_back(alphabet[(n >> 18) & 63]);
+    out.push_back(alphabet[(n >> 12) & 63]);
+    out.push_back(left > 1 ? alphabet[(n >> 6) & 63] : '=');
+    out.push_back(left > 2 ? alphabet[n & 63] : '=');
+  }
+  return out;
+}
+
+}  // namespace ms

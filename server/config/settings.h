@@ -79,6 +79,8 @@ struct Settings {
   std::filesystem::path HookSocketPath() const { return RunDir() / "hooks.sock"; }
   std::filesystem::path TrashDir() const { return data_dir / "trash"; }
   std::filesystem::path ProxyDir() const { return data_dir / "proxy"; }  // routes.json
+  // The registry's account when it listens beyond loopback (registry_credentials.h).
+  std::filesystem::path RegistryDir() const { return data_dir / "registry"; }
   // Labels this installation's containers and services (several installations,
   // or test daemons, may share one engine): a hash of the data directory.
   std::string InstallId() const;

@@ -1,3 +1,4 @@
+#include "server/common/base64.h"
 #include "server/common/json.h"
 #include "server/docker/engine_docker_client.h"
 
@@ -6,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <fstream>
 
 namespace ms {
@@ -142,6 +144,8 @@ Result<void> EngineDockerClient::BuildImage(const std::filesystem::path& context
   if (!options.network.empty()) path += "&networkmode=" + UrlEncode(options.network);
   if (!options.cgroup_parent.empty()) path += "&cgroupparent=" + UrlEncode(options.cgroup_parent);
   HttpRequest request = Upload("POST", path, context_tar, {{"Content-Type", "application/x-tar"}});
+  // A FROM of the app's own image pulls it from our registry.
+  if (!registry_config_.empty()) request.headers["X-Registry-Config"] = registry_config_;
   // The engine stops the build (and its running step) when the client goes.
   request.cancelled = options.cancelled;
   auto built = StreamProgress(request, out, "building " + tag);
@@ -150,18 +154,35 @@ Result<void> EngineDockerClient::BuildImage(const std::filesystem::path& context
   return built;
 }
 
+void EngineDockerClient::UseRegistryCredentials(std::string registry, std::string username, std::string password) {
+  // The engine reads both headers as URL-safe base64 of JSON.
+  registry_auth_ = Base64Encode(
+      DumpJson(nlohmann::json{{"username", username}, {"password", password}, {"serveraddress", registry}}), true);
+  registry_config_ =
+      Base64Encode(DumpJson(nlohmann::json{{registry, {{"username", username}, {"password", password}}}}), true);
+  registry_ = std::move(registry);
+}
+
+std::string EngineDockerClient::RegistryAuth(const std::string& image) const {
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  if (!registry_.empty() && lower(image).starts_with(lower(registry_) + "/")) return registry_auth_;
+  return "e30=";  // {}: no login
+}
+
 Result<void> EngineDockerClient::PushImage(const std::string& repo, const std::string& tag,
                                            const LineSink& out) {
-  // An empty auth config: the project's registry needs no credentials.
   HttpRequest request = Req("POST", fmt::format("/images/{}/push?tag={}", repo, UrlEncode(tag)), "",
-                            {{"X-Registry-Auth", "e30="}});
+                            {{"X-Registry-Auth", RegistryAuth(repo)}});
   return StreamProgress(request, out, "pushing " + repo + ":" + tag);
 }
 
 Result<void> EngineDockerClient::PullImage(const std::string& repo, const std::string& tag,
                                            const LineSink& out) {
   HttpRequest request = Req("POST", fmt::format("/images/create?fromImage={}&tag={}", UrlEncode(repo), UrlEncode(tag)),
-                            "", {{"X-Registry-Auth", "e30="}});
+                            "", {{"X-Registry-Auth", RegistryAuth(repo)}});
   return StreamProgress(request, out, "pulling " + repo + ":" + tag);
 }
 

@@ -23,6 +23,11 @@ class EngineDockerClient : public DockerClient {
       : http_(HttpClient::UnixSocket(std::move(socket_path), "the Docker engine",
                                      "start it (for example `dockerd &`) and try again")) {}
 
+  // Logs in to REGISTRY ("HOST:PORT") for every push, pull, build and service
+  // whose image is in it (X-Registry-Auth; Swarm keeps a service's login and
+  // every node pulls with it). Call before the client is shared.
+  void UseRegistryCredentials(std::string registry, std::string username, std::string password);
+
   Result<std::string> ApiVersion() override;
   Result<bool> ImageExists(const std::string& image) override;
   Result<ImageInfo> InspectImage(const std::string& image) override;
@@ -86,7 +91,12 @@ class EngineDockerClient : public DockerClient {
   // stdout to stdout_data instead when it is set.
   Result<HttpResponse> StreamOutput(HttpRequest request, const LineSink& out,
                                     const std::function<bool(std::string_view)>& stdout_data = nullptr);
-  Result<void> PostServiceUpdate(const std::string& id, uint64_t version, const std::string& spec, bool rollback);
+  // image: the service's, for its registry's login.
+  Result<void> PostServiceUpdate(const std::string& id, uint64_t version, const std::string& spec,
+                                 const std::string& image, bool rollback);
+  // X-Registry-Auth for pushing or pulling image: the login for our registry's
+  // images, an empty one ("{}") for any other.
+  std::string RegistryAuth(const std::string& image) const;
   // Creates a network from a POST /networks/create body unless one of that
   // name exists; refuses another owner's (ownership.h).
   Result<std::string> EnsureNetwork(const std::string& name, const Labels& labels, const nlohmann::json& body);
@@ -94,6 +104,9 @@ class EngineDockerClient : public DockerClient {
   const std::string& socket_path() const { return http_.where(); }
 
   HttpClient http_;
+  std::string registry_;      // set with UseRegistryCredentials
+  std::string registry_auth_;  // X-Registry-Auth for it
+  std::string registry_config_;  // X-Registry-Config (builds) for it
   std::mutex mu_;
   std::optional<std::string> version_;
 };

@@ -170,6 +170,19 @@ EngineInfo ParseEngineInfo(const nlohmann::json& info) {
       if (auto addr = Str(m, "Addr"); !addr.empty()) e.remote_managers.push_back(addr);
     }
   }
+  const auto& registries = Obj(info, "RegistryConfig");
+  if (auto cidrs = registries.find("InsecureRegistryCIDRs"); cidrs != registries.end() && cidrs->is_array()) {
+    for (const auto& cidr : *cidrs) {
+      if (cidr.is_string()) e.insecure_registry_cidrs.push_back(cidr.get<std::string>());
+    }
+  }
+  if (auto indexes = registries.find("IndexConfigs"); indexes != registries.end() && indexes->is_object()) {
+    for (const auto& [name, index] : indexes->items()) {
+      if (index.is_object() && index.contains("Secure") && index["Secure"].is_boolean() && !index["Secure"].get<bool>()) {
+        e.insecure_registries.push_back(name);
+      }
+    }
+  }
   return e;
 }
 

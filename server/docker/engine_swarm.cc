@@ -88,23 +88,25 @@ Result<std::optional<ServiceInfo>> EngineDockerClient::InspectService(const std:
 
 Result<std::string> EngineDockerClient::CreateService(const ServiceSpec& spec) {
   auto r = Call(Req("POST", "/services/create", DumpJson(engine::ServiceSpecJson(spec)),
-                    {{"Content-Type", "application/json"}, {"X-Registry-Auth", "e30="}}),
+                    {{"Content-Type", "application/json"}, {"X-Registry-Auth", RegistryAuth(spec.image)}}),
                 {201});
   if (!r) return std::unexpected(r.error());
   return engine::StringMember(r->body, "ID");
 }
 
 Result<void> EngineDockerClient::PostServiceUpdate(const std::string& id, uint64_t version, const std::string& spec,
-                                                   bool rollback) {
+                                                   const std::string& image, bool rollback) {
   std::string path = fmt::format("/services/{}/update?version={}", UrlEncode(id), version);
   if (rollback) path += "&rollback=previous";
-  auto r = Call(Req("POST", path, spec, {{"Content-Type", "application/json"}, {"X-Registry-Auth", "e30="}}), {200});
+  // Swarm replaces the login it keeps for the service with this one.
+  auto r = Call(Req("POST", path, spec, {{"Content-Type", "application/json"}, {"X-Registry-Auth", RegistryAuth(image)}}),
+                {200});
   if (!r) return std::unexpected(r.error());
   return {};
 }
 
 Result<void> EngineDockerClient::UpdateService(const std::string& id, uint64_t version, const ServiceSpec& spec) {
-  return PostServiceUpdate(id, version, DumpJson(engine::ServiceSpecJson(spec)), false);
+  return PostServiceUpdate(id, version, DumpJson(engine::ServiceSpecJson(spec)), spec.image, false);
 }
 
 Result<void> EngineDockerClient::RollbackService(const std::string& id) {
@@ -113,7 +115,8 @@ Result<void> EngineDockerClient::RollbackService(const std::string& id) {
   if (!r) return std::unexpected(r.error());
   auto service = ParseJson(*r);
   if (!service.is_object() || !service.contains("Spec")) return Failed("the Docker engine sent no service spec");
-  return PostServiceUpdate(id, engine::ParseService(service).version, DumpJson(service["Spec"]), true);
+  auto info = engine::ParseService(service);
+  return PostServiceUpdate(id, info.version, DumpJson(service["Spec"]), info.image, true);
 }
 
 Result<void> EngineDockerClient::RemoveService(const std::string& name) {

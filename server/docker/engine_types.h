@@ -94,6 +94,10 @@ struct EngineInfo {
   std::string node_id;
   std::string node_addr;
   std::vector<std::string> remote_managers;  // "10.0.0.1:2377"
+  // Registries it speaks plain HTTP to: addresses in these CIDRs ("127.0.0.0/8")
+  // and these names ("10.0.0.5:5000", from insecure-registries).
+  std::vector<std::string> insecure_registry_cidrs;
+  std::vector<std::string> insecure_registries;
 };
 
 // GET /swarm: what a node needs to join.

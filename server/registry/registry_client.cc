@@ -24,8 +24,9 @@ HttpRequest Req(std::string method, std::string path) {
 
 }  // namespace
 
-RegistryClient::RegistryClient(std::string registry)
+RegistryClient::RegistryClient(std::string registry, std::optional<RegistryCredentials> credentials)
     : registry_(registry),
+      authorization_(credentials ? BasicAuthorization(*credentials) : std::string()),
       http_(HttpClient::Tcp("http://" + registry, "the registry",
                             "start it (scripts/start-services does, or set `registry` in the settings to one "
                             "that runs) and push again")) {}
@@ -33,12 +34,18 @@ RegistryClient::RegistryClient(std::string registry)
 Result<HttpResponse> RegistryClient::Call(HttpRequest request, std::initializer_list<long> ok,
                                           const std::string& what) {
   if (request.timeout_seconds == 0) request.timeout_seconds = 600;
+  if (!authorization_.empty()) request.headers["Authorization"] = authorization_;
   auto r = http_.Send(request);
   if (!r) return std::unexpected(r.error());
   for (long code : ok) {
     if (r->status == code) return r;
   }
   if (r->status == 404) return NotFound(fmt::format("{}: not in the registry at {}", what, registry_));
+  if (r->status == 401) {
+    return PermissionDenied(fmt::format("{}: the registry at {} refused this installation's credentials ({}); run "
+                                        "`mothershipd setup` again",
+                                        what, registry_, Brief(*r)));
+  }
   return Failed(fmt::format("{}: the registry at {} answered {}", what, registry_, Brief(*r)));
 }
 

@@ -3,15 +3,18 @@
 // pushing an image needs without the Docker engine: blobs (exists, mount from
 // another repository, upload), manifests (get, put) and blob reads. The
 // registry is the one setup configures (settings: registry, "HOST:PORT", plain
-// HTTP as Docker allows for localhost). Thread-safe.
+// HTTP as Docker allows for localhost), with its credentials when it has them
+// (registry_credentials.h). Thread-safe.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "server/common/http_client.h"
 #include "server/common/result.h"
+#include "server/registry/registry_credentials.h"
 
 namespace ms {
 
@@ -26,8 +29,8 @@ struct Manifest {
 
 class RegistryClient {
  public:
-  // registry: "HOST:PORT".
-  explicit RegistryClient(std::string registry);
+  // registry: "HOST:PORT"; every request logs in with credentials when given.
+  explicit RegistryClient(std::string registry, std::optional<RegistryCredentials> credentials = std::nullopt);
 
   Result<bool> BlobExists(const std::string& repo, const std::string& digest);
   // Makes repo share a blob another repository of the registry already holds;
@@ -47,6 +50,7 @@ class RegistryClient {
   Result<HttpResponse> Call(HttpRequest request, std::initializer_list<long> ok, const std::string& what);
 
   std::string registry_;
+  std::string authorization_;  // the Authorization header, or empty
   HttpClient http_;
 };
 

@@ -298,3 +298,88 @@ TEST_CASE("fences: services run image digests - a tag pushed over in the registr
   CHECK(run.exit_code == 0);
   CHECK(run.out.find("Hello from Mothership") != std::string::npos);
 }
+
+TEST_CASE("fences: a registry beyond loopback takes only the installation's credentials - its pushes, pulls, builds and services log in") {
+  // 127.0.0.2 is not a name of loopback to setup (the registry listens on every
+  // interface), and the engine speaks plain HTTP to it (127.0.0.0/8).
+  const int port = ms::test::FreePort();
+  const std::string registry = fmt::format("127.0.0.2:{}", port);
+  const std::string container = fmt::format("mothership-registry-{}", port);
+  struct Remove {
+    std::string name;
+    ~Remove() {
+      Run({"docker", "rm", "-f", name});
+      Run({"docker", "volume", "rm", name});
+    }
+  } remove{container};
+  auto status = [&](const std::vector<std::string>& login) {
+    std::vector<std::string> curl = {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"};
+    curl.insert(curl.end(), login.begin(), login.end());
+    curl.push_back("http://" + registry + "/v2/");
+    return Run(curl).out;
+  };
+
+  // What an older setup left: the registry open to anyone who reaches it.
+  auto old = Run({"docker", "run", "-d", "--name", container, "--network", "host", "-e",
+                  fmt::format("REGISTRY_HTTP_ADDR=0.0.0.0:{}", port), "-v", container + ":/var/lib/registry", "--label",
+                  "mothership.role=registry", "mothership/registry:bookworm-1"});
+  INFO(old.Both());
+  REQUIRE(old.exit_code == 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (status({}) != "200" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  REQUIRE(status({}) == "200");
+
+  // Setup replaces it with one that wants the credentials it made.
+  TestServer s = BuildServer([&](ms::Settings& c) { c.registry = registry; });
+  CHECK(status({}) == "401");
+  CHECK(status({"-u", "mothership:wrong"}) == "401");
+  const auto credentials = s.data_dir() / "registry" / "credentials";
+  CHECK((std::filesystem::status(credentials).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  std::string line = ms::test::ReadFile(credentials);
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  CHECK(status({"-u", line}) == "200");
+
+  // Anyone else's push is refused.
+  const std::string intruder = registry + "/intruder:v1";
+  REQUIRE(Run({"docker", "tag", "mothership/run:bookworm", intruder}).exit_code == 0);
+  auto pushed = Run({"docker", "push", intruder});
+  Run({"docker", "rmi", intruder});
+  INFO(pushed.Both());
+  CHECK(pushed.exit_code != 0);
+  CHECK(pushed.Both().find("no basic auth credentials") != std::string::npos);
+
+  // The platform's own: a slug pushed over the registry API, its service.
+  const std::string app = Unique("authed");
+  auto repo = SampleRepo(s, "hello-node");
+  Push(s, repo, app);
+  auto image = Run({"docker", "service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", app + "-web"}).out;
+  INFO(image);
+  REQUIRE(image.starts_with(registry + "/" + app + ":v1@sha256:"));
+  while (!image.empty() && image.back() == '\n') image.pop_back();
+  const std::string by_digest = registry + "/" + app + image.substr(image.find('@'));
+  CHECK(ms::test::HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
+  // Nobody else reads it from the registry.
+  const std::string manifest = "http://" + registry + "/v2/" + app + "/manifests/v1";
+  CHECK(Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", manifest}).out == "401");
+  CHECK(Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", line, manifest}).out == "200");
+  // A one-off run pulls the release by its digest.
+  auto run = s.Ssh("run " + app + " cat server.js");
+  INFO(run.Both());
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("Hello from Mothership") != std::string::npos);
+
+  // A Dockerfile build on the app's own image, which the engine no longer holds
+  // by that name: the check pulls it (HEAD of its manifest, with the login), the
+  // engine pushes the result.
+  Run({"docker", "rmi", "-f", registry + "/" + app + ":v1", by_digest});
+  REQUIRE(Run({"docker", "image", "inspect", registry + "/" + app + ":v1"}).exit_code != 0);
+  ms::test::WriteFile(repo / "Dockerfile", "FROM " + registry + "/" + app + ":v1\n");
+  ms::test::CommitAll(s, repo, "on its own image");
+  Push(s, repo, app);
+  image = Run({"docker", "service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", app + "-web"}).out;
+  CHECK(image.starts_with(registry + "/" + app + ":v2@sha256:"));
+  CHECK(ms::test::HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
+}

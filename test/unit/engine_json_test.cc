@@ -163,6 +163,16 @@ TEST_CASE("ParseEngineInfo: an engine in no swarm", "[docker]") {
   CHECK(e.remote_managers.empty());
 }
 
+TEST_CASE("ParseEngineInfo reads which registries the engine speaks plain HTTP to", "[docker]") {
+  auto e = ms::engine::ParseEngineInfo(json::parse(R"J({"Swarm": {}, "RegistryConfig": {
+    "InsecureRegistryCIDRs": ["127.0.0.0/8", 7],
+    "IndexConfigs": {"docker.io": {"Name": "docker.io", "Secure": true},
+                     "10.0.0.5:5000": {"Name": "10.0.0.5:5000", "Secure": false},
+                     "odd": {"Secure": "no"}}}})J"));
+  CHECK(e.insecure_registry_cidrs == std::vector<std::string>{"127.0.0.0/8"});
+  CHECK(e.insecure_registries == std::vector<std::string>{"10.0.0.5:5000"});
+}
+
 TEST_CASE("ParseSwarm reads the join tokens", "[docker]") {
   auto s = ms::engine::ParseSwarm(json::parse(R"J({"JoinTokens": {"Worker": "SWMTKN-w", "Manager": "SWMTKN-m"}})J"));
   CHECK(s.worker_join_token == "SWMTKN-w");
