@@ -28,7 +28,7 @@ namespace {
 
 // Leftovers of an interrupted run: half-deleted repositories, repositories with no
 // app (a first push that never finished), deploys that never ended.
-void Tidy(const Settings& settings, Store& store, AppRepos& repos) {
+void Tidy(const Settings& settings, Store& store, AppRepos& repos, Builder* builder) {
   std::error_code ec;
   std::filesystem::remove_all(settings.TrashDir(), ec);
   std::filesystem::create_directories(settings.ReposDir(), ec);
@@ -53,8 +53,30 @@ void Tidy(const Settings& settings, Store& store, AppRepos& repos) {
       LogWarn("{}", r.error().message);
     }
   }
-  if (auto n = store.FailInterruptedDeploys(); n && *n > 0) {
-    LogInfo("marked {} interrupted deploy(s) as failed", *n);
+  // Deploys the daemon stopped during: one whose release was recorded is done,
+  // and its branch moves to it as git would have moved it; any other failed,
+  // and the image it may have pushed goes.
+  auto interrupted = store.FinishInterruptedDeploys();
+  if (!interrupted) {
+    LogWarn("cannot finish the deploys the daemon stopped during: {}", interrupted.error().message);
+    return;
+  }
+  for (const auto& d : *interrupted) {
+    if (d.status == "succeeded") {
+      if (auto r = repos.SetRef(d.app, d.ref, d.commit); !r) {
+        LogWarn("{}: the deploy of {} was recorded, but {} cannot point at it: {}", d.app, d.commit.substr(0, 7),
+                d.ref, r.error().message);
+      } else {
+        LogInfo("{}: the deploy of {} was recorded before the daemon stopped; {} points at it", d.app,
+                d.commit.substr(0, 7), d.ref);
+      }
+      continue;
+    }
+    LogInfo("{}: the deploy of {} stopped with the daemon; it failed", d.app, d.commit.substr(0, 7));
+    if (!builder) continue;
+    auto releases = store.ListReleases(d.app, 1000);
+    auto next = store.NextReleaseVersion(d.app);
+    if (releases && next) builder->RemoveUnreleasedImage(d.app, *next, *releases);
   }
 }
 
@@ -154,7 +176,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
   p->services = std::make_unique<Services>(Services{settings, store_ref, *p->repos, p->locks,
                                                     *p->deploy, p->sessions,
                                                     p->engine ? &*p->engine : nullptr});
-  Tidy(settings, store_ref, *p->repos);
+  Tidy(settings, store_ref, *p->repos, p->builder.get());
 
   p->hooks = std::make_unique<HookServer>(*p->services, p->pushes, settings.HookSocketPath());
   if (auto r = p->hooks->Start(); !r) return std::unexpected(r.error());

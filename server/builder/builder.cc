@@ -150,15 +150,29 @@ void Builder::Forget(const std::string& app, const std::vector<int>& versions) {
 void Builder::PruneImages(const std::string& app, int newest_version, const std::vector<Release>& releases) {
   int old = newest_version - settings_.keep_releases;
   if (old < 1) return;
-  std::set<std::string> in_use;
+  std::set<std::string> in_use, digests;
   for (const auto& r : releases) {
-    if (r.version > old) in_use.insert(r.image.substr(0, r.image.find('@')));
+    if (r.version <= old) continue;
+    in_use.insert(r.image.substr(0, r.image.find('@')));
+    if (auto at = r.image.find('@'); at != std::string::npos) digests.insert(r.image.substr(at + 1));
   }
   std::string image = fmt::format("{}/{}:v{}", settings_.registry, app, old);
   if (in_use.contains(image)) return;  // a kept release (a rollback) runs it
   (void)docker_.RemoveImage(image);
-  if (auto r = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", old)); !r) {
+  if (auto r = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", old), digests); !r) {
     LogWarn("cannot prune {}:v{} from the registry: {}", app, old, r.error().message);
+  }
+}
+
+void Builder::RemoveUnreleasedImage(const std::string& app, int version, const std::vector<Release>& releases) {
+  std::set<std::string> digests;
+  for (const auto& r : releases) {
+    if (r.version == version) return;  // released after all
+    if (auto at = r.image.find('@'); at != std::string::npos) digests.insert(r.image.substr(at + 1));
+  }
+  (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, version));
+  if (auto r = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", version), digests); !r) {
+    LogWarn("cannot remove the unreleased image {}:v{} from the registry: {}", app, version, r.error().message);
   }
 }
 
@@ -383,7 +397,15 @@ Result<void> Builder::BuildDockerfile(const BuildRequest& request, const std::fi
     if (!types) return std::unexpected(types.error());
     result.process_types = *types;
   } else {
-    // As Dokku does: with no Procfile, the image's CMD is the web process.
+    // As Dokku does: with no Procfile, the image's command is the web process;
+    // an image with none would release nothing that runs.
+    auto built_image = docker_.InspectImage(result.image);
+    if (!built_image) return std::unexpected(built_image.error());
+    if (built_image->entrypoint.empty() && built_image->cmd.empty()) {
+      return InvalidArgument(
+          "the image has no command to run as the web process: add one to the Dockerfile (for example "
+          "CMD [\"node\", \"server.js\"]), or a Procfile with a web: line");
+    }
     result.process_types = {{"web", ""}};
   }
   out.Write(fmt::format("-----> Process types: {}\n", ProcessTypeList(result.process_types)));

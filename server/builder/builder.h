@@ -69,6 +69,10 @@ class Builder {
   // from the registry and the local engine.
   // Images the kept releases run (after a rollback, an older one) stay.
   void PruneImages(const std::string& app, int newest_version, const std::vector<Release>& releases);
+  // Removes the image of VERSION, which no release records (a build the daemon
+  // stopped during), from the registry and the local engine; an image a
+  // release runs (the same digest) stays.
+  void RemoveUnreleasedImage(const std::string& app, int version, const std::vector<Release>& releases);
   // Removes builder containers an interrupted daemon left behind.
   void CleanLeftovers();
   // Forgets an app being destroyed: its idle builder container, its cache

@@ -75,6 +75,14 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
     (void)store_.FinishDeploy(*id, false, built.error().message);
     return Failed("the build failed");
   }
+  // The commit stays in the repository whatever happens to the push from here:
+  // a release recorded before the daemon stops still has it (daemon.cc).
+  if (auto r = repos_.KeepObjects(request.app, request.objects_dir); !r) {
+    tee.Write(fmt::format("-----> Deploy failed: {}\n", r.error().message));
+    (void)store_.SetDeployLog(*id, tee.log());
+    (void)store_.FinishDeploy(*id, false, r.error().message);
+    return Failed("the pushed commit could not be kept");
+  }
   Release release;
   release.version = *version;
   release.image = built->image;

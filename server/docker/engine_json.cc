@@ -154,6 +154,8 @@ ImageInfo ParseImage(const nlohmann::json& image) {
   i.repo_digests = StrList(image, "RepoDigests");
   i.labels = StrMap(Obj(image, "Config"), "Labels");
   i.on_build = StrList(Obj(image, "Config"), "OnBuild");
+  i.entrypoint = StrList(Obj(image, "Config"), "Entrypoint");
+  i.cmd = StrList(Obj(image, "Config"), "Cmd");
   return i;
 }
 

@@ -85,6 +85,8 @@ struct ImageInfo {
   std::vector<std::string> repo_digests;  // "REPO@sha256:...", one per registry it was pushed to
   Labels labels;
   std::vector<std::string> on_build;  // ONBUILD instructions a build FROM it runs
+  std::vector<std::string> entrypoint;  // Config.Entrypoint, empty when none
+  std::vector<std::string> cmd;         // Config.Cmd, empty when none
 };
 
 // GET /info: this engine and its place in a swarm.

@@ -61,6 +61,18 @@ Result<std::unique_ptr<git_tree, TreeDeleter>> CommitTree(git_repository* repo, 
   return std::unique_ptr<git_tree, TreeDeleter>(tree);
 }
 
+// The commit SHA in repo (the caller frees it): InvalidArgument for a
+// malformed id, NotFound when the repository does not hold it.
+Result<git_commit*> LookupCommit(git_repository* repo, const std::string& app, const std::string& sha) {
+  git_oid oid;
+  if (git_oid_fromstr(&oid, sha.c_str()) != 0) return InvalidArgument(fmt::format("'{}' is not a commit id", sha));
+  git_commit* commit = nullptr;
+  if (git_commit_lookup(&commit, repo, &oid) != 0) {
+    return NotFound(GitError(fmt::format("no commit {} in '{}'", sha, app)));
+  }
+  return commit;
+}
+
 }  // namespace
 
 AppRepos::AppRepos(std::filesystem::path repos_dir, std::filesystem::path hooks_dir,
@@ -148,6 +160,50 @@ Result<void> AppRepos::SetHead(const std::string& app, const std::string& branch
   return {};
 }
 
+Result<void> AppRepos::SetRef(const std::string& app, const std::string& ref, const std::string& sha) {
+  auto repo = OpenBare(PathOf(app));
+  if (!repo) return std::unexpected(repo.error());
+  auto commit = LookupCommit(repo->get(), app, sha);
+  if (!commit) return std::unexpected(commit.error());
+  git_oid oid = *git_commit_id(*commit);
+  git_commit_free(*commit);
+  git_reference* out = nullptr;
+  if (git_reference_create(&out, repo->get(), ref.c_str(), &oid, 1, "mothership: the recorded deploy") != 0) {
+    return Failed(GitError(fmt::format("cannot move {} of '{}' to {}", ref, app, sha.substr(0, 7))));
+  }
+  git_reference_free(out);
+  return {};
+}
+
+Result<void> AppRepos::KeepObjects(const std::string& app, const std::filesystem::path& quarantine) const {
+  if (quarantine.empty()) return {};
+  const std::filesystem::path objects = PathOf(app) / "objects";
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(quarantine, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    auto target = objects / std::filesystem::relative(it->path(), quarantine, ec);
+    if (ec || std::filesystem::exists(target, ec)) continue;
+    std::filesystem::create_directories(target.parent_path(), ec);
+    // A temporary name first: git never sees half a file.
+    auto tmp = target;
+    tmp += ".keep-tmp";
+    std::filesystem::create_hard_link(it->path(), tmp, ec);
+    if (ec) {
+      ec.clear();
+      std::filesystem::copy_file(it->path(), tmp, std::filesystem::copy_options::overwrite_existing, ec);
+    }
+    if (!ec) std::filesystem::rename(tmp, target, ec);
+    if (ec) {
+      std::string why = ec.message();
+      std::filesystem::remove(tmp, ec);
+      return Failed(fmt::format("cannot keep the pushed objects of '{}' ({}): {}", app, target.string(), why));
+    }
+  }
+  if (ec) return Failed(fmt::format("cannot read the pushed objects of '{}': {}", app, ec.message()));
+  return {};
+}
+
 Result<std::string> AppRepos::ResolveRef(const std::string& app, const std::string& ref) const {
   auto repo = OpenBare(PathOf(app));
   if (!repo) return std::unexpected(repo.error());
@@ -164,12 +220,9 @@ Result<std::string> AppRepos::CommitSummary(const std::string& app, const std::s
                                             const std::filesystem::path& extra_objects) const {
   auto repo = OpenWithObjects(PathOf(app), extra_objects);
   if (!repo) return std::unexpected(repo.error());
-  git_oid oid;
-  if (git_oid_fromstr(&oid, sha.c_str()) != 0) return InvalidArgument(fmt::format("'{}' is not a commit id", sha));
-  git_commit* commit = nullptr;
-  if (git_commit_lookup(&commit, repo->get(), &oid) != 0) {
-    return NotFound(GitError(fmt::format("no commit {} in '{}'", sha, app)));
-  }
+  auto found = LookupCommit(repo->get(), app, sha);
+  if (!found) return std::unexpected(found.error());
+  git_commit* commit = *found;
   const char* summary = git_commit_summary(commit);
   std::string out = summary ? summary : "";
   git_commit_free(commit);

@@ -35,6 +35,14 @@ class AppRepos {
 
   // Points HEAD (what `git clone` checks out) at refs/heads/BRANCH.
   Result<void> SetHead(const std::string& app, const std::string& branch);
+  // Moves REF (refs/heads/...) to the commit SHA, which the repository must
+  // hold; NotFound when it does not.
+  Result<void> SetRef(const std::string& app, const std::string& ref, const std::string& sha);
+  // Links (or copies) every object file of a push's quarantine directory into
+  // the repository, so a deploy that is recorded keeps its commit even if git
+  // never finishes the push (the daemon stopped). Objects already there stay;
+  // ones no ref reaches are left for git gc.
+  Result<void> KeepObjects(const std::string& app, const std::filesystem::path& quarantine) const;
   // The commit a ref points at, or "" when the ref does not exist.
   Result<std::string> ResolveRef(const std::string& app, const std::string& ref) const;
   // Writes the files of a commit's tree (no .git) into `tar` under `prefix`, with

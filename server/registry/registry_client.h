@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -42,8 +43,11 @@ class RegistryClient {
   // NotFound when repo has no such tag.
   Result<Manifest> GetManifest(const std::string& repo, const std::string& reference);
   Result<std::string> PutManifest(const std::string& repo, const std::string& tag, const nlohmann::json& manifest);
-  // Deletes the image repo:tag (the registry must allow deletes; a missing tag is not an error).
-  Result<void> DeleteManifest(const std::string& repo, const std::string& tag);
+  // Deletes the image repo:tag (the registry must allow deletes; a missing tag is
+  // not an error), unless its digest is one of keep: the registry deletes by
+  // digest, and an identical image pushed under another tag shares it.
+  Result<void> DeleteManifest(const std::string& repo, const std::string& tag,
+                              const std::set<std::string>& keep = {});
 
  private:
   Result<void> Upload(const std::string& repo, const std::string& digest, HttpRequest put);

@@ -247,9 +247,13 @@ Result<void> Runtime::Deploy(const std::string& app, const Release& release, Out
       return Failed(fmt::format("the release command failed (exit status {}); nothing was changed", *code));
     }
   }
+  out.Write(fmt::format("-----> Rolling out v{}\n", release.version));
+  return ApplyRelease(app, release, out);
+}
+
+Result<void> Runtime::ApplyRelease(const std::string& app, const Release& release, Output& out) {
   auto formation = store_.GetFormation(app);
   if (!formation) return std::unexpected(formation.error());
-  out.Write(fmt::format("-----> Rolling out v{}\n", release.version));
   auto rollouts = Apply(app, release, *formation, "");
   if (!rollouts) return std::unexpected(rollouts.error());
   if (auto r = Converge(*rollouts, out); !r) return r;
@@ -262,6 +266,19 @@ Result<void> Runtime::Deploy(const std::string& app, const Release& release, Out
     }
   }
   return {};
+}
+
+bool Runtime::RunsRelease(const std::vector<ServiceInfo>& services, const Release& release) const {
+  const std::string version = fmt::format("v{}", release.version);
+  std::set<std::string> types;
+  for (const auto& s : services) {
+    if (s.Label("mothership.release") != version) return false;
+    types.insert(s.Label("mothership.process"));
+  }
+  for (const auto& [type, command] : ServiceTypes(release)) {
+    if (!types.contains(type)) return false;
+  }
+  return types.size() == ServiceTypes(release).size();
 }
 
 Result<void> Runtime::RollCurrent(const std::string& app, const std::string& restart_type, bool stop, Output& out) {
@@ -498,6 +515,7 @@ Result<void> Runtime::Reconcile() {
   if (auto r = EnsureSwarm(); !r) return r;
   auto services = docker_.ListServices(InstallFilter(settings_.InstallId()));
   if (!services) return std::unexpected(services.error());
+  std::map<std::string, std::vector<ServiceInfo>> by_app;
   for (const auto& s : *services) {
     std::string app = s.Label("mothership.app");
     if (app.empty()) continue;  // the proxy
@@ -505,6 +523,28 @@ Result<void> Runtime::Reconcile() {
     if (!found && found.error().code == ErrorCode::kNotFound) {
       LogInfo("removing service {} of an app that no longer exists", s.name);
       (void)docker_.RemoveService(s.id);
+    } else if (found) {
+      by_app[app].push_back(s);
+    }
+  }
+  for (const auto& [app, list] : by_app) {
+    auto latest = store_.LatestRelease(app);
+    if (!latest) {
+      LogWarn("cannot read the latest release of {}: {}", app, latest.error().message);
+      continue;
+    }
+    if (!*latest) {
+      LogWarn("{} has services but no release (the daemon stopped during its first deploy); removing them", app);
+      for (const auto& s : list) (void)docker_.RemoveService(s.id);
+      continue;
+    }
+    if (RunsRelease(list, **latest)) continue;
+    LogWarn("{}: its services do not all run its release v{} (the daemon stopped during a change); rolling "
+            "them back to it",
+            app, (*latest)->version);
+    NullOutput quiet;
+    if (auto r = ApplyRelease(app, **latest, quiet); !r) {
+      LogWarn("cannot roll {} back to v{}: {}", app, (*latest)->version, r.error().message);
     }
   }
   return {};

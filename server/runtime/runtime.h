@@ -81,7 +81,10 @@ class Runtime {
   Result<int> Run(const std::string& app, const std::vector<std::string>& argv, RunIO io);
   // Services, network and one-off containers of the app.
   Result<void> Destroy(const std::string& app);
-  // At daemon start: services and networks of apps that no longer exist go.
+  // At daemon start: services and networks of apps that no longer exist go;
+  // an app whose services do not all run its latest release (the daemon
+  // stopped during a deploy, config:set or rollback) is rolled back to it, and
+  // one with no release loses its services (a first deploy that stopped).
   Result<void> Reconcile();
   // GET /nodes plus this installation's tasks per node.
   Result<nlohmann::json> Nodes();
@@ -97,6 +100,11 @@ class Runtime {
     uint64_t force_update = 0;
   };
   Result<void> EnsureNetworks(const std::string& app);
+  // Rolls the app's services to release (the app's formation) and removes
+  // those of types it does not have.
+  Result<void> ApplyRelease(const std::string& app, const Release& release, Output& out);
+  // True when every type of release has a service and every service runs it.
+  bool RunsRelease(const std::vector<ServiceInfo>& services, const Release& release) const;
   // Applies the current release again with the app's formation (all zero when
   // stop), restarting restart_type ("*": every type), and waits for it.
   Result<void> RollCurrent(const std::string& app, const std::string& restart_type, bool stop, Output& out);

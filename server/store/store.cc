@@ -341,14 +341,36 @@ Result<std::vector<Deploy>> Store::ListDeploys(const std::string& app, int limit
   return deploys;
 }
 
-Result<int> Store::FailInterruptedDeploys() {
+Result<std::vector<Deploy>> Store::FinishInterruptedDeploys() {
   auto lock = db_->Lock();
+  Transaction tx(*db_);
+  if (auto r = tx.Begin(); !r) return std::unexpected(r.error());
   auto stmt = db_->Prepare(
-      "UPDATE deploys SET status = 'failed', message = 'interrupted: the daemon stopped', "
-      "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE status = 'running'");
+      "SELECT d.id, a.name, d.commit_sha, d.ref, d.key_name, d.started_at, "
+      "EXISTS (SELECT 1 FROM releases r WHERE r.deploy_id = d.id) "
+      "FROM deploys d JOIN apps a ON a.id = d.app_id WHERE d.status = 'running' ORDER BY d.id");
   if (!stmt) return std::unexpected(stmt.error());
-  if (auto r = stmt->Run(); !r) return std::unexpected(r.error());
-  return db_->Changes();
+  std::vector<Deploy> deploys;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    Deploy d{stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3), stmt->Text(4), "", "", stmt->Text(5), ""};
+    bool recorded = stmt->Int(6) != 0;
+    d.status = recorded ? "succeeded" : "failed";
+    d.message = recorded ? "finished when the daemon started again: it stopped after recording the release"
+                         : "interrupted: the daemon stopped";
+    deploys.push_back(d);
+  }
+  for (auto& d : deploys) {
+    auto update = db_->Prepare(
+        "UPDATE deploys SET status = ?, message = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+        "WHERE id = ?");
+    if (!update) return std::unexpected(update.error());
+    if (auto r = update->Bind(1, d.status).Bind(2, d.message).Bind(3, d.id).Run(); !r) return std::unexpected(r.error());
+  }
+  if (auto r = tx.Commit(); !r) return std::unexpected(r.error());
+  return deploys;
 }
 
 Result<void> Store::SetDeployLog(int64_t id, const std::string& log) {

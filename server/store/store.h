@@ -197,8 +197,10 @@ class Store {
   // false when the app did not have it.
   Result<bool> RemoveDomain(const std::string& app, const std::string& host);
 
-  // Marks deploys still 'running' (the daemon stopped during them) as failed.
-  Result<int> FailInterruptedDeploys();
+  // Finishes the deploys still 'running' (the daemon stopped during them): one
+  // whose release was recorded succeeded (the daemon stopped after its last
+  // step that counts), any other failed. Returns them, finished.
+  Result<std::vector<Deploy>> FinishInterruptedDeploys();
 
  private:
   // The name's last key is gone: its memberships end, its apps go to the heir.

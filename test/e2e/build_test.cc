@@ -128,8 +128,27 @@ TEST_CASE("build: multi-buildpack app from .buildpacks") {
   CheckSample("multi", "multi-app", "Python app detected", "Hello from multi: built by npm");
 }
 
-TEST_CASE("build: Dockerfile app") {
-  CheckSample("dockerfile-app", "docker-app", "Dockerfile app detected", "Hello from a Dockerfile");
+TEST_CASE("build: a Dockerfile app with no Procfile runs its image's command as web through the proxy - an image with no command is refused") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("docker-app");
+  std::string output = Push(s, SampleRepo(s, "dockerfile-app"), app);
+  CHECK(output.find("Dockerfile app detected") != std::string::npos);
+  auto answer = ms::test::Run({"curl", "-s", "--max-time", "10", "-H", "Host: " + app + ".localhost",
+                               fmt::format("http://127.0.0.1:{}/", s.http_port())});
+  INFO(answer.Both());
+  CHECK(answer.out.find("Hello from a Dockerfile") != std::string::npos);
+
+  // ENTRYPOINT [] clears the base image's entrypoint and command.
+  const std::string bare = Unique("no-command");
+  auto repo = SampleRepo(s, "dockerfile-app");
+  ms::test::WriteFile(repo / "Dockerfile", "FROM mothership/run:bookworm\nCOPY app.py /srv/app.py\nENTRYPOINT []\n");
+  ms::test::CommitAll(s, repo, "no command");
+  auto push = s.Git({"push", s.Url(bare), "main"}, repo);
+  INFO(push.Both());
+  CHECK(push.exit_code != 0);
+  CHECK(push.err.find("the image has no command to run as the web process: add one to the Dockerfile (for example "
+                      "CMD [\"node\", \"server.js\"]), or a Procfile with a web: line") != std::string::npos);
+  CHECK(ms::test::Run({"docker", "service", "inspect", bare + "-web"}).exit_code != 0);
 }
 
 TEST_CASE("build: a broken app rejects the push with the buildpack's error") {

@@ -27,22 +27,9 @@ using ms::test::HttpGet;
 using ms::test::Push;
 using ms::test::RunOnNetwork;
 using ms::test::SampleRepo;
+using ms::test::SetDefaultGreeting;
 using ms::test::TestServer;
 using ms::test::Unique;
-
-namespace {
-
-// hello-node answering with another greeting by default.
-void SetDefaultGreeting(TestServer& s, const std::filesystem::path& repo, const std::string& greeting) {
-  std::string code = ms::test::ReadFile(repo / "server.js");
-  auto at = code.find("\"Hello from Mothership\"");
-  REQUIRE(at != std::string::npos);
-  code.replace(at, 23, "\"" + greeting + "\"");
-  ms::test::WriteFile(repo / "server.js", code);
-  CommitAll(s, repo, "greeting " + greeting);
-}
-
-}  // namespace
 
 TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs - run") {
   TestServer s = BuildServer();

@@ -45,6 +45,19 @@ void CommitAll(TestServer& s, const std::filesystem::path& repo, const std::stri
   REQUIRE(s.Git({"commit", "-q", "-m", message}, repo).exit_code == 0);
 }
 
+void SetDefaultGreeting(TestServer& s, const std::filesystem::path& repo, const std::string& greeting) {
+  std::string code = ReadFile(repo / "server.js");
+  const std::string before = "process.env.GREETING || \"";
+  auto at = code.find(before);
+  REQUIRE(at != std::string::npos);
+  at += before.size();
+  auto end = code.find('"', at);
+  REQUIRE(end != std::string::npos);
+  code.replace(at, end - at, greeting);
+  WriteFile(repo / "server.js", code);
+  CommitAll(s, repo, "greeting " + greeting);
+}
+
 std::string Push(TestServer& s, const std::filesystem::path& repo, const std::string& app, RunResult* out) {
   auto push = s.Git({"push", s.Url(app), "main"}, repo);
   INFO(push.Both());

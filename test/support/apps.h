@@ -22,6 +22,8 @@ std::string Unique(const std::string& base);
 std::filesystem::path SampleRepo(TestServer& s, const std::string& name);
 // git add -A and git commit -m message in repo; REQUIREs both.
 void CommitAll(TestServer& s, const std::filesystem::path& repo, const std::string& message);
+// Commits test/apps/hello-node (in repo) answering "GREETING!" by default.
+void SetDefaultGreeting(TestServer& s, const std::filesystem::path& repo, const std::string& greeting);
 // git push REPO main to APP; REQUIREs success and returns the push's stderr.
 std::string Push(TestServer& s, const std::filesystem::path& repo, const std::string& app, RunResult* out = nullptr);
 // Runs bash -c script in a throwaway container of the run image on network;

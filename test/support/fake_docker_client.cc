@@ -386,7 +386,7 @@ Result<ImageInfo> FakeDockerClient::InspectImage(const std::string& image) {
 Result<void> FakeDockerClient::ImportImage(const std::filesystem::path&, const std::string& repo,
                                            const std::string& tag) {
   MS_FAKE_RECORD("ImportImage", repo + ":" + tag);
-  images_[repo + ":" + tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {repo + ":" + tag}, {}, {}, {}};
+  images_[repo + ":" + tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {repo + ":" + tag}, {}, {}, {}, {}, {}};
   return {};
 }
 
@@ -395,7 +395,7 @@ Result<void> FakeDockerClient::BuildImage(const std::filesystem::path&, const st
                                           const BuildOptions&) {
   {
     MS_FAKE_RECORD("BuildImage", tag);
-    images_[tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {tag}, {}, {}, {}};
+    images_[tag] = ImageInfo{fmt::format("sha256:{}", next_id_++), {tag}, {}, {}, {}, {}, {"/bin/sh"}};
     // As the stack Dockerfiles do: LABEL mothership.stack=${STACK_HASH}.
     if (auto hash = build_args.find("STACK_HASH"); hash != build_args.end()) {
       images_[tag].labels["mothership.stack"] = hash->second;

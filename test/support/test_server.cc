@@ -183,6 +183,13 @@ int TestServer::Stop() {
   return code;
 }
 
+void TestServer::Kill() {
+  Require(daemon_ != nullptr, "Kill needs the mothershipd process (not the in-process daemon)");
+  ::kill(daemon_->id(), SIGKILL);
+  daemon_->wait();
+  daemon_.reset();
+}
+
 std::filesystem::path TestServer::NewKey(const std::string& name) {
   auto path = dir() / ("key-" + name);
   auto r = Run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path.string()});

@@ -39,6 +39,8 @@ class TestServer {
   void Start();
   // SIGTERM, then waits; returns the daemon's exit status.
   int Stop();
+  // SIGKILL, as a crash or a power cut would end it; waits for it to go.
+  void Kill();
 
   // Makes an ed25519 key pair; returns the private key path.
   std::filesystem::path NewKey(const std::string& name);

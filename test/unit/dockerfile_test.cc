@@ -101,12 +101,12 @@ TEST_CASE("base image check: an app builds on public images and its own, never a
     return r ? std::string() : r.error().message;
   };
   // Public images, held or not, and scratch.
-  docker.AddImage("node:20", ms::ImageInfo{"sha256:aaa", {"node:20"}, {}, {}, {}});
+  docker.AddImage("node:20", ms::ImageInfo{"sha256:aaa", {"node:20"}, {}, {}, {}, {}, {}});
   CHECK(check("node:20").empty());
   CHECK(check("ghcr.io/o/r:1").empty());
   CHECK(check("scratch").empty());
   // Its own images in this installation's registry.
-  docker.AddImage("localhost:5000/shop:v2", ms::ImageInfo{"sha256:bbb", {"localhost:5000/shop:v2"}, {}, {}, {}});
+  docker.AddImage("localhost:5000/shop:v2", ms::ImageInfo{"sha256:bbb", {"localhost:5000/shop:v2"}, {}, {}, {}, {}, {}});
   CHECK(check("localhost:5000/shop:v2").empty());
   // Another app's, by name in any spelling of a registry on this machine.
   for (const char* other : {"localhost:5000/blog:v1", "127.0.0.1:5000/blog:v1", "localhost:5001/shop:v1",
@@ -121,11 +121,11 @@ TEST_CASE("base image check: an app builds on public images and its own, never a
   // digest that is an image ID, or a public-looking tag on it).
   CHECK(Contains(check("sha256:0123456789abcdef"), "names an image by its ID"));
   CHECK(Contains(check("0123456789ab"), "names an image by its ID"));
-  docker.AddImage("localhost:5000/shop@sha256:ccc", ms::ImageInfo{"sha256:ccc", {"localhost:5000/blog:v4"}, {"localhost:5000/blog@sha256:ddd"}, {}, {}});
+  docker.AddImage("localhost:5000/shop@sha256:ccc", ms::ImageInfo{"sha256:ccc", {"localhost:5000/blog:v4"}, {"localhost:5000/blog@sha256:ddd"}, {}, {}, {}, {}});
   CHECK(Contains(check("localhost:5000/shop@sha256:ccc"), "finds an image on this server that belongs to another app"));
-  docker.AddImage("busybox:evil", ms::ImageInfo{"sha256:eee", {}, {}, {{"mothership.app", "blog"}}, {}});
+  docker.AddImage("busybox:evil", ms::ImageInfo{"sha256:eee", {}, {}, {{"mothership.app", "blog"}}, {}, {}, {}});
   CHECK(Contains(check("busybox:evil"), "belongs to another app"));
-  docker.AddImage("busybox@sha256:fff", ms::ImageInfo{"sha256:fff", {}, {}, {}, {}});
+  docker.AddImage("busybox@sha256:fff", ms::ImageInfo{"sha256:fff", {}, {}, {}, {}, {}, {}});
   CHECK(Contains(check("busybox@sha256:fff"), "belongs to another app"));
   // Names that are not image references never reach the engine's URL.
   for (const char* bad : {"a b", "../../containers/json", "x?y", "", "/abs", "a//b"}) {
@@ -189,11 +189,11 @@ TEST_CASE("base image check: ID prefixes, untagged images and ONBUILD are refuse
     auto r = ms::CheckBuildImage({1, "FROM", name}, "shop", "localhost:5000", docker);
     return r ? std::string() : r.error().message;
   };
-  docker.AddImage("3fa9c1", ms::ImageInfo{"sha256:3fa9c1d2e3", {"node:20"}, {}, {}, {}});
+  docker.AddImage("3fa9c1", ms::ImageInfo{"sha256:3fa9c1d2e3", {"node:20"}, {}, {}, {}, {}, {}});
   CHECK(Contains(check("3fa9c1"), "names an image by a prefix of its ID"));
-  docker.AddImage("e3", ms::ImageInfo{"sha256:ffee", {}, {}, {}, {}});
+  docker.AddImage("e3", ms::ImageInfo{"sha256:ffee", {}, {}, {}, {}, {}, {}});
   CHECK(Contains(check("e3"), "belongs to another app"));
-  docker.AddImage("evil/base:1", ms::ImageInfo{"sha256:bb", {"evil/base:1"}, {}, {}, {"ADD http://169.254.169.254/ /m"}});
+  docker.AddImage("evil/base:1", ms::ImageInfo{"sha256:bb", {"evil/base:1"}, {}, {}, {"ADD http://169.254.169.254/ /m"}, {}, {}});
   CHECK(Contains(check("evil/base:1"), "has ONBUILD instructions (ADD http://169.254.169.254/ /m)"));
   CHECK(ms::IsLocalRegistry("localhost.:5000", "registry.internal:5000"));
 }

@@ -143,6 +143,18 @@ TEST_CASE("ParseImage reads the id, tags and labels", "[docker]") {
   CHECK(i.id == "sha256:abc");
   CHECK(i.repo_tags == std::vector<std::string>{"r/x:v1", "r/x:latest"});
   CHECK(i.labels.at("k") == "v");
+  CHECK(i.entrypoint.empty());
+  CHECK(i.cmd.empty());
+}
+
+TEST_CASE("ParseImage reads the image's command", "[docker]") {
+  auto i = ms::engine::ParseImage(json::parse(
+      R"J({"Id": "sha256:abc", "Config": {"Entrypoint": ["/launch"], "Cmd": ["node", "server.js"]}})J"));
+  CHECK(i.entrypoint == std::vector<std::string>{"/launch"});
+  CHECK(i.cmd == std::vector<std::string>{"node", "server.js"});
+  auto none = ms::engine::ParseImage(json::parse(R"J({"Id": "sha256:abc", "Config": {"Entrypoint": null, "Cmd": null}})J"));
+  CHECK(none.entrypoint.empty());
+  CHECK(none.cmd.empty());
 }
 
 TEST_CASE("ParseEngineInfo reads the swarm state, the node and the managers", "[docker]") {

@@ -410,18 +410,29 @@ TEST_CASE("Store deploys: start / finish / list", "[store]") {
   CHECK((*limited)[0].id == *second);
 }
 
-TEST_CASE("Store deploys: FailInterruptedDeploys marks running ones failed", "[store]") {
+TEST_CASE("Store deploys: FinishInterruptedDeploys - one whose release was recorded succeeded, others failed", "[store]") {
   StoreFixture f;
   REQUIRE_OK(f.store->CreateApp("demo", "root"));
   auto done = f.store->StartDeploy(ms_test::MakeDeploy("demo", "a"));
   REQUIRE_OK(done);
   REQUIRE_OK(f.store->FinishDeploy(*done, true, "ok"));
   REQUIRE_OK(f.store->StartDeploy(ms_test::MakeDeploy("demo", "b")));
-  REQUIRE_OK(f.store->StartDeploy(ms_test::MakeDeploy("demo", "c")));
+  auto recorded = f.store->StartDeploy(ms_test::MakeDeploy("demo", "c"));
+  REQUIRE_OK(recorded);
+  ms::Release release;
+  release.version = 1;
+  release.image = "localhost:5000/demo:v1";
+  release.deploy_id = *recorded;
+  REQUIRE_OK(f.store->CreateRelease("demo", release));
 
-  auto count = f.store->FailInterruptedDeploys();
-  REQUIRE_OK(count);
-  CHECK(*count == 2);
+  auto finished = f.store->FinishInterruptedDeploys();
+  REQUIRE_OK(finished);
+  REQUIRE(finished->size() == 2);
+  CHECK((*finished)[0].commit == "b");
+  CHECK((*finished)[0].app == "demo");
+  CHECK((*finished)[0].status == "failed");
+  CHECK((*finished)[1].commit == "c");
+  CHECK((*finished)[1].status == "succeeded");
 
   auto deploys = f.store->ListDeploys("demo", 10);
   REQUIRE_OK(deploys);
@@ -432,14 +443,17 @@ TEST_CASE("Store deploys: FailInterruptedDeploys marks running ones failed", "[s
     if (d.commit == "a") {
       CHECK(d.status == "succeeded");
       CHECK(d.message == "ok");
-    } else {
+    } else if (d.commit == "b") {
       CHECK(d.status == "failed");
       CHECK(Contains(d.message, "interrupted"));
+    } else {
+      CHECK(d.status == "succeeded");
+      CHECK(Contains(d.message, "it stopped after recording the release"));
     }
   }
-  auto again = f.store->FailInterruptedDeploys();
+  auto again = f.store->FinishInterruptedDeploys();
   REQUIRE_OK(again);
-  CHECK(*again == 0);
+  CHECK(again->empty());
 }
 
 TEST_CASE("Store is usable from several threads at once", "[store]") {

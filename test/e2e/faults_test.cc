@@ -1,0 +1,316 @@
+// Faults end to end (issue 16): the daemon killed with SIGKILL at each step of
+// a push, a config change and a rollback. After each restart the state is
+// consistent (the change is done or cleanly failed; the deploy branch points at
+// the last deploy that was recorded; the services run the latest release; no
+// build container, unreleased image or unfinished deploy is left), the app
+// answered every request through the proxy throughout, and the next push
+// works. The steps are seen from outside: the push's output, the store's
+// releases, the Engine API. Needs a Docker engine and the registry at
+// localhost:5000.
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <boost/process.hpp>
+#include <chrono>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "server/config/settings.h"
+#include "server/store/store.h"
+#include "test/support/apps.h"
+#include "test/support/run.h"
+#include "test/support/test_server.h"
+
+namespace bp = boost::process;
+using ms::test::BuildServer;
+using ms::test::Push;
+using ms::test::Run;
+using ms::test::SampleRepo;
+using ms::test::TestServer;
+using ms::test::Unique;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// GETs the app through the proxy without pause until stopped; counts what
+// did not answer 200.
+class Load {
+ public:
+  Load(const std::string& app, int port)
+      : thread_([this, app, port] {
+          while (!stop_) {
+            auto r = Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "-H",
+                          "Host: " + app + ".localhost", fmt::format("http://127.0.0.1:{}/", port)});
+            std::lock_guard lock(mu_);
+            ++requests_;
+            if (r.out != "200") failures_.push_back(r.out.empty() ? "no answer" : r.out);
+          }
+        }) {}
+  ~Load() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+  std::vector<std::string> failures() {
+    std::lock_guard lock(mu_);
+    return failures_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  int requests_ = 0;
+  std::vector<std::string> failures_;
+  std::thread thread_;
+};
+
+// A command (git push, ssh) running while the test watches for the step to
+// kill the daemon in.
+class Running {
+ public:
+  Running(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+          const std::map<std::string, std::string>& env) {
+    bp::environment e = boost::this_process::environment();
+    for (const auto& [k, v] : env) e[k] = v;
+    child_ = bp::child(bp::search_path(argv[0]), bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())),
+                       bp::start_dir = cwd.string(), e, (bp::std_out & bp::std_err) > pipe_, bp::std_in < bp::null);
+    reader_ = std::thread([this] {
+      std::string line;
+      while (std::getline(pipe_, line)) {
+        std::lock_guard lock(mu_);
+        output_ += line + "\n";
+      }
+    });
+  }
+  ~Running() { Finish(); }
+  bool Saw(const std::string& text) {
+    std::lock_guard lock(mu_);
+    return output_.find(text) != std::string::npos;
+  }
+  // Waits up to 120 s for the program to print text; false when it ended first.
+  bool WaitFor(const std::string& text) {
+    auto deadline = Clock::now() + std::chrono::seconds(120);
+    while (Clock::now() < deadline) {
+      if (Saw(text)) return true;
+      if (!child_.running() && reader_done()) return Saw(text);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+  int Finish() {
+    if (reader_.joinable()) {
+      child_.wait();
+      reader_.join();
+    }
+    return child_.exit_code();
+  }
+  std::string output() {
+    std::lock_guard lock(mu_);
+    return output_;
+  }
+
+ private:
+  bool reader_done() {
+    std::lock_guard lock(mu_);
+    return pipe_.eof();
+  }
+  bp::ipstream pipe_;
+  bp::child child_;
+  std::thread reader_;
+  std::mutex mu_;
+  std::string output_;
+};
+
+std::map<std::string, std::string> GitEnv(TestServer& s) {
+  return {{"GIT_SSH_COMMAND", s.SshCommand(s.admin_key())},
+          {"GIT_CONFIG_NOSYSTEM", "1"},
+          {"HOME", s.dir().string()}};
+}
+
+std::unique_ptr<ms::Store> OpenStore(TestServer& s) {
+  auto store = ms::Store::Open(s.data_dir() / "mothership.db");
+  REQUIRE(store);
+  return std::move(*store);
+}
+
+int LatestVersion(TestServer& s, const std::string& app) {
+  auto latest = OpenStore(s)->LatestRelease(app);
+  REQUIRE(latest);
+  return *latest ? (*latest)->version : 0;
+}
+
+std::string Trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// The app answers `greeting` through the proxy within 60 s.
+void AnswersWith(TestServer& s, const std::string& app, const std::string& greeting) {
+  std::string body;
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < deadline) {
+    body = Run({"curl", "-s", "--max-time", "5", "-H", "Host: " + app + ".localhost",
+                fmt::format("http://127.0.0.1:{}/", s.http_port())})
+               .out;
+    if (body.find(greeting) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  INFO(body);
+  CHECK(body.find(greeting) != std::string::npos);
+}
+
+// What must hold after every restart: the latest release is what runs and
+// what the deploy branch and the registry say, nothing is left half-done.
+// (A daemon that was not restarted keeps an idle builder container per app.)
+void CheckConsistent(TestServer& s, const std::string& app, int version, const std::string& commit,
+                     const std::string& greeting, bool restarted = true) {
+  auto store = OpenStore(s);
+  auto latest = store->LatestRelease(app);
+  REQUIRE(latest);
+  REQUIRE(*latest);
+  CHECK((*latest)->version == version);
+  // The deploy branch: the commit of the last recorded deploy.
+  CHECK(Trim(Run({"git", "--git-dir", (s.data_dir() / "repos" / (app + ".git")).string(), "rev-parse",
+                  "refs/heads/main"})
+                 .out) == commit);
+  // No deploy is left running.
+  auto deploys = store->ListDeploys(app, 1);
+  REQUIRE(deploys);
+  REQUIRE_FALSE(deploys->empty());
+  CHECK(deploys->front().status != "running");
+  // The service runs the latest release.
+  CHECK(Trim(Run({"docker", "service", "inspect", "-f", "{{index .Spec.Labels \"mothership.release\"}}", app + "-web"})
+                 .out) == fmt::format("v{}", version));
+  CHECK(Trim(Run({"docker", "service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", app + "-web"})
+                 .out) == (*latest)->image);
+  // No image of a release that was not recorded, no build container.
+  CHECK(Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+             fmt::format("http://localhost:5000/v2/{}/manifests/v{}", app, version + 1)})
+            .out == "404");
+  auto settings = ms::LoadSettings(s.data_dir());
+  REQUIRE(settings);
+  if (restarted) {
+    CHECK(Trim(Run({"docker", "ps", "-aq", "--filter", "label=mothership.role=build", "--filter",
+                    "label=mothership.install=" + settings->InstallId()})
+                   .out)
+              .empty());
+  }
+  AnswersWith(s, app, greeting);
+}
+
+// Polls fn every 5 ms for up to 120 s.
+bool PollFor(const std::function<bool()>& fn) {
+  auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < deadline) {
+    if (fn()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("faults: the daemon killed at each step of a push, a config change and a rollback - consistent after each restart, the app answered throughout, the next push works") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("crash");
+  auto repo = SampleRepo(s, "hello-node");
+  Push(s, repo, app);
+  std::string deployed = s.Head(repo);
+  AnswersWith(s, app, "Hello from Mothership");
+  Load load(app, s.http_port());
+
+  // The Engine API says when a service's rolling update is under way.
+  auto rolling = [&](const std::string& service) {
+    return PollFor([&] {
+      return Trim(Run({"docker", "service", "inspect", "-f", "{{.UpdateStatus.State}}", service}).out) == "updating";
+    });
+  };
+  struct Step {
+    std::string name;
+    std::function<bool(Running&, int)> reached;  // true once the push is in the step
+  };
+  const std::vector<Step> steps = {
+      {"receiving", [](Running& push, int) { return push.WaitFor("Writing objects"); }},
+      {"building", [](Running& push, int) { return push.WaitFor("Node.js app detected"); }},
+      {"pushing", [](Running& push, int) { return push.WaitFor("-----> Pushing"); }},
+      {"rolling", [&](Running& push, int) { return push.WaitFor("-----> Rolling out") && rolling(app + "-web"); }},
+      {"recorded", [&](Running& push, int before) {
+         auto store = OpenStore(s);
+         return push.WaitFor("-----> Rolling out") && PollFor([&] {
+                  auto latest = store->LatestRelease(app);
+                  return latest && *latest && (*latest)->version > before;
+                });
+       }},
+  };
+  std::string greeting = "Hello from Mothership";
+  for (const auto& step : steps) {
+    INFO("push, killed while " << step.name);
+    const int before = LatestVersion(s, app);
+    const std::string mine = "Hello from " + step.name;
+    ms::test::SetDefaultGreeting(s, repo, mine);
+    const std::string commit = s.Head(repo);
+
+    Running push({"git", "push", "--progress", s.Url(app), "main"}, repo, GitEnv(s));
+    REQUIRE(step.reached(push, before));
+    s.Kill();
+    push.Finish();
+    s.Start();
+
+    const bool recorded = LatestVersion(s, app) > before;
+    INFO(push.output());
+    INFO(s.Log());
+    CHECK(recorded == (step.name == "recorded"));
+    // What the restarted daemon did about it.
+    if (step.name == "rolling") CHECK(s.Log().find("rolling them back to it") != std::string::npos);
+    if (step.name == "recorded") CHECK(s.Log().find("was recorded before the daemon stopped") != std::string::npos);
+    if (recorded) {
+      deployed = commit;
+      greeting = mine;
+    }
+    CheckConsistent(s, app, recorded ? before + 1 : before, deployed, greeting);
+    // What runs stays what the repository says.
+    if (!recorded) ms::test::SetDefaultGreeting(s, repo, greeting);
+  }
+
+  // A config change and a rollback, killed while their new release rolls out.
+  for (const std::string& command : {std::string("config:set ") + app + " GREETING=changed",
+                                     std::string("rollback ") + app}) {
+    INFO(command << ", killed while rolling out");
+    const int before = LatestVersion(s, app);
+    std::vector<std::string> argv;
+    {
+      std::istringstream words(s.SshCommand(s.admin_key()));
+      for (std::string w; words >> w;) argv.push_back(w);
+    }
+    argv.push_back("git@127.0.0.1");
+    argv.push_back(command);
+    Running running(argv, s.dir(), {});
+    REQUIRE(rolling(app + "-web"));
+    s.Kill();
+    running.Finish();
+    s.Start();
+    CHECK(LatestVersion(s, app) == before);
+    INFO(s.Log());
+    CHECK(s.Log().find("rolling them back to it") != std::string::npos);
+    CheckConsistent(s, app, before, deployed, greeting);
+  }
+
+  // The next push works.
+  ms::test::SetDefaultGreeting(s, repo, "Hello after the faults");
+  Push(s, repo, app);
+  CheckConsistent(s, app, LatestVersion(s, app), s.Head(repo), "Hello after the faults", false);
+
+  load.Stop();
+  WARN(fmt::format("{} requests through the proxy during the faults, {} failed", load.requests(),
+                   load.failures().size()));
+  CHECK(load.requests() > 100);
+  CHECK(load.failures() == std::vector<std::string>{});
+}
