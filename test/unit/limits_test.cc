@@ -89,7 +89,9 @@ TEST_CASE("BuildSlots: at most N builds - the rest wait in line, told their plac
   });
   while (slots.waiting() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   REQUIRE(slots.waiting() == 2);
-  while (!Contains(third_out.str(), "number 2 in line") && std::chrono::steady_clock::now() < deadline) {
+  // Each writes its place once it has one, the second not necessarily first.
+  while (!(Contains(second_out.str(), "number 1 in line") && Contains(third_out.str(), "number 2 in line")) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
   CHECK(Contains(second_out.str(), "Waiting for a build slot: 1 build running (max_concurrent_builds 1); this push "
