@@ -2,6 +2,7 @@
 
 #include "server/builder/buildpack_source.h"
 #include "server/docker/image_ref.h"
+#include "server/registry/registry_credentials.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -22,17 +23,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// "HOST" of "HOST[:PORT]" or "[V6]:PORT", lower case.
-std::string HostOf(const std::string& domain) {
-  if (!domain.empty() && domain.front() == '[') {
-    auto end = domain.find(']');
-    return Lower(domain.substr(1, end == std::string::npos ? std::string::npos : end - 1));
-  }
-  auto colon = domain.find(':');
-  std::string host = Lower(domain.substr(0, colon));
-  while (!host.empty() && host.back() == '.') host.pop_back();  // "localhost." is localhost
-  return host;
-}
 
 bool IsThisMachinesAddress(const std::string& host) {
   ifaddrs* list = nullptr;
@@ -109,9 +99,9 @@ std::string ImageDomain(const std::string& name) {
 }
 
 bool IsLocalRegistry(const std::string& domain, const std::string& registry) {
-  std::string host = HostOf(domain);
+  std::string host = RegistryHost(domain);
   if (host.empty()) return false;
-  if (host == HostOf(registry) || host == ThisHostName() || IsThisMachinesAddress(host)) return true;
+  if (host == RegistryHost(registry) || host == ThisHostName() || IsThisMachinesAddress(host)) return true;
   // localhost, loopback, link-local and unspecified addresses, and names
   // resolving to them (as buildpack URLs are checked).
   return ResolvesToThisHost(host) || ResolvesToThisMachinesAddress(host);

@@ -18,13 +18,6 @@
 namespace ms {
 namespace {
 
-std::string HostOf(const std::string& registry) {
-  auto colon = registry.rfind(':');
-  std::string host = colon == std::string::npos ? registry : registry.substr(0, colon);
-  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
-  return host;
-}
-
 std::string PortOf(const std::string& registry) {
   auto colon = registry.rfind(':');
   return colon == std::string::npos ? "5000" : registry.substr(colon + 1);
@@ -70,8 +63,22 @@ Result<RegistryCredentials> ReadCredentials(const std::filesystem::path& file) {
 
 }  // namespace
 
+std::string RegistryHost(const std::string& registry) {
+  auto lower = [](std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+  };
+  if (!registry.empty() && registry.front() == '[') {
+    auto end = registry.find(']');
+    return lower(registry.substr(1, end == std::string::npos ? std::string::npos : end - 1));
+  }
+  std::string host = lower(registry.substr(0, registry.find(':')));
+  while (!host.empty() && host.back() == '.') host.pop_back();  // "localhost." is localhost
+  return host;
+}
+
 bool RegistryOnLoopback(const std::string& registry) {
-  std::string host = HostOf(registry);
+  std::string host = RegistryHost(registry);
   return host == "localhost" || host == "127.0.0.1";
 }
 

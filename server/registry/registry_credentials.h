@@ -23,6 +23,9 @@ struct RegistryCredentials {
   std::string password;
 };
 
+// "HOST" of "HOST[:PORT]" or "[V6]:PORT": lower case, without a trailing dot.
+std::string RegistryHost(const std::string& registry);
+
 // True for "localhost:PORT" and "127.0.0.1:PORT" (any case, port optional).
 bool RegistryOnLoopback(const std::string& registry);
 

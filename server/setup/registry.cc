@@ -136,9 +136,7 @@ bool EngineSpeaksHttpTo(const EngineInfo& engine, const std::string& registry) {
   for (const auto& name : engine.insecure_registries) {
     if (name == registry) return true;
   }
-  auto colon = registry.rfind(':');
-  std::string host = colon == std::string::npos ? registry : registry.substr(0, colon);
-  for (uint32_t address : Ipv4Addresses(host)) {
+  for (uint32_t address : Ipv4Addresses(RegistryHost(registry))) {
     for (const auto& cidr : engine.insecure_registry_cidrs) {
       if (InCidr(address, cidr)) return true;
     }

@@ -88,6 +88,8 @@ class Running {
         std::lock_guard lock(mu_);
         output_ += line + "\n";
       }
+      std::lock_guard lock(mu_);
+      ended_ = true;
     });
   }
   ~Running() { Finish(); }
@@ -120,13 +122,14 @@ class Running {
  private:
   bool reader_done() {
     std::lock_guard lock(mu_);
-    return pipe_.eof();
+    return ended_;
   }
   bp::ipstream pipe_;
   bp::child child_;
   std::thread reader_;
   std::mutex mu_;
   std::string output_;
+  bool ended_ = false;  // the program's output ended
 };
 
 std::map<std::string, std::string> GitEnv(TestServer& s) {
