@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "server/apps/app_lifecycle.h"
 #include "server/commands/dispatcher.h"
 #include "server/common/log.h"
 #include "server/builder/builder.h"
@@ -177,6 +178,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
                                                     *p->deploy, p->sessions,
                                                     p->engine ? &*p->engine : nullptr});
   Tidy(settings, store_ref, *p->repos, p->builder.get());
+  FinishDestroyedApps(*p->services);
 
   p->hooks = std::make_unique<HookServer>(*p->services, p->pushes, settings.HookSocketPath());
   if (auto r = p->hooks->Start(); !r) return std::unexpected(r.error());

@@ -4,6 +4,7 @@
 
 #include "server/keys/app_access.h"
 #include "server/builder/builder.h"
+#include "server/common/log.h"
 #include "server/common/names.h"
 #include "server/proxy/proxy_service.h"
 #include "server/runtime/runtime.h"
@@ -19,6 +20,19 @@ Result<AppLock> LockApp(Services& services, const std::string& name) {
   return lock;
 }
 
+// An app of the same name destroyed before, not all removed yet: its services
+// and images go before the name is used again.
+Result<void> FinishDestroyOf(Services& services, const std::string& name) {
+  auto destroyed = services.store.GetDestroyedApp(name);
+  if (!destroyed) return std::unexpected(destroyed.error());
+  if (!*destroyed) return {};
+  if (auto r = RemoveDestroyedApp(services, **destroyed); !r) {
+    return Failed(fmt::format("an app named {} was destroyed and is not all removed yet ({}); try again later",
+                              name, r.error().message));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<AppLock> WaitForApp(Services& services, const std::string& name, const std::function<bool()>& cancelled) {
@@ -32,6 +46,7 @@ Result<App> CreateApp(Services& services, const std::string& name, const Caller&
   auto lock = LockApp(services, name);
   if (!lock) return std::unexpected(lock.error());
   if (auto r = CheckNewAppName(services, caller, name); !r) return std::unexpected(r.error());
+  if (auto r = FinishDestroyOf(services, name); !r) return std::unexpected(r.error());
   if (auto r = services.repos.Create(name); !r) return std::unexpected(r.error());
   auto app = services.store.CreateApp(name, caller.key_name);
   if (!app) (void)services.repos.Remove(name);
@@ -66,24 +81,50 @@ Result<void> RenameApp(Services& services, const std::string& old_name, const st
   return {};
 }
 
-Result<void> DestroyApp(Services& services, const std::string& name) {
+Result<std::string> DestroyApp(Services& services, const std::string& name) {
   auto lock = LockApp(services, name);
   if (!lock) return std::unexpected(lock.error());
   if (auto app = services.store.GetApp(name); !app) return std::unexpected(app.error());
-  // What runs goes first: a failure there leaves the app whole, to destroy again.
-  auto releases = services.store.ListReleases(name, 1000000);
-  if (!releases) return std::unexpected(releases.error());
-  if (Engine* engine = services.engine) {
-    if (auto r = engine->proxy.Detach(name); !r) return r;
-    if (auto r = engine->runtime.Destroy(name); !r) return r;
-    std::vector<int> versions;
-    for (const auto& r : *releases) versions.push_back(r.version);
-    engine->builder.Forget(name, versions);
+  // The record goes first, in one transaction that also notes what is left to
+  // remove: from then on the app is destroyed, whatever stops half way below.
+  if (auto r = services.store.DeleteApp(name); !r) return std::unexpected(r.error());
+  auto destroyed = services.store.GetDestroyedApp(name);
+  if (!destroyed) return std::unexpected(destroyed.error());
+  if (!*destroyed) return std::string();
+  auto removed = RemoveDestroyedApp(services, **destroyed);
+  if (!removed) {
+    return fmt::format(
+        "Not everything of {} could be removed yet ({}); mothershipd removes the rest when it next starts, or "
+        "before an app named {} is created again.",
+        name, removed.error().message, name);
   }
-  if (auto r = services.store.DeleteApp(name); !r) return r;
-  if (services.engine) (void)services.engine->proxy.WriteRoutes();
-  // A repository left behind by a failure here is moved aside at the next start.
-  return services.repos.Remove(name);
+  return std::string();
+}
+
+Result<void> RemoveDestroyedApp(Services& services, const DestroyedApp& app) {
+  if (Engine* engine = services.engine) {
+    if (auto r = engine->proxy.WriteRoutes(); !r) return r;
+    if (auto r = engine->proxy.Detach(app.name); !r) return r;
+    if (auto r = engine->runtime.Destroy(app.name); !r) return r;
+    engine->builder.Forget(app.name, app.versions);
+  }
+  if (auto r = services.repos.Remove(app.name); !r) return r;
+  return services.store.ForgetDestroyedApp(app.name);
+}
+
+void FinishDestroyedApps(Services& services) {
+  auto list = services.store.ListDestroyedApps();
+  if (!list) {
+    LogWarn("cannot read the apps destroyed before the daemon stopped: {}", list.error().message);
+    return;
+  }
+  for (const auto& app : *list) {
+    if (auto r = RemoveDestroyedApp(services, app); !r) {
+      LogWarn("cannot yet remove what is left of the destroyed app {}: {}", app.name, r.error().message);
+    } else {
+      LogInfo("removed what was left of the destroyed app {}", app.name);
+    }
+  }
 }
 
 }  // namespace ms

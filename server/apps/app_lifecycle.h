@@ -19,7 +19,14 @@ Result<App> CreateApp(Services& services, const std::string& name, const Caller&
 // The new name is checked as CreateApp checks it.
 Result<void> RenameApp(Services& services, const std::string& old_name, const std::string& new_name,
                        const Caller& caller);
-Result<void> DestroyApp(Services& services, const std::string& name);
+// Deletes the app's record (the point of no return), then removes its
+// services, network, images and repository. A failure in that removal leaves
+// the app destroyed; the answer then says what is left, which
+// FinishDestroyedApps (at start) or a CreateApp of the name removes.
+Result<std::string> DestroyApp(Services& services, const std::string& name);
+Result<void> RemoveDestroyedApp(Services& services, const DestroyedApp& app);
+// At start: removes what is left of apps destroyed before the daemon stopped.
+void FinishDestroyedApps(Services& services);
 // Waits for the app's lock (a push in progress) until cancelled() says stop.
 Result<AppLock> WaitForApp(Services& services, const std::string& name, const std::function<bool()>& cancelled);
 

@@ -126,9 +126,11 @@ Result<void> AppsDestroy(CommandContext& ctx, const Args& args) {
         "apps:destroy {} --confirm {}",
         name, name, name));
   }
-  if (auto r = DestroyApp(ctx.services, name); !r) return r;
+  auto left = DestroyApp(ctx.services, name);
+  if (!left) return std::unexpected(left.error());
   Audit(ctx, name, "");  // the app's id is gone with it: admins see this record
   ctx.out.Write(fmt::format("Destroyed {}.\n", name));
+  if (!left->empty()) ctx.err.Write(*left + "\n");
   return {};
 }
 

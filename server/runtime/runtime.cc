@@ -94,7 +94,8 @@ Result<void> Runtime::EnsureNetworks(const std::string& app) {
 }
 
 Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, const Release& release,
-                                                     const Formation& formation, const std::string& restart_type) {
+                                                     const Formation& formation, const std::string& restart_type,
+                                                     bool stop) {
   auto check = store_.GetCheckPath(app);
   if (!check) return std::unexpected(check.error());
   auto sizes = store_.GetProcessSizes(app);
@@ -114,10 +115,12 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
     p.stop_grace_seconds = settings_.stop_grace_seconds;
     p.update_monitor_seconds = settings_.update_monitor_seconds;
     auto size = sizes->find(type);
-    p.limits = Limits(size == sizes->end() ? settings_.default_size : size->second);
+    p.size = size == sizes->end() ? settings_.default_size : size->second;
+    p.limits = Limits(p.size);
+    p.stopped = stop;
     Rollout rollout;
     rollout.service = ServiceName(app, type);
-    rollout.replicas = p.replicas;
+    rollout.replicas = stop ? 0 : p.replicas;
     rollout.release = fmt::format("v{}", release.version);
     auto existing = docker_.InspectService(rollout.service);
     if (!existing) return std::unexpected(existing.error());
@@ -268,17 +271,40 @@ Result<void> Runtime::ApplyRelease(const std::string& app, const Release& releas
   return {};
 }
 
-bool Runtime::RunsRelease(const std::vector<ServiceInfo>& services, const Release& release) const {
+Result<std::string> Runtime::Differs(const std::string& app, const std::vector<ServiceInfo>& services,
+                                     const Release& release) {
+  auto formation = store_.GetFormation(app);
+  if (!formation) return std::unexpected(formation.error());
+  auto sizes = store_.GetProcessSizes(app);
+  if (!sizes) return std::unexpected(sizes.error());
   const std::string version = fmt::format("v{}", release.version);
-  std::set<std::string> types;
+  const auto types = ServiceTypes(release);
+  std::set<std::string> seen;
   for (const auto& s : services) {
-    if (s.Label("mothership.release") != version) return false;
-    types.insert(s.Label("mothership.process"));
+    const std::string type = s.Label("mothership.process");
+    seen.insert(type);
+    if (!types.contains(type)) return fmt::format("{} is not a process type of v{}", s.name, release.version);
+    if (s.Label("mothership.release") != version) {
+      return fmt::format("{} runs {}, not v{}", s.name, s.Label("mothership.release"), release.version);
+    }
+    // A service an older version made carries no size and no stopped mark:
+    // only its release can be compared.
+    if (!s.labels.contains("mothership.size")) continue;
+    auto count = formation->find(type);
+    int want = s.Label("mothership.stopped") == "true" ? 0
+               : count == formation->end()              ? DefaultReplicas(type)
+                                                        : count->second;
+    if (s.replicas != want) return fmt::format("{} has {} tasks, not {}", s.name, s.replicas, want);
+    auto size = sizes->find(type);
+    std::string want_size = size == sizes->end() ? settings_.default_size : size->second;
+    if (s.Label("mothership.size") != want_size) {  // ps:resize
+      return fmt::format("{} is {}, not {}", s.name, s.Label("mothership.size"), want_size);
+    }
   }
-  for (const auto& [type, command] : ServiceTypes(release)) {
-    if (!types.contains(type)) return false;
+  for (const auto& [type, command] : types) {
+    if (!seen.contains(type)) return fmt::format("{} has no service", ServiceName(app, type));
   }
-  return types.size() == ServiceTypes(release).size();
+  return std::string();
 }
 
 Result<void> Runtime::RollCurrent(const std::string& app, const std::string& restart_type, bool stop, Output& out) {
@@ -290,11 +316,8 @@ Result<void> Runtime::RollCurrent(const std::string& app, const std::string& res
   }
   auto formation = store_.GetFormation(app);
   if (!formation) return std::unexpected(formation.error());
-  if (stop) {
-    for (const auto& [type, command] : ServiceTypes(**release)) (*formation)[type] = 0;
-  }
   if (auto r = EnsureNetworks(app); !r) return r;
-  auto rollouts = Apply(app, **release, *formation, restart_type);
+  auto rollouts = Apply(app, **release, *formation, restart_type, stop);
   if (!rollouts) return std::unexpected(rollouts.error());
   return Converge(*rollouts, out);
 }
@@ -538,10 +561,15 @@ Result<void> Runtime::Reconcile() {
       for (const auto& s : list) (void)docker_.RemoveService(s.id);
       continue;
     }
-    if (RunsRelease(list, **latest)) continue;
-    LogWarn("{}: its services do not all run its release v{} (the daemon stopped during a change); rolling "
-            "them back to it",
-            app, (*latest)->version);
+    auto differs = Differs(app, list, **latest);
+    if (!differs) {
+      LogWarn("cannot compare the services of {} with its release: {}", app, differs.error().message);
+      continue;
+    }
+    if (differs->empty()) continue;
+    LogWarn("{}: its services do not all run its release v{} as recorded ({}; the daemon stopped during a "
+            "change); rolling them back to it",
+            app, (*latest)->version, *differs);
     NullOutput quiet;
     if (auto r = ApplyRelease(app, **latest, quiet); !r) {
       LogWarn("cannot roll {} back to v{}: {}", app, (*latest)->version, r.error().message);

@@ -103,13 +103,15 @@ class Runtime {
   // Rolls the app's services to release (the app's formation) and removes
   // those of types it does not have.
   Result<void> ApplyRelease(const std::string& app, const Release& release, Output& out);
-  // True when every type of release has a service and every service runs it.
-  bool RunsRelease(const std::vector<ServiceInfo>& services, const Release& release) const;
+  // "" when every type of release has a service and every service runs it at
+  // the app's formation and sizes (a stopped service at none); else what differs.
+  Result<std::string> Differs(const std::string& app, const std::vector<ServiceInfo>& services,
+                              const Release& release);
   // Applies the current release again with the app's formation (all zero when
   // stop), restarting restart_type ("*": every type), and waits for it.
   Result<void> RollCurrent(const std::string& app, const std::string& restart_type, bool stop, Output& out);
   Result<std::vector<Rollout>> Apply(const std::string& app, const Release& release, const Formation& formation,
-                                     const std::string& restart_type);
+                                     const std::string& restart_type, bool stop = false);
   // Waits for every rollout; on failure undoes them and says why.
   Result<void> Converge(const std::vector<Rollout>& rollouts, Output& out);
   Result<int> RunContainer(const std::string& app, const Release& release, const std::string& role,

@@ -55,6 +55,8 @@ ServiceSpec MakeServiceSpec(const ProcessSpec& p) {
               {"mothership.install", p.install},
               {"mothership.process", p.type},
               {"mothership.release", fmt::format("v{}", r.version)}};
+  if (!p.size.empty()) s.labels["mothership.size"] = p.size;
+  if (p.stopped) s.labels["mothership.stopped"] = "true";
   s.image = r.image;
   if (!p.command.empty()) s.args = {p.command};  // empty: the image's own CMD (a Dockerfile app)
   for (const auto& [k, v] : r.config) s.env.push_back(k + "=" + EscapeSwarmTemplate(v));
@@ -73,7 +75,7 @@ ServiceSpec MakeServiceSpec(const ProcessSpec& p) {
   s.log_options = {{"max-size", "10m"}, {"max-file", "3"}};
   s.force_update = p.force_update;
   s.limits = p.limits;
-  s.replicas = p.replicas;
+  s.replicas = p.stopped ? 0 : p.replicas;
   s.update.parallelism = 1;
   s.update.delay_ns = 0;
   s.update.failure_action = "rollback";

@@ -40,6 +40,8 @@ struct ProcessSpec {
   int update_monitor_seconds = 5;
   uint64_t force_update = 0;  // bumped to restart the tasks
   ResourceLimits limits;      // of its size (server/config/process_sizes.h)
+  std::string size;           // its name, kept as the label mothership.size
+  bool stopped = false;       // ps:stop: replicas 0, kept as the label mothership.stopped
 };
 
 // A health check path: "/..." of printable characters without quotes or

@@ -139,6 +139,14 @@ const std::vector<std::string_view> kMigrations = {
       PRIMARY KEY (app_id, type)
     );
     )sql",
+    // 8: apps destroyed whose services, network, images and repository are
+    // still to be removed (the daemon may stop half way; it finishes at start).
+    R"sql(
+    CREATE TABLE destroyed_apps (
+      name     TEXT PRIMARY KEY,
+      versions TEXT NOT NULL DEFAULT ''  -- its releases' versions, "1,2,3": the images to remove
+    );
+    )sql",
 };
 
 }  // namespace

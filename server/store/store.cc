@@ -1,6 +1,8 @@
 #include "server/store/store.h"
 
 #include <fmt/format.h>
+
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "server/common/json.h"
@@ -118,11 +120,76 @@ Result<void> Store::RenameApp(const std::string& old_name, const std::string& ne
 
 Result<void> Store::DeleteApp(const std::string& name) {
   auto lock = db_->Lock();
+  Transaction tx(*db_);
+  if (auto r = tx.Begin(); !r) return r;
   auto id = AppId(name);
   if (!id) return std::unexpected(id.error());
+  auto versions = db_->Prepare("SELECT version FROM releases WHERE app_id = ? ORDER BY version");
+  if (!versions) return std::unexpected(versions.error());
+  versions->Bind(1, *id);
+  std::string list;
+  for (;;) {
+    auto row = versions->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    list += (list.empty() ? "" : ",") + std::to_string(versions->Int(0));
+  }
+  // An earlier destroy of the same name not yet finished: its versions stay.
+  auto record = db_->Prepare(
+      "INSERT INTO destroyed_apps (name, versions) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET "
+      "versions = CASE WHEN versions = '' THEN excluded.versions WHEN excluded.versions = '' THEN versions "
+      "ELSE versions || ',' || excluded.versions END");
+  if (!record) return std::unexpected(record.error());
+  if (auto r = record->Bind(1, name).Bind(2, list).Run(); !r) return r;
   auto stmt = db_->Prepare("DELETE FROM apps WHERE id = ?");
   if (!stmt) return std::unexpected(stmt.error());
-  return stmt->Bind(1, *id).Run();
+  if (auto r = stmt->Bind(1, *id).Run(); !r) return r;
+  return tx.Commit();
+}
+
+namespace {
+DestroyedApp DestroyedFromRow(const Statement& s) {
+  DestroyedApp d{s.Text(0), {}};
+  std::string list = s.Text(1);
+  for (size_t start = 0; start < list.size();) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    d.versions.push_back(std::atoi(list.substr(start, comma - start).c_str()));
+    start = comma + 1;
+  }
+  return d;
+}
+}  // namespace
+
+Result<std::vector<DestroyedApp>> Store::ListDestroyedApps() {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("SELECT name, versions FROM destroyed_apps ORDER BY name");
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<DestroyedApp> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return out;
+    out.push_back(DestroyedFromRow(*stmt));
+  }
+}
+
+Result<std::optional<DestroyedApp>> Store::GetDestroyedApp(const std::string& name) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("SELECT name, versions FROM destroyed_apps WHERE name = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, name);
+  auto row = stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<DestroyedApp>();
+  return DestroyedFromRow(*stmt);
+}
+
+Result<void> Store::ForgetDestroyedApp(const std::string& name) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("DELETE FROM destroyed_apps WHERE name = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  return stmt->Bind(1, name).Run();
 }
 
 Result<void> Store::SetDeployBranch(const std::string& app, const std::string& branch) {

@@ -99,6 +99,12 @@ struct Release {
 // Replicas per process type.
 using Formation = std::map<std::string, int>;
 
+// An app deleted from the store whose resources are still to be removed.
+struct DestroyedApp {
+  std::string name;
+  std::vector<int> versions;  // of its releases
+};
+
 class Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& path);
@@ -110,7 +116,13 @@ class Store {
   // The apps a key name owns or is a member of.
   Result<std::vector<App>> ListAppsOf(const std::string& key_name);
   Result<void> RenameApp(const std::string& old_name, const std::string& new_name);
+  // Deletes the app and everything recorded of it but the audit log, and
+  // records it as destroyed until ForgetDestroyedApp: its services, images and
+  // repository outlive the record until they are removed.
   Result<void> DeleteApp(const std::string& name);
+  Result<std::vector<DestroyedApp>> ListDestroyedApps();
+  Result<std::optional<DestroyedApp>> GetDestroyedApp(const std::string& name);
+  Result<void> ForgetDestroyedApp(const std::string& name);
   Result<void> SetDeployBranch(const std::string& app, const std::string& branch);
 
   // Access (server/store/store_access.cc). kNotFound (NoSuchApp) when the app does not exist.

@@ -209,6 +209,20 @@ void CheckConsistent(TestServer& s, const std::string& app, int version, const s
   AnswersWith(s, app, greeting);
 }
 
+// ssh git@127.0.0.1 COMMAND, as the admin.
+std::vector<std::string> SshArgv(TestServer& s, const std::string& command) {
+  std::vector<std::string> argv;
+  std::istringstream words(s.SshCommand(s.admin_key()));
+  for (std::string w; words >> w;) argv.push_back(w);
+  argv.push_back("git@127.0.0.1");
+  argv.push_back(command);
+  return argv;
+}
+
+std::string Inspect(const std::string& format, const std::string& object) {
+  return Trim(Run({"docker", "inspect", "-f", format, object}).out);
+}
+
 // Polls fn every 5 ms for up to 120 s.
 bool PollFor(const std::function<bool()>& fn) {
   auto deadline = Clock::now() + std::chrono::seconds(120);
@@ -221,7 +235,7 @@ bool PollFor(const std::function<bool()>& fn) {
 
 }  // namespace
 
-TEST_CASE("faults: the daemon killed at each step of a push, a config change and a rollback - consistent after each restart, the app answered throughout, the next push works") {
+TEST_CASE("faults: the daemon killed at each step of a push, a config change, a rollback, a scale and a destroy - consistent after each restart, the app answered throughout, the next push works") {
   TestServer s = BuildServer();
   const std::string app = Unique("crash");
   auto repo = SampleRepo(s, "hello-node");
@@ -288,14 +302,7 @@ TEST_CASE("faults: the daemon killed at each step of a push, a config change and
                                      std::string("rollback ") + app}) {
     INFO(command << ", killed while rolling out");
     const int before = LatestVersion(s, app);
-    std::vector<std::string> argv;
-    {
-      std::istringstream words(s.SshCommand(s.admin_key()));
-      for (std::string w; words >> w;) argv.push_back(w);
-    }
-    argv.push_back("git@127.0.0.1");
-    argv.push_back(command);
-    Running running(argv, s.dir(), {});
+    Running running(SshArgv(s, command), s.dir(), {});
     REQUIRE(rolling(app + "-web"));
     s.Kill();
     running.Finish();
@@ -304,6 +311,69 @@ TEST_CASE("faults: the daemon killed at each step of a push, a config change and
     INFO(s.Log());
     CHECK(s.Log().find("rolling them back to it") != std::string::npos);
     CheckConsistent(s, app, before, deployed, greeting);
+  }
+
+  // A scale, killed while its new task starts: it was recorded, so it is done.
+  {
+    INFO("ps:scale, killed while the new task starts");
+    Running running(SshArgv(s, "ps:scale " + app + " web=2"), s.dir(), {});
+    REQUIRE(PollFor([&] { return Inspect("{{.Spec.Mode.Replicated.Replicas}}", app + "-web") == "2"; }));
+    s.Kill();
+    running.Finish();
+    s.Start();
+    auto formation = OpenStore(s)->GetFormation(app);
+    REQUIRE(formation);
+    CHECK(formation->at("web") == 2);
+    CHECK(Inspect("{{.Spec.Mode.Replicated.Replicas}}", app + "-web") == "2");
+    // Both tasks run.
+    CHECK(PollFor([&] {
+      std::istringstream states(Run({"docker", "service", "ps", "--format", "{{.CurrentState}}", "--filter",
+                                     "desired-state=running", app + "-web"})
+                                    .out);
+      int running = 0;
+      for (std::string line; std::getline(states, line);) running += line.starts_with("Running");
+      return running == 2;
+    }));
+    CheckConsistent(s, app, LatestVersion(s, app), deployed, greeting);
+  }
+
+  // Another app destroyed, killed once its service is gone (the daemon is
+  // removing its network): after the restart nothing of it is left, and the
+  // name can be pushed again.
+  {
+    const std::string doomed = Unique("doomed");
+    auto doomed_repo = SampleRepo(s, "hello-node");
+    Push(s, doomed_repo, doomed);
+    AnswersWith(s, doomed, "Hello from Mothership");
+    INFO("apps:destroy, killed half way");
+    Running running(SshArgv(s, "apps:destroy " + doomed + " --confirm " + doomed), s.dir(), {});
+    REQUIRE(PollFor([&] { return Run({"docker", "service", "inspect", doomed + "-web"}).exit_code != 0; }));
+    s.Kill();
+    running.Finish();
+    // Killed half way: the record is gone, what is left to remove is noted.
+    REQUIRE(OpenStore(s)->GetDestroyedApp(doomed).value());
+    s.Start();
+    INFO(s.Log());
+    auto store = OpenStore(s);
+    CHECK(store->GetApp(doomed).error().code == ms::ErrorCode::kNotFound);
+    CHECK(store->ListDestroyedApps().value().empty());
+    // Swarm drops a removed network from this node once the proxy's old task
+    // on it has stopped.
+    CHECK(PollFor([&] { return Run({"docker", "network", "inspect", doomed + "-net"}).exit_code != 0; }));
+    auto settings = ms::LoadSettings(s.data_dir());
+    REQUIRE(settings);
+    CHECK(Run({"docker", "volume", "inspect", fmt::format("mothership-cache-{}-{}", settings->InstallId(), doomed)})
+              .exit_code != 0);
+    CHECK(Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+               fmt::format("http://localhost:5000/v2/{}/manifests/v1", doomed)})
+              .out == "404");
+    CHECK_FALSE(std::filesystem::exists(s.data_dir() / "repos" / (doomed + ".git")));
+    CHECK(s.Log().find("removed what was left of the destroyed app " + doomed) != std::string::npos);
+    CHECK(Inspect("{{index .Spec.Labels \"mothership.networks\"}}", "mothership-proxy").find(doomed) ==
+          std::string::npos);
+    // The name works again.
+    Push(s, doomed_repo, doomed);
+    AnswersWith(s, doomed, "Hello from Mothership");
   }
 
   // The next push works.

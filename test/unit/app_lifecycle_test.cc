@@ -204,7 +204,10 @@ TEST_CASE("DestroyApp removes the repository and the row", "[app_lifecycle]") {
   REQUIRE_OK(ms::CreateApp(env.services, "keep", ms_test::kRoot));
   REQUIRE_OK(env.store->SetConfig("demo", {{"A", "1"}}));
 
-  REQUIRE_OK(ms::DestroyApp(env.services, "demo"));
+  auto left = ms::DestroyApp(env.services, "demo");
+  REQUIRE_OK(left);
+  CHECK(*left == "");
+  CHECK(env.store->ListDestroyedApps().value().empty());
   CHECK_FALSE(env.AppRowExists("demo"));
   CHECK_FALSE(env.RepoExists("demo"));
   CHECK(ListDir(env.settings.TrashDir()).empty());
@@ -219,4 +222,27 @@ TEST_CASE("DestroyApp removes the repository and the row", "[app_lifecycle]") {
   auto missing = ms::DestroyApp(env.services, "nope");
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().code == ms::ErrorCode::kNotFound);
+}
+
+TEST_CASE("A destroy stopped after its record went is finished at start, or before the name is used again", "[app_lifecycle]") {
+  TestEnv env;
+  // As a daemon killed right after the record was deleted leaves it.
+  for (const char* name : {"gone", "again"}) {
+    REQUIRE_OK(ms::CreateApp(env.services, name, ms_test::kRoot));
+    REQUIRE_OK(env.store->DeleteApp(name));
+    CHECK(env.RepoExists(name));
+  }
+  REQUIRE(env.store->ListDestroyedApps().value().size() == 2);
+
+  // A new app of the name first removes what is left of the old one.
+  REQUIRE_OK(ms::CreateApp(env.services, "again", ms_test::kRoot));
+  CHECK_FALSE(env.store->GetDestroyedApp("again").value());
+  CHECK(env.RepoExists("again"));
+  CHECK(env.AppRowExists("again"));
+
+  // The start finishes the rest.
+  ms::FinishDestroyedApps(env.services);
+  CHECK(env.store->ListDestroyedApps().value().empty());
+  CHECK_FALSE(env.RepoExists("gone"));
+  CHECK(env.RepoExists("again"));
 }

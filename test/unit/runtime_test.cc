@@ -439,6 +439,33 @@ TEST_CASE("Runtime::Reconcile removes services of deleted apps and keeps the pro
   CHECK(env.docker.ServiceNames() == std::vector<std::string>{"mothership-proxy", "other-web", "shop-web"});
 }
 
+TEST_CASE("Runtime::Reconcile brings services to the recorded formation and sizes - a stopped app stays stopped", "[runtime]") {
+  RuntimeEnv env;
+  env.Deployed("shop", 1, {{"web", "npm start"}, {"worker", "node w.js"}});
+  env.Deployed("idle", 1);
+  REQUIRE(env.runtime->Stop("idle", env.out));
+  CHECK(env.docker.LastSpec("idle-web")->labels.at("mothership.stopped") == "true");
+  CHECK(env.docker.LastSpec("shop-web")->labels.at("mothership.size") == env.settings.default_size);
+  auto updates = [&](const std::string& service) { return env.docker.CountCalls("UpdateService " + service); };
+  const int web = updates("shop-web"), worker = updates("shop-worker"), idle = updates("idle-web");
+
+  // In step: nothing changes.
+  REQUIRE(env.runtime->Reconcile());
+  CHECK(updates("shop-web") == web);
+  CHECK(updates("idle-web") == idle);
+
+  // As a daemon killed between recording ps:scale and ps:resize and applying them leaves it.
+  REQUIRE(env.store->SetFormation("shop", {{"worker", 2}}));
+  REQUIRE(env.store->SetProcessSizes("shop", {{"web", "standard-2x"}}));
+  REQUIRE(env.runtime->Reconcile());
+  CHECK(updates("shop-worker") == worker + 1);
+  CHECK(env.docker.Service("shop-worker")->replicas == 2);
+  CHECK(env.docker.LastSpec("shop-web")->labels.at("mothership.size") == "standard-2x");
+  CHECK(env.Running("shop-worker", "v1") == 2);
+  CHECK(env.docker.Service("idle-web")->replicas == 0);
+  CHECK(updates("idle-web") == idle);
+}
+
 TEST_CASE("Runtime::Reconcile makes an engine in no swarm its manager", "[runtime]") {
   RuntimeEnv env;
   ms::EngineInfo info;

@@ -205,6 +205,39 @@ TEST_CASE("Store apps: rename keeps id and config - refuses a taken name", "[sto
   CHECK(AppNames(*f.store) == std::vector<std::string>{"other", "renamed"});
 }
 
+TEST_CASE("Store apps: a deleted app is noted as destroyed with its release versions until forgotten", "[store]") {
+  StoreFixture f;
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
+  for (int v : {1, 2}) {
+    ms::Release r;
+    r.version = v;
+    REQUIRE_OK(f.store->CreateRelease("demo", r));
+  }
+  CHECK(f.store->ListDestroyedApps().value().empty());
+  REQUIRE_OK(f.store->DeleteApp("demo"));
+  auto destroyed = f.store->ListDestroyedApps();
+  REQUIRE_OK(destroyed);
+  REQUIRE(destroyed->size() == 1);
+  CHECK(destroyed->front().name == "demo");
+  CHECK(destroyed->front().versions == std::vector<int>{1, 2});
+
+  // Made and destroyed again before the first was all removed: both sets of
+  // images are still to go.
+  REQUIRE_OK(f.store->CreateApp("demo", "root"));
+  ms::Release r;
+  r.version = 1;
+  REQUIRE_OK(f.store->CreateRelease("demo", r));
+  REQUIRE_OK(f.store->DeleteApp("demo"));
+  auto again = f.store->GetDestroyedApp("demo");
+  REQUIRE_OK(again);
+  REQUIRE(*again);
+  CHECK((*again)->versions == std::vector<int>{1, 2, 1});
+
+  REQUIRE_OK(f.store->ForgetDestroyedApp("demo"));
+  CHECK(f.store->ListDestroyedApps().value().empty());
+  CHECK_FALSE(f.store->GetDestroyedApp("demo").value());
+}
+
 TEST_CASE("Store apps: deploy branch", "[store]") {
   StoreFixture f;
   REQUIRE_OK(f.store->CreateApp("demo", "root"));
