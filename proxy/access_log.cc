@@ -2,11 +2,15 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 namespace ms::proxy {
 namespace {
 
 constexpr size_t kFlushAt = 64 * 1024;
+constexpr size_t kMaxPending = 1024 * 1024;  // beyond it, lines are dropped
 constexpr size_t kMaxPath = 512;
 
 void JsonEscapeTo(std::string& out, std::string_view s) {
@@ -46,15 +50,33 @@ void AccessLog::Add(const AccessLogEntry& entry) {
     second_ = second;
     time_ = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", second);
   }
+  if (buffer_.size() > kMaxPending) {
+    ++dropped_;
+    ++dropped_total_;
+    return;
+  }
+  if (dropped_ > 0) {
+    buffer_ += fmt::format("{{\"time\":\"{}\",\"dropped_lines\":{},\"why\":\"the log's reader was slow\"}}\n",
+                           time_, dropped_);
+    dropped_ = 0;
+  }
   AppendAccessLogLine(buffer_, time_, entry);
   if (buffer_.size() > kFlushAt) Flush();
 }
 
 void AccessLog::Flush() {
-  if (buffer_.empty()) return;
-  std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
-  std::fflush(out_);
-  buffer_.clear();
+  size_t written = 0;
+  while (written < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
+    if (n > 0) {
+      written += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // EAGAIN: the rest waits for the next flush; another error: the same
+    }
+  }
+  buffer_.erase(0, written);
 }
 
 }  // namespace ms::proxy

@@ -1,8 +1,8 @@
 #pragma once
 // The access log: one JSON line per request (time, app, host, method, path,
 // status, bytes, duration, client, upstream task, request id), gathered in
-// memory and written to a FILE (stdout) when 64 KB have gathered or when
-// Flush is called (the server does every 200 ms). The proxy's one thread
+// memory and written to a descriptor (stdout) when 64 KB have gathered or
+// when Flush is called (the server does every 200 ms). The proxy's one thread
 // calls it.
 
 #include <chrono>
@@ -32,15 +32,23 @@ void AppendAccessLogLine(std::string& out, std::string_view time, const AccessLo
 
 class AccessLog {
  public:
-  explicit AccessLog(std::FILE* out) : out_(out) {}
+  // fd: where the lines go (stdout's descriptor, made non-blocking by the
+  // server). A write never waits: what the reader (the engine's log driver)
+  // cannot take yet stays, up to 1 MB; lines beyond that are dropped and
+  // counted, and the count is logged once writing works again. A slow log
+  // reader never stalls serving.
+  explicit AccessLog(int fd) : fd_(fd) {}
   void Add(const AccessLogEntry& entry);
-  // Writes what has gathered.
+  // Writes what has gathered, as much as the descriptor takes now.
   void Flush();
   bool empty() const { return buffer_.empty(); }
+  uint64_t dropped() const { return dropped_total_; }
 
  private:
-  std::FILE* out_;
+  int fd_;
   std::string buffer_;
+  uint64_t dropped_ = 0;        // since the last line that said so
+  uint64_t dropped_total_ = 0;
   std::chrono::sys_seconds second_{};  // of time_, formatted once a second
   std::string time_;
 };

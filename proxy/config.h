@@ -31,6 +31,9 @@ struct ProxyConfig {
   std::chrono::seconds response_timeout{60};  // from the request sent to the response's head
   std::chrono::seconds body_timeout{60};      // without a byte while a body streams
   bool access_log = true;
+  // With an edge: a file created once the worker knows every running app's
+  // tasks and takes the edge's connections (its container's health check).
+  std::string ready_file;
 };
 
 }  // namespace ms::proxy

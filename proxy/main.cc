@@ -5,13 +5,15 @@
 //
 //   mothership-proxy --routes FILE [--listen HOST:PORT] [--admin HOST:PORT|off]
 //                    [--max-body-mb N] [--max-connections N] [--no-access-log]
-//                    [--drain-seconds N] [--edge-socket PATH --public-port N]
+//                    [--drain-seconds N] [--edge-socket PATH --public-port N [--ready-file PATH]]
 //   mothership-proxy edge --listen HOST:PORT [--metrics HOST:PORT] --socket PATH
 // Prints "mothership-proxy listening on HOST:PORT (admin HOST:PORT)" once it
 // serves. With --edge-socket it listens on nothing and takes its connections
 // from an edge (edge.h), which holds the public ports.
 
+#include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,7 +41,7 @@ const char kUsage[] =
     "usage: mothership-proxy --routes FILE [--listen HOST:PORT] [--admin HOST:PORT|off]\n"
     "                        [--max-body-mb N] [--max-connections N] [--max-connections-per-address N]\n"
     "                        [--header-timeout SECONDS] [--no-access-log] [--drain-seconds N]\n"
-    "                        [--edge-socket PATH --public-port N]\n"
+    "                        [--edge-socket PATH --public-port N [--ready-file PATH]]\n"
     "       mothership-proxy edge --listen HOST:PORT [--metrics HOST:PORT] --socket PATH\n";
 
 bool SplitHostPort(const std::string& s, std::string& host, uint16_t& port) {
@@ -210,6 +212,8 @@ std::optional<int> ParseOptions(int argc, char** argv, Options& options) {
       options.edge_socket = value();
     } else if (arg == "--public-port") {
       options.public_port = std::atoi(value().c_str());
+    } else if (arg == "--ready-file") {
+      config.ready_file = value();
     } else if (arg == "--no-access-log") {
       config.access_log = false;
     } else {
@@ -280,6 +284,12 @@ int main(int argc, char** argv) {
   }
   std::printf("\n");
   std::fflush(stdout);
+  // The access log's writes to the engine's log pipe must never wait: a busy
+  // engine reading slowly stalled every request (access_log.h).
+  struct stat out_stat {};
+  if (fstat(STDOUT_FILENO, &out_stat) == 0 && S_ISFIFO(out_stat.st_mode)) {
+    fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+  }
   signal(SIGPIPE, SIG_IGN);
   io.run();
   std::fflush(stdout);

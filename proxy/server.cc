@@ -1,5 +1,7 @@
 #include "proxy/server.h"
 
+#include <fstream>
+
 #include <unistd.h>
 
 #include <array>
@@ -38,7 +40,7 @@ struct Server::Request {
 
 Server::Server(asio::io_context& io, ProxyConfig config)
     : io_(io), config_(std::move(config)), acceptor_(io), admin_acceptor_(io), routes_(std::make_shared<RouteTable>()),
-      upstreams_(io), access_log_(stdout), alive_(std::make_shared<bool>(true)) {}
+      upstreams_(io), access_log_(STDOUT_FILENO), alive_(std::make_shared<bool>(true)) {}
 
 Server::~Server() { *alive_ = false; }
 
@@ -153,7 +155,29 @@ void Server::Serve(tcp::socket socket, bool admin) {
   asio::co_spawn(io_, Session(std::move(socket), std::move(ip)), asio::detached);
 }
 
+asio::awaitable<void> Server::WarmUp() {
+  // A worker that just joined the apps' networks may get no answer from the
+  // engine's DNS for a moment: taking connections then would answer 503 for
+  // apps that run. The edge keeps new connections for the older worker, or
+  // holds them, meanwhile.
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  asio::steady_timer timer(io_);
+  for (;;) {
+    bool ready = true;
+    auto routes = routes_;
+    for (const auto& r : routes->routes()) {
+      if (!r->running || upstreams_.HasAddress(r->upstream)) continue;
+      co_await upstreams_.Resolve(r->upstream_host, r->upstream_port);
+      ready = ready && upstreams_.HasAddress(r->upstream);
+    }
+    if (ready || Clock::now() > deadline || draining_) co_return;
+    timer.expires_after(std::chrono::milliseconds(100));
+    co_await timer.async_wait(kNoThrow);
+  }
+}
+
 asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
+  co_await WarmUp();
   asio::steady_timer retry(io_);
   bool said = false;
   while (!draining_) {
@@ -169,6 +193,7 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
     std::fprintf(stderr, "mothership-proxy: taking connections from the edge at %s\n", socket_path.c_str());
     said = false;
     edge_ = std::move(edge);
+    if (!config_.ready_file.empty()) std::ofstream(config_.ready_file).put('\n');
     bool closed = false;
     while (!closed && !draining_) {
       auto [wait_ec] = co_await edge_->async_wait(asio::socket_base::wait_read, kNoThrow);

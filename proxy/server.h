@@ -71,6 +71,9 @@ class Server {
   // Closes connections whose deadline has passed, four times a second.
   asio::awaitable<void> Sweep();
   asio::awaitable<void> FlushLogLoop();
+  // Until every running app's tasks resolve (at most 5 s): then the edge's
+  // connections are taken.
+  asio::awaitable<void> WarmUp();
   asio::awaitable<void> ReceiveFromEdge(std::string socket_path);
   void Serve(tcp::socket socket, bool admin);
   void StartCommon();

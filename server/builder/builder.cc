@@ -322,9 +322,14 @@ Result<void> Builder::EnsureFence() {
   return r;
 }
 
+constexpr int64_t kBuildCpuShares = 256;
+
 ResourceLimits Builder::BuildLimits() const {
+  // A quarter of the engine's default CPU weight: on a busy host, apps and the
+  // proxy answer first and builds take what is left (twenty pushes at once
+  // on two cores otherwise stalled requests to running apps for seconds).
   return {int64_t{settings_.build_memory_mb} * 1024 * 1024, static_cast<int64_t>(settings_.build_cpus * 1e9),
-          settings_.build_max_processes};
+          settings_.build_max_processes, kBuildCpuShares};
 }
 
 Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {

@@ -20,7 +20,7 @@ Result<std::string> BuilderPool::Key(const ContainerSpec& spec) {
   auto image = docker_.InspectImage(spec.image);
   if (!image) return std::unexpected(image.error());
   nlohmann::json key = {image->id,      spec.env,        spec.labels,      spec.binds,
-                        spec.limits.memory_bytes, spec.limits.nano_cpus, spec.limits.pids, spec.network_mode, spec.user};
+                        spec.limits.memory_bytes, spec.limits.nano_cpus, spec.limits.pids, spec.limits.cpu_shares, spec.network_mode, spec.user};
   return DumpJson(key);
 }
 

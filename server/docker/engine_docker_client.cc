@@ -140,6 +140,7 @@ Result<void> EngineDockerClient::BuildImage(const std::filesystem::path& context
   std::string path = fmt::format("/build?t={}&rm=1&forcerm=1", UrlEncode(tag));
   if (limits.memory_bytes > 0) path += fmt::format("&memory={0}&memswap={0}", limits.memory_bytes);
   if (limits.nano_cpus > 0) path += fmt::format("&cpuperiod=100000&cpuquota={}", limits.nano_cpus / 10000);
+  if (limits.cpu_shares > 0) path += fmt::format("&cpushares={}", limits.cpu_shares);
   if (!build_args.empty()) path += "&buildargs=" + UrlEncode(DumpJson(nlohmann::json(build_args)));
   if (!options.network.empty()) path += "&networkmode=" + UrlEncode(options.network);
   if (!options.cgroup_parent.empty()) path += "&cgroupparent=" + UrlEncode(options.cgroup_parent);
@@ -223,6 +224,7 @@ Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spe
   }
   if (spec.limits.nano_cpus > 0) host["NanoCpus"] = spec.limits.nano_cpus;
   if (spec.limits.pids > 0) host["PidsLimit"] = spec.limits.pids;
+  if (spec.limits.cpu_shares > 0) host["CpuShares"] = spec.limits.cpu_shares;
   if (!spec.network_mode.empty()) host["NetworkMode"] = spec.network_mode;
   if (!spec.cap_drop.empty()) host["CapDrop"] = spec.cap_drop;
   if (spec.no_new_privileges) host["SecurityOpt"] = {"no-new-privileges:true"};

@@ -24,6 +24,9 @@ struct ResourceLimits {
   int64_t memory_bytes = 0;  // no swap beyond it
   int64_t nano_cpus = 0;
   int64_t pids = 0;          // processes and threads
+  // Containers and builds only: the CPU weight against other containers when
+  // the host is busy (the engine's default is 1024; 0 leaves it).
+  int64_t cpu_shares = 0;
   bool operator==(const ResourceLimits&) const = default;
 };
 

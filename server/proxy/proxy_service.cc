@@ -22,6 +22,7 @@ namespace {
 
 const char kRoutesDir[] = "/etc/mothership-proxy";
 const char kRunDir[] = "/run/mothership-proxy";
+const char kReadyFile[] = "/tmp/mothership-proxy-ready";  // in each worker's own container
 
 }  // namespace
 
@@ -198,7 +199,8 @@ Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
                                    "--public-port", std::to_string(settings_.http_port),
                                    "--max-connections-per-address",
                                    std::to_string(settings_.proxy_max_connections_per_address),
-                                   "--header-timeout", std::to_string(settings_.proxy_header_timeout_seconds)};
+                                   "--header-timeout", std::to_string(settings_.proxy_header_timeout_seconds),
+                                   "--ready-file", kReadyFile};
   if (settings_.max_body_mb > 0) {
     args.push_back("--max-body-mb");
     args.push_back(std::to_string(settings_.max_body_mb));
@@ -210,6 +212,16 @@ Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
   auto worker = ProxySpec(settings_.proxy_service, labels, *image, args,
                           {Bind(settings_.ProxyDir(), kRoutesDir, true), Bind(run_dir, kRunDir, false)}, targets,
                           "start-first");
+  // Swarm stops the old worker only once the new one is healthy: once it
+  // knows every running app's tasks and takes the edge's connections (before
+  // that, the old one keeps taking them).
+  HealthCheckSpec ready;
+  ready.test = {"CMD", "test", "-e", kReadyFile};
+  ready.interval_ns = kNanosPerSecond;
+  ready.timeout_ns = 5 * kNanosPerSecond;
+  ready.retries = 3;
+  ready.start_period_ns = 30 * kNanosPerSecond;
+  worker.health_check = ready;
 
   auto edge_changed = EnsureService(edge, out);
   if (!edge_changed) return std::unexpected(edge_changed.error());

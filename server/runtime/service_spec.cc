@@ -16,8 +16,13 @@ HealthCheckSpec HealthCheck(const std::string& path) {
                 path);
   HealthCheckSpec check;
   check.test = {"CMD", "bash", "-c", script};
-  check.interval_ns = kNanosPerSecond / 2;
-  check.timeout_ns = 2 * kNanosPerSecond;
+  // Every check is a process the engine starts in the container (runc exec,
+  // tens of milliseconds of CPU): at one every 0.5 s, twenty idle apps took
+  // both cores of a small host and failed their own checks. One every 2 s
+  // costs a quarter of that; a new task is found healthy within 2 s of
+  // listening. The timeout leaves room for a host under load.
+  check.interval_ns = 2 * kNanosPerSecond;
+  check.timeout_ns = 5 * kNanosPerSecond;
   check.retries = 3;
   check.start_period_ns = 60 * kNanosPerSecond;
   return check;

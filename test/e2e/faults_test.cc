@@ -25,6 +25,7 @@
 #include "test/support/test_server.h"
 
 namespace bp = boost::process;
+using ms::test::AnswersWith;
 using ms::test::BuildServer;
 using ms::test::Push;
 using ms::test::Run;
@@ -153,21 +154,6 @@ int LatestVersion(TestServer& s, const std::string& app) {
 std::string Trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
-}
-
-// The app answers `greeting` through the proxy within 60 s.
-void AnswersWith(TestServer& s, const std::string& app, const std::string& greeting) {
-  std::string body;
-  auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (Clock::now() < deadline) {
-    body = Run({"curl", "-s", "--max-time", "5", "-H", "Host: " + app + ".localhost",
-                fmt::format("http://127.0.0.1:{}/", s.http_port())})
-               .out;
-    if (body.find(greeting) != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  INFO(body);
-  CHECK(body.find(greeting) != std::string::npos);
 }
 
 // What must hold after every restart: the latest release is what runs and

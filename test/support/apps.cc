@@ -5,7 +5,9 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include <boost/process.hpp>
 
@@ -67,6 +69,20 @@ std::string Push(TestServer& s, const std::filesystem::path& repo, const std::st
   return push.err;
 }
 
+void AnswersWith(TestServer& s, const std::string& app, const std::string& text) {
+  std::string body;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    body = Run({"curl", "-s", "--max-time", "5", "-H", "Host: " + app + ".localhost",
+                fmt::format("http://127.0.0.1:{}/", s.http_port())})
+               .out;
+    if (body.find(text) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  INFO(app << " answered: " << body);
+  CHECK(body.find(text) != std::string::npos);
+}
+
 std::string RunOnNetwork(const std::string& network, const std::string& script) {
   EngineDockerClient docker;
   ContainerSpec spec;
@@ -96,12 +112,13 @@ std::string HttpGet(const std::string& network, const std::string& host) {
                                            host));
 }
 
-Load::Load(TestServer& s, const std::string& app, int connections) : report_(s.dir() / ("wrk-" + app + ".out")) {
+Load::Load(TestServer& s, const std::string& app, int connections, int timeout_seconds)
+    : report_(s.dir() / ("wrk-" + app + ".out")) {
   namespace bp = boost::process;
-  // A request slower than 2 s (wrk's timeout) counts as failed.
   wrk_ = std::make_unique<bp::child>(
       "/usr/bin/wrk",
-      bp::args({"-t1", fmt::format("-c{}", connections), "-d600s", "-H", "Host: " + app + ".localhost",
+      bp::args({"-t1", fmt::format("-c{}", connections), "-d600s", fmt::format("--timeout={}s", timeout_seconds),
+                "-H", "Host: " + app + ".localhost",
                 fmt::format("http://127.0.0.1:{}/", s.http_port())}),
       bp::std_out > report_.string(), bp::std_err > bp::null);
 }
@@ -120,6 +137,9 @@ std::string Load::Finish() {
   INFO(out);
   if (auto at = out.find("requests in"); at != std::string::npos) {
     WARN("wrk: " << out.substr(out.rfind('\n', at) + 1, out.find('\n', at) - out.rfind('\n', at) - 1));
+  }
+  if (auto at = out.find("Latency"); at != std::string::npos) {
+    WARN("wrk: " << out.substr(at, out.find('\n', at) - at));
   }
   CHECK(out.find("requests in") != std::string::npos);
   CHECK(out.find("Non-2xx") == std::string::npos);

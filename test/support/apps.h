@@ -26,6 +26,8 @@ void CommitAll(TestServer& s, const std::filesystem::path& repo, const std::stri
 void SetDefaultGreeting(TestServer& s, const std::filesystem::path& repo, const std::string& greeting);
 // git push REPO main to APP; REQUIREs success and returns the push's stderr.
 std::string Push(TestServer& s, const std::filesystem::path& repo, const std::string& app, RunResult* out = nullptr);
+// The app answers a body containing text through the proxy within 60 s (CHECKed).
+void AnswersWith(TestServer& s, const std::string& app, const std::string& text);
 // Runs bash -c script in a throwaway container of the run image on network;
 // returns what it printed (stdout and stderr).
 std::string RunOnNetwork(const std::string& network, const std::string& script);
@@ -37,7 +39,9 @@ std::string HttpGet(const std::string& network, const std::string& host);
 // returns wrk's report.
 class Load {
  public:
-  Load(TestServer& s, const std::string& app, int connections);
+  // timeout_seconds: a request answered later than that counts as failed
+  // (wrk's --timeout).
+  Load(TestServer& s, const std::string& app, int connections, int timeout_seconds = 2);
   ~Load();
   std::string Finish();
 

@@ -2,6 +2,9 @@
 // (admin.h).
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -81,7 +84,7 @@ TEST_CASE("An access-log line escapes what a client chose, keeps it one line, an
 TEST_CASE("AccessLog gathers lines and writes them on Flush", "[proxy]") {
   std::FILE* file = std::tmpfile();
   REQUIRE(file);
-  ms::proxy::AccessLog log(file);
+  ms::proxy::AccessLog log(fileno(file));
   log.Add(Entry());
   log.Add(Entry());
   CHECK_FALSE(log.empty());
@@ -98,13 +101,49 @@ TEST_CASE("AccessLog gathers lines and writes them on Flush", "[proxy]") {
 TEST_CASE("AccessLog writes by itself once 64 KB have gathered", "[proxy]") {
   std::FILE* file = std::tmpfile();
   REQUIRE(file);
-  ms::proxy::AccessLog log(file);
+  ms::proxy::AccessLog log(fileno(file));
   int lines = 0;
   for (; lines < 2000 && ReadAll(file).empty(); ++lines) log.Add(Entry());
   CHECK(lines > 100);  // not at once
   CHECK(log.empty());  // all of it went out
   CHECK(ReadAll(file).size() > 64 * 1024);
   std::fclose(file);
+}
+
+TEST_CASE("AccessLog never waits for a full pipe - keeps 1 MB, counts what it drops, says so once the reader is back", "[proxy]") {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  REQUIRE(fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK) == 0);
+  REQUIRE(fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK) == 0);
+  ms::proxy::AccessLog log(fds[1]);
+  // Nobody reads: the pipe (64 KB) fills, then the 1 MB kept, then lines drop.
+  const int kLines = 20000;  // about 4 MB of lines
+  for (int i = 0; i < kLines; ++i) log.Add(Entry());
+  log.Flush();
+  CHECK_FALSE(log.empty());
+  CHECK(log.dropped() > 0);
+  CHECK(log.dropped() < static_cast<uint64_t>(kLines));
+  // The reader comes back: everything kept goes out, then a line saying how
+  // many were dropped comes before the next entry.
+  std::string all;
+  char chunk[65536];
+  auto drain = [&] {
+    for (ssize_t n; (n = read(fds[0], chunk, sizeof chunk)) > 0;) all.append(chunk, static_cast<size_t>(n));
+  };
+  for (int i = 0; i < 100 && !log.empty(); ++i) {
+    drain();
+    log.Flush();
+  }
+  CHECK(log.empty());
+  log.Add(Entry());
+  log.Flush();
+  drain();
+  size_t lines = 0;
+  for (char c : all) lines += c == '\n';
+  CHECK(lines + log.dropped() == static_cast<uint64_t>(kLines) + 2);  // + the entry after, + the note
+  CHECK(all.find(fmt::format("\"dropped_lines\":{},", log.dropped())) != std::string::npos);
+  close(fds[0]);
+  close(fds[1]);
 }
 
 TEST_CASE("The admin endpoint answers /metrics, /healthz, 404 and 400, and waits for a whole head", "[proxy]") {
