@@ -20,6 +20,8 @@
 
 using ms::test::AnswersWith;
 using ms::test::BuildServer;
+using ms::test::OpenStore;
+using ms::test::Trim;
 using ms::test::Push;
 using ms::test::RunResult;
 using ms::test::SampleRepo;
@@ -28,22 +30,11 @@ using ms::test::Unique;
 
 namespace {
 
-std::unique_ptr<ms::Store> OpenStore(TestServer& s) {
-  auto store = ms::Store::Open(s.data_dir() / "mothership.db");
-  REQUIRE(store);
-  return std::move(*store);
-}
-
 // The app's releases, oldest first.
 std::vector<ms::Release> Releases(TestServer& s, const std::string& app) {
   auto list = OpenStore(s)->ListReleases(app, 1000);
   REQUIRE(list);
   return std::vector<ms::Release>(list->rbegin(), list->rend());
-}
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
 }
 
 std::string ServiceLabel(const std::string& service, const std::string& label) {

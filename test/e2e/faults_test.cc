@@ -27,6 +27,8 @@
 namespace bp = boost::process;
 using ms::test::AnswersWith;
 using ms::test::BuildServer;
+using ms::test::OpenStore;
+using ms::test::Trim;
 using ms::test::Push;
 using ms::test::Run;
 using ms::test::SampleRepo;
@@ -139,21 +141,10 @@ std::map<std::string, std::string> GitEnv(TestServer& s) {
           {"HOME", s.dir().string()}};
 }
 
-std::unique_ptr<ms::Store> OpenStore(TestServer& s) {
-  auto store = ms::Store::Open(s.data_dir() / "mothership.db");
-  REQUIRE(store);
-  return std::move(*store);
-}
-
 int LatestVersion(TestServer& s, const std::string& app) {
   auto latest = OpenStore(s)->LatestRelease(app);
   REQUIRE(latest);
   return *latest ? (*latest)->version : 0;
-}
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
 }
 
 // What must hold after every restart: the latest release is what runs and

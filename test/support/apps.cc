@@ -69,6 +69,17 @@ std::string Push(TestServer& s, const std::filesystem::path& repo, const std::st
   return push.err;
 }
 
+std::unique_ptr<Store> OpenStore(TestServer& s) {
+  auto store = Store::Open(s.data_dir() / "mothership.db");
+  REQUIRE(store);
+  return std::move(*store);
+}
+
+std::string Trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 void AnswersWith(TestServer& s, const std::string& app, const std::string& text) {
   std::string body;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

@@ -10,6 +10,7 @@
 
 #include <boost/process/child.hpp>
 
+#include "server/store/store.h"
 #include "test/support/test_server.h"
 
 namespace ms::test {
@@ -26,6 +27,10 @@ void CommitAll(TestServer& s, const std::filesystem::path& repo, const std::stri
 void SetDefaultGreeting(TestServer& s, const std::filesystem::path& repo, const std::string& greeting);
 // git push REPO main to APP; REQUIREs success and returns the push's stderr.
 std::string Push(TestServer& s, const std::filesystem::path& repo, const std::string& app, RunResult* out = nullptr);
+// The test server's store, opened beside its daemon (REQUIREs it opens).
+std::unique_ptr<Store> OpenStore(TestServer& s);
+// text without the newlines and spaces at its end (a command's output).
+std::string Trim(std::string text);
 // The app answers a body containing text through the proxy within 60 s (CHECKed).
 void AnswersWith(TestServer& s, const std::string& app, const std::string& text);
 // Runs bash -c script in a throwaway container of the run image on network;
