@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <vector>
@@ -32,7 +33,7 @@ Result<void> TarWriter::Write(const void* data, size_t size) {
   }
   if (!file_) return Failed(fmt::format("cannot write {}", path_.string()));
   if (size > 0 && std::fwrite(data, 1, size, file_) != size) {
-    return Failed(fmt::format("cannot write {}", path_.string()));
+    return Failed(fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
   }
   written_ += size;
   return {};
@@ -131,8 +132,9 @@ Result<void> TarWriter::Finish() {
   if (auto r = Write(zeros, sizeof zeros); !r) return r;
   if (digest_) return {};
   if (!file_ || std::fclose(file_) != 0) {
+    const int error = errno;
     file_ = nullptr;
-    return Failed(fmt::format("cannot write {}", path_.string()));
+    return Failed(fmt::format("cannot write {}: {}", path_.string(), std::strerror(error)));
   }
   file_ = nullptr;
   return {};

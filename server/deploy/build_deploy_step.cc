@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <chrono>
 
+#include "server/common/disk_space.h"
 #include "server/common/output.h"
 #include "server/deploy/app_json.h"
 #include "server/runtime/service_spec.h"
@@ -71,6 +73,8 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   }();
   if (!built) {
     tee.Write(fmt::format("-----> Build failed: {}\n", built.error().message));
+    auto advice = DiskFullAdvice(repos_.PathOf(request.app), built.error().message);
+    if (!advice.empty()) tee.Write(fmt::format("-----> {}{}\n", char(std::toupper(advice[0])), advice.substr(1)));
     (void)store_.SetDeployLog(*id, tee.log());
     (void)store_.FinishDeploy(*id, false, built.error().message);
     return Failed("the build failed");

@@ -1,5 +1,14 @@
 #include "server/git/git_service.h"
 
+#include "server/common/disk_space.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "server/keys/app_access.h"
@@ -41,6 +50,35 @@ Result<int> GitService::RunGit(JobIO& io, const std::string& subcommand, const s
   return RunChild(spec, io);
 }
 
+Result<int> GitService::RunGitWatchingOutput(JobIO& io, const std::string& subcommand, const std::string& app,
+                                             std::map<std::string, std::string> env, std::string_view marker,
+                                             bool& seen) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Failed(fmt::format("cannot make a pipe: {}", std::strerror(errno)));
+  seen = false;
+  std::thread relay([&, from = fds[0]] {
+    FdWriter to(io.out);
+    std::string tail;  // the end of what was read, for a marker split across reads
+    char buf[16384];
+    for (;;) {
+      ssize_t n = ::read(from, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      to.Write(std::string_view(buf, static_cast<size_t>(n)));
+      tail.append(buf, static_cast<size_t>(n));
+      if (tail.find(marker) != std::string::npos) seen = true;
+      if (tail.size() > marker.size()) tail.erase(0, tail.size() - marker.size());
+    }
+    ::close(from);
+  });
+  JobIO child_io = io;
+  child_io.out = fds[1];
+  auto code = RunGit(child_io, subcommand, app, std::move(env));
+  ::close(fds[1]);
+  relay.join();
+  return code;
+}
+
 Job::Body GitService::ReceivePack(const std::string& app, const Caller& caller,
                                   const std::string& protocol) {
   return [this, app, caller, protocol](JobIO& io) {
@@ -70,6 +108,13 @@ int GitService::RunReceivePack(JobIO& io, const std::string& app, const Caller& 
       return 1;
     }
   }
+  // A full disk: refused before git writes anything.
+  if (auto free = FreeMb(services_.settings.data_dir); free && *free < kPushNeedsFreeMb) {
+    err.Write(fmt::format("error: the server's disk is full: {} MB free under {}, and a push needs {} MB. Ask the "
+                          "server's operator to free space, then push again.\n",
+                          *free, services_.settings.data_dir.string(), kPushNeedsFreeMb));
+    return 1;
+  }
   // A push to a new app works in a provisional repository; the pre-receive hook
   // creates the app when main or master arrives, and otherwise it is removed below.
   if (!services_.repos.Exists(app)) {
@@ -90,12 +135,20 @@ int GitService::RunReceivePack(JobIO& io, const std::string& app, const Caller& 
   env["GIT_CONFIG_VALUE_0"] = "true";
   env["GIT_CONFIG_KEY_1"] = "receive.maxInputSize";
   env["GIT_CONFIG_VALUE_1"] = std::to_string(int64_t{services_.settings.max_push_mb} * 1024 * 1024);
-  auto code = RunGit(io, "receive-pack", app, std::move(env));
+  // git's answer to the client passes through here, to see whether it ran out
+  // of disk space writing the objects (git then says so and exits 0).
+  bool disk_full = false;
+  auto code = RunGitWatchingOutput(io, "receive-pack", app, std::move(env), "No space left on device", disk_full);
   pushes_.Unregister(token);
   if (!services_.store.GetApp(app).has_value()) (void)services_.repos.Remove(app);
   if (!code) {
     err.Write(fmt::format("error: {}\n", code.error().message));
     return 1;
+  }
+  // (git has said why; when the disk filled up, say what to do.)
+  if (disk_full || *code != 0) {
+    auto advice = DiskFullAdvice(services_.settings.data_dir, disk_full ? "no space left on device" : "");
+    if (!advice.empty()) err.Write(fmt::format("error: {}\n", advice));
   }
   LogInfo("push to {} by {} ended with status {}", app, caller.key_name, *code);
   return *code;

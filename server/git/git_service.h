@@ -35,6 +35,9 @@ class GitService {
                      const std::string& protocol);
   Result<int> RunGit(JobIO& io, const std::string& subcommand, const std::string& app,
                      std::map<std::string, std::string> env);
+  // RunGit, its stdout passed on through a pipe; seen: whether marker was in it.
+  Result<int> RunGitWatchingOutput(JobIO& io, const std::string& subcommand, const std::string& app,
+                                   std::map<std::string, std::string> env, std::string_view marker, bool& seen);
 
   Services& services_;
   PushRegistry& pushes_;

@@ -15,9 +15,10 @@
 
 namespace ms::test {
 
-TestServer BuildServer(const std::function<void(Settings&)>& configure) {
+TestServer BuildServer(const std::function<void(Settings&)>& configure, int data_dir_mb) {
   TestServerOptions options;
   options.build = true;
+  options.data_dir_mb = data_dir_mb;
   options.configure = [configure](ms::Settings& s) {
     s.registry = "localhost:5000";
     if (configure) configure(s);

@@ -15,8 +15,8 @@
 
 namespace ms::test {
 
-// configure: more settings (after the registry).
-TestServer BuildServer(const std::function<void(Settings&)>& configure = nullptr);
+// configure: more settings (after the registry); data_dir_mb: see TestServerOptions.
+TestServer BuildServer(const std::function<void(Settings&)>& configure = nullptr, int data_dir_mb = 0);
 // Cache volumes, registry tags and services outlive a test: names are unique per run.
 std::string Unique(const std::string& base);
 // Copies test/apps/NAME into a new repository with one commit (each call a new one).

@@ -58,6 +58,13 @@ int PickPort() {
 
 TestServer::TestServer(TestServerOptions options) : options_(std::move(options)) {
   admin_key_ = NewKey("admin");
+  if (options_.data_dir_mb > 0) {
+    std::filesystem::create_directories(data_dir());
+    auto mount = Run({"mount", "-t", "tmpfs", "-o", fmt::format("size={}m", options_.data_dir_mb), "tmpfs",
+                      data_dir().string()});
+    Require(mount.exit_code == 0, "cannot mount a tmpfs: " + mount.Both());
+    data_mount_ = std::shared_ptr<void>(nullptr, [at = data_dir()](void*) { Run({"umount", "-l", at.string()}); });
+  }
   // Setup first records only; a build server's settings (its own proxy, on
   // free ports) are written before setup runs again for the Docker steps.
   const std::vector<std::string> setup = {BinDir() + "/mothershipd", "setup", "--data-dir", data_dir().string(),

@@ -28,6 +28,8 @@ struct TestServerOptions {
   std::function<void(Settings&)> configure = nullptr;  // edits config.yaml after setup
   // Run the real build pipeline (Docker) instead of only recording deploys.
   bool build = false;
+  // Puts the data directory on a tmpfs of this many MB (a full-disk test).
+  int data_dir_mb = 0;
 };
 
 class TestServer {
@@ -75,6 +77,7 @@ class TestServer {
  private:
   TestServerOptions options_;
   TempDir dir_;
+  std::shared_ptr<void> data_mount_;  // unmounts the data_dir_mb tmpfs (before dir_ goes)
   std::filesystem::path admin_key_;
   int port_ = 0;
   std::unique_ptr<boost::process::child> daemon_;
