@@ -13,7 +13,9 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kMaxPending = 20000;
-constexpr auto kPendingFor = std::chrono::seconds(10);
+// How long a connection waits for a worker (one starting, or being replaced
+// after a crash) before it is closed.
+constexpr auto kPendingFor = std::chrono::seconds(30);
 
 }  // namespace
 

@@ -4,7 +4,9 @@
 // replaced, to join a new app's network or to upgrade, without a moment where
 // nothing listens: the new worker connects, takes every new connection, and
 // the old one finishes what it has. Connections that arrive while no worker is
-// connected wait (up to 10 s) for one.
+// connected wait (up to 30 s) for one. A worker that stops (it drains) shuts
+// down its side of the link: the edge then sends it nothing more and closes
+// the link, and the worker serves whatever it received before that close.
 //
 // Each message is one byte, 'h' (HTTP) or 'm' (metrics), with one descriptor.
 

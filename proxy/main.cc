@@ -164,7 +164,7 @@ struct Options {
   std::string edge_socket;
   int public_port = 0;
   std::filesystem::path routes;
-  int drain_seconds = 10;
+  int drain_seconds = 30;
 };
 
 // Reads the flags into options; an exit status when the program must stop
@@ -240,7 +240,7 @@ void DrainOnSignal(asio::io_context& io, asio::signal_set& signals, asio::steady
     drain_deadline.async_wait([&io](boost::system::error_code) { io.stop(); });
     asio::co_spawn(io, [&io, &server]() -> asio::awaitable<void> {
       asio::steady_timer poll(io);
-      while (server.metrics().open_connections() > 0) {
+      while (!server.Drained()) {
         poll.expires_after(std::chrono::milliseconds(50));
         co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
       }

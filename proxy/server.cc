@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -79,16 +80,11 @@ void Server::Drain() {
   acceptor_.close(ec);
   admin_acceptor_.close(ec);
   if (edge_) {
-    // Connections the edge already sent are served; then the edge sends the
-    // next ones to the newer worker.
-    char tag;
-    bool closed = false;
-    for (int fd; (fd = ReceiveDescriptor(edge_->native_handle(), tag, closed)) >= 0;) {
-      tcp::socket s(io_);
-      s.assign(tcp::v4(), fd, ec);
-      if (!ec) Serve(std::move(s), tag == 'm');
-    }
-    edge_->close(ec);
+    // The edge reads the end of this side, sends its next connections to a
+    // newer worker (or holds them until one comes) and closes the link; until
+    // then this worker serves what the edge sent (ReceiveFromEdge), so no
+    // connection is lost between the two.
+    ::shutdown(edge_->native_handle(), SHUT_WR);
   }
   // Each connection's next answer says "Connection: close" and the connection
   // closes after it, so a client never sees a kept connection vanish under a
@@ -98,7 +94,7 @@ void Server::Drain() {
 asio::awaitable<void> Server::Sweep() {
   asio::steady_timer timer(io_);
   auto alive = alive_;
-  while (*alive && !(draining_ && !conns_)) {
+  while (*alive && !Drained()) {
     timer.expires_after(std::chrono::milliseconds(250));
     co_await timer.async_wait(kNoThrow);
     if (!*alive) break;
@@ -195,9 +191,9 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
     edge_ = std::move(edge);
     if (!config_.ready_file.empty()) std::ofstream(config_.ready_file).put('\n');
     bool closed = false;
-    while (!closed && !draining_) {
+    while (!closed) {  // (draining too: see Drain)
       auto [wait_ec] = co_await edge_->async_wait(asio::socket_base::wait_read, kNoThrow);
-      if (wait_ec || draining_) break;
+      if (wait_ec) break;
       char tag;
       for (int fd; (fd = ReceiveDescriptor(edge_->native_handle(), tag, closed)) >= 0;) {
         tcp::socket s(io_);
@@ -210,8 +206,8 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
         Serve(std::move(s), tag == 'm');
       }
     }
-    if (draining_) co_return;
     edge_.reset();
+    if (draining_) co_return;
   }
 }
 

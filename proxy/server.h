@@ -40,6 +40,9 @@ class Server {
   void StartFromEdge(const std::string& socket_path, uint16_t public_port);
   // Stops accepting; idle connections close, busy ones finish their request.
   void Drain();
+  // Draining, and done: the edge has closed the link (it sends no more
+  // connections) and no connection is open.
+  bool Drained() const { return draining_ && !edge_ && metrics_.open_connections() == 0; }
 
   void SetRoutes(RouteTable routes);
   uint16_t port() const { return port_; }

@@ -91,12 +91,19 @@ ServiceSpec ProxySpec(const std::string& name, const std::map<std::string, std::
   s.args = args;
   s.container_labels = labels;
   s.mounts = std::move(mounts);
-  s.stop_grace_ns = 15 * kNanosPerSecond;
+  // The worker drains for up to 30 s (mothership-proxy --drain-seconds).
+  s.stop_grace_ns = 35 * kNanosPerSecond;
   s.networks = std::move(networks);
   // routes.json is on the node that runs the daemon: the proxy runs there,
   // and reaches tasks on every node over the apps' networks.
   s.constraints = {"node.id==" + labels.at("mothership.node")};
   s.restart_condition = "any";
+#ifdef MOTHERSHIP_SANITIZE
+  // A sanitizer build's proxy writes its reports where the host sees them,
+  // DATA_DIR/proxy/run/sanitizer.PID (the tests fail on any).
+  const std::string reports = std::string(kRunDir) + "/sanitizer";
+  s.env = {"ASAN_OPTIONS=log_path=" + reports, "UBSAN_OPTIONS=print_stacktrace=1:log_path=" + reports};
+#endif
   s.restart_delay_ns = kNanosPerSecond;
   s.log_options = {{"max-size", "10m"}, {"max-file", "3"}};
   s.global = true;

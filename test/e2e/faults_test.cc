@@ -39,42 +39,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// GETs the app through the proxy without pause until stopped; counts what
-// did not answer 200.
-class Load {
- public:
-  Load(const std::string& app, int port)
-      : thread_([this, app, port] {
-          while (!stop_) {
-            auto r = Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "-H",
-                          "Host: " + app + ".localhost", fmt::format("http://127.0.0.1:{}/", port)});
-            std::lock_guard lock(mu_);
-            ++requests_;
-            if (r.out != "200") failures_.push_back(r.out.empty() ? "no answer" : r.out);
-          }
-        }) {}
-  ~Load() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  int requests() {
-    std::lock_guard lock(mu_);
-    return requests_;
-  }
-  std::vector<std::string> failures() {
-    std::lock_guard lock(mu_);
-    return failures_;
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  int requests_ = 0;
-  std::vector<std::string> failures_;
-  std::thread thread_;
-};
-
 // A command (git push, ssh) running while the test watches for the step to
 // kill the daemon in.
 class Running {
@@ -219,7 +183,7 @@ TEST_CASE("faults: the daemon killed at each step of a push, a config change, a 
   Push(s, repo, app);
   std::string deployed = s.Head(repo);
   AnswersWith(s, app, "Hello from Mothership");
-  Load load(app, s.http_port());
+  ms::test::CurlLoad load(app, s.http_port());
 
   // The Engine API says when a service's rolling update is under way.
   auto rolling = [&](const std::string& service) {

@@ -159,4 +159,30 @@ std::string Load::Finish() {
   return out;
 }
 
+CurlLoad::CurlLoad(const std::string& app, int port)
+    : thread_([this, app, port] {
+        while (!stop_) {
+          auto r = Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "-H",
+                        "Host: " + app + ".localhost", fmt::format("http://127.0.0.1:{}/", port)});
+          std::lock_guard lock(mu_);
+          ++requests_;
+          if (r.out != "200") failures_.push_back(r.out.empty() ? "no answer" : r.out);
+        }
+      }) {}
+
+void CurlLoad::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+int CurlLoad::requests() {
+  std::lock_guard lock(mu_);
+  return requests_;
+}
+
+std::vector<std::string> CurlLoad::failures() {
+  std::lock_guard lock(mu_);
+  return failures_;
+}
+
 }  // namespace ms::test

@@ -3,10 +3,14 @@
 // localhost:5000), app names unique to a run, sample repositories from
 // test/apps, pushes that must succeed, and HTTP from inside a Docker network.
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <boost/process/child.hpp>
 
@@ -53,6 +57,25 @@ class Load {
  private:
   std::filesystem::path report_;
   std::unique_ptr<boost::process::child> wrk_;
+};
+
+// GETs APP.localhost through the proxy with curl, one request after the
+// other (5 s each at most), on a thread of its own until Stop(); counts the
+// requests and keeps what did not answer 200 ("no answer" or the status).
+class CurlLoad {
+ public:
+  CurlLoad(const std::string& app, int port);
+  ~CurlLoad() { Stop(); }
+  void Stop();
+  int requests();
+  std::vector<std::string> failures();
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  int requests_ = 0;
+  std::vector<std::string> failures_;
+  std::thread thread_;
 };
 
 }  // namespace ms::test

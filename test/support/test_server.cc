@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <regex>
@@ -130,6 +131,39 @@ TestServer::~TestServer() {
     }
     for (const auto& image : images) (void)docker.RemoveImage(image);
     for (const auto& app : apps) (void)docker.RemoveVolume(fmt::format("mothership-cache-{}-{}", settings.InstallId(), app));
+    KeepSanitizerReports();
+  }
+}
+
+void TestServer::KeepSanitizerReports() {
+  // A sanitizer build's proxy (its edge and worker) writes its reports to
+  // DATA_DIR/proxy/run/sanitizer.PID (server/proxy/proxy_service.cc), at the
+  // latest when it exits. They go where scripts/test looks after the run.
+  const auto reports = data_dir() / "proxy" / "run";
+  const auto keep = std::filesystem::path(BinDir()).parent_path() / "sanitizer-reports";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  EngineDockerClient docker;
+  Settings settings;
+  settings.data_dir = data_dir();
+  // The proxy's containers have stopped (they drain for up to 30 s).
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto left = docker.ListContainers("mothership.install=" + settings.InstallId());
+    if (!left || std::none_of(left->begin(), left->end(), [](const ContainerSummary& c) {
+          auto role = c.labels.find("mothership.role");
+          return role != c.labels.end() && role->second == "proxy";
+        })) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(reports, ec)) {
+    if (!entry.path().filename().string().starts_with("sanitizer")) continue;
+    std::filesystem::create_directories(keep, ec);
+    std::filesystem::copy_file(entry.path(), keep / (settings.InstallId() + "-" + entry.path().filename().string()),
+                               std::filesystem::copy_options::overwrite_existing, ec);
+    std::fprintf(stderr, "test server: the proxy's sanitizer report %s:\n%s\n", entry.path().c_str(),
+                 ReadFile(entry.path()).c_str());
   }
 }
 

@@ -75,6 +75,8 @@ class TestServer {
   std::string Log() const { return ReadFile(dir_.path() / "daemon.err"); }
 
  private:
+  void KeepSanitizerReports();
+
   TestServerOptions options_;
   TempDir dir_;
   std::shared_ptr<void> data_mount_;  // unmounts the data_dir_mb tmpfs (before dir_ goes)
