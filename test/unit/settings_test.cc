@@ -243,7 +243,8 @@ TEST_CASE("LoadSettings returns an error for a non-scalar key",
   WriteFile(dir.path() / "config.yaml", "? [a, b]\n: 1\n");
   ms::Result<ms::Settings> r;
   REQUIRE_NOTHROW(r = ms::LoadSettings(dir.path()));
-  CHECK_FALSE(r.has_value());
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ms::ErrorCode::kInvalidArgument);
 }
 
 TEST_CASE("LoadSettings refuses an empty setting",
@@ -252,6 +253,7 @@ TEST_CASE("LoadSettings refuses an empty setting",
   WriteFile(dir.path() / "config.yaml", "domain:\n");
   auto r = ms::LoadSettings(dir.path());
   // A forgotten value should be an error naming the key, not domain == "null".
-  CHECK_FALSE(r.has_value());
-  if (r) CHECK(r->domain != "null");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ms::ErrorCode::kInvalidArgument);
+  CHECK(r.error().message.find("domain") != std::string::npos);
 }
