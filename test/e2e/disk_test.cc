@@ -7,11 +7,11 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
-#include <sys/statvfs.h>
 
 #include <filesystem>
 #include <string>
 
+#include "server/common/disk_space.h"
 #include "test/support/apps.h"
 #include "test/support/run.h"
 #include "test/support/test_server.h"
@@ -31,9 +31,9 @@ using ms::test::Unique;
 namespace {
 
 long FreeMb(const std::filesystem::path& dir) {
-  struct statvfs st {};
-  REQUIRE(::statvfs(dir.c_str(), &st) == 0);
-  return static_cast<long>(st.f_bavail * st.f_frsize / (1024 * 1024));
+  auto free = ms::FreeMb(dir);
+  REQUIRE(free);
+  return static_cast<long>(*free);
 }
 
 // Fills dir's filesystem until about free_mb are left.

@@ -131,23 +131,20 @@ TestServer::~TestServer() {
     }
     for (const auto& image : images) (void)docker.RemoveImage(image);
     for (const auto& app : apps) (void)docker.RemoveVolume(fmt::format("mothership-cache-{}-{}", settings.InstallId(), app));
-    KeepSanitizerReports();
+    KeepSanitizerReports(docker, settings.InstallId());
   }
 }
 
-void TestServer::KeepSanitizerReports() {
+void TestServer::KeepSanitizerReports(DockerClient& docker, const std::string& install_id) {
   // A sanitizer build's proxy (its edge and worker) writes its reports to
   // DATA_DIR/proxy/run/sanitizer.PID (server/proxy/proxy_service.cc), at the
   // latest when it exits. They go where scripts/test looks after the run.
   const auto reports = data_dir() / "proxy" / "run";
   const auto keep = std::filesystem::path(BinDir()).parent_path() / "sanitizer-reports";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
-  EngineDockerClient docker;
-  Settings settings;
-  settings.data_dir = data_dir();
   // The proxy's containers have stopped (they drain for up to 30 s).
   while (std::chrono::steady_clock::now() < deadline) {
-    auto left = docker.ListContainers("mothership.install=" + settings.InstallId());
+    auto left = docker.ListContainers("mothership.install=" + install_id);
     if (!left || std::none_of(left->begin(), left->end(), [](const ContainerSummary& c) {
           auto role = c.labels.find("mothership.role");
           return role != c.labels.end() && role->second == "proxy";
@@ -160,7 +157,7 @@ void TestServer::KeepSanitizerReports() {
   for (const auto& entry : std::filesystem::directory_iterator(reports, ec)) {
     if (!entry.path().filename().string().starts_with("sanitizer")) continue;
     std::filesystem::create_directories(keep, ec);
-    std::filesystem::copy_file(entry.path(), keep / (settings.InstallId() + "-" + entry.path().filename().string()),
+    std::filesystem::copy_file(entry.path(), keep / (install_id + "-" + entry.path().filename().string()),
                                std::filesystem::copy_options::overwrite_existing, ec);
     std::fprintf(stderr, "test server: the proxy's sanitizer report %s:\n%s\n", entry.path().c_str(),
                  ReadFile(entry.path()).c_str());

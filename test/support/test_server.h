@@ -19,6 +19,10 @@
 #include "test/support/run.h"
 #include "test/support/scripted_deploy_step.h"
 
+namespace ms {
+class DockerClient;
+}
+
 namespace ms::test {
 
 struct TestServerOptions {
@@ -75,7 +79,7 @@ class TestServer {
   std::string Log() const { return ReadFile(dir_.path() / "daemon.err"); }
 
  private:
-  void KeepSanitizerReports();
+  void KeepSanitizerReports(ms::DockerClient& docker, const std::string& install_id);
 
   TestServerOptions options_;
   TempDir dir_;
