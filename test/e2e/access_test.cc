@@ -101,6 +101,8 @@ TEST_CASE("access: after access:add a member uses the app, git included / the ow
       CHECK(r.err.find("does not exist") == std::string::npos);
       if (c.access == ms::Access::kOwner) {
         CHECK(r.err == "error: only the owner of shop (alice) or an admin may do that; see: access shop\n");
+      } else {
+        CHECK(r.err.find("may do that") == std::string::npos);
       }
     }
   }
@@ -195,5 +197,8 @@ TEST_CASE("access: keys:remove of a name's last key closes its open session and 
   held.wait();
   auto info = nlohmann::json::parse(s.Ssh("apps:info bobs --json").out);
   CHECK(info["owner"] == "admin");
-  CHECK(s.SshAs(t.bob, "apps:list").exit_code == 255);  // the key no longer connects
+  auto gone = s.SshAs(t.bob, "apps:list");
+  CHECK(gone.exit_code == 255);  // the key no longer connects ...
+  CHECK(gone.err.find("Permission denied (publickey)") != std::string::npos);
+  CHECK(s.Ssh("apps:list").exit_code == 0);  // ... and the daemon is there
 }

@@ -231,12 +231,18 @@ TEST_CASE("build: buildpacks:set chooses the buildpack - bad choices are refused
   TestServer s = BuildServer();
   const std::string app = Unique("chosen");
   REQUIRE(s.Ssh("apps:create " + app).exit_code == 0);
-  CHECK(s.Ssh("buildpacks:set " + app + " not-a-buildpack").exit_code == 2);
+  auto bad = s.Ssh("buildpacks:set " + app + " not-a-buildpack");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("'not-a-buildpack' is not a buildpack: use") != std::string::npos);
   CHECK(s.Ssh("buildpacks:list " + app).out.find("detected at each build") != std::string::npos);
   REQUIRE(s.Ssh("buildpacks:set " + app + " heroku/procfile").exit_code == 0);
   REQUIRE(s.Ssh("buildpacks:add " + app + " static --index 1").exit_code == 0);
   CHECK(s.Ssh("buildpacks:list " + app + " --json").out == "[\"static\",\"heroku/procfile\"]\n");
   REQUIRE(s.Ssh("buildpacks:remove " + app + " heroku/procfile").exit_code == 0);
+  CHECK(s.Ssh("buildpacks:list " + app + " --json").out == "[\"static\"]\n");
+  auto absent = s.Ssh("buildpacks:remove " + app + " heroku/procfile");
+  CHECK(absent.exit_code != 0);
+  CHECK(absent.err.find(app + " does not use heroku/procfile") != std::string::npos);
   // A Node.js app with an index.html, built as a static site because it was chosen.
   auto repo = SampleRepo(s, "hello-node");
   ms::test::WriteFile(repo / "index.html", "<p>chosen static</p>\n");
@@ -247,6 +253,7 @@ TEST_CASE("build: buildpacks:set chooses the buildpack - bad choices are refused
   CHECK(output.find("Node.js app detected") == std::string::npos);
   CHECK(ServeOnce("localhost:5000/" + app + ":v1").find("chosen static") != std::string::npos);
   REQUIRE(s.Ssh("buildpacks:clear " + app).exit_code == 0);
+  CHECK(s.Ssh("buildpacks:list " + app + " --json").out == "[]\n");
 }
 
 TEST_CASE("build: a Docker engine that does not answer gives a message saying so") {
@@ -261,6 +268,23 @@ TEST_CASE("build: a Docker engine that does not answer gives a message saying so
   CHECK(push.err.find("the Docker engine does not answer on /nonexistent/docker.sock") != std::string::npos);
   CHECK(s.Ssh("stack:info").out.find("nodejs, python, ruby, go, static, procfile") != std::string::npos);
 }
+
+namespace {
+
+// How many builder containers of `app` the engine has, running or not.
+int Builders(const std::string& app) {
+  ms::EngineDockerClient docker;
+  auto containers = docker.ListContainers("mothership.app=" + app);
+  REQUIRE(containers);
+  int builders = 0;
+  for (const auto& c : *containers) {
+    auto role = c.labels.find("mothership.role");
+    builders += role != c.labels.end() && role->second == "build";
+  }
+  return builders;
+}
+
+}  // namespace
 
 TEST_CASE("build: images beyond keep_releases leave the registry - no builder container outlives the daemon") {
   const std::string app = Unique("pruned");
@@ -277,24 +301,16 @@ TEST_CASE("build: images beyond keep_releases leave the registry - no builder co
       if (i > 1) REQUIRE(s.Git({"commit", "-q", "--allow-empty", "-m", fmt::format("change {}", i)}, repo).exit_code == 0);
       Push(s, repo, app);
     }
-    auto status = [&](int version) {
-      return ms::test::Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
-                            "Accept: application/vnd.docker.distribution.manifest.v2+json",
-                            fmt::format("http://localhost:5000/v2/{}/manifests/v{}", app, version)})
-          .out;
-    };
+    auto status = [&](int version) { return ms::test::ManifestStatus(app, fmt::format("v{}", version)); };
     CHECK(status(1) == "404");
     CHECK(status(2) == "200");
     CHECK(status(3) == "200");
     CHECK(ServeOnce("localhost:5000/" + app + ":v3").find("Hello from a Procfile") != std::string::npos);
+    // While the daemon runs, the app's builder waits for the next push.
+    CHECK(Builders(app) == 1);
   }
   // The daemon has stopped: its idle builder container went with it.
-  ms::EngineDockerClient docker;
-  auto left = docker.ListContainers("mothership.app=" + app);
-  REQUIRE(left);
-  int builders = 0;
-  for (const auto& c : *left) builders += c.labels.contains("mothership.role") && c.labels.at("mothership.role") == "build";
-  CHECK(builders == 0);
+  CHECK(Builders(app) == 0);
 }
 
 TEST_CASE("build: bytes that are not UTF-8 in app.json, bin/release, a commit message, a branch name, command lines - the daemon goes on") {

@@ -95,7 +95,7 @@ TEST_CASE("cli: the README walkthrough runs command by command with the mothersh
     REQUIRE(Run({"bash", "-c", std::string("git ") + git}, RunOptions{"", env, work.path() / app}).exit_code == 0);
   }
 
-  std::string script = "set -u\n";
+  std::string script = "set -u\nexec 2>&1\n";  // one stream: each line's output follows it
   for (auto line : lines) {
     line = Replace(line, "paas.example.com", fmt::format("127.0.0.1:{}", s.port()));
     line = Replace(line, "hello-node", app);
@@ -108,18 +108,23 @@ TEST_CASE("cli: the README walkthrough runs command by command with the mothersh
   REQUIRE(walk.exit_code == 0);
 
   const std::string url = fmt::format("http://{}.localhost:{}/", app, s.http_port());
-  auto output_of = [&](const std::string& command) {
-    auto from = walk.Both().find("+++ mothership " + command);
+  // What one line of the walkthrough printed.
+  auto output_of = [&](const std::string& line) {
+    auto from = walk.Both().find("+++ " + line);
     if (from == std::string::npos) return std::string();
     auto to = walk.Both().find("+++ ", from + 4);
     return walk.Both().substr(from, to == std::string::npos ? std::string::npos : to - from);
   };
-  CHECK(output_of("remote:add").find(fmt::format("ssh://git@127.0.0.1:{}/{}", s.port(), app)) != std::string::npos);
-  CHECK(walk.Both().find(url) != std::string::npos);             // the push prints the URL
-  CHECK(output_of("open").find(url) != std::string::npos);       // no browser: printed
-  CHECK(output_of("config\n").find("GREETING") != std::string::npos);
-  CHECK(output_of("ps\n").find("web") != std::string::npos);
-  CHECK(output_of("releases").find("v2") != std::string::npos);
+  CHECK(output_of("mothership remote:add").find(fmt::format("ssh://git@127.0.0.1:{}/{}", s.port(), app)) !=
+        std::string::npos);
+  CHECK(output_of("git push mothership main").find(url) != std::string::npos);
+  CHECK(output_of("mothership open").find(url) != std::string::npos);  // no browser: printed
+  CHECK(output_of("mothership config:set").find("Released v2") != std::string::npos);
+  CHECK(output_of("mothership config\n").find("GREETING") != std::string::npos);
+  CHECK(output_of("mothership ps\n").find("=== web (2/2 running") != std::string::npos);
+  CHECK(output_of("mothership releases").find("v2 (current)") != std::string::npos);
+  CHECK(output_of("mothership rollback").find("v3 is running") != std::string::npos);
+  CHECK(output_of("mothership logs").find("[web.1]") != std::string::npos);
 
   // Through the proxy: the app, its custom domain and the deployed directory.
   std::string body;
@@ -131,7 +136,7 @@ TEST_CASE("cli: the README walkthrough runs command by command with the mothersh
   auto releases = s.Ssh("releases " + app);
   CHECK(releases.out.find("v3") != std::string::npos);
   CHECK(s.Ssh("config:get " + app + " GREETING").exit_code != 0);
-  CHECK(s.Ssh("ps " + app).out.find("web") != std::string::npos);
+  CHECK(s.Ssh("ps " + app).out.find("=== web (2/2 running") != std::string::npos);
 }
 
 TEST_CASE("cli: without a server or an app the CLI says what to do") {

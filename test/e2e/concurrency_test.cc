@@ -60,7 +60,8 @@ void CheckReleases(TestServer& s, const std::string& app, size_t count) {
 
 }  // namespace
 
-TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a push racing config:set, ps:scale and rollback - an app under wrk answers every request") {
+TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a push racing config:set, ps:scale and rollback - an app under wrk answers every request",
+          "[serial]") {
   TestServer s = BuildServer();
   const std::string steady = Unique("steady");
   Push(s, SampleRepo(s, "hello-node"), steady);

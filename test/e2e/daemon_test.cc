@@ -26,16 +26,29 @@ int ConnectRaw(int port) {
   return fd;
 }
 
+// Reads what the server sent so far without waiting; false when the server has closed `fd`.
+bool StillOpen(int fd) {
+  char buf[512];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) return true;
+    if (read(fd, buf, sizeof buf) <= 0) return false;
+  }
+}
+
 // True when the server closes the connection within `seconds` (reads and drops its banner).
 bool ClosedWithin(int fd, int seconds) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  char buf[512];
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;
-    if (read(fd, buf, sizeof buf) <= 0) return true;
+    if (!StillOpen(fd)) return true;
   }
   return false;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
@@ -61,21 +74,33 @@ TEST_CASE("a restart keeps apps / keys / config and the host key") {
 }
 
 TEST_CASE("a stalled client does not block others - many clients at once") {
-  TestServer s;
-  int stalled = ConnectRaw(s.port());
+  // Long enough that the stalled clients are still waiting when the others are done.
+  TestServer s({.configure = [](ms::Settings& settings) { settings.ssh_auth_timeout_seconds = 300; }});
+  // One client says nothing, one stops halfway through its version line.
+  int silent = ConnectRaw(s.port());
+  int half = ConnectRaw(s.port());
+  REQUIRE(write(half, "SSH-2.0-", 8) == 8);
   CHECK(s.Ssh("version").exit_code == 0);
   std::vector<std::future<ms::test::RunResult>> runs;
   for (int i = 0; i < 12; ++i) {
     runs.push_back(std::async(std::launch::async, [&] { return s.Ssh("apps:list"); }));
   }
   for (auto& r : runs) CHECK(r.get().exit_code == 0);
-  close(stalled);
+  // Served while the stalled ones were still waiting, not after the server gave up on them.
+  CHECK(StillOpen(silent));
+  CHECK(StillOpen(half));
+  close(silent);
+  close(half);
 }
 
 TEST_CASE("unauthenticated connections time out") {
   TestServer s({.configure = [](ms::Settings& settings) { settings.ssh_auth_timeout_seconds = 2; }});
+  auto start = std::chrono::steady_clock::now();
   int fd = ConnectRaw(s.port());
+  CHECK(StillOpen(fd));
   CHECK(ClosedWithin(fd, 15));
+  // Not before the two seconds it was given.
+  CHECK(SecondsSince(start) >= 1.9);
   close(fd);
   CHECK(s.Ssh("version").exit_code == 0);
 }
@@ -107,9 +132,15 @@ TEST_CASE("setup is idempotent and a second daemon on one data dir is refused") 
 TEST_CASE("an authenticated connection that never runs a command is closed") {
   TestServer s({.configure = [](ms::Settings& settings) { settings.ssh_auth_timeout_seconds = 2; }});
   // ssh -N authenticates and then only waits; the server must end it.
+  auto start = std::chrono::steady_clock::now();
   auto r = ms::test::Run({"timeout", "30", "ssh", "-N", "-p", std::to_string(s.port()), "-i", s.admin_key().string(),
-                          "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o",
+                          "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=VERBOSE", "-o",
                           "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                           "git@127.0.0.1"});
-  CHECK(r.exit_code == 255);
+  INFO(r.err);
+  CHECK(r.exit_code == 255);  // closed by the server, not ended by `timeout` (124)
+  CHECK(r.err.find("Authenticated to 127.0.0.1") != std::string::npos);
+  CHECK(SecondsSince(start) >= 1.9);
+  CHECK(s.Log().find("closing a connection that did not authenticate and run a command in 2 s") !=
+        std::string::npos);
 }

@@ -81,7 +81,9 @@ TEST_CASE("limits: a fork bomb and a memory hog in app B - app A under load answ
   CHECK(list.exit_code == 0);
   CHECK(list.out.find(a) != std::string::npos);
   CHECK(s.Ssh("ps " + b + " --json").out.find("\"type\":\"bomb\"") != std::string::npos);
-  CHECK(TaskProcesses(bomb_service) <= 256);
+  const int during = TaskProcesses(bomb_service);
+  CHECK(during > 0);  // still going
+  CHECK(during <= 256);
 
   load.Finish();
 

@@ -56,7 +56,9 @@ Answer Curl(int port, const std::string& host, const std::string& path = "/") {
 
 // Sends raw bytes on a new connection; returns all the proxy answered until it
 // closed the connection (or 5 s passed).
-std::string SendRaw(int port, const std::string& bytes) {
+// Sends `bytes` on a new connection and reads the answer until the proxy closes
+// the connection (`*closed` true) or 5 s pass with nothing more.
+std::string SendRaw(int port, const std::string& bytes, bool* closed = nullptr) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -73,20 +75,24 @@ std::string SendRaw(int port, const std::string& bytes) {
   char buf[4096];
   ssize_t n;
   while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  if (closed) *closed = n == 0;
   ::close(fd);
   return out;
 }
 
 
-// The resident and peak resident memory (kB) of the proxy's process.
-std::pair<long, long> ProxyMemory(TestServer& s) {
+// The resident and peak resident memory (kB) of the proxy's process; with
+// `reset_peak`, the peak starts again from the resident memory now.
+std::pair<long, long> ProxyMemory(TestServer& s, bool reset_peak = false) {
   Settings settings;
   settings.data_dir = s.data_dir();
   auto id = Run({"docker", "ps", "-q", "--filter",
                  "label=com.docker.swarm.service.name=ms-proxy-" + settings.InstallId()});
   std::string container = id.out.substr(0, id.out.find('\n'));
   auto pid = Run({"docker", "inspect", "-f", "{{.State.Pid}}", container});
-  std::string status = ms::test::ReadFile("/proc/" + pid.out.substr(0, pid.out.find('\n')) + "/status");
+  const std::string proc = "/proc/" + pid.out.substr(0, pid.out.find('\n'));
+  if (reset_peak) ms::test::WriteFile(proc + "/clear_refs", "5");
+  std::string status = ms::test::ReadFile(proc + "/status");
   auto field = [&](const std::string& name) {
     auto at = status.find(name + ":");
     return at == std::string::npos ? -1L : std::atol(status.c_str() + at + name.size() + 1);
@@ -174,11 +180,21 @@ TEST_CASE("proxy: a pushed app answers at APP.localhost - custom and wildcard do
   }
   CHECK(Curl(s.http_port(), "www.shop.test").body.find("Hello from Mothership!") != std::string::npos);
   CHECK(Curl(s.http_port(), "a.b.wild.test").status == 200);
-  // Another app cannot take a domain in use; bad names are refused.
-  auto taken = s.Ssh(fmt::format("domains:add {} www.shop.test", app));
+  // Another app cannot take a domain in use, its own again is said so; bad
+  // names are refused; the domain still routes to its app.
+  const std::string other = Unique("other");
+  REQUIRE(s.Ssh("apps:create " + other).exit_code == 0);
+  auto taken = s.Ssh(fmt::format("domains:add {} www.shop.test", other));
   CHECK(taken.exit_code != 0);
-  CHECK(taken.err.find("already") != std::string::npos);
-  CHECK(s.Ssh(fmt::format("domains:add {} 'bad_name!'", app)).exit_code != 0);
+  CHECK(taken.err.find("www.shop.test is not available") != std::string::npos);
+  CHECK(s.Ssh("domains " + other).out.find("www.shop.test") == std::string::npos);
+  auto again = s.Ssh(fmt::format("domains:add {} www.shop.test", app));
+  CHECK(again.exit_code != 0);
+  CHECK(again.err.find("www.shop.test is a domain of " + app + " already") != std::string::npos);
+  auto bad_name = s.Ssh(fmt::format("domains:add {} 'bad_name!'", app));
+  CHECK(bad_name.exit_code == 2);
+  CHECK(bad_name.err.find("bad_name!") != std::string::npos);
+  CHECK(Curl(s.http_port(), "www.shop.test").body.find("Hello from Mothership!") != std::string::npos);
   REQUIRE(s.Ssh(fmt::format("domains:remove {} www.shop.test", app)).exit_code == 0);
   deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (Curl(s.http_port(), "www.shop.test").status != 404 && std::chrono::steady_clock::now() < deadline) {
@@ -221,8 +237,11 @@ TEST_CASE("proxy: a pushed app answers at APP.localhost - custom and wildcard do
     INFO(bad.name);
     auto at = bad.bytes.find("app.localhost");
     if (at != std::string::npos) bad.bytes.replace(at, 13, app + ".localhost");
-    std::string answer = SendRaw(s.http_port(), bad.bytes);
+    bool closed = false;
+    std::string answer = SendRaw(s.http_port(), bad.bytes, &closed);
     CHECK(answer.starts_with("HTTP/1.1 400 "));
+    CHECK(closed);
+    CHECK(answer.find("HTTP/1.1", 1) == std::string::npos);  // one answer: nothing smuggled behind it
     CHECK(answer.find("Hello from Mothership!") == std::string::npos);
   }
   CHECK(Curl(s.http_port(), app + ".localhost").status == 200);
@@ -310,7 +329,9 @@ TEST_CASE("proxy: floods - one address over its cap is refused - slow heads and 
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   CHECK_FALSE(Open(slow_head));
-  CHECK(Clock::now() - sent_at < std::chrono::seconds(10));  // cut by the proxy, not by this loop's 30 s
+  // Cut by the proxy once its 2 s passed, not before, and not by this loop's 30 s.
+  CHECK(Clock::now() - sent_at >= std::chrono::milliseconds(1900));
+  CHECK(Clock::now() - sent_at < std::chrono::seconds(10));
   ::close(slow_head);
 
   // A body that trickles in below 240 bytes/s is cut once the 2 s have passed;
@@ -325,6 +346,7 @@ TEST_CASE("proxy: floods - one address over its cap is refused - slow heads and 
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   CHECK_FALSE(Open(slow_body, &got));
+  CHECK(Clock::now() - sent_at >= std::chrono::milliseconds(1900));
   CHECK(Clock::now() - sent_at < std::chrono::seconds(10));
   CHECK(got.find("HTTP/1.1 200") == std::string::npos);
   ::close(slow_body);
@@ -373,8 +395,9 @@ TEST_CASE("proxy: WebSocket messages round-trip - 1 GB up and down in bounded me
 
   const std::string app = Unique("big");
   Push(s, SampleRepo(s, "hello-node"), app);
-  auto before = ProxyMemory(s);
+  auto before = ProxyMemory(s, /*reset_peak=*/true);
   REQUIRE(before.first > 0);
+  REQUIRE(before.second - before.first < 64);  // the peak starts from here
   // Streamed from /dev/zero, chunked: the proxy never holds the body.
   auto up = Run({"bash", "-c",
                  fmt::format("head -c 1073741824 /dev/zero | curl -s -T - -H 'Host: {}.localhost' "
@@ -387,7 +410,9 @@ TEST_CASE("proxy: WebSocket messages round-trip - 1 GB up and down in bounded me
   CHECK(down.out == "1073741824\n");
   auto after = ProxyMemory(s);
   WARN("proxy memory: " << before.first << " kB before, peak " << after.second << " kB");
-  CHECK(after.second - before.first < 50 * 1024);
+  // The README says the peak moved by 16 kB; held to 256 kB here (allocator
+  // and page noise), far from any body held in memory.
+  CHECK(after.second - before.first < 256);
 }
 
 // A measurement, not in the suite (hidden): what the first deploy of a new app

@@ -8,11 +8,13 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <future>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include <boost/process.hpp>
@@ -104,9 +106,18 @@ TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer") {
     ++answers;
   }
   CHECK(answers == 3);
-  CHECK(s.Ssh("checks:set " + app + " path=/a'b").exit_code == 2);
-  CHECK(s.Ssh("ps:scale " + app + " web=x").exit_code == 2);
-  CHECK(s.Ssh("ps:scale " + app + " worker=1").exit_code == 2);
+  // Refused with the reason, and nothing changes: the quote reaches the path check.
+  auto bad_path = s.Ssh("checks:set " + app + " \"path=/a'b\"");
+  CHECK(bad_path.exit_code == 2);
+  CHECK(bad_path.err.find("'/a'b' is not a URL path like /health") != std::string::npos);
+  auto bad_count = s.Ssh("ps:scale " + app + " web=x");
+  CHECK(bad_count.exit_code == 2);
+  CHECK(bad_count.err.find("'web=x' is not TYPE=N with N from 0 to") != std::string::npos);
+  auto bad_type = s.Ssh("ps:scale " + app + " worker=1");
+  CHECK(bad_type.exit_code == 2);
+  CHECK(bad_type.err.find(app + " has no process type 'worker' (it has: web)") != std::string::npos);
+  CHECK(s.Ssh("checks " + app).out.find("GET / answers") != std::string::npos);
+  CHECK(s.Ssh("ps " + app + " --json").out.find("\"running\":3") != std::string::npos);
 
   // Sizes: standard-1x by default; ps:resize rolls web to basic, whose limits
   // the tasks get; a size or a type that is not there is refused.
@@ -163,7 +174,7 @@ TEST_CASE("runtime: a failing release command aborts the deploy") {
   CHECK_FALSE(svc->has_value());
 }
 
-TEST_CASE("runtime: a task of app B cannot connect to app A - destroy removes the services") {
+TEST_CASE("runtime: app B's containers have no route and no name to app A - destroy removes the services") {
   TestServer s = BuildServer();
   const std::string a = Unique("appa"), b = Unique("appb");
   Push(s, SampleRepo(s, "hello-node"), a);
@@ -173,22 +184,53 @@ TEST_CASE("runtime: a task of app B cannot connect to app A - destroy removes th
   REQUIRE(s.Git({"init", "-q", "-b", "main"}, repo_b).exit_code == 0);
   CommitAll(s, repo_b, "b");
   Push(s, repo_b, b);
-  // A's task address on its own network, and its name.
+  // A's task address, seen from a container on A's network.
   std::string ip = RunOnNetwork(a + "-net", fmt::format("getent ahostsv4 tasks.{}-web | awk '{{print $1}}' | head -n 1", a));
   while (!ip.empty() && (ip.back() == '\n' || ip.back() == '\r')) ip.pop_back();
-  REQUIRE_FALSE(ip.empty());
-  // (A bare TCP connect proves nothing here: these machines' network answers
-  // connections to any address; only A's own answer counts.)
-  auto get = [&](const std::string& from, const std::string& host) {
-    auto r = s.Ssh(fmt::format("run {} \"exec 3<>/dev/tcp/{}/5000 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && "
-                               "timeout 5 cat <&3\"",
-                               from, host));
+  in_addr a_addr{};
+  REQUIRE(inet_pton(AF_INET, ip.c_str(), &a_addr) == 1);
+  // From a one-off container of `app`: its routes, and what its DNS says of
+  // A's names and B's. (Connecting from B to A's address proves nothing and is
+  // not sent: with isolation working the packet would leave through the
+  // default gateway to a network that is not ours.)
+  auto look = [&](const std::string& app) {
+    auto r = s.Ssh(fmt::format("run {} \"echo RAN; cat /proc/net/route; "
+                               "getent ahostsv4 {}-web >/dev/null && echo RESOLVES {}-web; "
+                               "getent ahostsv4 tasks.{}-web >/dev/null && echo RESOLVES tasks.{}-web; "
+                               "getent ahostsv4 {}-web >/dev/null && echo RESOLVES {}-web; true\"",
+                               app, a, a, a, a, b, b));
+    INFO(r.Both());
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(r.out.find("RAN\n") != std::string::npos);
     return r.out;
   };
-  CHECK(get(b, ip).find("Hello from Mothership!") == std::string::npos);
-  CHECK(get(b, a + "-web").find("Hello from Mothership!") == std::string::npos);
-  // From A's own network it does answer (the checks above mean something).
-  CHECK(get(a, ip).find("Hello from Mothership!") != std::string::npos);
+  // The routes other than the default one that lead to A's address.
+  auto routes_to_a = [&](const std::string& out) {
+    std::istringstream lines(out);
+    std::string line;
+    int covering = 0;
+    while (std::getline(lines, line)) {
+      std::istringstream fields(line);
+      std::string iface, dest, gateway, flags, refcnt, use, metric, mask;
+      if (!(fields >> iface >> dest >> gateway >> flags >> refcnt >> use >> metric >> mask)) continue;
+      if (dest.size() != 8 || mask.size() != 8 || iface == "Iface") continue;
+      uint32_t d = static_cast<uint32_t>(std::stoul(dest, nullptr, 16));
+      uint32_t m = static_cast<uint32_t>(std::stoul(mask, nullptr, 16));
+      if (m != 0 && (a_addr.s_addr & m) == d) ++covering;
+    }
+    return covering;
+  };
+  const std::string from_a = look(a), from_b = look(b);
+  INFO(from_a << from_b);
+  // Seen from A (the checks below mean something): its names resolve, a route leads to its task.
+  CHECK(from_a.find("RESOLVES " + a + "-web") != std::string::npos);
+  CHECK(from_a.find("RESOLVES tasks." + a + "-web") != std::string::npos);
+  CHECK(routes_to_a(from_a) >= 1);
+  // Seen from B: its own name resolves, A's do not, and no route leads to A.
+  CHECK(from_b.find("RESOLVES " + b + "-web") != std::string::npos);
+  CHECK(from_b.find("RESOLVES " + a + "-web") == std::string::npos);
+  CHECK(from_b.find("RESOLVES tasks." + a + "-web") == std::string::npos);
+  CHECK(routes_to_a(from_b) == 0);
   // B's web tasks, like its one-off containers, are on B's network only.
   ms::EngineDockerClient engine;
   auto containers = engine.ListContainers("com.docker.swarm.service.name=" + b + "-web");

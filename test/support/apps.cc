@@ -81,6 +81,15 @@ std::string Trim(std::string text) {
   return text;
 }
 
+std::string ManifestStatus(const std::string& image, const std::string& tag) {
+  return Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-H",
+              "Accept: application/vnd.docker.distribution.manifest.v2+json", "-H",
+              "Accept: application/vnd.oci.image.manifest.v1+json", "-H",
+              "Accept: application/vnd.oci.image.index.v1+json",
+              fmt::format("http://localhost:5000/v2/{}/manifests/{}", image, tag)})
+      .out;
+}
+
 void AnswersWith(TestServer& s, const std::string& app, const std::string& text) {
   std::string body;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

@@ -42,6 +42,9 @@ void AnswersWith(TestServer& s, const std::string& app, const std::string& text)
 std::string RunOnNetwork(const std::string& network, const std::string& script);
 // GET / of host:5000 from a container on network ("" when it does not answer).
 std::string HttpGet(const std::string& network, const std::string& host);
+// The HTTP status of the registry (localhost:5000) for the manifest of
+// image:tag, asked as `docker pull` asks: "200" when it is there, "404" not.
+std::string ManifestStatus(const std::string& image, const std::string& tag);
 
 // wrk through the proxy to APP.localhost on keep-alive connections, until
 // Finish(), which CHECKs that every request was answered with a 2xx and

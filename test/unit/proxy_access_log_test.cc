@@ -141,7 +141,14 @@ TEST_CASE("AccessLog never waits for a full pipe - keeps 1 MB, counts what it dr
   size_t lines = 0;
   for (char c : all) lines += c == '\n';
   CHECK(lines + log.dropped() == static_cast<uint64_t>(kLines) + 2);  // + the entry after, + the note
-  CHECK(all.find(fmt::format("\"dropped_lines\":{},", log.dropped())) != std::string::npos);
+  REQUIRE(all.find(fmt::format("\"dropped_lines\":{},", log.dropped())) != std::string::npos);
+  // What it kept while nobody read: what the pipe took, then 1 MB and at most one line more.
+  const size_t kept = all.rfind('\n', all.find("\"dropped_lines\"")) + 1;
+  const size_t line = all.find('\n') + 1;
+  const size_t pipe_size = static_cast<size_t>(fcntl(fds[1], F_GETPIPE_SZ));
+  CHECK(kept > pipe_size / 2 + 1024 * 1024);
+  CHECK(kept <= pipe_size + 1024 * 1024 + line);
+  CHECK(kept % line == 0);  // whole lines only
   close(fds[0]);
   close(fds[1]);
 }

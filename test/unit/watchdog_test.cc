@@ -42,5 +42,10 @@ TEST_CASE("Watchdog: done before its limit it never fires", "[watchdog]") {
     ms::Watchdog watchdog(clock, 600s, [&] { ++calls; });
     clock.Advance(599s);
   }
+  // Past its limit now; another watchdog on the clock fires, this one did not.
+  std::atomic<int> control{0};
+  ms::Watchdog other(clock, 1s, [&] { ++control; });
+  clock.Advance(2s);
+  REQUIRE(WaitFor(control));
   CHECK(calls.load() == 0);
 }
