@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "server/config/settings.h"
 #include "server/store/store.h"
 #include "test/support/apps.h"
 #include "test/support/run.h"
@@ -156,7 +157,19 @@ TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a p
     AnswersWith(s, app, releases.back().image == pushed ? "Hello after the race" : "Hello from " + app);
   }
 
-  load.Finish();
+  const std::string report = load.Finish();
+  if (report.find("Socket errors") != std::string::npos || report.find("Non-2xx") != std::string::npos) {
+    // What the proxy did meanwhile, to find what held or failed requests: the
+    // edge's workers coming and going, and the worker's tasks.
+    ms::Settings settings;
+    settings.data_dir = s.data_dir();
+    const std::string proxy = "ms-proxy-" + settings.InstallId();
+    auto edge = ms::test::Run({"bash", "-c", "docker service logs --timestamps " + proxy +
+                                                 "-edge 2>&1 | grep -E 'worker (connected|left)' | tail -n 100"});
+    auto tasks = ms::test::Run({"docker", "service", "ps", "--no-trunc", "--format",
+                                "{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}", proxy});
+    WARN("the proxy's edge:\n" << edge.out << "the proxy's worker tasks:\n" << tasks.out);
+  }
   // The proxy's routes are complete: every app still answers its own code.
   for (int i = 2; i < kApps; ++i) AnswersWith(s, apps[i], "Hello from " + apps[i]);
 }
