@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "server/config/settings.h"
 #include "server/store/store.h"
 #include "test/support/apps.h"
 #include "test/support/run.h"
@@ -161,9 +160,7 @@ TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a p
   if (report.find("Socket errors") != std::string::npos || report.find("Non-2xx") != std::string::npos) {
     // What the proxy did meanwhile, to find what held or failed requests: the
     // edge's workers coming and going, and the worker's tasks.
-    ms::Settings settings;
-    settings.data_dir = s.data_dir();
-    const std::string proxy = "ms-proxy-" + settings.InstallId();
+    const std::string proxy = s.proxy_service();
     auto edge = ms::test::Run({"bash", "-c", "docker service logs --timestamps " + proxy +
                                                  "-edge 2>&1 | grep -E 'worker (connected|left)' | tail -n 100"});
     auto tasks = ms::test::Run({"docker", "service", "ps", "--no-trunc", "--format",

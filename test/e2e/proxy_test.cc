@@ -84,10 +84,7 @@ std::string SendRaw(int port, const std::string& bytes, bool* closed = nullptr) 
 // The resident and peak resident memory (kB) of the proxy's process; with
 // `reset_peak`, the peak starts again from the resident memory now.
 std::pair<long, long> ProxyMemory(TestServer& s, bool reset_peak = false) {
-  Settings settings;
-  settings.data_dir = s.data_dir();
-  auto id = Run({"docker", "ps", "-q", "--filter",
-                 "label=com.docker.swarm.service.name=ms-proxy-" + settings.InstallId()});
+  auto id = Run({"docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=" + s.proxy_service()});
   std::string container = id.out.substr(0, id.out.find('\n'));
   auto pid = Run({"docker", "inspect", "-f", "{{.State.Pid}}", container});
   const std::string proc = "/proc/" + pid.out.substr(0, pid.out.find('\n'));
@@ -251,10 +248,7 @@ TEST_CASE("proxy: a pushed app answers at APP.localhost - custom and wildcard do
   s.Stop();
   CHECK(Curl(s.http_port(), app + ".localhost").status == 200);
   {
-    Settings settings;
-    settings.data_dir = s.data_dir();
-    std::string proxy = "ms-proxy-" + settings.InstallId();
-    REQUIRE(Run({"docker", "service", "update", "-q", "--force", proxy}).exit_code == 0);
+    REQUIRE(Run({"docker", "service", "update", "-q", "--force", s.proxy_service()}).exit_code == 0);
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (Curl(s.http_port(), app + ".localhost").status != 200 && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));

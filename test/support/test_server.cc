@@ -79,7 +79,7 @@ TestServer::TestServer(TestServerOptions options) : options_(std::move(options))
     if (options_.build) {
       settings->deploy_step = "build";
       // Test daemons share one Swarm: each has its own proxy, on free ports.
-      settings->proxy_service = "ms-proxy-" + settings->InstallId();
+      settings->proxy_service = proxy_service();
       settings->http_port = FreePort();
       settings->proxy_metrics_port = FreePort();
       http_port_ = settings->http_port;
@@ -204,6 +204,12 @@ void TestServer::Start() {
     Require(std::chrono::steady_clock::now() < deadline, "mothershipd did not start: " + Log());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+std::string TestServer::proxy_service() const {
+  Settings settings;
+  settings.data_dir = data_dir();
+  return "ms-proxy-" + settings.InstallId();
 }
 
 int TestServer::Stop() {

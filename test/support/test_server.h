@@ -74,6 +74,8 @@ class TestServer {
 
   const std::filesystem::path& dir() const { return dir_.path(); }
   std::filesystem::path data_dir() const { return dir_.path() / "data"; }
+  // The name of this server's proxy worker service (its edge: NAME-edge).
+  std::string proxy_service() const;
   std::filesystem::path admin_key() const { return admin_key_; }
   int port() const { return port_; }
   std::string Log() const { return ReadFile(dir_.path() / "daemon.err"); }
