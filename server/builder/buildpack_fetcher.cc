@@ -51,8 +51,9 @@ GitRun RunGit(const std::vector<std::string>& args, const std::string& protocol,
   env["GIT_CONFIG_NOSYSTEM"] = "1";
   env["GIT_CONFIG_GLOBAL"] = "/dev/null";
   std::error_code ec;
+  bp::detail::limit_handles_ only_std;  // one per start: the shared bp::limit_handles is not thread-safe (child_process.cc)
   bp::child child(git, bp::args(all), env, bp::std_in < bp::null, bp::std_out > bp::null,
-                  bp::std_err > err_file.string(), bp::limit_handles,
+                  bp::std_err > err_file.string(), only_std,
                   bp::extend::on_exec_setup =
                       [max_bytes](auto&) {
                         rlimit cap{static_cast<rlim_t>(max_bytes), static_cast<rlim_t>(max_bytes)};

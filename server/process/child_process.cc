@@ -21,9 +21,13 @@ Result<int> RunChild(const ChildSpec& spec, JobIO& io) {
   for (const auto& name : spec.env_unset) env.erase(name);
   for (const auto& [k, v] : spec.env_set) env[k] = v;
   std::error_code ec;
+  // Boost's shared bp::limit_handles object writes its list of descriptors at
+  // every start: two threads starting children at once corrupted the heap
+  // (boostorg/process#370; child_process_test.cc). Each start has its own.
+  bp::detail::limit_handles_ only_std;
   bp::child child(spec.program.string(), bp::args(spec.args), env,
                   bp::posix::fd.bind(0, io.in), bp::posix::fd.bind(1, io.out),
-                  bp::posix::fd.bind(2, io.err), bp::limit_handles, ec);
+                  bp::posix::fd.bind(2, io.err), only_std, ec);
   if (ec) {
     return Failed(fmt::format("cannot start {}: {}", spec.program.string(), ec.message()));
   }

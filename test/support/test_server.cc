@@ -6,11 +6,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <regex>
 #include <set>
@@ -97,6 +99,7 @@ TestServer::TestServer(TestServerOptions options) : options_(std::move(options))
 }
 
 TestServer::~TestServer() {
+  if (daemon_ && !daemon_->running()) ReportUnexpectedExit();
   if (in_process_ || (daemon_ && daemon_->running())) Stop();
   if (options_.build) {
     // Apps keep running when their daemon stops; a test's apps go with the test.
@@ -133,6 +136,36 @@ TestServer::~TestServer() {
     for (const auto& app : apps) (void)docker.RemoveVolume(fmt::format("mothership-cache-{}-{}", settings.InstallId(), app));
     KeepSanitizerReports(docker, settings.InstallId());
   }
+}
+
+bool TestServer::running() {
+  if (in_process_) return true;
+  if (!daemon_ || daemon_->running()) return daemon_ != nullptr;
+  ReportUnexpectedExit();
+  return false;
+}
+
+void TestServer::ReportUnexpectedExit() {
+  if (exit_reported_) return;
+  exit_reported_ = true;
+  // The test's directory goes with the test: the log is copied next to the
+  // binaries (as the sanitizer reports are) and its end printed.
+  int status = daemon_->native_exit_code();
+  std::string how = WIFSIGNALED(status) ? fmt::format("was killed by signal {} ({})", WTERMSIG(status),
+                                                      ::strsignal(WTERMSIG(status)))
+                                        : fmt::format("exited with status {}", WEXITSTATUS(status));
+  Settings settings;
+  settings.data_dir = data_dir();
+  const auto keep = std::filesystem::path(BinDir()).parent_path() / "daemon-logs";
+  const auto copy = keep / (settings.InstallId() + "-daemon.err");
+  std::error_code ec;
+  std::filesystem::create_directories(keep, ec);
+  std::filesystem::copy_file(dir() / "daemon.err", copy, std::filesystem::copy_options::overwrite_existing, ec);
+  std::string log = Log();
+  constexpr std::size_t kTail = 12000;
+  if (log.size() > kTail) log = "...\n" + log.substr(log.size() - kTail);
+  std::fprintf(stderr, "test server: mothershipd %s while the test still used it (whole log: %s); its log ends:\n%s\n",
+               how.c_str(), copy.c_str(), log.c_str());
 }
 
 void TestServer::KeepSanitizerReports(DockerClient& docker, const std::string& install_id) {
@@ -220,6 +253,11 @@ int TestServer::Stop() {
     return 0;
   }
   if (!daemon_) return -1;
+  if (!running()) {  // ended on its own (reported); its pid may be another process's now
+    int status = daemon_->native_exit_code();
+    daemon_.reset();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
   ::kill(daemon_->id(), SIGTERM);
   daemon_->wait();
   int code = daemon_->exit_code();
@@ -229,6 +267,7 @@ int TestServer::Stop() {
 
 void TestServer::Kill() {
   Require(daemon_ != nullptr, "Kill needs the mothershipd process (not the in-process daemon)");
+  Require(running(), "mothershipd had already ended before Kill");
   ::kill(daemon_->id(), SIGKILL);
   daemon_->wait();
   daemon_.reset();

@@ -47,6 +47,9 @@ class TestServer {
   int Stop();
   // SIGKILL, as a crash or a power cut would end it; waits for it to go.
   void Kill();
+  // False once the daemon has ended without Stop or Kill; then its exit status
+  // and the end of its log go to stderr (as they do from the destructor).
+  bool running();
 
   // Makes an ed25519 key pair; returns the private key path.
   std::filesystem::path NewKey(const std::string& name);
@@ -82,6 +85,7 @@ class TestServer {
 
  private:
   void KeepSanitizerReports(ms::DockerClient& docker, const std::string& install_id);
+  void ReportUnexpectedExit();
 
   TestServerOptions options_;
   TempDir dir_;
@@ -89,6 +93,7 @@ class TestServer {
   std::filesystem::path admin_key_;
   int port_ = 0;
   std::unique_ptr<boost::process::child> daemon_;
+  bool exit_reported_ = false;
   std::unique_ptr<Daemon> in_process_;  // with deploy_script
   std::thread serving_;
   int http_port_ = 0;
