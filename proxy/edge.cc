@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -93,17 +94,24 @@ asio::awaitable<void> Edge::Accept(asio::ip::tcp::acceptor& acceptor, char tag) 
   }
 }
 
-void Edge::Hand(int fd, char tag) {
-  if (pending_.empty()) {
-    while (!workers_.empty()) {
-      if (SendDescriptor(workers_.back()->native_handle(), fd, tag)) {
-        ::close(fd);
-        return;
-      }
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;  // busy: queue it
-      workers_.pop_back();  // gone
+bool Edge::Send(int fd, char tag) {
+  while (!workers_.empty()) {
+    // The newest worker that still takes connections: one not draining, or
+    // else the last one left (it stays only while it is the last: WatchWorker).
+    auto it = std::find_if(workers_.rbegin(), workers_.rend(), [](const auto& w) { return !w->draining; });
+    std::shared_ptr<Worker> worker = it != workers_.rend() ? *it : workers_.back();
+    if (SendDescriptor(worker->link.native_handle(), fd, tag)) {
+      ::close(fd);
+      return true;
     }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;  // busy: the caller queues it
+    Drop(worker);  // gone
   }
+  return false;
+}
+
+void Edge::Hand(int fd, char tag) {
+  if (pending_.empty() && Send(fd, tag)) return;
   if (pending_.size() >= kMaxPending) {
     ::close(fd);
     return;
@@ -112,36 +120,52 @@ void Edge::Hand(int fd, char tag) {
 }
 
 void Edge::Flush() {
-  while (!pending_.empty() && !workers_.empty()) {
-    const Pending& p = pending_.front();
-    if (!SendDescriptor(workers_.back()->native_handle(), p.fd, p.tag)) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      workers_.pop_back();
-      continue;
-    }
-    ::close(p.fd);
-    pending_.pop_front();
-  }
+  while (!pending_.empty() && Send(pending_.front().fd, pending_.front().tag)) pending_.pop_front();
+}
+
+void Edge::Drop(const std::shared_ptr<Worker>& worker) {
+  if (std::erase(workers_, worker) == 0) return;
+  boost::system::error_code ignored;
+  worker->link.close(ignored);
+  std::fprintf(stderr, "mothership-proxy edge: a worker left (%zu connected)\n", workers_.size());
 }
 
 asio::awaitable<void> Edge::AcceptWorkers() {
   while (true) {
     auto [ec, socket] = co_await workers_acceptor_->async_accept(kNoThrow);
     if (ec) co_return;
-    auto worker = std::make_shared<asio::local::stream_protocol::socket>(std::move(socket));
-    workers_.push_back(worker);  // the newest takes new connections
+    auto worker = std::make_shared<Worker>(Worker{std::move(socket)});
+    // The newest takes new connections; a draining worker kept as the last
+    // one is let go now.
+    for (auto draining : std::vector(workers_)) {
+      if (draining->draining) Drop(draining);
+    }
+    workers_.push_back(worker);
     std::fprintf(stderr, "mothership-proxy edge: a worker connected (%zu connected)\n", workers_.size());
     asio::co_spawn(io_, WatchWorker(worker), asio::detached);
     Flush();
   }
 }
 
-asio::awaitable<void> Edge::WatchWorker(std::shared_ptr<asio::local::stream_protocol::socket> worker) {
-  // A worker only ever closes its end: that read ends when it goes.
+asio::awaitable<void> Edge::WatchWorker(std::shared_ptr<Worker> worker) {
+  // A worker only ever shuts down its end: that read ends when it drains, or
+  // when it is gone.
   char byte;
-  co_await worker->async_read_some(asio::buffer(&byte, 1), kNoThrow);
-  std::erase(workers_, worker);
-  std::fprintf(stderr, "mothership-proxy edge: a worker left (%zu connected)\n", workers_.size());
+  co_await worker->link.async_read_some(asio::buffer(&byte, 1), kNoThrow);
+  bool others = std::any_of(workers_.begin(), workers_.end(),
+                            [&](const auto& w) { return w != worker && !w->draining; });
+  if (others || !worker->link.is_open()) {
+    Drop(worker);
+    co_return;
+  }
+  // The last worker: it goes on taking connections until another connects
+  // (AcceptWorkers drops it then), or until it has to finish what it has
+  // before its drain ends (a send to a worker that is gone fails: Send).
+  worker->draining = true;
+  std::fprintf(stderr, "mothership-proxy edge: the last worker drains; it takes connections until another connects\n");
+  asio::steady_timer last(io_, last_worker_takes_for_);
+  co_await last.async_wait(kNoThrow);
+  Drop(worker);
 }
 
 asio::awaitable<void> Edge::ExpirePending() {

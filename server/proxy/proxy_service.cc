@@ -110,6 +110,10 @@ ServiceSpec ProxySpec(const std::string& name, const std::map<std::string, std::
   s.update.parallelism = 1;
   s.update.order = update_order;
   s.update.failure_action = "rollback";
+  // A rollback replaces the tasks in the same order (Swarm's default would
+  // stop the worker before its replacement starts).
+  s.rollback = s.update;
+  s.rollback->failure_action = "pause";
   s.endpoint_mode = "dnsrr";
   return s;
 }

@@ -164,7 +164,7 @@ TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a p
     // edge's workers coming and going, and the worker's tasks.
     const std::string proxy = s.proxy_service();
     auto edge = ms::test::Run({"bash", "-c", "docker service logs --timestamps " + proxy +
-                                                 "-edge 2>&1 | grep -E 'worker (connected|left)' | tail -n 100"});
+                                                 "-edge 2>&1 | grep -E 'worker (connected|left|drains)' | tail -n 100"});
     auto tasks = ms::test::Run({"docker", "service", "ps", "--no-trunc", "--format",
                                 "{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}", proxy});
     WARN("the proxy's edge:\n" << edge.out << "the proxy's worker tasks:\n" << tasks.out);

@@ -1,4 +1,5 @@
-// The edge's descriptor passing: a descriptor and its tag cross a unix socket.
+// The edge: a descriptor and its tag cross a unix socket; the edge hands each
+// connection to the right worker as workers come and go.
 
 #include <catch2/catch.hpp>
 
@@ -91,66 +92,121 @@ uint16_t PeerPort(int fd) {
   return ntohs(addr.sin_port);
 }
 
+// An edge on a free port, run on its own thread for the test.
+struct RunningEdge {
+  explicit RunningEdge(std::chrono::milliseconds last_worker_takes_for = std::chrono::seconds(20))
+      : path(fmt::format("/tmp/mothership-edge-test-{}.sock", ::getpid())), edge(io, path, last_worker_takes_for) {
+    edge.Listen("127.0.0.1", 0, 'h');
+    edge.Start();
+    running = std::thread([this] { io.run(); });
+  }
+  ~RunningEdge() {
+    io.stop();
+    running.join();
+    for (int fd : fds) ::close(fd);
+    ::unlink(path.c_str());
+  }
+  int Worker() { return Keep(ConnectUnix(path)); }
+  // A client connects; returns its local port.
+  uint16_t Client() {
+    uint16_t port = 0;
+    Keep(ConnectTcp(edge.port(0), port));
+    return port;
+  }
+  // The client port of the next connection `worker` receives; 0 when none
+  // comes within 5 s or the link closes (closed says which).
+  uint16_t Next(int worker, bool& closed) {
+    int fd = ReceiveWithin(worker, closed);
+    return fd < 0 ? 0 : PeerPort(Keep(fd));
+  }
+  int Keep(int fd) {
+    fds.push_back(fd);
+    return fd;
+  }
+
+  boost::asio::io_context io;
+  std::string path;
+  ms::proxy::Edge edge;
+  std::thread running;
+  std::vector<int> fds;
+};
+
 }  // namespace
 
-TEST_CASE("Edge: a draining worker gets every connection sent before it shut down its side, then the link closes - "
-          "the next connections wait for the next worker",
+TEST_CASE("Edge: the newest worker takes new connections - an older one that drains gets none and its link closes",
           "[proxy]") {
-  boost::asio::io_context io;
-  const std::string path = fmt::format("/tmp/mothership-edge-test-{}.sock", ::getpid());
-  ms::proxy::Edge edge(io, path);
-  edge.Listen("127.0.0.1", 0, 'h');
-  edge.Start();
-  std::thread running([&] { io.run(); });
-  std::vector<int> fds;
-
-  int a = ConnectUnix(path);
-  fds.push_back(a);
-  uint16_t first = 0;
-  fds.push_back(ConnectTcp(edge.port(0), first));
+  RunningEdge e;
   bool closed = false;
-  int got = ReceiveWithin(a, closed);
-  REQUIRE(got >= 0);
-  fds.push_back(got);
-  CHECK(PeerPort(got) == first);
+  int a = e.Worker();
+  uint16_t first = e.Client();
+  CHECK(e.Next(a, closed) == first);
+  int b = e.Worker();
+  // Once the edge has seen B (a client before that goes to A, and B waits
+  // 5 s for nothing), connections go to B.
+  uint16_t to_b = 0;
+  for (int tries = 0; tries < 3 && to_b == 0; ++tries) {
+    uint16_t client = e.Client();
+    if (e.Next(b, closed) == client) to_b = client;
+  }
+  CHECK(to_b != 0);
+  REQUIRE(::shutdown(a, SHUT_WR) == 0);  // A drains
+  // A's link closes; whatever A got before is from before B connected.
+  while (e.Next(a, closed) != 0) {
+  }
+  CHECK(closed);
+  uint16_t next = e.Client();
+  CHECK(e.Next(b, closed) == next);
+}
 
-  // Worker A drains; a client connects at the same moment: it reaches A
-  // before the link closes, or waits for B, never neither.
+TEST_CASE("Edge: the last worker goes on taking connections while it drains, until the next worker connects - "
+          "then the next one takes them and the draining one's link closes",
+          "[proxy]") {
+  RunningEdge e;
+  bool closed = false;
+  int a = e.Worker();
+  uint16_t first = e.Client();
+  CHECK(e.Next(a, closed) == first);
+  REQUIRE(::shutdown(a, SHUT_WR) == 0);  // Swarm stopped A before its replacement was ready
+  uint16_t while_draining = e.Client();
+  CHECK(e.Next(a, closed) == while_draining);
+  CHECK_FALSE(closed);
+
+  int b = e.Worker();
+  // A client connecting as B does reaches one of them; A's link then closes.
+  uint16_t racing = e.Client();
+  std::vector<uint16_t> got;
+  for (uint16_t port; (port = e.Next(a, closed)) != 0;) got.push_back(port);
+  CHECK(closed);
+  if (got.empty()) got.push_back(e.Next(b, closed));
+  CHECK(got == std::vector<uint16_t>{racing});
+  uint16_t after = e.Client();
+  CHECK(e.Next(b, closed) == after);
+}
+
+TEST_CASE("Edge: the last worker draining stops taking connections after its time - the next ones wait for a worker",
+          "[proxy]") {
+  RunningEdge e(std::chrono::milliseconds(300));
+  bool closed = false;
+  int a = e.Worker();
   REQUIRE(::shutdown(a, SHUT_WR) == 0);
-  uint16_t racing = 0;
-  fds.push_back(ConnectTcp(edge.port(0), racing));
-  std::vector<uint16_t> to_a;
-  for (;;) {
-    got = ReceiveWithin(a, closed);
-    if (got < 0) break;
-    fds.push_back(got);
-    to_a.push_back(PeerPort(got));
+  // Its link closes once the time is up (5 s at most: Next's deadline).
+  while (e.Next(a, closed) != 0) {
   }
-  CHECK(closed);  // the edge closed the link
+  CHECK(closed);
+  uint16_t waiting = e.Client();
+  int b = e.Worker();
+  CHECK(e.Next(b, closed) == waiting);
+}
 
-  // With no worker connected, a new client waits for the next one.
-  uint16_t waiting = 0;
-  fds.push_back(ConnectTcp(edge.port(0), waiting));
-  int b = ConnectUnix(path);
-  fds.push_back(b);
-  std::vector<uint16_t> to_b;
-  const size_t expected = to_a.empty() ? 2 : 1;
-  while (to_b.size() < expected) {
-    got = ReceiveWithin(b, closed);
-    REQUIRE(got >= 0);
-    fds.push_back(got);
-    to_b.push_back(PeerPort(got));
-  }
-  std::vector<uint16_t> all = to_a;
-  all.insert(all.end(), to_b.begin(), to_b.end());
-  std::sort(all.begin(), all.end());
-  std::vector<uint16_t> sent = {racing, waiting};
-  std::sort(sent.begin(), sent.end());
-  CHECK(all == sent);
-  CHECK(std::find(to_b.begin(), to_b.end(), waiting) != to_b.end());
-
-  io.stop();
-  running.join();
-  for (int fd : fds) ::close(fd);
-  ::unlink(path.c_str());
+TEST_CASE("Edge: a worker that is gone gets no connection - the next ones wait for the next worker", "[proxy]") {
+  RunningEdge e;
+  bool closed = false;
+  int a = e.Worker();
+  uint16_t first = e.Client();
+  CHECK(e.Next(a, closed) == first);
+  ::close(a);  // crashed
+  e.fds.erase(std::find(e.fds.begin(), e.fds.end(), a));
+  uint16_t waiting = e.Client();
+  int b = e.Worker();
+  CHECK(e.Next(b, closed) == waiting);
 }
