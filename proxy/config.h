@@ -28,6 +28,14 @@ struct ProxyConfig {
   uint64_t min_body_bytes_per_second = 240;
   std::chrono::seconds idle_timeout{75};      // between requests on a keep-alive connection
   std::chrono::seconds connect_timeout{3};    // to a task
+  // The first connection of a request when the app has another task to try:
+  // a task on a host that is gone never answers, and the request goes to
+  // another within this.
+  std::chrono::milliseconds first_connect_timeout{1000};
+  // Bytes sent to a task and not acknowledged for this long end its connection
+  // (TCP_USER_TIMEOUT): a kept connection to a task on a host that is gone
+  // fails here rather than after response_timeout.
+  std::chrono::milliseconds unacknowledged_timeout{3000};
   std::chrono::seconds response_timeout{60};  // from the request sent to the response's head
   std::chrono::seconds body_timeout{60};      // without a byte while a body streams
   bool access_log = true;

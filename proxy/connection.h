@@ -27,7 +27,8 @@ struct Connection {
   tcp::socket client;
   tcp::socket upstream;
   Clock::time_point deadline = Clock::time_point::max();
-  bool timed_out = false;  // the sweep closed it
+  bool timed_out = false;  // the sweep closed it (or only its upstream: SetUpstreamDeadline)
+  bool upstream_deadline = false;  // the deadline is the task's to meet
   bool idle = false;       // between requests (Drain closes it)
   Connection* prev = nullptr;  // the server's list of connections
   Connection* next = nullptr;
@@ -35,7 +36,17 @@ struct Connection {
   std::string request_id;
   Buffer in;  // from the client
 
-  void SetDeadline(Clock::duration d) { deadline = coarse_now + d; }
+  void SetDeadline(Clock::duration d) {
+    deadline = coarse_now + d;
+    upstream_deadline = false;
+  }
+  // A deadline for the task (to take the connection, to answer): when it
+  // passes, only the upstream connection is closed, and the request goes to
+  // another task or is answered 504.
+  void SetUpstreamDeadline(Clock::duration d) {
+    deadline = coarse_now + d;
+    upstream_deadline = true;
+  }
   void CloseUpstream() {
     boost::system::error_code ignored;
     upstream.close(ignored);

@@ -1,5 +1,9 @@
 #include "proxy/exchange.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 
@@ -27,6 +31,7 @@ asio::awaitable<ExchangeResult> Exchange::Run(const RequestHead& req, std::strin
     task_ = address;
     if (config_.access_log) task_name_ = address->address().to_string() + ":" + std::to_string(address->port());
     c_.upstream = upstreams_.TakeIdle(*address);
+    c_.timed_out = failure_.unreachable = false;
     failure_.reused = c_.upstream.is_open();
     Step step = Step::kOk;
     if (!failure_.reused) step = co_await Connect(*address);
@@ -43,11 +48,16 @@ asio::awaitable<ExchangeResult> Exchange::Run(const RequestHead& req, std::strin
 
 asio::awaitable<Exchange::Step> Exchange::Connect(const tcp::endpoint& task) {
   failure_.stage = AttemptStage::kConnect;
-  c_.SetDeadline(config_.connect_timeout);
+  // The first try is short when another task can take the request.
+  const bool another = failure_.attempt == 0 && upstreams_.Addresses(route_.upstream) > 1;
+  c_.SetUpstreamDeadline(another ? std::chrono::duration_cast<Clock::duration>(config_.first_connect_timeout)
+                                 : std::chrono::duration_cast<Clock::duration>(config_.connect_timeout));
   auto [ec] = co_await c_.upstream.async_connect(task, kNoThrow);
   if (ec) co_return Step::kFailed;
   boost::system::error_code ignored;
   c_.upstream.set_option(tcp::no_delay(true), ignored);
+  const unsigned int unacknowledged = static_cast<unsigned int>(config_.unacknowledged_timeout.count());
+  ::setsockopt(c_.upstream.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &unacknowledged, sizeof unacknowledged);
   co_return Step::kOk;
 }
 
@@ -58,7 +68,10 @@ asio::awaitable<Exchange::Step> Exchange::SendRequest(const RequestHead& req, st
   if (body.Failed()) co_return End(ExchangeResult::kAnswer, 400);
   std::array<asio::const_buffer, 2> bytes = {asio::buffer(head), asio::buffer(c_.in.data().data(), first)};
   auto [ec, written] = co_await asio::async_write(c_.upstream, bytes, kNoThrow);
-  if (ec) co_return Step::kFailed;
+  if (ec) {
+    failure_.unreachable = ec == asio::error::timed_out;
+    co_return Step::kFailed;
+  }
   c_.in.Consume(first);
   if (body.Done()) co_return Step::kOk;
   if (req.expect_continue) {
@@ -104,7 +117,7 @@ asio::awaitable<Exchange::Step> Exchange::ReadResponseHead(Buffer& out, Response
   failure_.stage = AttemptStage::kResponseHead;
   failure_.got_bytes = failure_.malformed = false;
   out.Acquire();
-  c_.SetDeadline(config_.response_timeout);
+  c_.SetUpstreamDeadline(config_.response_timeout);
   while (true) {
     Parse parsed = ParseResponseHead(out.data(), config_.head, resp);
     if (parsed == Parse::kDone && resp.status >= 100 && resp.status < 200 && resp.status != 101) {
@@ -117,7 +130,10 @@ asio::awaitable<Exchange::Step> Exchange::ReadResponseHead(Buffer& out, Response
       co_return Step::kFailed;
     }
     auto [ec, n] = co_await c_.upstream.async_read_some(out.Space(), kNoThrow);
-    if (ec || n == 0) co_return Step::kFailed;
+    if (ec || n == 0) {
+      failure_.unreachable = ec == asio::error::timed_out;
+      co_return Step::kFailed;
+    }
     failure_.got_bytes = true;
     out.Commit(n);
   }

@@ -16,9 +16,13 @@ FailureAction OnAttemptFailure(const AttemptFailure& f) {
       if (!f.client_open) return Close(true);
       return first ? Retry(true) : Answer(f.timed_out, true);
     case AttemptStage::kSend:
-      if (f.reused && f.can_retry && first && f.client_open) return Retry(false);
-      return Answer(false, false);
+      if ((f.reused || f.unreachable) && f.can_retry && first && f.client_open) return Retry(f.unreachable);
+      return Answer(false, f.unreachable);
     case AttemptStage::kResponseHead:
+      if (f.unreachable && !f.got_bytes) {
+        if (!f.client_open) return Close(true);
+        return f.can_retry && first ? Retry(true) : Answer(true, true);
+      }
       if (!f.client_open && !f.timed_out) return Close(false);
       if (!f.malformed && !f.got_bytes && f.can_retry && first && !f.timed_out) return Retry(!f.reused);
       return Answer(f.timed_out, false);

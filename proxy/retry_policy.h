@@ -8,6 +8,9 @@
 // again after it was (partly) sent only when it is idempotent and has no body
 // (its bytes are all in hand), and only when the task closed without a byte
 // of answer: a kept connection the task had closed, or a task that stopped.
+// A task whose kernel stopped acknowledging what was sent (its host is gone or
+// cut off) is ejected, and an idempotent request without a body goes to
+// another task.
 
 namespace ms::proxy {
 
@@ -26,6 +29,9 @@ struct AttemptFailure {
   bool timed_out = false;   // the connection's deadline passed
   bool got_bytes = false;   // kResponseHead: the task sent part of a head
   bool malformed = false;   // kResponseHead: what it sent is not a head (or too big)
+  // kSend, kResponseHead: what was sent went unacknowledged (ETIMEDOUT after
+  // the socket's TCP_USER_TIMEOUT): the task's host is gone.
+  bool unreachable = false;
 };
 
 struct FailureAction {

@@ -68,6 +68,7 @@ void Server::StartFromEdge(const std::string& socket_path, uint16_t public_port)
 }
 
 void Server::StartCommon() {
+  coarse_now = Clock::now();  // (the sweep keeps it from here)
   port_text_ = std::to_string(port_);
   asio::co_spawn(io_, upstreams_.RefreshLoop(), asio::detached);
   asio::co_spawn(io_, Sweep(), asio::detached);
@@ -102,7 +103,12 @@ asio::awaitable<void> Server::Sweep() {
     for (Connection* c = conns_; c; c = c->next) {
       if (c->deadline <= now && c->client.is_open()) {
         c->timed_out = true;
-        c->Close();
+        if (c->upstream_deadline) {
+          c->CloseUpstream();
+          c->deadline = Clock::time_point::max();  // the exchange sets the next
+        } else {
+          c->Close();
+        }
       }
     }
   }

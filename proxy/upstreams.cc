@@ -25,7 +25,19 @@ void Upstreams::Follow(const std::vector<std::pair<std::string, uint16_t>>& name
 
 asio::awaitable<void> Upstreams::Resolve(const std::string& host, uint16_t port) {
   std::string key = Key(host, port);
-  if (entries_[key].resolving) co_return;
+  if (entries_[key].resolving) {
+    // A lookup of this name is under way (the refresh loop's, or another
+    // request's): its answer is this one's. A request that came before the
+    // first answer would otherwise get a 503 for an app that runs.
+    asio::steady_timer wait(io_);
+    for (auto until = Clock::now() + std::chrono::seconds(5); Clock::now() < until;) {
+      auto it = entries_.find(key);
+      if (it == entries_.end() || !it->second.resolving) break;
+      wait.expires_after(std::chrono::milliseconds(20));
+      co_await wait.async_wait(kNoThrow);
+    }
+    co_return;
+  }
   entries_[key].resolving = true;
   auto [ec, results] = co_await resolver_.async_resolve(tcp::v4(), host, std::to_string(port),
                                                         tcp::resolver::numeric_service, kNoThrow);
@@ -66,6 +78,11 @@ asio::awaitable<void> Upstreams::RefreshLoop() {
 bool Upstreams::HasAddress(const std::string& key) const {
   auto it = entries_.find(key);
   return it != entries_.end() && !it->second.addresses.empty();
+}
+
+size_t Upstreams::Addresses(const std::string& key) const {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? 0 : it->second.addresses.size();
 }
 
 bool Upstreams::Unresolved(const std::string& key) {

@@ -36,6 +36,8 @@ class Upstreams {
   std::optional<tcp::endpoint> Pick(const std::string& key, const std::optional<tcp::endpoint>& avoid);
   // The name resolved to at least one address.
   bool HasAddress(const std::string& key) const;
+  // How many addresses the name has now.
+  size_t Addresses(const std::string& key) const;
   // The name has no address and was not looked up in the last 250 ms.
   bool Unresolved(const std::string& key);
   asio::awaitable<void> Resolve(const std::string& host, uint16_t port);

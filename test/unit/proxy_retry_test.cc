@@ -118,12 +118,51 @@ TEST_CASE("Part of a response head, or one that is not HTTP, is answered 502 and
 TEST_CASE("A task too slow to answer gets 504 and no second try - a client gone meanwhile closes", "[proxy]") {
   AttemptFailure f = At(AttemptStage::kResponseHead);
   f.can_retry = true;
-  f.timed_out = true;
-  f.client_open = false;  // the sweep closed both sockets
+  f.timed_out = true;  // the sweep closed the upstream connection
   FailureAction a = OnAttemptFailure(f);
   CHECK(a.next == FailureAction::kAnswer);
   CHECK(a.status == 504);
+  CHECK_FALSE(a.eject);
 
   f.timed_out = false;
+  f.client_open = false;
   CHECK(OnAttemptFailure(f).next == FailureAction::kClose);
+}
+
+TEST_CASE("A task whose host stopped acknowledging (TCP_USER_TIMEOUT) is ejected - a GET goes to another task, "
+          "a POST is answered 504",
+          "[proxy]") {
+  for (auto stage : {AttemptStage::kSend, AttemptStage::kResponseHead}) {
+    INFO("stage " << static_cast<int>(stage));
+    AttemptFailure f = At(stage);
+    f.reused = true;  // a kept connection to a task on the host that went away
+    f.unreachable = true;
+    f.can_retry = true;
+    FailureAction a = OnAttemptFailure(f);
+    CHECK(a.next == FailureAction::kRetry);
+    CHECK(a.eject);
+
+    f.reused = false;  // a new connection: the same
+    a = OnAttemptFailure(f);
+    CHECK(a.next == FailureAction::kRetry);
+    CHECK(a.eject);
+
+    f.attempt = 1;  // the second try failed too
+    a = OnAttemptFailure(f);
+    CHECK(a.next == FailureAction::kAnswer);
+    CHECK(a.eject);
+
+    f.attempt = 0;
+    f.can_retry = false;  // a POST with a body
+    a = OnAttemptFailure(f);
+    CHECK(a.next == FailureAction::kAnswer);
+    CHECK(a.eject);
+  }
+  AttemptFailure f = At(AttemptStage::kResponseHead);
+  f.unreachable = true;
+  CHECK(OnAttemptFailure(f).status == 504);
+  f.client_open = false;
+  FailureAction a = OnAttemptFailure(f);
+  CHECK(a.next == FailureAction::kClose);
+  CHECK(a.eject);
 }
