@@ -18,6 +18,7 @@ Result<BuildSlots::Slot> BuildSlots::Wait(Output& out, const std::function<bool(
       line_.pop_front();
       ++running_;
       changed_.notify_all();  // the next in line moved up
+      lock.unlock();  // (a client slow to read must not hold up the line)
       if (told) out.Write("-----> A build slot is free: building\n");
       return Slot(this);
     }

@@ -65,6 +65,8 @@ Result<std::unique_ptr<Job>> Job::Start(Body body) {
       code = body(io);
     } catch (const std::exception& e) {
       FdWriter(we).Write(fmt::format("error: internal error: {}\n", e.what()));
+    } catch (...) {  // (an exception escaping a thread would end the daemon)
+      FdWriter(we).Write("error: internal error\n");
     }
     self->exit_code_ = code;
     ::close(rd);
