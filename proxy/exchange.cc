@@ -50,8 +50,8 @@ asio::awaitable<Exchange::Step> Exchange::Connect(const tcp::endpoint& task) {
   failure_.stage = AttemptStage::kConnect;
   // The first try is short when another task can take the request.
   const bool another = failure_.attempt == 0 && upstreams_.Addresses(route_.upstream) > 1;
-  c_.SetUpstreamDeadline(another ? std::chrono::duration_cast<Clock::duration>(config_.first_connect_timeout)
-                                 : std::chrono::duration_cast<Clock::duration>(config_.connect_timeout));
+  const std::chrono::milliseconds limit = another ? config_.first_connect_timeout : config_.connect_timeout;
+  c_.SetUpstreamDeadline(limit);
   auto [ec] = co_await c_.upstream.async_connect(task, kNoThrow);
   if (ec) co_return Step::kFailed;
   boost::system::error_code ignored;
