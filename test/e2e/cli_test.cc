@@ -68,7 +68,7 @@ std::string CliSsh(const TestServer& s) {
 
 }  // namespace
 
-TEST_CASE("cli: the README walkthrough runs command by command with the mothership CLI and git") {
+TEST_CASE("cli: the README walkthrough runs command by command with the mothership CLI and git", "[long]") {
   auto lines = WalkthroughLines();
   REQUIRE(lines.size() >= 10);
   REQUIRE(lines[0].starts_with("cd hello-node"));

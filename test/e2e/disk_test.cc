@@ -55,7 +55,7 @@ std::string Tree(const std::filesystem::path& dir) {
 }  // namespace
 
 TEST_CASE("disk: the data directory full - a push is refused saying so, nothing half-written is left, pushes work "
-          "again once space is freed") {
+          "again once space is freed", "[long]") {
   TestServer s = BuildServer(nullptr, 160);
   const std::string app = Unique("full");
   const auto bare = s.data_dir() / "repos" / (app + ".git");

@@ -180,7 +180,7 @@ bool PollFor(const std::function<bool()>& fn) {
 
 }  // namespace
 
-TEST_CASE("faults: the daemon killed at each step of a push, a config change, a rollback, a scale and a destroy - consistent after each restart, the app answered throughout, the next push works") {
+TEST_CASE("faults: the daemon killed at each step of a push, a config change, a rollback, a scale and a destroy - consistent after each restart, the app answered throughout, the next push works", "[long]") {
   TestServer s = BuildServer();
   const std::string app = Unique("crash");
   auto repo = SampleRepo(s, "hello-node");

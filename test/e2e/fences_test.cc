@@ -299,7 +299,7 @@ TEST_CASE("fences: services run image digests - a tag pushed over in the registr
   CHECK(run.out.find("Hello from Mothership") != std::string::npos);
 }
 
-TEST_CASE("fences: a registry beyond loopback takes only the installation's credentials - its pushes, pulls, builds and services log in") {
+TEST_CASE("fences: a registry beyond loopback takes only the installation's credentials - its pushes, pulls, builds and services log in", "[long]") {
   // 127.0.0.2 is not a name of loopback to setup (the registry listens on every
   // interface), and the engine speaks plain HTTP to it (127.0.0.0/8).
   const int port = ms::test::FreePort();

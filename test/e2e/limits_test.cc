@@ -36,7 +36,7 @@ int TaskProcesses(const std::string& service) {
 
 }  // namespace
 
-TEST_CASE("limits: a fork bomb and a memory hog in app B - app A under load answers every request - the daemon answers") {
+TEST_CASE("limits: a fork bomb and a memory hog in app B - app A under load answers every request - the daemon answers", "[long]") {
   TestServer s = BuildServer();
   const std::string a = Unique("calm"), b = Unique("hostile");
   Push(s, SampleRepo(s, "hello-node"), a);

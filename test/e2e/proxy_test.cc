@@ -347,7 +347,7 @@ TEST_CASE("proxy: floods - one address over its cap is refused - slow heads and 
   CHECK(served_from("127.0.2.2"));
 }
 
-TEST_CASE("proxy: under wrk load 10 rolled-out releases and a scale 3 to 1 to 3 fail no request") {
+TEST_CASE("proxy: under wrk load 10 rolled-out releases and a scale 3 to 1 to 3 fail no request", "[long]") {
   // A new task proves itself in 1 s instead of 5: the rollouts are the same,
   // only quicker.
   TestServer s = BuildServer([](ms::Settings& settings) { settings.update_monitor_seconds = 1; });
@@ -372,7 +372,7 @@ TEST_CASE("proxy: under wrk load 10 rolled-out releases and a scale 3 to 1 to 3 
   CHECK(releases.find("v11") != std::string::npos);
 }
 
-TEST_CASE("proxy: WebSocket messages round-trip - 1 GB up and down in bounded memory") {
+TEST_CASE("proxy: WebSocket messages round-trip - 1 GB up and down in bounded memory", "[long]") {
   TestServer s = BuildServer();
   const std::string ws_app = Unique("ws");
   Push(s, SampleRepo(s, "websocket-echo"), ws_app);

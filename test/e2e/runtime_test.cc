@@ -34,7 +34,7 @@ using ms::test::SetDefaultGreeting;
 using ms::test::TestServer;
 using ms::test::Unique;
 
-TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs - run") {
+TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs - run", "[long]") {
   TestServer s = BuildServer();
   const std::string app = Unique("rt");
   auto repo = SampleRepo(s, "hello-node");
@@ -80,7 +80,7 @@ TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs 
   CHECK(tty.out.find("/dev/pts/") != std::string::npos);
 }
 
-TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer") {
+TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer", "[long]") {
   TestServer s = BuildServer();
   const std::string app = Unique("scale");
   auto repo = SampleRepo(s, "hello-node");
@@ -174,7 +174,7 @@ TEST_CASE("runtime: a failing release command aborts the deploy") {
   CHECK_FALSE(svc->has_value());
 }
 
-TEST_CASE("runtime: app B's containers have no route and no name to app A - destroy removes the services") {
+TEST_CASE("runtime: app B's containers have no route and no name to app A - destroy removes the services", "[long]") {
   TestServer s = BuildServer();
   const std::string a = Unique("appa"), b = Unique("appb");
   Push(s, SampleRepo(s, "hello-node"), a);
@@ -270,7 +270,7 @@ TEST_CASE("runtime: a daemon restart leaves running apps alone") {
 }
 
 TEST_CASE("runtime: with a second node 4 replicas spread over both - the node lost in steady state and during a "
-          "rollout - the surviving node's tasks answer, through the proxy too, and the tasks come back there") {
+          "rollout - the surviving node's tasks answer, through the proxy too, and the tasks come back there", "[long]") {
   if (geteuid() != 0) {
     WARN("skipped: a second Swarm node needs root (network namespaces)");
     return;
@@ -414,7 +414,7 @@ TEST_CASE("runtime: with a second node 4 replicas spread over both - the node lo
   CHECK(load.failures().empty());
 }
 
-TEST_CASE("runtime: logs -t follows new output until the client goes away") {
+TEST_CASE("runtime: logs -t follows new output until the client goes away", "[long]") {
   TestServer s = BuildServer();
   const std::string app = Unique("follow");
   Push(s, SampleRepo(s, "hello-node"), app);
