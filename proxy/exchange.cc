@@ -88,7 +88,7 @@ asio::awaitable<Exchange::Step> Exchange::SendRestOfBody(Framing& body, uint64_t
   // Each read waits at most body_timeout, and the body as a whole must keep
   // up min_body_bytes_per_second once header_timeout has passed: a client
   // that trickles bytes is cut where its average falls behind.
-  const auto started = coarse_now;
+  const auto started = Clock::now();
   auto before_read = [this, started, sent](uint64_t bytes) {
     c_.SetDeadline(config_.body_timeout);
     if (uint64_t rate = config_.min_body_bytes_per_second) {

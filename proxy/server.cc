@@ -27,8 +27,6 @@ double SecondsSince(Clock::time_point start) { return std::chrono::duration<doub
 
 }  // namespace
 
-Clock::time_point coarse_now = Clock::now();
-
 // One request as the session serves it: what its answer, its metrics and its
 // access-log line need.
 struct Server::Request {
@@ -68,7 +66,6 @@ void Server::StartFromEdge(const std::string& socket_path, uint16_t public_port)
 }
 
 void Server::StartCommon() {
-  coarse_now = Clock::now();  // (the sweep keeps it from here)
   port_text_ = std::to_string(port_);
   asio::co_spawn(io_, upstreams_.RefreshLoop(), asio::detached);
   asio::co_spawn(io_, Sweep(), asio::detached);
@@ -99,7 +96,7 @@ asio::awaitable<void> Server::Sweep() {
     timer.expires_after(std::chrono::milliseconds(250));
     co_await timer.async_wait(kNoThrow);
     if (!*alive) break;
-    auto now = coarse_now = Clock::now();
+    auto now = Clock::now();
     for (Connection* c = conns_; c; c = c->next) {
       if (c->deadline <= now && c->client.is_open()) {
         c->timed_out = true;
