@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <future>
 #include <string>
 #include <vector>
@@ -62,7 +64,16 @@ void CheckReleases(TestServer& s, const std::string& app, size_t count) {
 
 TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a push racing config:set, ps:scale and rollback - an app under wrk answers every request",
           "[serial]") {
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  auto phase_start = Clock::now();
+  std::string timeline;  // where the time goes, printed at the end
+  auto phase = [&](const std::string& what) {
+    timeline += fmt::format("  {}: {:.1f} s\n", what, seconds_since(phase_start));
+    phase_start = Clock::now();
+  };
   TestServer s = BuildServer();
+  phase("the server set up");
   const std::string steady = Unique("steady");
   Push(s, SampleRepo(s, "hello-node"), steady);
   AnswersWith(s, steady, "Hello from Mothership");
@@ -70,6 +81,7 @@ TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a p
   // more than wrk's usual 2 s (seen: 4 of 1.4 million); every request must
   // still be answered, and with a 2xx.
   ms::test::Load load(s, steady, 4, 10);
+  phase("the steady app pushed and under load");
 
   // Twenty apps, twenty clients, all at once (the builds queue for
   // max_concurrent_builds slots).
@@ -83,12 +95,23 @@ TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a p
   }
   {
     std::vector<std::future<RunResult>> pushes;
+    std::vector<double> took(kApps);
     for (int i = 0; i < kApps; ++i) {
-      pushes.push_back(std::async(std::launch::async,
-                                  [&, i] { return s.Git({"push", s.Url(apps[i]), "main"}, repos[i]); }));
+      pushes.push_back(std::async(std::launch::async, [&, i] {
+        auto started = Clock::now();
+        auto r = s.Git({"push", s.Url(apps[i]), "main"}, repos[i]);
+        took[i] = seconds_since(started);
+        return r;
+      }));
     }
+    std::vector<RunResult> results;
+    for (auto& push : pushes) results.push_back(push.get());
+    std::sort(took.begin(), took.end());
+    std::string each;
+    for (double t : took) each += fmt::format(" {:.0f}", t);
+    phase(fmt::format("twenty pushes at once (each push's seconds, sorted:{})", each));
     for (int i = 0; i < kApps; ++i) {
-      RunResult r = pushes[i].get();
+      const RunResult& r = results[i];
       INFO(apps[i] << ":\n" << r.Both());
       CHECK(r.exit_code == 0);
       CHECK(r.err.find("-----> Released v1") != std::string::npos);
@@ -100,6 +123,7 @@ TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a p
     AnswersWith(s, apps[i], "Hello from " + apps[i]);
     CheckReleases(s, apps[i], 1);
   }
+  phase("twenty apps checked");
 
   // Two pushes to one app at once: one waits for the other; both deploy, one
   // release each, and the app serves the code its branch points at.
@@ -122,6 +146,7 @@ TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a p
     CHECK((branch == s.Head(repos[0]) || branch == s.Head(other)));
     AnswersWith(s, app, branch == s.Head(other) ? "Hello from the second clone" : "Hello from the first clone");
   }
+  phase("two pushes to one app");
 
   // A push racing config:set, ps:scale and rollback of its app: each waits
   // for the app's lock; every one succeeds.
@@ -157,6 +182,7 @@ TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a p
     CHECK((releases.back().image == pushed || releases.back().image == releases.front().image));
     AnswersWith(s, app, releases.back().image == pushed ? "Hello after the race" : "Hello from " + app);
   }
+  phase("a push racing config:set, ps:scale and rollback");
 
   const std::string report = load.Finish();
   if (report.find("Socket errors") != std::string::npos || report.find("Non-2xx") != std::string::npos) {
@@ -171,5 +197,7 @@ TEST_CASE("concurrency: twenty apps pushed at once - two pushes to one app - a p
   }
   // The proxy's routes are complete: every app still answers its own code.
   for (int i = 2; i < kApps; ++i) AnswersWith(s, apps[i], "Hello from " + apps[i]);
+  phase("the load's report and every app checked");
+  WARN("where the time went:\n" << timeline);
   REQUIRE(s.running());
 }
