@@ -59,6 +59,12 @@ class DockerClient {
   virtual Result<void> FollowLogs(const std::string& id, const LineSink& out) = 0;
   // Waits for the container to stop; its exit code.
   virtual Result<int> WaitContainer(const std::string& id) = 0;
+  // Whether the engine logs an "oom" event for the container (the kernel's
+  // OOM killer ended one of its processes) between since and until, both Unix
+  // seconds; it answers at the first such event, else once until has passed.
+  // State.OOMKilled is not enough: the engine can learn of the OOM kill after
+  // the exit, and then only its event says so.
+  virtual Result<bool> OomEvent(const std::string& id, int64_t since, int64_t until) = 0;
   // Runs cmd in a running container, streaming its output line by line to out;
   // returns its exit status. With stdout_data, stdout goes there as it arrives
   // (binary; return false to stop reading) and only stderr goes to out.

@@ -324,6 +324,31 @@ Result<int> EngineDockerClient::WaitContainer(const std::string& id) {
   return body["StatusCode"].get<int>();
 }
 
+Result<bool> EngineDockerClient::OomEvent(const std::string& id, int64_t since, int64_t until) {
+  nlohmann::json filters = {{"type", {"container"}}, {"container", {id}}, {"event", {"oom"}}};
+  auto request = Req("GET", fmt::format("/events?since={}&until={}&filters={}", since, until,
+                                        UrlEncode(DumpJson(filters))));
+  auto path = Path(request.path);
+  if (!path) return std::unexpected(path.error());
+  request.path = *path;
+  // The engine holds the answer open until `until`; a margin on top for a slow one.
+  request.timeout_seconds = std::max<int64_t>(0, until - since) + 30;
+  // One JSON object a line, events only when the answer is 200 (an error's body has no Action).
+  bool seen = false;
+  LineSplitter lines([&](std::string_view line) {
+    auto event = nlohmann::json::parse(line, nullptr, false);
+    if (event.is_object() && event.value("Action", "") == "oom") seen = true;
+  });
+  auto r = http_.Stream(request, [&](std::string_view data) {
+    lines.Feed(data);
+    return !seen;
+  });
+  if (seen) return true;
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return Failed(fmt::format("cannot read the engine's events: {}", ErrorMessage(*r)));
+  return false;
+}
+
 Result<void> EngineDockerClient::StopContainer(const std::string& id, int timeout_seconds) {
   auto r = Call(Req("POST", fmt::format("/containers/{}/stop?t={}", id, timeout_seconds)), {204, 304});
   if (!r && r.error().code != ErrorCode::kNotFound) return std::unexpected(r.error());

@@ -48,6 +48,7 @@ class EngineDockerClient : public DockerClient {
   Result<ContainerInfo> InspectContainer(const std::string& id) override;
   Result<void> FollowLogs(const std::string& id, const LineSink& out) override;
   Result<int> WaitContainer(const std::string& id) override;
+  Result<bool> OomEvent(const std::string& id, int64_t since, int64_t until) override;
   Result<int> Exec(const std::string& id, const std::vector<std::string>& cmd, const LineSink& out,
                    const std::function<bool(std::string_view)>& stdout_data = nullptr) override;
   Result<void> StopContainer(const std::string& id, int timeout_seconds) override;

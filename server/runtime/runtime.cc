@@ -29,6 +29,15 @@ std::map<std::string, std::string> ServiceTypes(const Release& release) {
 
 bool Desired(const TaskInfo& task) { return task.desired_state == "running"; }
 
+// The engine's wall clock, which its events API takes: the engine runs on this host.
+int64_t UnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// How long after a SIGKILL exit the engine's "oom" event may still come.
+constexpr int64_t kOomEventSeconds = 3;
+
 EngineFilters InstallFilter(const std::string& install) { return {{"label", {"mothership.install=" + install}}}; }
 
 EngineFilters AppFilter(const std::string& app, const std::string& install) {
@@ -441,6 +450,17 @@ Result<void> Runtime::Logs(const std::string& app, int n, bool follow, const std
   return {};
 }
 
+bool Runtime::OomKilled(const std::string& container, int64_t started) {
+  auto info = docker_.InspectContainer(container);
+  if (info && info->oom_killed) return true;
+  // The engine may learn of the OOM kill only after the exit (its "oom" event
+  // and the exit come from separate watchers), and then State.OOMKilled stays
+  // false: its event says so, within moments. A SIGKILL from elsewhere waits
+  // out those seconds.
+  auto event = docker_.OomEvent(container, started - 1, UnixSeconds() + kOomEventSeconds);
+  return event && *event;
+}
+
 Result<int> Runtime::RunContainer(const std::string& app, const Release& release, const std::string& role,
                                   const std::string& command, RunIO io) {
   // By its digest when the release has one: the tag may have been pushed over.
@@ -464,6 +484,7 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   spec.no_new_privileges = true;
   spec.tty = io.tty;
   spec.open_stdin = io.stdin_fd >= 0;
+  const int64_t started = UnixSeconds();
   auto id = docker_.CreateContainer(spec);
   if (!id) return std::unexpected(id.error());
   struct Remove {
@@ -484,8 +505,7 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   auto code = docker_.WaitContainer(*id);
   if (!code) return std::unexpected(code.error());
   // 137 is SIGKILL; only then is it worth asking whether the kernel's OOM killer sent it.
-  if (auto info = *code == 137 && io.err ? docker_.InspectContainer(*id) : Result<ContainerInfo>(ContainerInfo{});
-      info && info->oom_killed) {
+  if (*code == 137 && io.err && OomKilled(*id, started)) {
     const ProcessSize* s = FindProcessSize(size);
     io.err->Write(fmt::format(
         "\nThe process used all the memory of its size ({}, {} MB) and was stopped. "

@@ -116,6 +116,9 @@ class Runtime {
   Result<void> Converge(const std::vector<Rollout>& rollouts, Output& out);
   Result<int> RunContainer(const std::string& app, const Release& release, const std::string& role,
                            const std::string& command, RunIO io);
+  // Whether the kernel's OOM killer ended a process of the stopped container,
+  // created at started (Unix seconds).
+  bool OomKilled(const std::string& container, int64_t started);
   std::map<std::string, std::string> Labels(const std::string& app) const;
   // The limits of a size on this host; an unknown name: default_size's.
   ResourceLimits Limits(const std::string& size) const;

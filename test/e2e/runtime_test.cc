@@ -20,6 +20,7 @@
 #include <boost/process.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/config/settings.h"
 #include "server/docker/engine_docker_client.h"
 #include "test/support/apps.h"
 #include "test/support/test_server.h"
@@ -247,6 +248,52 @@ TEST_CASE("runtime: app B's containers have no route and no name to app A - dest
   auto svc = docker.InspectService(a + "-web");
   REQUIRE(svc);
   CHECK_FALSE(svc->has_value());
+}
+
+TEST_CASE("runtime: the engine's oom event - a container the kernel's OOM killer stopped has one - one killed by a "
+          "signal has none") {
+  // What `run` relies on to say a process ran out of memory: State.OOMKilled
+  // can miss it (the engine learns of the OOM kill after the exit), the event does not.
+  ms::EngineDockerClient docker;
+  auto now = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  auto run = [&](std::vector<std::string> cmd) {
+    ms::ContainerSpec spec;
+    spec.image = ms::Settings{}.base_image;
+    spec.cmd = std::move(cmd);
+    spec.labels = {{"mothership.role", "test"}};
+    spec.limits.memory_bytes = 32 << 20;
+    auto id = docker.CreateContainer(spec);
+    REQUIRE(id);
+    REQUIRE(docker.StartContainer(*id));
+    return *id;
+  };
+
+  // tail keeps all it reads of a file with no newline in memory.
+  const int64_t since = now() - 1;
+  const std::string hog = run({"tail", "/dev/zero"});
+  auto code = docker.WaitContainer(hog);
+  REQUIRE(code);
+  CHECK(*code == 137);
+  auto oom = docker.OomEvent(hog, since, now() + 10);
+  REQUIRE(oom);
+  CHECK(*oom);
+
+  // SIGKILL from the engine (sleep, as process 1, ignores SIGTERM): no event, once the window has passed.
+  const std::string sleeper = run({"sleep", "600"});
+  REQUIRE(docker.StopContainer(sleeper, 0));
+  code = docker.WaitContainer(sleeper);
+  REQUIRE(code);
+  CHECK(*code == 137);
+  const int64_t until = now() + 2;
+  auto none = docker.OomEvent(sleeper, since, until);
+  REQUIRE(none);
+  CHECK_FALSE(*none);
+  CHECK(now() >= until);  // it waited out the window
+  (void)docker.RemoveContainer(hog);
+  (void)docker.RemoveContainer(sleeper);
 }
 
 TEST_CASE("runtime: a daemon restart leaves running apps alone") {

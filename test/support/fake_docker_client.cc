@@ -112,6 +112,11 @@ void FakeDockerClient::ScriptContainer(const std::string& key, std::string outpu
   container_scripts_[key] = {std::move(output), exit_code};
 }
 
+void FakeDockerClient::ScriptOomKill(const std::string& key, OomReport report) {
+  std::lock_guard lock(mu_);
+  oom_reports_[key] = report;
+}
+
 void FakeDockerClient::SetNetworkBusy(int times) {
   std::lock_guard lock(mu_);
   network_busy_ = times;
@@ -469,6 +474,8 @@ Result<ContainerInfo> FakeDockerClient::InspectContainer(const std::string& id) 
   c.running = it->second.running;
   c.labels = it->second.spec.labels;
   if (!it->second.spec.network_mode.empty()) c.networks = {it->second.spec.network_mode};
+  auto oom = oom_reports_.find(Key(it->second.spec));
+  c.oom_killed = !c.running && oom != oom_reports_.end() && oom->second == OomReport::kState;
   return c;
 }
 
@@ -492,6 +499,14 @@ Result<int> FakeDockerClient::WaitContainer(const std::string& id) {
   it->second.running = false;
   auto script = container_scripts_.find(Key(it->second.spec));
   return script == container_scripts_.end() ? 0 : script->second.second;
+}
+
+Result<bool> FakeDockerClient::OomEvent(const std::string& id, int64_t since, int64_t until) {
+  MS_FAKE_RECORD("OomEvent", id);
+  auto it = containers_.find(id);
+  if (it == containers_.end() || since > until) return false;
+  auto oom = oom_reports_.find(Key(it->second.spec));
+  return oom != oom_reports_.end() && oom->second != OomReport::kNone;
 }
 
 Result<int> FakeDockerClient::Exec(const std::string& id, const std::vector<std::string>& cmd, const LineSink&,

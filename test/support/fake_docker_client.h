@@ -62,6 +62,11 @@ class FakeDockerClient : public DockerClient {
   // What a container's process prints (Attach) and its exit status (Wait), by
   // the mothership.role label or the first word of its command.
   void ScriptContainer(const std::string& key, std::string output, int exit_code);
+  // How the engine tells that the kernel's OOM killer ended that container:
+  // in State.OOMKilled, or only by an "oom" event after the exit (as Docker
+  // 20.10 on containerd 1.6 can).
+  enum class OomReport { kNone, kState, kEventOnly };
+  void ScriptOomKill(const std::string& key, OomReport report);
   // RemoveNetwork fails this many times first (tasks still on it).
   void SetNetworkBusy(int times);
   void SetEngineInfo(EngineInfo info);
@@ -102,6 +107,7 @@ class FakeDockerClient : public DockerClient {
   Result<ContainerInfo> InspectContainer(const std::string& id) override;
   Result<void> FollowLogs(const std::string& id, const LineSink& out) override;
   Result<int> WaitContainer(const std::string& id) override;
+  Result<bool> OomEvent(const std::string& id, int64_t since, int64_t until) override;
   Result<int> Exec(const std::string& id, const std::vector<std::string>& cmd, const LineSink& out,
                    const std::function<bool(std::string_view)>& stdout_data = nullptr) override;
   Result<void> StopContainer(const std::string& id, int timeout_seconds) override;
@@ -176,6 +182,7 @@ class FakeDockerClient : public DockerClient {
   std::map<std::string, ImageInfo> images_;  // by name
   std::map<std::string, FakeContainer> containers_;
   std::map<std::string, std::pair<std::string, int>> container_scripts_;
+  std::map<std::string, OomReport> oom_reports_;  // by the key of container_scripts_
   std::map<std::string, std::vector<std::string>> service_logs_;
   std::map<std::string, Labels> networks_;  // name -> labels
   std::set<std::string> volumes_;

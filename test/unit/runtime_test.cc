@@ -577,6 +577,32 @@ TEST_CASE("Runtime::Run starts a one-off container, relays its output and return
   CHECK(env.docker.ContainerIds().empty());
 }
 
+TEST_CASE("Runtime::Run says when the kernel stopped the process for its memory - from State or from the late event", "[runtime]") {
+  using Oom = ms::test::FakeDockerClient::OomReport;
+  for (auto report : {Oom::kState, Oom::kEventOnly, Oom::kNone}) {
+    RuntimeEnv env;
+    env.Deployed("shop", 1);
+    env.docker.ScriptContainer("run", "", 137);
+    env.docker.ScriptOomKill("run", report);
+    StringOutput out, err;
+    ms::RunIO io;
+    io.out = &out;
+    io.err = &err;
+    io.size = "basic";
+    auto code = env.runtime->Run("shop", {"node hog.js"}, io);
+    INFO(static_cast<int>(report));
+    REQUIRE(code);
+    CHECK(*code == 137);
+    const bool told = err.str().find("The process used all the memory of its size (basic, 512 MB) and was "
+                                     "stopped. Run it at a bigger size with `run APP --size SIZE ...`") !=
+                      std::string::npos;
+    CHECK(told == (report != Oom::kNone));
+    // The events are read only when State does not say.
+    CHECK(env.docker.CountCalls("OomEvent") == (report == Oom::kState ? 0 : 1));
+    CHECK(env.docker.ContainerIds().empty());
+  }
+}
+
 TEST_CASE("Runtime::Deploy never changes a service or network of another installation or app", "[runtime]") {
   RuntimeEnv env;
   ms::ServiceSpec theirs;  // another installation's app shop on the same engine
