@@ -348,9 +348,7 @@ TEST_CASE("proxy: floods - one address over its cap is refused - slow heads and 
 }
 
 TEST_CASE("proxy: under wrk load 10 rolled-out releases and a scale 3 to 1 to 3 fail no request", "[long]") {
-  // A new task proves itself in 1 s instead of 5: the rollouts are the same,
-  // only quicker.
-  TestServer s = BuildServer([](ms::Settings& settings) { settings.update_monitor_seconds = 1; });
+  TestServer s = BuildServer();
   const std::string app = Unique("zero");
   auto repo = SampleRepo(s, "hello-node");
   Push(s, repo, app);
