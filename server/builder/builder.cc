@@ -333,7 +333,7 @@ ResourceLimits Builder::BuildLimits() const {
 }
 
 Result<BuildResult> Builder::Build(const BuildRequest& request, Output& out) {
-  auto slot = slots_.Wait(out);
+  auto slot = slots_.Wait(out, request.client_gone);
   if (!slot) return std::unexpected(slot.error());
   BuildResult result;
   result.image = fmt::format("{}/{}:v{}", settings_.registry, request.app, request.version);

@@ -10,6 +10,7 @@
 // one commit at a time.
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -37,6 +38,8 @@ struct BuildRequest {
   std::filesystem::path objects_dir;
   std::map<std::string, std::string> config;
   std::vector<std::string> buildpacks;  // chosen with buildpacks:set/add; empty: see below
+  // True once the pusher is gone: the build leaves the line for a build slot.
+  std::function<bool()> client_gone;
 };
 
 struct BuildResult {

@@ -69,7 +69,9 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
       if (!images) return std::unexpected(images.error());
     }
     return builder_.Build(
-        BuildRequest{request.app, request.commit, *version, request.objects_dir, *config, *buildpacks}, tee);
+        BuildRequest{request.app, request.commit, *version, request.objects_dir, *config, *buildpacks,
+                     request.client_gone},
+        tee);
   }();
   if (!built) {
     tee.Write(fmt::format("-----> Build failed: {}\n", built.error().message));

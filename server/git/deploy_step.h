@@ -5,6 +5,7 @@
 // for different apps at once (pushes to one app are already serialised).
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "server/common/output.h"
@@ -19,6 +20,9 @@ struct DeployRequest {
   std::string key_name;
   // Where git keeps the pushed objects until the push is accepted.
   std::filesystem::path objects_dir;
+  // True once the pusher is gone: a push still waiting for a build slot then
+  // gives up (one already building goes on to the end, as on Heroku).
+  std::function<bool()> client_gone;
 };
 
 class DeployStep {

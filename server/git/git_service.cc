@@ -123,7 +123,7 @@ int GitService::RunReceivePack(JobIO& io, const std::string& app, const Caller& 
       return 1;
     }
   }
-  std::string token = pushes_.Register({app, caller.key_name, caller.address});
+  std::string token = pushes_.Register({app, caller.key_name, caller.address, nullptr}, io.cancelled);
   std::map<std::string, std::string> env = {{"MOTHERSHIP_HOOK_BINARY", hook_binary_.string()},
                                             {"MOTHERSHIP_HOOK_SOCKET", hook_socket_.string()},
                                             {"MOTHERSHIP_PUSH_TOKEN", token}};

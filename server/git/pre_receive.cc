@@ -80,7 +80,7 @@ int RunPreReceive(Services& services, const PushContext& push,
       status = 1;
       continue;
     }
-    DeployRequest request{push.app, u.new_sha, u.ref, push.key_name, objects_dir};
+    DeployRequest request{push.app, u.new_sha, u.ref, push.key_name, objects_dir, push.client_gone};
     auto result = services.deploy.Run(request, out);
     (void)services.store.AddAudit({.actor = push.key_name,
                                    .address = push.address,

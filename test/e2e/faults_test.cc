@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <boost/process.hpp>
 #include <chrono>
 #include <mutex>
 #include <sstream>
@@ -22,16 +21,18 @@
 #include "server/store/store.h"
 #include "test/support/apps.h"
 #include "test/support/run.h"
+#include "test/support/running.h"
 #include "test/support/test_server.h"
 
-namespace bp = boost::process;
 using ms::test::AnswersWith;
 using ms::test::ManifestStatus;
 using ms::test::BuildServer;
+using ms::test::GitEnv;
 using ms::test::OpenStore;
 using ms::test::Trim;
 using ms::test::Push;
 using ms::test::Run;
+using ms::test::Running;
 using ms::test::SampleRepo;
 using ms::test::TestServer;
 using ms::test::Unique;
@@ -39,72 +40,6 @@ using ms::test::Unique;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A command (git push, ssh) running while the test watches for the step to
-// kill the daemon in.
-class Running {
- public:
-  Running(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
-          const std::map<std::string, std::string>& env) {
-    bp::environment e = boost::this_process::environment();
-    for (const auto& [k, v] : env) e[k] = v;
-    child_ = bp::child(bp::search_path(argv[0]), bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())),
-                       bp::start_dir = cwd.string(), e, (bp::std_out & bp::std_err) > pipe_, bp::std_in < bp::null);
-    reader_ = std::thread([this] {
-      std::string line;
-      while (std::getline(pipe_, line)) {
-        std::lock_guard lock(mu_);
-        output_ += line + "\n";
-      }
-      std::lock_guard lock(mu_);
-      ended_ = true;
-    });
-  }
-  ~Running() { Finish(); }
-  bool Saw(const std::string& text) {
-    std::lock_guard lock(mu_);
-    return output_.find(text) != std::string::npos;
-  }
-  // Waits up to 120 s for the program to print text; false when it ended first.
-  bool WaitFor(const std::string& text) {
-    auto deadline = Clock::now() + std::chrono::seconds(120);
-    while (Clock::now() < deadline) {
-      if (Saw(text)) return true;
-      if (!child_.running() && reader_done()) return Saw(text);
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-  int Finish() {
-    if (reader_.joinable()) {
-      child_.wait();
-      reader_.join();
-    }
-    return child_.exit_code();
-  }
-  std::string output() {
-    std::lock_guard lock(mu_);
-    return output_;
-  }
-
- private:
-  bool reader_done() {
-    std::lock_guard lock(mu_);
-    return ended_;
-  }
-  bp::ipstream pipe_;
-  bp::child child_;
-  std::thread reader_;
-  std::mutex mu_;
-  std::string output_;
-  bool ended_ = false;  // the program's output ended
-};
-
-std::map<std::string, std::string> GitEnv(TestServer& s) {
-  return {{"GIT_SSH_COMMAND", s.SshCommand(s.admin_key())},
-          {"GIT_CONFIG_NOSYSTEM", "1"},
-          {"HOME", s.dir().string()}};
-}
 
 int LatestVersion(TestServer& s, const std::string& app) {
   auto latest = OpenStore(s)->LatestRelease(app);

@@ -13,11 +13,14 @@
 
 #include "test/support/apps.h"
 #include "test/support/run.h"
+#include "test/support/running.h"
 #include "test/support/test_server.h"
 
 using ms::test::BuildServer;
+using ms::test::GitEnv;
 using ms::test::Push;
 using ms::test::Run;
+using ms::test::Running;
 using ms::test::SampleRepo;
 using ms::test::TestServer;
 using ms::test::Unique;
@@ -122,4 +125,40 @@ TEST_CASE("limits: with max_concurrent_builds 1 two pushes at once - one waits -
     }
   }
   CHECK(waited == 1);
+}
+
+TEST_CASE("limits: a push waiting for a build slot whose client leaves gives up its place - nothing of it is built - "
+          "the next push builds at once") {
+  TestServer s = BuildServer([](ms::Settings& settings) { settings.max_concurrent_builds = 1; });
+  const std::string first = Unique("slot"), gone = Unique("gone"), next = Unique("slot");
+  auto repo_first = SampleRepo(s, "hello-node");
+  auto repo_gone = SampleRepo(s, "hello-node");
+  auto repo_next = SampleRepo(s, "hello-node");
+
+  Running building({"git", "push", "--progress", s.Url(first), "main"}, repo_first, GitEnv(s));
+  REQUIRE(building.WaitFor(" app detected"));  // (in the builder: it holds the slot)
+  Running waiting({"git", "push", "--progress", s.Url(gone), "main"}, repo_gone, GitEnv(s));
+  INFO(building.output() << waiting.output());
+  REQUIRE(waiting.WaitFor("this push is number 1 in line"));
+  waiting.Kill();  // the client goes away (git and its ssh)
+  waiting.Finish();
+
+  // The first build goes on and releases.
+  CHECK(building.Finish() == 0);
+  CHECK(building.Saw("-----> Released v1"));
+  // The slot is free at once: the push that left is not built in it.
+  auto pushed = s.Git({"push", s.Url(next), "main"}, repo_next);
+  INFO(pushed.Both());
+  CHECK(pushed.exit_code == 0);
+  CHECK(pushed.err.find("Waiting for a build slot") == std::string::npos);
+  CHECK(pushed.err.find("-----> Released v1") != std::string::npos);
+
+  // The push that left: recorded as failed, with why; no release, no service.
+  auto deploys = ms::test::OpenStore(s)->ListDeploys(gone, 10);
+  REQUIRE(deploys);
+  REQUIRE(deploys->size() == 1);
+  CHECK(deploys->front().status == "failed");
+  CHECK(deploys->front().message == "the push went away while it waited for a build slot");
+  CHECK(s.Ssh("releases " + gone).out.find("v1") == std::string::npos);
+  CHECK(Run({"docker", "service", "inspect", gone + "-web"}).exit_code != 0);
 }

@@ -30,6 +30,10 @@ TestServer BuildServer(const std::function<void(Settings&)>& configure, int data
   return TestServer(options);
 }
 
+std::map<std::string, std::string> GitEnv(TestServer& s) {
+  return {{"GIT_SSH_COMMAND", s.SshCommand(s.admin_key())}, {"GIT_CONFIG_NOSYSTEM", "1"}, {"HOME", s.dir().string()}};
+}
+
 std::string Unique(const std::string& base) {
   static std::random_device rd;
   return fmt::format("{}-{:06x}", base, rd() & 0xffffff);

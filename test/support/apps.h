@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +31,8 @@ void CommitAll(TestServer& s, const std::filesystem::path& repo, const std::stri
 // Commits test/apps/hello-node (in repo) answering "GREETING!" by default.
 void SetDefaultGreeting(TestServer& s, const std::filesystem::path& repo, const std::string& greeting);
 // git push REPO main to APP; REQUIREs success and returns the push's stderr.
+// The environment s.Git runs git in (the admin key), for git run otherwise (Running).
+std::map<std::string, std::string> GitEnv(TestServer& s);
 std::string Push(TestServer& s, const std::filesystem::path& repo, const std::string& app, RunResult* out = nullptr);
 // The test server's store, opened beside its daemon (REQUIREs it opens).
 std::unique_ptr<Store> OpenStore(TestServer& s);
