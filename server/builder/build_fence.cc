@@ -1,32 +1,36 @@
 #include "server/builder/build_fence.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
-#include <boost/process.hpp>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "server/common/log.h"
+#include "server/process/child_process.h"
 
 namespace ms {
 namespace {
 
-namespace bp = boost::process;
 const std::filesystem::path kCgroups = "/sys/fs/cgroup";
 
 // iptables -w ARGS; its exit code, or -1 when it cannot run.
 int Iptables(const std::vector<std::string>& args) {
-  auto program = bp::search_path("iptables");
-  if (program.empty()) return -1;
-  std::vector<std::string> all = {"-w", "5"};
-  all.insert(all.end(), args.begin(), args.end());
-  std::error_code ec;
-  bp::child child(program, bp::args(all), bp::std_in < bp::null, bp::std_out > bp::null, bp::std_err > bp::null,
-                  ec);
-  if (ec) return -1;
-  child.wait(ec);
-  return ec ? -1 : child.exit_code();
+  auto program = FindProgram("iptables");
+  if (!program) return -1;
+  ChildSpec spec;
+  spec.program = *program;
+  spec.args = {"-w", "5"};
+  spec.args.insert(spec.args.end(), args.begin(), args.end());
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) return -1;
+  auto pid = StartChild(spec, null, null, null);
+  ::close(null);
+  if (!pid) return -1;
+  auto status = WaitChild(*pid);
+  return status ? ExitCode(**status) : -1;
 }
 
 // Adds CHAIN RULE at the top of CHAIN unless it is there.

@@ -1,9 +1,10 @@
 #include "server/builder/builder.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <stdlib.h>
+#include <unistd.h>
 
-#include <boost/process.hpp>
 #include <fstream>
 #include <atomic>
 #include <mutex>
@@ -26,8 +27,8 @@
 #include "server/common/tar_reader.h"
 #include "server/common/tar_writer.h"
 #include "server/common/utf8.h"
+#include "server/process/child_process.h"
 
-namespace bp = boost::process;
 
 namespace ms {
 namespace {
@@ -242,8 +243,8 @@ Result<void> Builder::EnsureStackImages(bool force, Output& out) {
   if (!base) return std::unexpected(base.error());
   if (!*base) {
     // No registry can be reached: the base image is made from Debian's packages.
-    auto debootstrap = bp::search_path("debootstrap");
-    if (debootstrap.empty()) {
+    auto debootstrap = FindProgram("debootstrap");
+    if (!debootstrap) {
       return Failed(fmt::format("the base image {} is missing and debootstrap is not installed "
                                 "(apt-get install debootstrap)",
                                 settings_.base_image));
@@ -251,9 +252,14 @@ Result<void> Builder::EnsureStackImages(bool force, Output& out) {
     WriteLine(out, fmt::format("Making the base image {} with debootstrap (about 30 s)...", settings_.base_image));
     ScratchDir scratch(settings_.data_dir / "tmp");
     auto rootfs = scratch.path() / "rootfs";
-    int code = bp::system(debootstrap, "--variant=minbase", "bookworm", rootfs.string(),
-                          "http://deb.debian.org/debian", bp::std_out > bp::null, bp::std_err > bp::null);
-    if (code != 0) return Failed(fmt::format("debootstrap failed with status {}", code));
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    auto pid = StartChild({*debootstrap, {"--variant=minbase", "bookworm", rootfs.string(), "http://deb.debian.org/debian"}, {}, {}},
+                          null, null, null);
+    if (null >= 0) ::close(null);
+    if (!pid) return std::unexpected(pid.error());
+    auto status = WaitChild(*pid);
+    if (!status) return std::unexpected(status.error());
+    if (int code = ExitCode(**status); code != 0) return Failed(fmt::format("debootstrap failed with status {}", code));
     TarWriter tar(scratch.path() / "rootfs.tar");
     if (auto r = tar.AddTree(rootfs, ""); !r) return r;
     if (auto r = tar.Finish(); !r) return r;

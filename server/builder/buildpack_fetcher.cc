@@ -1,23 +1,22 @@
 #include "server/builder/buildpack_fetcher.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
 
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
+#include "server/process/child_process.h"
 
 namespace ms {
 namespace {
-
-namespace bp = boost::process;
 
 struct GitRun {
   bool timed_out = false;
@@ -32,48 +31,46 @@ struct GitRun {
 GitRun RunGit(const std::vector<std::string>& args, const std::string& protocol, int64_t max_bytes,
               std::chrono::steady_clock::time_point deadline, const std::filesystem::path& err_file) {
   GitRun run;
-  auto git = bp::search_path("git");
-  if (git.empty()) {
+  auto git = FindProgram("git");
+  if (!git) {
     run.code = 127;
-    run.err = "git is not installed on the server";
+    run.err = git.error().message;
     return run;
   }
-  std::vector<std::string> all = {"-c", "protocol.allow=never", "-c", "protocol." + protocol + ".allow=always",
-                                  "-c", "http.followRedirects=false", "-c", "http.lowSpeedLimit=1000",
-                                  "-c", "http.lowSpeedTime=30", "-c", "advice.detachedHead=false"};
-  all.insert(all.end(), args.begin(), args.end());
-  bp::environment env = boost::this_process::environment();
-  for (const char* name : {"GIT_DIR", "GIT_WORK_TREE", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_ASKPASS",
-                           "SSH_ASKPASS"}) {
-    env.erase(name);
-  }
-  env["GIT_TERMINAL_PROMPT"] = "0";
-  env["GIT_CONFIG_NOSYSTEM"] = "1";
-  env["GIT_CONFIG_GLOBAL"] = "/dev/null";
-  std::error_code ec;
-  bp::detail::limit_handles_ only_std;  // one per start: the shared bp::limit_handles is not thread-safe (child_process.cc)
-  bp::child child(git, bp::args(all), env, bp::std_in < bp::null, bp::std_out > bp::null,
-                  bp::std_err > err_file.string(), only_std,
-                  bp::extend::on_exec_setup =
-                      [max_bytes](auto&) {
-                        rlimit cap{static_cast<rlim_t>(max_bytes), static_cast<rlim_t>(max_bytes)};
-                        setrlimit(RLIMIT_FSIZE, &cap);
-                        signal(SIGXFSZ, SIG_DFL);
-                      },
-                  ec);
-  if (ec) {
+  ChildSpec spec;
+  spec.program = *git;
+  spec.args = {"-c", "protocol.allow=never", "-c", "protocol." + protocol + ".allow=always",
+               "-c", "http.followRedirects=false", "-c", "http.lowSpeedLimit=1000",
+               "-c", "http.lowSpeedTime=30", "-c", "advice.detachedHead=false"};
+  spec.args.insert(spec.args.end(), args.begin(), args.end());
+  spec.env_unset = {"GIT_DIR", "GIT_WORK_TREE", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_ASKPASS",
+                    "SSH_ASKPASS"};
+  spec.env_set = {{"GIT_TERMINAL_PROMPT", "0"}, {"GIT_CONFIG_NOSYSTEM", "1"}, {"GIT_CONFIG_GLOBAL", "/dev/null"}};
+  spec.max_file_bytes = max_bytes;
+  // stdin and stdout on /dev/null, stderr into err_file.
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  Result<pid_t> pid = Failed(fmt::format("cannot open {}: {}", err_file.string(), std::strerror(errno)));
+  if (null >= 0 && err >= 0) pid = StartChild(spec, null, null, err);
+  if (null >= 0) ::close(null);
+  if (err >= 0) ::close(err);
+  if (!pid) {
     run.code = 127;
-    run.err = ec.message();
+    run.err = pid.error().message;
     return run;
   }
-  if (!child.wait_until(deadline, ec)) {
-    child.terminate(ec);
+  auto status = WaitChild(*pid, deadline);
+  if (!status) {
+    run.code = 127;
+    run.err = status.error().message;
+    return run;
+  }
+  if (!*status) {
     run.timed_out = true;
     return run;
   }
-  int status = child.native_exit_code();
-  run.too_big = WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ;
-  run.code = child.exit_code();
+  run.too_big = WIFSIGNALED(**status) && WTERMSIG(**status) == SIGXFSZ;
+  run.code = ExitCode(**status);
   std::ifstream in(err_file);
   std::stringstream text;
   text << in.rdbuf();

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <ctime>
 #include <fstream>
 
 namespace ms {
@@ -332,7 +333,7 @@ Result<bool> EngineDockerClient::OomEvent(const std::string& id, int64_t since, 
   if (!path) return std::unexpected(path.error());
   request.path = *path;
   // The engine holds the answer open until `until`; a margin on top for a slow one.
-  request.timeout_seconds = std::max<int64_t>(0, until - since) + 30;
+  request.timeout_seconds = std::max<int64_t>(0, until - static_cast<int64_t>(std::time(nullptr))) + 30;
   // One JSON object a line, events only when the answer is 200 (an error's body has no Action).
   bool seen = false;
   LineSplitter lines([&](std::string_view line) {
