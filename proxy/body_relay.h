@@ -14,6 +14,7 @@
 #include <boost/asio.hpp>
 
 #include "proxy/buffer.h"
+#include "proxy/stream_io.h"
 #include "proxy/framing.h"
 
 namespace ms::proxy {
@@ -43,7 +44,6 @@ boost::asio::awaitable<RelayResult> RelayBody(From& from, To& to, Buffer& buf, F
                                               std::string_view prefix, BeforeRead before_read,
                                               uint64_t max_bytes = kNoBodyLimit) {
   namespace asio = boost::asio;
-  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
   RelayResult r;
   size_t n = framing.Take(buf.data());
   while (true) {
@@ -54,7 +54,7 @@ boost::asio::awaitable<RelayResult> RelayBody(From& from, To& to, Buffer& buf, F
     r.bytes += n;
     if (n > 0 || !prefix.empty()) {
       std::array<asio::const_buffer, 2> out = {asio::buffer(prefix), asio::buffer(buf.data().data(), n)};
-      auto [ec, written] = co_await asio::async_write(to, out, kNoThrow);
+      auto [ec, written] = co_await StreamWrite(to, out);
       buf.Consume(n);
       prefix = {};
       if (ec) {
@@ -68,7 +68,7 @@ boost::asio::awaitable<RelayResult> RelayBody(From& from, To& to, Buffer& buf, F
     }
     buf.Acquire();
     before_read(r.bytes);
-    auto [ec, got] = co_await from.async_read_some(buf.Space(), kNoThrow);
+    auto [ec, got] = co_await StreamRead(from, buf.Space());
     if (ec || got == 0) {
       r.end = framing.kind == Framing::kUntilClose ? RelayEnd::kDone : RelayEnd::kTruncated;
       co_return r;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "proxy/http_parser.h"
@@ -14,6 +15,11 @@ namespace ms::proxy {
 struct ProxyConfig {
   std::string listen_host = "0.0.0.0";
   uint16_t listen_port = 8080;   // 0: any free port (tests)
+  // https beside http (standalone; behind an edge the edge listens): off
+  // when https_port is unset.
+  std::string https_host = "0.0.0.0";
+  std::optional<uint16_t> https_port;  // 0: any free port (tests)
+  std::string tls_secret;  // the session tickets' key secret (tls.h); empty: a random one
   std::string admin_host = "127.0.0.1";
   uint16_t admin_port = 0;       // /metrics; 0: any free port
   bool admin = true;

@@ -1,5 +1,6 @@
 #pragma once
-// One client connection and the task connection serving its current request.
+// One client connection (plain or TLS) and the task connection serving its
+// current request.
 // No timer per connection: the server's sweep (server.cc) closes both sockets
 // once the deadline has passed, which ends whatever read or write waits on
 // them. A deadline is read from the clock when it is set (a vDSO call, tens of
@@ -12,6 +13,7 @@
 #include <boost/asio.hpp>
 
 #include "proxy/buffer.h"
+#include "proxy/client_stream.h"
 
 namespace ms::proxy {
 
@@ -22,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 struct Connection {
   explicit Connection(tcp::socket s) : client(std::move(s)), upstream(client.get_executor()) {}
 
-  tcp::socket client;
+  ClientStream client;  // plain or TLS
   tcp::socket upstream;
   Clock::time_point deadline = Clock::time_point::max();
   bool timed_out = false;  // the sweep closed it (or only its upstream: SetUpstreamDeadline)
@@ -51,7 +53,7 @@ struct Connection {
   }
   void Close() {
     boost::system::error_code ignored;
-    client.close(ignored);
+    client.Close();
     upstream.close(ignored);
   }
 };

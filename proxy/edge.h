@@ -12,7 +12,8 @@
 // draining worker go on taking connections, until a worker connects or for up
 // to 20 s of its 30 s drain.
 //
-// Each message is one byte, 'h' (HTTP) or 'm' (metrics), with one descriptor.
+// Each message is one byte, 'h' (HTTP), 's' (HTTPS: TLS ends in the worker) or
+// 'm' (metrics), with one descriptor.
 
 #include <chrono>
 #include <deque>

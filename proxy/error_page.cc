@@ -7,6 +7,8 @@ namespace ms::proxy {
 const char* Reason(int status) {
   switch (status) {
     case 200: return "OK";
+    case 301: return "Moved Permanently";
+    case 308: return "Permanent Redirect";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 408: return "Request Timeout";
@@ -40,6 +42,21 @@ std::string ErrorPage(int status, std::string_view request_id, bool close) {
   out += "\r\n";
   out += body;
   return out;
+}
+
+std::string RedirectAnswer(int status, std::string_view location, std::string_view request_id, bool close) {
+  std::string body = fmt::format("Moved to {}\n", location);
+  return fmt::format(
+      "HTTP/1.1 {} {}\r\nLocation: {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n"
+      "X-Request-Id: {}\r\n{}\r\n{}",
+      status, Reason(status), location, body.size(), request_id, close ? "Connection: close\r\n" : "", body);
+}
+
+std::string TextAnswer(std::string_view body, std::string_view request_id, bool close) {
+  return fmt::format(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nCache-Control: no-store\r\n"
+      "X-Request-Id: {}\r\n{}\r\n{}",
+      body.size(), request_id, close ? "Connection: close\r\n" : "", body);
 }
 
 }  // namespace ms::proxy

@@ -1,7 +1,8 @@
 #pragma once
 // The answers the proxy makes itself, when it cannot or will not forward a
 // request: a short HTML page with the status, its reason and what the
-// visitor may do (and the 200 of the readiness probe). Pure.
+// visitor may do (and the 200 of the readiness probe, and ACME's http-01
+// answers). Pure.
 
 #include <string>
 #include <string_view>
@@ -14,5 +15,11 @@ const char* Reason(int status);
 // The whole response (head and body): no-store, the request's X-Request-Id,
 // Retry-After on a 503, "Connection: close" when close.
 std::string ErrorPage(int status, std::string_view request_id, bool close);
+
+// A redirect (301 or 308) to location, with a one-line body.
+std::string RedirectAnswer(int status, std::string_view location, std::string_view request_id, bool close);
+
+// A 200 with a text/plain body (an ACME challenge's key authorization).
+std::string TextAnswer(std::string_view body, std::string_view request_id, bool close);
 
 }  // namespace ms::proxy

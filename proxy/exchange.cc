@@ -76,7 +76,7 @@ asio::awaitable<Exchange::Step> Exchange::SendRequest(const RequestHead& req, st
   if (body.Done()) co_return Step::kOk;
   if (req.expect_continue) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    auto [cec, n] = co_await asio::async_write(c_.client, asio::buffer(kContinue), kNoThrow);
+    auto [cec, n] = co_await c_.client.Write(asio::buffer(kContinue));
     if (cec) co_return End(ExchangeResult::kClose);
   }
   co_return co_await SendRestOfBody(body, first);

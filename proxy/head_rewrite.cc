@@ -94,7 +94,7 @@ void AppendUpstreamHead(const RequestHead& req, const Forwarded& forwarded, std:
     AppendHeader(out, h.name, EqualsIgnoreCase(h.name, "host") ? req.host : h.value);
   }
   AppendHeader(out, "X-Forwarded-For", forwarded.client_ip);
-  AppendHeader(out, "X-Forwarded-Proto", "http");
+  AppendHeader(out, "X-Forwarded-Proto", forwarded.proto);
   AppendHeader(out, "X-Forwarded-Host", req.host);
   AppendHeader(out, "X-Forwarded-Port", forwarded.port);
   AppendHeader(out, "X-Request-Id", forwarded.request_id);
@@ -102,11 +102,15 @@ void AppendUpstreamHead(const RequestHead& req, const Forwarded& forwarded, std:
   out.append("\r\n");
 }
 
-void AppendClientHead(const RequestHead& req, const ResponseHead& resp, bool close, std::string& out) {
+void AppendClientHead(const RequestHead& req, const ResponseHead& resp, bool close, std::string& out,
+                      int64_t hsts_max_age) {
   char status[4] = {static_cast<char>('0' + resp.status / 100 % 10), static_cast<char>('0' + resp.status / 10 % 10),
                     static_cast<char>('0' + resp.status % 10), ' '};
   out.append(req.minor_version ? "HTTP/1.1 " : "HTTP/1.0 ").append(status, 4).append(resp.reason).append("\r\n");
   AppendEndToEnd(resp, out);
+  if (hsts_max_age > 0 && !resp.Find("strict-transport-security")) {
+    out.append("Strict-Transport-Security: max-age=").append(std::to_string(hsts_max_age)).append("\r\n");
+  }
   if (close) {
     out.append("Connection: close\r\n");
   } else if (req.minor_version == 0) {

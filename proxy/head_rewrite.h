@@ -6,6 +6,7 @@
 // and the 101 head of a tunnel. No I/O; the heads are appended to a string
 // the caller owns.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,7 @@ struct Forwarded {
   std::string_view client_ip;   // X-Forwarded-For (client values replaced)
   std::string_view port;        // X-Forwarded-Port: the port the client used
   std::string_view request_id;  // X-Request-Id
+  std::string_view proto = "http";  // X-Forwarded-Proto: "http" or "https"
 };
 
 // A header that concerns one connection only and is not forwarded: the fixed
@@ -45,7 +47,10 @@ void AppendUpstreamHead(const RequestHead& req, const Forwarded& forwarded, std:
 // Appends the head the client receives for resp: the request's HTTP version,
 // hop-by-hop headers dropped, "Connection: close" when close, else
 // "Connection: keep-alive" for an HTTP/1.0 client.
-void AppendClientHead(const RequestHead& req, const ResponseHead& resp, bool close, std::string& out);
+// hsts_max_age > 0: Strict-Transport-Security with it, unless the task sent
+// its own.
+void AppendClientHead(const RequestHead& req, const ResponseHead& resp, bool close, std::string& out,
+                      int64_t hsts_max_age = 0);
 
 // Appends the head of a 101 (Switching Protocols) the client receives.
 void AppendUpgradeHead(const ResponseHead& resp, std::string& out);

@@ -3,10 +3,11 @@
 // domain change; a change is picked up at once through inotify, and the last
 // good routes keep serving when the file is missing or broken.
 //
-//   mothership-proxy --routes FILE [--listen HOST:PORT] [--admin HOST:PORT|off]
-//                    [--max-body-mb N] [--max-connections N] [--no-access-log]
-//                    [--drain-seconds N] [--edge-socket PATH --public-port N [--ready-file PATH]]
-//   mothership-proxy edge --listen HOST:PORT [--metrics HOST:PORT] --socket PATH
+//   mothership-proxy --routes FILE [--listen HOST:PORT] [--https HOST:PORT] [--admin HOST:PORT|off]
+//                    [--tls-secret FILE] [--max-body-mb N] [--max-connections N] [--no-access-log]
+//                    [--drain-seconds N]
+//                    [--edge-socket PATH --public-port N [--public-https-port N] [--ready-file PATH]]
+//   mothership-proxy edge --listen HOST:PORT [--https HOST:PORT] [--metrics HOST:PORT] --socket PATH
 // Prints "mothership-proxy listening on HOST:PORT (admin HOST:PORT)" once it
 // serves. With --edge-socket it listens on nothing and takes its connections
 // from an edge (edge.h), which holds the public ports.
@@ -38,11 +39,12 @@ using ms::proxy::RouteTable;
 using ms::proxy::Server;
 
 const char kUsage[] =
-    "usage: mothership-proxy --routes FILE [--listen HOST:PORT] [--admin HOST:PORT|off]\n"
-    "                        [--max-body-mb N] [--max-connections N] [--max-connections-per-address N]\n"
-    "                        [--header-timeout SECONDS] [--no-access-log] [--drain-seconds N]\n"
-    "                        [--edge-socket PATH --public-port N [--ready-file PATH]]\n"
-    "       mothership-proxy edge --listen HOST:PORT [--metrics HOST:PORT] --socket PATH\n";
+    "usage: mothership-proxy --routes FILE [--listen HOST:PORT] [--https HOST:PORT] [--admin HOST:PORT|off]\n"
+    "                        [--tls-secret FILE] [--max-body-mb N] [--max-connections N]\n"
+    "                        [--max-connections-per-address N] [--header-timeout SECONDS] [--no-access-log]\n"
+    "                        [--drain-seconds N]\n"
+    "                        [--edge-socket PATH --public-port N [--public-https-port N] [--ready-file PATH]]\n"
+    "       mothership-proxy edge --listen HOST:PORT [--https HOST:PORT] [--metrics HOST:PORT] --socket PATH\n";
 
 bool SplitHostPort(const std::string& s, std::string& host, uint16_t& port) {
   auto colon = s.rfind(':');
@@ -105,7 +107,7 @@ asio::awaitable<void> WatchRoutes(Server& server, std::filesystem::path file) {
 }
 
 int EdgeMain(int argc, char** argv) {
-  std::string listen, metrics, socket_path;
+  std::string listen, https, metrics, socket_path;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (i + 1 >= argc) {
@@ -115,6 +117,8 @@ int EdgeMain(int argc, char** argv) {
     std::string value = argv[++i];
     if (arg == "--listen") {
       listen = value;
+    } else if (arg == "--https") {
+      https = value;
     } else if (arg == "--metrics") {
       metrics = value;
     } else if (arg == "--socket") {
@@ -134,15 +138,19 @@ int EdgeMain(int argc, char** argv) {
   ms::proxy::Edge edge(io, socket_path);
   try {
     edge.Listen(host, port, 'h');
-    if (!metrics.empty()) {
-      std::string mhost;
-      uint16_t mport = 0;
-      if (!SplitHostPort(metrics, mhost, mport)) {
-        std::fprintf(stderr, "mothership-proxy edge: --metrics takes HOST:PORT\n");
-        return 2;
+    // The optional ports: false when one is not HOST:PORT.
+    auto also = [&](const std::string& value, char tag, const char* flag) {
+      std::string h;
+      uint16_t p = 0;
+      if (value.empty()) return true;
+      if (!SplitHostPort(value, h, p)) {
+        std::fprintf(stderr, "mothership-proxy edge: %s takes HOST:PORT\n", flag);
+        return false;
       }
-      edge.Listen(mhost, mport, 'm');
-    }
+      edge.Listen(h, p, tag);
+      return true;
+    };
+    if (!also(https, 's', "--https") || !also(metrics, 'm', "--metrics")) return 2;
     edge.Start();
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "mothership-proxy edge: %s\n", e.what());
@@ -163,6 +171,7 @@ struct Options {
   ProxyConfig config;
   std::string edge_socket;
   int public_port = 0;
+  int public_https_port = 443;
   std::filesystem::path routes;
   int drain_seconds = 30;
 };
@@ -190,6 +199,24 @@ std::optional<int> ParseOptions(int argc, char** argv, Options& options) {
         std::fprintf(stderr, "mothership-proxy: --listen takes HOST:PORT\n");
         return 2;
       }
+    } else if (arg == "--https") {
+      uint16_t port = 0;
+      if (!SplitHostPort(value(), config.https_host, port)) {
+        std::fprintf(stderr, "mothership-proxy: --https takes HOST:PORT\n");
+        return 2;
+      }
+      config.https_port = port;
+    } else if (arg == "--tls-secret") {
+      std::string file = value();
+      std::ifstream in(file, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (!in || text.str().size() < 32) {
+        std::fprintf(stderr, "mothership-proxy: --tls-secret: %s cannot be read or holds under 32 bytes\n",
+                     file.c_str());
+        return 2;
+      }
+      config.tls_secret = text.str();
     } else if (arg == "--admin") {
       std::string v = value();
       if (v == "off") {
@@ -212,6 +239,8 @@ std::optional<int> ParseOptions(int argc, char** argv, Options& options) {
       options.edge_socket = value();
     } else if (arg == "--public-port") {
       options.public_port = std::atoi(value().c_str());
+    } else if (arg == "--public-https-port") {
+      options.public_https_port = std::atoi(value().c_str());
     } else if (arg == "--ready-file") {
       config.ready_file = value();
     } else if (arg == "--no-access-log") {
@@ -263,7 +292,8 @@ int main(int argc, char** argv) {
     if (options.edge_socket.empty()) {
       server.Start();
     } else {
-      server.StartFromEdge(options.edge_socket, static_cast<uint16_t>(options.public_port));
+      server.StartFromEdge(options.edge_socket, static_cast<uint16_t>(options.public_port),
+                           static_cast<uint16_t>(options.public_https_port));
     }
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "mothership-proxy: cannot listen on %s:%u: %s\n", config.listen_host.c_str(),
@@ -280,6 +310,7 @@ int main(int argc, char** argv) {
     std::printf("mothership-proxy taking connections from the edge at %s", options.edge_socket.c_str());
   } else {
     std::printf("mothership-proxy listening on %s:%u", config.listen_host.c_str(), server.port());
+    if (config.https_port) std::printf(" (https %s:%u)", config.https_host.c_str(), server.https_port());
     if (config.admin) std::printf(" (admin %s:%u)", config.admin_host.c_str(), server.admin_port());
   }
   std::printf("\n");

@@ -48,6 +48,10 @@ std::string Metrics::Render() const {
   out += "# HELP mothership_proxy_connections_total Client connections accepted.\n";
   out += "# TYPE mothership_proxy_connections_total counter\n";
   out += fmt::format("mothership_proxy_connections_total {}\n", total_connections_);
+  out += "# HELP mothership_proxy_tls_handshakes_total TLS handshakes on the https port, by result.\n";
+  out += "# TYPE mothership_proxy_tls_handshakes_total counter\n";
+  out += fmt::format("mothership_proxy_tls_handshakes_total{{result=\"ok\"}} {}\n", tls_handshakes_);
+  out += fmt::format("mothership_proxy_tls_handshakes_total{{result=\"failed\"}} {}\n", tls_handshake_failures_);
   return out;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The proxy's Prometheus metrics (served on the admin port at /metrics):
 // requests by app and status class, a latency histogram per app, open client
-// connections, upstream errors by app. One thread (the proxy's) updates them.
+// connections, upstream errors by app, TLS handshakes. One thread (the
+// proxy's) updates them.
 
 #include <array>
 #include <cstdint>
@@ -18,6 +19,9 @@ class Metrics {
   void ConnectionOpened() { ++open_connections_; ++total_connections_; }
   void ConnectionClosed() { --open_connections_; }
   int64_t open_connections() const { return open_connections_; }
+  // A TLS handshake that completed, or failed (garbage, no certificate for
+  // the name, no common version or cipher, a client that stalled or left).
+  void TlsHandshake(bool ok) { ++(ok ? tls_handshakes_ : tls_handshake_failures_); }
 
   // The Prometheus text exposition format.
   std::string Render() const;
@@ -35,6 +39,8 @@ class Metrics {
   std::map<std::string, App> apps_;
   int64_t open_connections_ = 0;
   uint64_t total_connections_ = 0;
+  uint64_t tls_handshakes_ = 0;
+  uint64_t tls_handshake_failures_ = 0;
 };
 
 }  // namespace ms::proxy

@@ -39,6 +39,7 @@ std::optional<RouteTable> RouteTable::Parse(std::string_view json, std::string& 
     route->upstream_port = upstream->port;
     route->upstream = std::move(app.upstream);
     route->running = app.running;
+    route->redirect_https = app.redirect_https;
     const Route* raw = route.get();
     table.routes_.push_back(std::move(route));
     table.by_name_[raw->app] = raw;
@@ -51,6 +52,9 @@ std::optional<RouteTable> RouteTable::Parse(std::string_view json, std::string& 
       }
     }
   }
+  for (auto& cert : file->certs) table.certs_.push_back({std::move(cert.hosts), std::move(cert.file)});
+  for (auto& [token, answer] : file->acme) table.acme_.emplace(token, std::move(answer));
+  table.hsts_max_age_ = file->hsts_max_age;
   return table;
 }
 

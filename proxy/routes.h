@@ -19,7 +19,15 @@ struct Route {
   std::string upstream_host;  // a DNS name (tasks.APP-web) or an address
   uint16_t upstream_port = 0;
   bool running = true;  // false: stopped or scaled to 0 (503)
+  bool redirect_https = false;  // http:redirect on
   std::string upstream;       // "host:port", the key Upstreams knows it by
+};
+
+// A certificate the proxy serves over https for its hosts (exact names or
+// "*.wildcard" ones): a PEM file with the private key and the chain.
+struct CertFile {
+  std::vector<std::string> hosts;
+  std::string file;
 };
 
 class RouteTable {
@@ -34,10 +42,20 @@ class RouteTable {
   const Route* FindApp(std::string_view app) const;
   const std::string& domain() const { return domain_; }
   const std::vector<std::shared_ptr<const Route>>& routes() const { return routes_; }
+  const std::vector<CertFile>& certs() const { return certs_; }
+  int64_t hsts_max_age() const { return hsts_max_age_; }
+  // The key authorization for an ACME http-01 token; nullptr: none.
+  const std::string* AcmeAnswer(std::string_view token) const {
+    auto it = acme_.find(token);
+    return it == acme_.end() ? nullptr : &it->second;
+  }
 
  private:
   std::string domain_;
   std::vector<std::shared_ptr<const Route>> routes_;
+  std::vector<CertFile> certs_;
+  int64_t hsts_max_age_ = 0;
+  std::map<std::string, std::string, std::less<>> acme_;
   std::map<std::string, const Route*, std::less<>> by_name_;      // app name
   std::map<std::string, const Route*, std::less<>> exact_;        // custom domains
   std::map<std::string, const Route*, std::less<>> wildcard_;     // "*.x.y" stored as "x.y"

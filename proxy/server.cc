@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -38,7 +39,8 @@ struct Server::Request {
 };
 
 Server::Server(asio::io_context& io, ProxyConfig config)
-    : io_(io), config_(std::move(config)), acceptor_(io), admin_acceptor_(io), routes_(std::make_shared<RouteTable>()),
+    : io_(io), config_(std::move(config)), acceptor_(io), https_acceptor_(io), admin_acceptor_(io),
+      routes_(std::make_shared<RouteTable>()),
       upstreams_(io), access_log_(STDOUT_FILENO), alive_(std::make_shared<bool>(true)) {}
 
 Server::~Server() { *alive_ = false; }
@@ -53,20 +55,24 @@ void Server::Start() {
     return a.local_endpoint().port();
   };
   port_ = bind(acceptor_, config_.listen_host, config_.listen_port);
+  if (config_.https_port) https_port_ = bind(https_acceptor_, config_.https_host, *config_.https_port);
   if (config_.admin) admin_port_ = bind(admin_acceptor_, config_.admin_host, config_.admin_port);
-  asio::co_spawn(io_, Accept(), asio::detached);
+  asio::co_spawn(io_, Accept(acceptor_, 'h'), asio::detached);
+  if (config_.https_port) asio::co_spawn(io_, Accept(https_acceptor_, 's'), asio::detached);
   if (config_.admin) asio::co_spawn(io_, AcceptAdmin(), asio::detached);
   StartCommon();
 }
 
-void Server::StartFromEdge(const std::string& socket_path, uint16_t public_port) {
+void Server::StartFromEdge(const std::string& socket_path, uint16_t public_port, uint16_t public_https_port) {
   port_ = public_port;
+  https_port_ = public_https_port;
   asio::co_spawn(io_, ReceiveFromEdge(socket_path), asio::detached);
   StartCommon();
 }
 
 void Server::StartCommon() {
   port_text_ = std::to_string(port_);
+  https_port_text_ = std::to_string(https_port_);
   asio::co_spawn(io_, upstreams_.RefreshLoop(), asio::detached);
   asio::co_spawn(io_, Sweep(), asio::detached);
   if (config_.access_log) asio::co_spawn(io_, FlushLogLoop(), asio::detached);
@@ -76,6 +82,7 @@ void Server::Drain() {
   draining_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  https_acceptor_.close(ec);
   admin_acceptor_.close(ec);
   if (edge_) {
     // The edge reads the end of this side, sends its next connections to a
@@ -115,12 +122,29 @@ void Server::SetRoutes(RouteTable routes) {
   std::vector<std::pair<std::string, uint16_t>> names;
   for (const auto& r : routes.routes()) names.emplace_back(r->upstream_host, r->upstream_port);
   upstreams_.Follow(names);
+  // The certificates are loaded again only when a file, its size or its time
+  // changed: most routes changes (a deploy) leave them as they are.
+  std::string files;
+  for (const auto& cert : routes.certs()) {
+    struct stat st {};
+    ::stat(cert.file.c_str(), &st);
+    files += cert.file + " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
+             std::to_string(st.st_mtim.tv_nsec);
+    for (const auto& host : cert.hosts) files += " " + host;
+    files += "\n";
+  }
+  if (!tls_ || files != tls_files_) {
+    std::vector<std::string> errors;
+    tls_ = TlsContexts::Load(routes.certs(), config_.tls_secret, errors);
+    tls_files_ = std::move(files);
+    for (const auto& e : errors) std::fprintf(stderr, "mothership-proxy: https: %s\n", e.c_str());
+  }
   routes_ = std::make_shared<const RouteTable>(std::move(routes));
 }
 
-asio::awaitable<void> Server::Accept() {
+asio::awaitable<void> Server::Accept(tcp::acceptor& acceptor, char tag) {
   while (!draining_) {
-    auto [ec, socket] = co_await acceptor_.async_accept(kNoThrow);
+    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || draining_) co_return;
       // Out of descriptors and the like: wait a little rather than spin.
@@ -128,12 +152,12 @@ asio::awaitable<void> Server::Accept() {
       co_await pause.async_wait(kNoThrow);
       continue;
     }
-    Serve(std::move(socket), false);
+    Serve(std::move(socket), tag);
   }
 }
 
-void Server::Serve(tcp::socket socket, bool admin) {
-  if (admin) {
+void Server::Serve(tcp::socket socket, char tag) {
+  if (tag == 'm') {
     asio::co_spawn(io_, ServeAdmin(std::move(socket), metrics_), asio::detached);
     return;
   }
@@ -151,7 +175,7 @@ void Server::Serve(tcp::socket socket, bool admin) {
   }
   ++per_address_[ip];
   socket.set_option(tcp::no_delay(true), ec);
-  asio::co_spawn(io_, Session(std::move(socket), std::move(ip)), asio::detached);
+  asio::co_spawn(io_, Session(std::move(socket), std::move(ip), tag == 's'), asio::detached);
 }
 
 asio::awaitable<void> Server::WarmUp() {
@@ -206,7 +230,7 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
           ::close(fd);
           continue;
         }
-        Serve(std::move(s), tag == 'm');
+        Serve(std::move(s), tag);
       }
     }
     edge_.reset();
@@ -214,32 +238,40 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
   }
 }
 
-asio::awaitable<void> Server::Session(tcp::socket socket, std::string client_ip) {
+asio::awaitable<void> Server::Session(tcp::socket socket, std::string client_ip, bool tls) {
   auto c = std::make_shared<Connection>(std::move(socket));
   metrics_.ConnectionOpened();
   c->next = conns_;
   if (conns_) conns_->prev = c.get();
   conns_ = c.get();
   c->client_ip = std::move(client_ip);
+  // TLS: the handshake within the time a request's head has (a client that
+  // stalls in it is cut like a slow head).
+  bool ok = !tls || (tls_ && !tls_->empty() && c->client.UseTls(tls_));
+  if (ok && tls) {
+    c->SetDeadline(config_.header_timeout);
+    ok = !co_await c->client.Handshake();
+    metrics_.TlsHandshake(ok);
+  }
 
   // Between requests a connection waits with its read buffer while few are
   // open (a read then costs one system call); with many open it gives the
   // buffer back and only waits to be readable, so idle clients cost little
   // memory.
   bool first = true;
-  while (true) {
+  while (ok) {
     if (c->in.size() == 0) {
       c->SetDeadline(first ? config_.header_timeout : config_.idle_timeout);
       c->idle = true;
       if (metrics_.open_connections() <= kBufferedIdleLimit) {
         c->in.Acquire();
-        auto [read_ec, n] = co_await c->client.async_read_some(c->in.Space(), kNoThrow);
+        auto [read_ec, n] = co_await c->client.ReadSome(c->in.Space());
         c->idle = false;
         if (read_ec || n == 0) break;
         c->in.Commit(n);
       } else {
         c->in.Release();
-        auto [wait_ec] = co_await c->client.async_wait(tcp::socket::wait_read, kNoThrow);
+        auto wait_ec = co_await c->client.WaitReadable();
         c->idle = false;
         if (wait_ec) break;
       }
@@ -265,6 +297,14 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Connection> c) {
   r.start = Clock::now();
   auto routes = routes_;  // this request's view, even if routes change meanwhile
   if (NormalizeHost(r.head.host) == contracts::kProbeHost) co_return co_await AnswerProbe(*c, r, *routes);
+  // ACME's http-01 challenges, for any host, on http only (RFC 8555 8.3);
+  // other tokens go to the app.
+  constexpr std::string_view kAcmePath = "/.well-known/acme-challenge/";
+  if (!c->client.tls() && r.head.target.starts_with(kAcmePath)) {
+    if (const std::string* answer = routes->AcmeAnswer(r.head.target.substr(kAcmePath.size()))) {
+      co_return co_await AnswerAcme(*c, r, *answer);
+    }
+  }
   const Route* route = routes->Find(r.head.host);
   if (route) r.app = route->app;
   const RequestHead& req = r.head;
@@ -272,6 +312,11 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Connection> c) {
   r.has_body = body.kind != Framing::kNone;
   if (auto id = req.Find("x-request-id"); id && GoodRequestId(*id)) c->request_id.assign(*id);
   if (!route) co_return co_await Answer(*c, r, 404);
+  // http:redirect: to https when this host has a certificate.
+  if (route->redirect_https && !c->client.tls() && https_port_ != 0 && tls_ &&
+      tls_->Find(NormalizeHost(req.host))) {
+    co_return co_await Redirect(*c, r);
+  }
   if (!route->running) co_return co_await Answer(*c, r, 503);
   if (config_.max_body_bytes && req.content_length && *req.content_length > config_.max_body_bytes) {
     co_return co_await Answer(*c, r, 413);
@@ -279,7 +324,10 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Connection> c) {
 
   std::string head;
   head.reserve(req.size + 256);
-  AppendUpstreamHead(req, Forwarded{c->client_ip, port_text_, c->request_id}, head);
+  AppendUpstreamHead(req,
+                     c->client.tls() ? Forwarded{c->client_ip, https_port_text_, c->request_id, "https"}
+                                     : Forwarded{c->client_ip, port_text_, c->request_id, "http"},
+                     head);
   c->in.Consume(req.size);
   r.head_consumed = true;
 
@@ -296,7 +344,8 @@ asio::awaitable<bool> Server::Handle(std::shared_ptr<Connection> c) {
   bool close = ClientCloses(req, response_body, draining_);
   std::string response_head;
   response_head.reserve(resp.size + 64);
-  AppendClientHead(req, resp, close, response_head);
+  AppendClientHead(req, resp, close, response_head,
+                   c->client.tls() && route->redirect_https ? routes->hsts_max_age() : 0);
   out.Consume(resp.size);
   c->SetDeadline(config_.body_timeout);
   auto relayed = co_await RelayBody(c->upstream, c->client, out, response_body, response_head,
@@ -315,7 +364,7 @@ asio::awaitable<Parse> Server::ReadRequestHead(Connection& c, RequestHead& req) 
       req.error_status = 431;
       co_return Parse::kError;
     }
-    auto [ec, n] = co_await c.client.async_read_some(c.in.Space(), kNoThrow);
+    auto [ec, n] = co_await c.client.ReadSome(c.in.Space());
     if (ec || n == 0) co_return Parse::kIncomplete;
     c.in.Commit(n);
   }
@@ -325,7 +374,7 @@ asio::awaitable<Parse> Server::ReadRequestHead(Connection& c, RequestHead& req) 
 asio::awaitable<bool> Server::RefuseMalformed(Connection& c, Request& r) {
   r.start = Clock::now();
   std::string page = ErrorPage(r.head.error_status, c.request_id, true);
-  co_await asio::async_write(c.client, asio::buffer(page), kNoThrow);
+  co_await c.client.Write(asio::buffer(page));
   Log(c, r, r.head.error_status, page.size(), "");
   metrics_.Request("-", r.head.error_status, 0);
   co_return false;
@@ -335,11 +384,39 @@ asio::awaitable<bool> Server::Answer(Connection& c, Request& r, int status) {
   // The body of a refused request is not read: the connection closes after.
   bool close = r.has_body || r.head.connection_close || draining_;
   std::string page = ErrorPage(status, c.request_id, close);
-  auto [ec, n] = co_await asio::async_write(c.client, asio::buffer(page), kNoThrow);
+  auto [ec, n] = co_await c.client.Write(asio::buffer(page));
   if (!r.head_consumed) c.in.Consume(r.head.size);
   r.head_consumed = true;
   metrics_.Request(r.app, status, SecondsSince(r.start));
   Log(c, r, status, page.size(), "");
+  co_return !ec && !close;
+}
+
+asio::awaitable<bool> Server::Redirect(Connection& c, Request& r) {
+  // The body of the request is not read: the connection closes after.
+  bool close = r.has_body || r.head.connection_close || draining_;
+  std::string location = "https://" + NormalizeHost(r.head.host) +
+                         (https_port_ == 443 ? std::string() : ":" + https_port_text_) + std::string(r.head.target);
+  const int status = r.head.method == "GET" || r.head.method == "HEAD" ? 301 : 308;
+  std::string page = RedirectAnswer(status, location, c.request_id, close);
+  auto [ec, n] = co_await c.client.Write(asio::buffer(page));
+  c.in.Consume(r.head.size);
+  r.head_consumed = true;
+  metrics_.Request(r.app, status, SecondsSince(r.start));
+  Log(c, r, status, page.size(), "");
+  co_return !ec && !close;
+}
+
+asio::awaitable<bool> Server::AnswerAcme(Connection& c, Request& r, const std::string& answer) {
+  bool close = r.head.chunked || (r.head.content_length && *r.head.content_length > 0) || r.head.connection_close ||
+               draining_;
+  std::string page = TextAnswer(answer, c.request_id, close);
+  auto [ec, n] = co_await c.client.Write(asio::buffer(page));
+  c.in.Consume(r.head.size);
+  r.head_consumed = true;
+  r.app = "-";
+  metrics_.Request(r.app, 200, SecondsSince(r.start));
+  Log(c, r, 200, page.size(), "");
   co_return !ec && !close;
 }
 
@@ -363,7 +440,7 @@ asio::awaitable<bool> Server::Upgrade(Connection& c, Request& r, const ResponseH
   AppendUpgradeHead(resp, head);
   out.Consume(resp.size);
   std::array<asio::const_buffer, 2> first = {asio::buffer(head), asio::buffer(out.data())};
-  auto [ec, n] = co_await asio::async_write(c.client, first, kNoThrow);
+  auto [ec, n] = co_await c.client.Write(first);
   out.Consume(out.size());
   metrics_.Request(r.app, 101, SecondsSince(r.start));
   Log(c, r, 101, 0, task);

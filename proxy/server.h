@@ -22,6 +22,7 @@
 #include "proxy/http_parser.h"
 #include "proxy/metrics.h"
 #include "proxy/routes.h"
+#include "proxy/tls.h"
 #include "proxy/upstreams.h"
 
 namespace ms::proxy {
@@ -36,8 +37,9 @@ class Server {
   // Binds the listening sockets (throws boost::system::system_error).
   void Start();
   // As a worker behind an edge (edge.h): takes its connections from the edge's
-  // unix socket instead of listening; public_port is the edge's HTTP port.
-  void StartFromEdge(const std::string& socket_path, uint16_t public_port);
+  // unix socket instead of listening; public_port and public_https_port are
+  // the edge's (X-Forwarded-Port).
+  void StartFromEdge(const std::string& socket_path, uint16_t public_port, uint16_t public_https_port = 443);
   // Stops accepting; idle connections close, busy ones finish their request.
   void Drain();
   // Draining, and done: the edge has closed the link (it sends no more
@@ -46,14 +48,15 @@ class Server {
 
   void SetRoutes(RouteTable routes);
   uint16_t port() const { return port_; }
+  uint16_t https_port() const { return https_port_; }
   uint16_t admin_port() const { return admin_port_; }
   const Metrics& metrics() const { return metrics_; }
 
  private:
   struct Request;
-  asio::awaitable<void> Accept();
+  asio::awaitable<void> Accept(tcp::acceptor& acceptor, char tag);
   asio::awaitable<void> AcceptAdmin();
-  asio::awaitable<void> Session(tcp::socket socket, std::string client_ip);
+  asio::awaitable<void> Session(tcp::socket socket, std::string client_ip, bool tls);
   // Reads and serves one request; false: close the client connection.
   asio::awaitable<bool> Handle(std::shared_ptr<Connection> c);
   // kDone, or kIncomplete when the client went away first.
@@ -62,6 +65,10 @@ class Server {
   asio::awaitable<bool> RefuseMalformed(Connection& c, Request& r);
   // Answers with the proxy's own error page; false: close.
   asio::awaitable<bool> Answer(Connection& c, Request& r, int status);
+  // http:redirect: 301 (GET, HEAD) or 308 to the same URL over https.
+  asio::awaitable<bool> Redirect(Connection& c, Request& r);
+  // An ACME http-01 token's key authorization, as text.
+  asio::awaitable<bool> AnswerAcme(Connection& c, Request& r, const std::string& answer);
   // The readiness probe (server/contracts/proxy_probe.h).
   asio::awaitable<bool> AnswerProbe(Connection& c, Request& r, const RouteTable& routes);
   // After a 101 from the task: the 101 to the client, then the tunnel.
@@ -78,17 +85,23 @@ class Server {
   // connections are taken.
   asio::awaitable<void> WarmUp();
   asio::awaitable<void> ReceiveFromEdge(std::string socket_path);
-  void Serve(tcp::socket socket, bool admin);
+  // tag: 'h' http, 's' https, 'm' the admin endpoint (edge.h's tags).
+  void Serve(tcp::socket socket, char tag);
   void StartCommon();
   void Log(const Connection& c, const Request& r, int status, uint64_t bytes, std::string_view upstream);
 
   asio::io_context& io_;
   ProxyConfig config_;
   tcp::acceptor acceptor_;
+  tcp::acceptor https_acceptor_;
   tcp::acceptor admin_acceptor_;
   uint16_t port_ = 0;
+  uint16_t https_port_ = 0;
   uint16_t admin_port_ = 0;
-  std::string port_text_;  // X-Forwarded-Port
+  std::string port_text_;        // X-Forwarded-Port
+  std::string https_port_text_;
+  std::shared_ptr<const TlsContexts> tls_;  // the routes' certificates
+  std::string tls_files_;  // what tls_ was made from (names, sizes, times): made again only when it changes
   std::shared_ptr<const RouteTable> routes_;
   Upstreams upstreams_;
   Metrics metrics_;

@@ -8,6 +8,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "proxy/buffer.h"
+#include "proxy/stream_io.h"
 
 namespace ms::proxy {
 
@@ -16,19 +17,18 @@ namespace ms::proxy {
 template <class From, class To, class BeforeRead>
 boost::asio::awaitable<void> Pump(From& from, To& to, Buffer& buf, BeforeRead before_read) {
   namespace asio = boost::asio;
-  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
   buf.Acquire();
   if (buf.size()) {
-    auto [ec, n] = co_await asio::async_write(to, asio::buffer(buf.data()), kNoThrow);
+    auto [ec, n] = co_await StreamWrite(to, asio::buffer(buf.data()));
     if (ec) co_return;
     buf.Consume(buf.size());
   }
   while (true) {
     before_read();
-    auto [ec, n] = co_await from.async_read_some(buf.Space(), kNoThrow);
+    auto [ec, n] = co_await StreamRead(from, buf.Space());
     if (ec || n == 0) co_return;
     buf.Commit(n);
-    auto [wec, m] = co_await asio::async_write(to, asio::buffer(buf.data()), kNoThrow);
+    auto [wec, m] = co_await StreamWrite(to, asio::buffer(buf.data()));
     if (wec) co_return;
     buf.Consume(m);
   }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "server/acme/cert_manager.h"
 #include "server/apps/app_lifecycle.h"
 #include "server/commands/dispatcher.h"
 #include "server/common/log.h"
@@ -96,6 +97,7 @@ struct Daemon::Parts {
   std::unique_ptr<Builder> builder;
   std::unique_ptr<Runtime> runtime;
   std::unique_ptr<ProxyService> proxy;
+  std::unique_ptr<CertManager> certs;
   std::optional<Engine> engine;
   std::unique_ptr<DeployStep> deploy;
   std::unique_ptr<Services> services;
@@ -164,12 +166,15 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
                                            prefix / "share" / "mothership" / "buildpacks");
     p->runtime = std::make_unique<Runtime>(settings, *p->docker, store_ref);
     p->proxy = std::make_unique<ProxyService>(settings, *p->docker, store_ref, prefix);
-    p->engine.emplace(Engine{*p->builder, *p->runtime, *p->proxy});
+    p->certs = std::make_unique<CertManager>(settings, store_ref, *p->proxy);
+    p->engine.emplace(Engine{*p->builder, *p->runtime, *p->proxy, *p->certs});
     p->builder->CleanLeftovers();
     // Running apps are left as they are; services of apps that are gone go.
     if (auto r = p->runtime->Reconcile(); !r) LogWarn("cannot reconcile with Docker Swarm yet: {}", r.error().message);
     if (auto r = p->proxy->Reconcile(); !r) LogWarn("cannot bring the proxy up to date: {}", r.error().message);
-    p->deploy = std::make_unique<BuildDeployStep>(store_ref, *p->repos, *p->builder, *p->runtime, *p->proxy);
+    p->certs->Start();
+    p->deploy = std::make_unique<BuildDeployStep>(store_ref, *p->repos, *p->builder, *p->runtime, *p->proxy,
+                                                  [certs = p->certs.get()] { certs->Wake(); });
   } else {
     p->deploy = std::make_unique<RecordDeployStep>(store_ref, *p->repos);
   }

@@ -14,16 +14,18 @@
 namespace ms {
 
 class Builder;
+class CertManager;
 class DeployStep;
 class ProxyService;
 class Runtime;
 
-// The parts that run apps on Docker: always all three, or none on a server that
-// only records pushes (deploy_step: record, a host without Docker).
+// The parts that run apps on Docker: always all of them, or none on a server
+// that only records pushes (deploy_step: record, a host without Docker).
 struct Engine {
   Builder& builder;
   Runtime& runtime;
   ProxyService& proxy;
+  CertManager& certs;  // ACME (it does nothing when ACME is off)
 };
 
 struct Services {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "server/keys/app_access.h"
+#include "server/certs/cert_files.h"
 #include "server/builder/builder.h"
 #include "server/common/log.h"
 #include "server/common/names.h"
@@ -84,10 +85,13 @@ Result<void> RenameApp(Services& services, const std::string& old_name, const st
 Result<std::string> DestroyApp(Services& services, const std::string& name) {
   auto lock = LockApp(services, name);
   if (!lock) return std::unexpected(lock.error());
-  if (auto app = services.store.GetApp(name); !app) return std::unexpected(app.error());
+  auto app = services.store.GetApp(name);
+  if (!app) return std::unexpected(app.error());
   // The record goes first, in one transaction that also notes what is left to
   // remove: from then on the app is destroyed, whatever stops half way below.
   if (auto r = services.store.DeleteApp(name); !r) return std::unexpected(r.error());
+  // Its certificates' keys (their rows went with the app's).
+  RemoveCertFiles(services.settings.ProxyDir() / std::string(kCertsDir), app->id);
   auto destroyed = services.store.GetDestroyedApp(name);
   if (!destroyed) return std::unexpected(destroyed.error());
   if (!*destroyed) return std::string();

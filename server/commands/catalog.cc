@@ -122,6 +122,30 @@ const Command kDomains[] = {
     {"domains:remove", "APP HOST", "Stop routing HOST to the app", Access::kMember, 2, 2},
 };
 
+const Command kCerts[] = {
+    {"certs", "APP", "Show the app's https certificates: hosts, issuer, expiry, status", Access::kMember, 1, 1},
+    {"certs:add", "APP",
+     "Serve the app over https with a certificate: its key and chain as PEM on stdin (for the app's own hosts)",
+     Access::kMember, 1, 1},
+    {"certs:remove", "APP", "Stop serving the certificate added with certs:add", Access::kMember, 1, 1},
+    {"certs:auto", "APP", "Show the app's automatic (ACME) certificate: names, status, last error",
+     Access::kMember, 1, 1},
+    {"certs:auto:enable", "APP", "Get and renew the app's certificate by ACME (the default)", Access::kMember, 1, 1},
+    {"certs:auto:disable", "APP", "Stop getting certificates for the app by ACME", Access::kMember, 1, 1},
+    {"certs:wildcard", "", "Show the *.DOMAIN certificate every app without its own uses", Access::kAnyone, 0, 0},
+    {"certs:wildcard:add", "", "Give a *.DOMAIN certificate (key and chain as PEM on stdin) for every app",
+     Access::kAdmin, 0, 0},
+    {"certs:wildcard:remove", "", "Remove the *.DOMAIN certificate (apps get their own by ACME again)",
+     Access::kAdmin, 0, 0},
+};
+
+const Command kHttp[] = {
+    {"http:redirect", "APP on|off",
+     "Send the app's http requests to https (301; 308 for other methods than GET and HEAD) for hosts with a "
+     "certificate",
+     Access::kMember, 2, 2},
+};
+
 const Command kAccess[] = {
     {"access", "APP", "List an app's owner and members", Access::kMember, 1, 1},
     {"access:add", "APP KEYNAME", "Let a key name use the app", Access::kOwner, 2, 2},
@@ -157,6 +181,8 @@ const Namespace kNamespaces[] = {
     {"run", "one-off processes", kRun},
     {"checks", "health checks of new processes", kChecks},
     {"domains", "custom domains the proxy routes to an app", kDomains},
+    {"certs", "https certificates of an app", kCerts},
+    {"http", "http and https of an app", kHttp},
     {"nodes", "the machines apps run on", kNodes},
 };
 

@@ -85,6 +85,8 @@ std::span<const HandlerEntry> LogsHandlers();
 std::span<const HandlerEntry> RunHandlers();
 std::span<const HandlerEntry> ChecksHandlers();
 std::span<const HandlerEntry> DomainsHandlers();
+std::span<const HandlerEntry> CertsHandlers();
+std::span<const HandlerEntry> HttpHandlers();
 std::span<const HandlerEntry> NodesHandlers();
 
 }  // namespace ms

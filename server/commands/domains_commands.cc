@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "server/acme/cert_manager.h"
 #include "server/commands/command.h"
 #include "server/commands/runtime_access.h"
 #include "server/common/json.h"
@@ -38,6 +39,7 @@ Result<void> DomainsAdd(CommandContext& ctx, const Args& args) {
   if (auto r = ctx.services.store.AddDomain(app, *host); !r) return r;
   Audit(ctx, app, *host);
   RefreshRoutes(ctx, app);
+  if (ctx.services.engine) ctx.services.engine->certs.Wake();  // a certificate that names it too
   if (!ctx.json) {
     ctx.out.Write(fmt::format("Added {} to {}. Point its DNS at this server (an A record, or a CNAME to {}.{}).\n",
                               *host, app, app, domain));

@@ -14,7 +14,7 @@ std::vector<HandlerEntry> AllHandlers() {
       AppsHandlers,     BuildsHandlers, BuildpacksHandlers, ConfigHandlers, AccessHandlers,
       AuditHandlers,    KeysHandlers,   StackHandlers,      SystemHandlers, ReleasesHandlers,
       PsHandlers,       LogsHandlers,   RunHandlers,        ChecksHandlers, DomainsHandlers,
-      NodesHandlers};
+      CertsHandlers,    HttpHandlers,   NodesHandlers};
   std::vector<HandlerEntry> all;
   for (Table table : tables) {
     for (const HandlerEntry& entry : table()) all.push_back(entry);

@@ -21,6 +21,7 @@ struct HttpRequest {
   std::string body;                    // sent when body_file is empty
   std::filesystem::path body_file;     // streamed from disk (large tar archives)
   long timeout_seconds = 0;            // 0: none (streams that follow)
+  std::string ca_file;                 // https: trust this PEM bundle instead of the system's
   // Checked about once a second while waiting; true ends the request (a
   // follow whose reader went away).
   std::function<bool()> cancelled;

@@ -64,7 +64,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "ssh_idle_timeout_seconds", "ssh_max_connections", "deploy_step", "docker_socket",
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
       "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "max_push_mb", "local_buildpacks", "buildpack_fetch_timeout_seconds", "buildpack_max_mb", "keep_releases", "swarm_advertise_addr",
-      "stop_grace_seconds", "proxy_service", "http_port", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
+      "stop_grace_seconds", "proxy_service", "http_port", "https_port", "acme_directory", "acme_email", "acme_ca_bundle", "hsts_max_age_seconds", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
       "proxy_max_connections_per_address", "proxy_header_timeout_seconds"};
   for (const auto& item : root) {
     if (!item.first.IsScalar()) {
@@ -99,6 +99,9 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "deploy_timeout_seconds", s.deploy_timeout_seconds),
                  Read(root, "update_monitor_seconds", s.update_monitor_seconds),
                  Read(root, "proxy_service", s.proxy_service), Read(root, "http_port", s.http_port),
+                 Read(root, "https_port", s.https_port), Read(root, "acme_directory", s.acme_directory),
+                 Read(root, "acme_email", s.acme_email), Read(root, "acme_ca_bundle", s.acme_ca_bundle),
+                 Read(root, "hsts_max_age_seconds", s.hsts_max_age_seconds),
                  Read(root, "proxy_metrics_port", s.proxy_metrics_port),
                  Read(root, "proxy_metrics_address", s.proxy_metrics_address),
                  Read(root, "max_body_mb", s.max_body_mb),
@@ -165,12 +168,16 @@ Result<void> ValidateSettings(const Settings& s) {
         "update_monitor_seconds >= 0)");
   }
   if (s.http_port < 1 || s.http_port > 65535 || s.proxy_metrics_port < 1 || s.proxy_metrics_port > 65535 ||
-      s.http_port == s.proxy_metrics_port || s.max_body_mb < 0 || s.proxy_service.empty() ||
+      s.http_port == s.proxy_metrics_port || s.https_port < 0 || s.https_port > 65535 ||
+      s.https_port == s.http_port || s.https_port == s.proxy_metrics_port || s.max_body_mb < 0 ||
+      s.hsts_max_age_seconds < 0 ||
+      s.proxy_service.empty() ||
       s.proxy_max_connections_per_address < 0 || s.proxy_header_timeout_seconds < 1 ||
       s.proxy_metrics_address.empty() ||
       s.proxy_metrics_address.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
     return InvalidArgument(
         "proxy settings are out of range (http_port and proxy_metrics_port: two different ports 1-65535, "
+        "https_port another one or 0 for no https, hsts_max_age_seconds >= 0, "
         "max_body_mb >= 0, proxy_service not empty, proxy_metrics_address an IP address such as 127.0.0.1, "
         "proxy_max_connections_per_address >= 0, proxy_header_timeout_seconds >= 1)");
   }
@@ -236,6 +243,15 @@ Result<void> SaveSettings(const Settings& s) {
   out << YAML::Key << "update_monitor_seconds" << YAML::Value << s.update_monitor_seconds;
   out << YAML::Key << "proxy_service" << YAML::Value << s.proxy_service;
   out << YAML::Key << "http_port" << YAML::Value << s.http_port << YAML::Comment("apps answer at http://APP.DOMAIN:PORT");
+  out << YAML::Key << "https_port" << YAML::Value << s.https_port
+      << YAML::Comment("and at https://APP.DOMAIN:PORT once they have a certificate; 0: no https");
+  out << YAML::Key << "acme_directory" << YAML::Value << s.acme_directory
+      << YAML::Comment("ACME for certificates: empty = Let's Encrypt for a public domain, off = none");
+  out << YAML::Key << "acme_email" << YAML::Value << s.acme_email;
+  out << YAML::Key << "acme_ca_bundle" << YAML::Value << s.acme_ca_bundle
+      << YAML::Comment("PEM file: the CA of a private ACME directory");
+  out << YAML::Key << "hsts_max_age_seconds" << YAML::Value << s.hsts_max_age_seconds
+      << YAML::Comment("HSTS for apps with http:redirect on; 0: none");
   out << YAML::Key << "proxy_metrics_port" << YAML::Value << s.proxy_metrics_port
       << YAML::Comment("the proxy's Prometheus /metrics");
   out << YAML::Key << "proxy_metrics_address" << YAML::Value << s.proxy_metrics_address

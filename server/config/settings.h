@@ -57,9 +57,19 @@ struct Settings {
   int update_monitor_seconds = 5;    // a new task that fails this soon rolls the update back
 
   // The proxy (issue 5): a Swarm service on every manager node, publishing
-  // http_port and proxy_metrics_port on the host.
+  // http_port, https_port and proxy_metrics_port on the host.
   std::string proxy_service = "mothership-proxy";  // several installations on one Swarm need their own
   int http_port = 80;
+  int https_port = 443;  // TLS with the apps' certificates (certs:add, ACME); 0: no https
+  // ACME (issue 17): certificates for every app, issued and renewed by the
+  // daemon. acme_directory "": Let's Encrypt's when DOMAIN can be public (not
+  // localhost, *.localhost or an address), else off; "off": off.
+  std::string acme_directory;
+  std::string acme_email;      // the ACME account's contact
+  std::string acme_ca_bundle;  // PEM: trust this for the directory's TLS (a private CA)
+  // Strict-Transport-Security on https answers of apps with http:redirect on;
+  // 0: none. (Browsers then refuse http for the host for that long.)
+  int64_t hsts_max_age_seconds = 0;
   int proxy_metrics_port = 9180;  // Prometheus /metrics
   // Where /metrics (every app's traffic) listens: loopback unless the admin
   // sets an address a Prometheus elsewhere reaches.

@@ -11,12 +11,19 @@ using detail::Json;
 std::string ToJson(const RoutesFile& routes) {
   Json apps = Json::array();
   for (const auto& app : routes.apps) {
-    apps.push_back({{"name", app.name},
-                    {"upstream", app.upstream},
-                    {"running", app.running},
-                    {"domains", app.domains}});
+    Json entry = {{"name", app.name}, {"upstream", app.upstream}, {"running", app.running}, {"domains", app.domains}};
+    if (app.redirect_https) entry["redirect_https"] = true;  // (left out when false: the bytes of earlier daemons)
+    apps.push_back(std::move(entry));
   }
   Json doc = {{"domain", routes.domain}, {"apps", std::move(apps)}};
+  // (None: the bytes of the daemons before certificates.)
+  if (!routes.certs.empty()) {
+    Json certs = Json::array();
+    for (const auto& cert : routes.certs) certs.push_back({{"hosts", cert.hosts}, {"file", cert.file}});
+    doc["certs"] = std::move(certs);
+  }
+  if (!routes.acme.empty()) doc["acme"] = routes.acme;
+  if (routes.hsts_max_age > 0) doc["hsts_max_age"] = routes.hsts_max_age;
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
@@ -60,7 +67,33 @@ Result<RoutesFile> ParseRoutesFile(std::string_view text) {
     if (!running) return std::unexpected(running.error());
     auto domains = detail::GetOr<std::vector<std::string>>(app, "domains", {}, where);
     if (!domains) return std::unexpected(domains.error());
-    routes.apps.push_back({std::move(*name), std::move(*upstream), *running, std::move(*domains)});
+    auto redirect = detail::GetOr<bool>(app, "redirect_https", false, where);
+    if (!redirect) return std::unexpected(redirect.error());
+    routes.apps.push_back({std::move(*name), std::move(*upstream), *running, std::move(*domains), *redirect});
+  }
+  auto certs = doc->find("certs");
+  if (certs != doc->end() && !certs->is_array()) return Failed("routes.json: \"certs\" must be an array");
+  for (size_t i = 0; certs != doc->end() && i < certs->size(); ++i) {
+    const Json& cert = (*certs)[i];
+    std::string where = "routes.json certs[" + std::to_string(i) + "]";
+    if (!cert.is_object()) return Failed(where + ": not an object");
+    auto hosts = detail::Get<std::vector<std::string>>(cert, "hosts", where);
+    if (!hosts) return std::unexpected(hosts.error());
+    if (hosts->empty()) return Failed(where + ": \"hosts\" is empty");
+    auto file = detail::Get<std::string>(cert, "file", where);
+    if (!file) return std::unexpected(file.error());
+    routes.certs.push_back({std::move(*hosts), std::move(*file)});
+  }
+  auto hsts = detail::GetOr<int64_t>(*doc, "hsts_max_age", 0, "routes.json");
+  if (!hsts) return std::unexpected(hsts.error());
+  routes.hsts_max_age = *hsts;
+  auto acme = doc->find("acme");
+  if (acme != doc->end() && !acme->is_object()) return Failed("routes.json: \"acme\" must be an object");
+  if (acme != doc->end()) {
+    for (const auto& [token, value] : acme->items()) {
+      if (!value.is_string()) return Failed("routes.json acme[\"" + token + "\"]: must be a string");
+      routes.acme[token] = value.get<std::string>();
+    }
   }
   return routes;
 }

@@ -5,12 +5,21 @@
 // (proxy/routes.h); both go through this header. The bytes:
 //   {"apps": [{"domains": ["shop.example.org", "*.shop.example.net"],
 //              "name": "shop", "running": true, "upstream": "tasks.shop-web:5000"}],
-//    "domain": "example.com"}
+//    "domain": "example.com",
+//    "certs": [{"hosts": ["shop.example.com", "shop.example.org"],
+//               "file": "/data/proxy/certs/shop.pem"}]}
+// A cert's file holds its private key and its certificate chain (PEM, leaf
+// first); the proxy serves it over https to a client that names one of its
+// hosts (an exact name or a "*.wildcard" one level deep).
+//    "acme": {"TOKEN": "TOKEN.THUMBPRINT"}
+// ACME's http-01 challenges in progress: the proxy answers
+// GET /.well-known/acme-challenge/TOKEN on its http port, for any host.
 // A proxy of one version reads the file of the next during an upgrade, so
-// field names stay; unknown members are ignored, and `domain`, `running` and
-// `domains` may be left out. Any thread may call these.
+// field names stay; unknown members are ignored, and `domain`, `running`,
+// `domains`, `certs` and `acme` may be left out. Any thread may call these.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,12 +34,24 @@ struct RouteEntry {
   std::string upstream{};              // "HOST:PORT" of its web tasks
   bool running = true;                 // false: stopped or scaled to 0
   std::vector<std::string> domains{};  // custom domains, exact or "*.wildcard"
+  // http:redirect: a request over http for a host with a certificate gets a
+  // redirect to https (and https answers carry HSTS when hsts_max_age > 0).
+  bool redirect_https = false;
   bool operator==(const RouteEntry&) const = default;
+};
+
+struct CertEntry {
+  std::vector<std::string> hosts{};  // exact names or "*.wildcard" ones, never empty
+  std::string file{};                // PEM: the private key and the chain, leaf first
+  bool operator==(const CertEntry&) const = default;
 };
 
 struct RoutesFile {
   std::string domain{};  // apps answer at APP.DOMAIN; may be empty
   std::vector<RouteEntry> apps{};
+  std::vector<CertEntry> certs{};
+  std::map<std::string, std::string> acme{};  // token -> key authorization
+  int64_t hsts_max_age = 0;                    // seconds; 0: no HSTS
   bool operator==(const RoutesFile&) const = default;
 };
 

@@ -119,6 +119,7 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   tee.Write(fmt::format("       {}\n", proxy_.AppUrl(request.app)));
   (void)store_.SetDeployLog(*id, tee.log());
   if (auto r = store_.FinishDeploy(*id, true, ""); !r) return r;
+  if (released_) released_();
   return {};
 }
 

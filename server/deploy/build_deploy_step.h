@@ -5,6 +5,7 @@
 // Runtime, and records release vN. A failed build or rollout records a failed
 // deploy and rejects the push; the running release stays.
 
+#include <functional>
 #include <mutex>
 
 #include "server/builder/builder.h"
@@ -17,8 +18,12 @@ namespace ms {
 
 class BuildDeployStep : public DeployStep {
  public:
-  BuildDeployStep(Store& store, AppRepos& repos, Builder& builder, Runtime& runtime, ProxyService& proxy)
-      : store_(store), repos_(repos), builder_(builder), runtime_(runtime), proxy_(proxy) {}
+  // released: called after each release (the certificate manager looks at
+  // the app); may be empty.
+  BuildDeployStep(Store& store, AppRepos& repos, Builder& builder, Runtime& runtime, ProxyService& proxy,
+                  std::function<void()> released = nullptr)
+      : store_(store), repos_(repos), builder_(builder), runtime_(runtime), proxy_(proxy),
+        released_(std::move(released)) {}
   Result<void> Run(const DeployRequest& request, Output& out) override;
 
  private:
@@ -31,6 +36,7 @@ class BuildDeployStep : public DeployStep {
   Builder& builder_;
   Runtime& runtime_;
   ProxyService& proxy_;
+  std::function<void()> released_;
   std::mutex stack_mu_;  // the first build makes missing stack images, once
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -9,6 +10,8 @@
 #include <thread>
 
 #include "server/builder/mothership_image.h"
+#include "server/certs/cert_bundle.h"
+#include "server/certs/cert_files.h"
 #include "server/common/http_client.h"
 #include "server/common/json.h"
 #include "server/common/log.h"
@@ -23,6 +26,8 @@ namespace {
 const char kRoutesDir[] = "/etc/mothership-proxy";
 const char kRunDir[] = "/run/mothership-proxy";
 const char kReadyFile[] = "/tmp/mothership-proxy-ready";  // in each worker's own container
+// Under DATA_DIR/proxy: the secret the workers derive session ticket keys from.
+const char kTlsSecretFile[] = "tls-secret";
 
 }  // namespace
 
@@ -132,7 +137,9 @@ Result<void> ProxyService::CheckPortsFree() {
   for (const auto& edge : *edges) {
     if (edge.Label("mothership.install") == settings_.InstallId()) continue;
     for (const auto& [port, setting] : {std::pair{settings_.http_port, "http_port"},
+                                        std::pair{settings_.https_port, "https_port"},
                                         std::pair{settings_.proxy_metrics_port, "proxy_metrics_port"}}) {
+      if (port == 0) continue;
       std::string suffix = fmt::format(":{}", port);
       for (const auto& arg : edge.args) {
         if (arg.ends_with(suffix)) {
@@ -189,6 +196,7 @@ Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
   if (!info) return std::unexpected(info.error());
   const std::string& node = info->node_id;
   if (node.empty()) return Failed("this Docker engine is not a Swarm node; restart mothershipd to initialise Swarm");
+  if (auto r = EnsureTlsSecret(settings_.ProxyDir() / kTlsSecretFile); !r) return r;
   std::error_code ec;
   auto run_dir = settings_.ProxyDir() / "run";
   std::filesystem::create_directories(run_dir, ec);
@@ -199,15 +207,22 @@ Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
   std::map<std::string, std::string> edge_labels = {{"mothership.role", "proxy-edge"},
                                                     {"mothership.install", settings_.InstallId()},
                                                     {"mothership.node", node}};
-  auto edge = ProxySpec(settings_.proxy_service + "-edge", edge_labels, *image,
-                        {"edge", "--listen", fmt::format("0.0.0.0:{}", settings_.http_port), "--metrics",
-                         fmt::format("{}:{}", settings_.proxy_metrics_address, settings_.proxy_metrics_port), "--socket", socket},
+  std::vector<std::string> edge_args = {"edge", "--listen", fmt::format("0.0.0.0:{}", settings_.http_port)};
+  if (settings_.https_port != 0) {
+    edge_args.insert(edge_args.end(), {"--https", fmt::format("0.0.0.0:{}", settings_.https_port)});
+  }
+  edge_args.insert(edge_args.end(),
+                   {"--metrics", fmt::format("{}:{}", settings_.proxy_metrics_address, settings_.proxy_metrics_port),
+                    "--socket", socket});
+  auto edge = ProxySpec(settings_.proxy_service + "-edge", edge_labels, *image, edge_args,
                         {Bind(run_dir, kRunDir, false)}, {{"host", {}}}, "stop-first");
   // The worker joins the apps' networks. Replacing it (a new app, a new
   // binary) is start-first: the new one takes new connections from the edge
   // while the old one finishes its own.
   std::vector<std::string> args = {"--routes", std::string(kRoutesDir) + "/routes.json", "--edge-socket", socket,
                                    "--public-port", std::to_string(settings_.http_port),
+                                   "--public-https-port", std::to_string(settings_.https_port),
+                                   "--tls-secret", std::string(kRoutesDir) + "/" + kTlsSecretFile,
                                    "--max-connections-per-address",
                                    std::to_string(settings_.proxy_max_connections_per_address),
                                    "--header-timeout", std::to_string(settings_.proxy_header_timeout_seconds),
@@ -267,11 +282,11 @@ Result<void> ProxyService::WaitServing(const std::string& image, const std::stri
                             settings_.http_port, last.empty() ? "" : ": ", last));
 }
 
-Result<HttpResponse> ProxyService::Probe(const std::string& path) {
+Result<HttpResponse> ProxyService::Probe(const std::string& path, const std::string& host) {
   auto client = HttpClient::Tcp(fmt::format("http://127.0.0.1:{}", settings_.http_port), "the proxy", "");
   HttpRequest probe;
   probe.path = path;
-  probe.headers = {{"Host", std::string(contracts::kProbeHost)}};
+  probe.headers = {{"Host", host.empty() ? std::string(contracts::kProbeHost) : host}};
   probe.timeout_seconds = 2;
   return client.Send(probe);
 }
@@ -296,6 +311,33 @@ Result<void> ProxyService::WaitRouted(const std::string& app) {
   return Failed(fmt::format("the proxy did not route {} as expected (HTTP {}) within 30 s: {}", app, want, last));
 }
 
+Result<void> ProxyService::PublishChallenge(const std::string& token, const std::string& key_authorization) {
+  {
+    std::lock_guard lock(routes_mu_);
+    challenges_[token] = key_authorization;
+  }
+  if (auto r = WriteRoutes(); !r) return r;
+  auto deadline = clock_.Now() + std::chrono::seconds(10);
+  std::string last = "no answer";
+  while (true) {
+    auto r = Probe("/.well-known/acme-challenge/" + token, "acme-check.invalid");
+    if (r && r->status == 200 && r->body == key_authorization) return {};
+    last = r ? fmt::format("HTTP {}", r->status) : r.error().message;
+    if (clock_.Now() >= deadline) break;
+    clock_.SleepFor(std::chrono::milliseconds(100));
+  }
+  return Failed(fmt::format("the proxy did not answer the ACME challenge on port {} within 10 s ({})",
+                            settings_.http_port, last));
+}
+
+void ProxyService::WithdrawChallenge(const std::string& token) {
+  {
+    std::lock_guard lock(routes_mu_);
+    challenges_.erase(token);
+  }
+  if (auto r = WriteRoutes(); !r) LogWarn("cannot withdraw an ACME challenge from the proxy: {}", r.error().message);
+}
+
 Result<void> ProxyService::WriteRoutes() {
   std::lock_guard lock(routes_mu_);
   auto apps = store_.ListApps();
@@ -310,11 +352,54 @@ Result<void> ProxyService::WriteRoutes() {
     auto domains = store_.ListDomains(app.name);
     if (!domains) return std::unexpected(domains.error());
     auto it = replicas.find(app.name);
+    auto redirect = store_.GetHttpsRedirect(app.name);
+    if (!redirect) return std::unexpected(redirect.error());
     routes.apps.push_back({.name = app.name,
                            .upstream = fmt::format("tasks.{}:{}", ServiceName(app.name, "web"), 5000),
                            .running = it != replicas.end() && it->second > 0,
-                           .domains = std::move(*domains)});
+                           .domains = std::move(*domains),
+                           .redirect_https = *redirect});
   }
+  // Certificates: each app's hosts that its certificate names (its own one,
+  // from certs:add, before ACME's).
+  auto certs = store_.ListCerts("");
+  if (!certs) return std::unexpected(certs.error());
+  std::map<std::string, const CertRecord*> chosen;
+  for (const auto& c : *certs) {
+    auto& slot = chosen[c.app];
+    if (!slot || c.source == "manual") slot = &c;
+  }
+  // The admin's *.DOMAIN certificate: every APP.DOMAIN that has no
+  // certificate of its own (the proxy prefers an exact name).
+  auto wildcard = store_.GetWildcardCert();
+  if (!wildcard) return std::unexpected(wildcard.error());
+  if (*wildcard && !settings_.domain.empty()) {
+    const std::string name = "*." + settings_.domain;
+    if (std::find((*wildcard)->names.begin(), (*wildcard)->names.end(), name) != (*wildcard)->names.end()) {
+      routes.certs.push_back(
+          {.hosts = {name}, .file = std::string(kRoutesDir) + "/" + std::string(kCertsDir) + "/" + (*wildcard)->file});
+    }
+  }
+  for (const auto& app : routes.apps) {
+    auto it = chosen.find(app.name);
+    if (it == chosen.end()) continue;
+    std::vector<std::string> hosts;
+    std::vector<std::string> candidates = app.domains;
+    if (!settings_.domain.empty()) candidates.push_back(app.name + "." + settings_.domain);
+    for (const auto& host : candidates) {
+      for (const auto& name : it->second->names) {
+        if (NameCovers(name, host)) {
+          hosts.push_back(host);
+          break;
+        }
+      }
+    }
+    if (hosts.empty()) continue;
+    routes.certs.push_back({.hosts = std::move(hosts),
+                            .file = std::string(kRoutesDir) + "/" + std::string(kCertsDir) + "/" + it->second->file});
+  }
+  routes.acme = challenges_;
+  routes.hsts_max_age = settings_.hsts_max_age_seconds;
   running_.clear();
   for (const auto& a : routes.apps) running_[a.name] = a.running;
   std::string text = contracts::ToJson(routes);

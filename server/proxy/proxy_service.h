@@ -12,7 +12,7 @@
 //   no network). Joining a network replaces the worker start-first, so no
 //   connection is refused meanwhile.
 // - Routes: DATA_DIR/proxy/routes.json, bind-mounted read-only into the
-//   proxy, rewritten atomically after every change that moves a route
+//   proxy (with the certificates, DATA_DIR/proxy/certs, and ACME's tokens), rewritten atomically after every change that moves a route
 //   (deploy, scale, stop, start, destroy, domains). The proxy reloads it at
 //   once through inotify, and keeps serving the last good routes when the
 //   daemon is down.
@@ -61,6 +61,11 @@ class ProxyService {
   Result<void> WaitRouted(const std::string& app);
   // Before an app's network goes: the proxy leaves it.
   Result<void> Detach(const std::string& app);
+  // ACME's http-01 challenges (server/acme/): once this returns, the proxy
+  // answers GET /.well-known/acme-challenge/TOKEN on http_port with
+  // key_authorization (10 s at most, then an error saying what it answered).
+  Result<void> PublishChallenge(const std::string& token, const std::string& key_authorization);
+  void WithdrawChallenge(const std::string& token);
 
   // The Mothership image the services run, made when missing; kept for this
   // object's life (the installation does not change under it).
@@ -82,7 +87,7 @@ class ProxyService {
   Result<void> CheckPortsFree();
   // One request to the proxy's probe host (server/contracts/proxy_probe.h)
   // on the public port.
-  Result<HttpResponse> Probe(const std::string& path);
+  Result<HttpResponse> Probe(const std::string& path, const std::string& host = "");
   // Until a task with this image and these networks runs and answers.
   Result<void> WaitServing(const std::string& image, const std::string& networks);
 
@@ -95,6 +100,7 @@ class ProxyService {
   std::mutex routes_mu_;
   std::string image_;  // EnsureImage's answer
   std::map<std::string, bool> running_;  // per app, as WriteRoutes last wrote it (routes_mu_)
+  std::map<std::string, std::string> challenges_;  // ACME token -> key authorization (routes_mu_)
 };
 
 }  // namespace ms

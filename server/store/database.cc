@@ -147,6 +147,46 @@ const std::vector<std::string_view> kMigrations = {
       versions TEXT NOT NULL DEFAULT ''  -- its releases' versions, "1,2,3": the images to remove
     );
     )sql",
+    // 9: certificates the proxy serves over https: an app's own (certs:add,
+    // source 'manual') and ACME's (source 'acme'). The key and chain are a
+    // file under DATA_DIR/proxy/certs; the row says what it holds.
+    R"sql(
+    CREATE TABLE certs (
+      app_id    INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      source    TEXT NOT NULL CHECK (source IN ('manual', 'acme')),
+      names     TEXT NOT NULL,     -- the certificate's DNS names, space-separated
+      issuer    TEXT NOT NULL,
+      key_type  TEXT NOT NULL,
+      not_after INTEGER NOT NULL,  -- Unix seconds
+      file      TEXT NOT NULL,     -- its name under DATA_DIR/proxy/certs
+      added_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      PRIMARY KEY (app_id, source)
+    );
+    -- ACME for each app (certs:auto): on unless disabled; the manager's last
+    -- result, its reason, and when it tries next (Unix seconds).
+    CREATE TABLE cert_auto (
+      app_id       INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+      enabled      INTEGER NOT NULL DEFAULT 1,
+      status       TEXT NOT NULL DEFAULT '',
+      last_error   TEXT NOT NULL DEFAULT '',
+      failures     INTEGER NOT NULL DEFAULT 0,
+      next_attempt INTEGER NOT NULL DEFAULT 0
+    );
+    -- The admin's certificate for *.DOMAIN (certs:wildcard:add): one row at most.
+    CREATE TABLE wildcard_cert (
+      id        INTEGER PRIMARY KEY CHECK (id = 1),
+      names     TEXT NOT NULL,
+      issuer    TEXT NOT NULL,
+      key_type  TEXT NOT NULL,
+      not_after INTEGER NOT NULL,
+      file      TEXT NOT NULL,
+      added_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    -- http:redirect: the app's http requests go to https once it has a certificate.
+    CREATE TABLE https_redirects (
+      app_id INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE
+    );
+    )sql",
 };
 
 }  // namespace

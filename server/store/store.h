@@ -51,6 +51,28 @@ struct KeyRemoval {
   int memberships_ended = 0;
 };
 
+// A certificate the proxy serves for an app (certs:add, or ACME).
+struct CertRecord {
+  std::string app{};
+  std::string source{};             // "manual" or "acme"
+  std::vector<std::string> names{};  // its DNS names
+  std::string issuer{};
+  std::string key_type{};           // "ECDSA P-256" ...
+  int64_t not_after = 0;            // Unix seconds
+  std::string file{};               // under DATA_DIR/proxy/certs
+  std::string added_at{};
+};
+
+// ACME for one app (certs:auto); an app with no row has the defaults.
+struct CertAuto {
+  std::string app{};
+  bool enabled = true;
+  std::string status{};      // "", "issued", "failed", "waiting" ...: the manager's words
+  std::string last_error{};
+  int failures = 0;          // in a row
+  int64_t next_attempt = 0;  // Unix seconds; 0: at once
+};
+
 // One line of the audit log: who did what, when, from where.
 struct AuditEntry {
   int64_t id = 0;
@@ -208,6 +230,23 @@ class Store {
   Result<void> AddDomain(const std::string& app, const std::string& host);
   // false when the app did not have it.
   Result<bool> RemoveDomain(const std::string& app, const std::string& host);
+
+  // Certificates (store_certs.cc). ListCerts(""): every app's.
+  Result<std::vector<CertRecord>> ListCerts(const std::string& app);
+  // Records the app's certificate of cert.source, replacing the one before.
+  Result<void> PutCert(const CertRecord& cert);
+  // false when the app had none of that source.
+  Result<bool> RemoveCert(const std::string& app, const std::string& source);
+  Result<CertAuto> GetCertAuto(const std::string& app);
+  Result<void> PutCertAuto(const CertAuto& state);
+  // The admin's *.DOMAIN certificate (app and source left empty); nullopt: none.
+  Result<std::optional<CertRecord>> GetWildcardCert();
+  Result<void> PutWildcardCert(const CertRecord& cert);
+  // false when there was none.
+  Result<bool> RemoveWildcardCert();
+  // http:redirect, per app (off unless set).
+  Result<bool> GetHttpsRedirect(const std::string& app);
+  Result<void> SetHttpsRedirect(const std::string& app, bool on);
 
   // Finishes the deploys still 'running' (the daemon stopped during them): one
   // whose release was recorded succeeded (the daemon stopped after its last

@@ -83,8 +83,10 @@ TestServer::TestServer(TestServerOptions options) : options_(std::move(options))
       // Test daemons share one Swarm: each has its own proxy, on free ports.
       settings->proxy_service = proxy_service();
       settings->http_port = FreePort();
+      settings->https_port = FreePort();
       settings->proxy_metrics_port = FreePort();
       http_port_ = settings->http_port;
+      https_port_ = settings->https_port;
       metrics_port_ = settings->proxy_metrics_port;
     }
     if (options_.configure) options_.configure(*settings);

@@ -58,6 +58,7 @@ class TestServer {
 
   // The proxy's published ports (build servers).
   int http_port() const { return http_port_; }
+  int https_port() const { return https_port_; }
   int metrics_port() const { return metrics_port_; }
 
   RunResult Ssh(const std::string& command_line, const std::string& stdin_data = "") {
@@ -97,6 +98,7 @@ class TestServer {
   std::unique_ptr<Daemon> in_process_;  // with deploy_script
   std::thread serving_;
   int http_port_ = 0;
+  int https_port_ = 0;
   int metrics_port_ = 0;
 };
 

@@ -299,3 +299,24 @@ TEST_CASE("an absolute-form target routes by its host and goes upstream in origi
     CHECK(head.error_status == 400);
   }
 }
+
+TEST_CASE("AppendClientHead adds HSTS when asked, unless the task sent its own", "[proxy]") {
+  Req r("GET / HTTP/1.1\r\nHost: shop.localhost\r\n\r\n");
+  Resp plain("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+  std::string out;
+  ms::proxy::AppendClientHead(r.head, plain.head, false, out, 600);
+  CHECK(out == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nStrict-Transport-Security: max-age=600\r\n\r\n");
+  Resp own("HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=5\r\nContent-Length: 2\r\n\r\n");
+  out.clear();
+  ms::proxy::AppendClientHead(r.head, own.head, false, out, 600);
+  CHECK(out == "HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=5\r\nContent-Length: 2\r\n\r\n");
+}
+
+TEST_CASE("AppendUpstreamHead says https and the https port for a TLS client", "[proxy]") {
+  Req r("GET / HTTP/1.1\r\nHost: shop.localhost\r\nX-Forwarded-Proto: http\r\n\r\n");
+  std::string out;
+  ms::proxy::AppendUpstreamHead(r.head, ms::proxy::Forwarded{"203.0.113.7", "8443", "abc", "https"}, out);
+  CHECK(out.find("X-Forwarded-Proto: https\r\n") != std::string::npos);
+  CHECK(out.find("X-Forwarded-Port: 8443\r\n") != std::string::npos);
+  CHECK(out.find("X-Forwarded-Proto: http\r\n") == std::string::npos);
+}

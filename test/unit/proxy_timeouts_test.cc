@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "proxy/server.h"
+#include "test/support/loopback.h"
 
 namespace {
 
@@ -23,31 +24,11 @@ using Clock = std::chrono::steady_clock;
 
 // A TCP listener on loopback that accepts (the kernel does) and never answers.
 struct SilentTask {
-  SilentTask() {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(fd, 16) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port = ntohs(addr.sin_port);
-  }
+  SilentTask() : fd(ms::test::ListenLoopback(port)) {}
   ~SilentTask() { ::close(fd); }
-  int fd = -1;
   uint16_t port = 0;
+  int fd;
 };
-
-int Connect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  return fd;
-}
 
 // Reads until the text holds a whole response head (or the peer closes, or 5 s pass).
 std::string ReadHead(int fd) {
@@ -87,7 +68,7 @@ TEST_CASE("proxy: a task that never answers gets the client a 504 after response
   server.SetRoutes(std::move(*routes));
   std::thread running([&] { io.run(); });
 
-  int client = Connect(server.port());
+  int client = ms::test::ConnectLoopback(server.port());
   const std::string request = "GET / HTTP/1.1\r\nHost: slow.test\r\n\r\n";
   for (int i = 0; i < 2; ++i) {
     INFO("request " << i + 1);

@@ -178,3 +178,14 @@ TEST_CASE("routes.json: bytes that are not UTF-8 are replaced when written, neve
   CHECK(parsed->apps[0].domains[0] == "x\xEF\xBF\xBD.org");  // U+FFFD
   CHECK_FALSE(ParseRoutesFile("{\"apps\": [], \"domain\": \"\xff\"}"));
 }
+
+TEST_CASE("routes.json: certificates round-trip - a wrong one is an error naming it", "[contracts]") {
+  RoutesFile with = Sample();
+  with.certs = {{.hosts = {"shop.example.org", "*.shop.example.net"}, .file = "/etc/mothership-proxy/certs/shop-manual.pem"}};
+  auto parsed = ParseRoutesFile(ms::contracts::ToJson(with));
+  REQUIRE(parsed);
+  CHECK(*parsed == with);
+  CHECK(ErrorOf(R"({"apps": [], "certs": {}})") == "routes.json: \"certs\" must be an array");
+  CHECK(ErrorOf(R"({"apps": [], "certs": [{"hosts": [], "file": "x"}]})") == "routes.json certs[0]: \"hosts\" is empty");
+  CHECK(ErrorOf(R"({"apps": [], "certs": [{"hosts": ["a"]}]})").starts_with("routes.json certs[0]: "));
+}

@@ -519,3 +519,34 @@ TEST_CASE("ParseRole and RoleName", "[store]") {
   CHECK(bad.error().code == ms::ErrorCode::kInvalidArgument);
   CHECK(Contains(bad.error().message, "admin or developer"));
 }
+
+TEST_CASE("Store certs: put replaces the app's one of that source - list - remove - gone with the app", "[store]") {
+  StoreFixture f;
+  REQUIRE_OK(f.store->CreateApp("shop", "root"));
+  REQUIRE_OK(f.store->CreateApp("blog", "root"));
+  ms::CertRecord cert{.app = "shop", .source = "manual", .names = {"shop.example.com", "*.shop.example.com"},
+                      .issuer = "Example CA", .key_type = "ECDSA P-256", .not_after = 1900000000,
+                      .file = "app-1-manual.pem"};
+  REQUIRE_OK(f.store->PutCert(cert));
+  cert.issuer = "Other CA";
+  REQUIRE_OK(f.store->PutCert(cert));
+  REQUIRE_OK(f.store->PutCert({.app = "blog", .source = "acme", .names = {"blog.example.com"}, .issuer = "R3",
+                               .key_type = "ECDSA P-256", .not_after = 1800000000, .file = "app-2-acme.pem"}));
+  auto shop = f.store->ListCerts("shop");
+  REQUIRE_OK(shop);
+  REQUIRE(shop->size() == 1);
+  CHECK((*shop)[0].issuer == "Other CA");
+  CHECK((*shop)[0].names == std::vector<std::string>{"shop.example.com", "*.shop.example.com"});
+  CHECK((*shop)[0].not_after == 1900000000);
+  CHECK((*shop)[0].file == "app-1-manual.pem");
+  auto all = f.store->ListCerts("");
+  REQUIRE_OK(all);
+  CHECK(all->size() == 2);
+  CHECK(f.store->ListCerts("nope").error().code == ms::ErrorCode::kNotFound);
+
+  CHECK(f.store->RemoveCert("shop", "acme").value() == false);
+  CHECK(f.store->RemoveCert("shop", "manual").value() == true);
+  CHECK(f.store->ListCerts("shop").value().empty());
+  REQUIRE_OK(f.store->DeleteApp("blog"));
+  CHECK(f.store->ListCerts("").value().empty());
+}

@@ -1,0 +1,108 @@
+#pragma once
+// A client's connection to the proxy: a plain TCP socket (the http port), or
+// TLS over one (the https port). The session reads and writes through this
+// either way; the plain path is the socket's own operation, with no extra
+// step. TLS runs OpenSSL directly on the non-blocking socket (no buffers of
+// our own: OpenSSL's are released while a connection is idle), waiting for
+// the socket when OpenSSL wants to read or write. A read and a write may wait
+// at once (a tunnel), as they may on a socket. Used on the proxy's one thread.
+
+#include <openssl/ssl.h>
+
+#include <iterator>
+#include <memory>
+#include <string_view>
+#include <tuple>
+
+#include <boost/asio.hpp>
+
+#include "proxy/buffer.h"
+#include "proxy/tls.h"
+
+namespace ms::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+class ClientStream {
+ public:
+  using Done = std::tuple<boost::system::error_code, size_t>;
+  using executor_type = tcp::socket::executor_type;
+
+  explicit ClientStream(tcp::socket socket) : socket_(std::move(socket)) {}
+  ~ClientStream();
+  ClientStream(const ClientStream&) = delete;
+  ClientStream& operator=(const ClientStream&) = delete;
+
+  // Makes this a TLS connection with the given certificates; false when
+  // OpenSSL cannot (the connection is then to be closed). The handshake is
+  // Handshake's.
+  bool UseTls(std::shared_ptr<const TlsContexts> contexts);
+  bool tls() const { return ssl_ != nullptr; }
+  // Runs the TLS handshake; an error when it fails or the socket closes
+  // meanwhile (the connection's deadline).
+  asio::awaitable<boost::system::error_code> Handshake();
+
+  tcp::socket& socket() { return socket_; }
+  executor_type get_executor() { return socket_.get_executor(); }
+  bool is_open() const { return socket_.is_open(); }
+  void Close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  // Some bytes into b: (error, count); eof when the client closed.
+  asio::awaitable<Done> ReadSome(asio::mutable_buffer b);
+  // All of the buffers (a sequence of asio::const_buffer).
+  template <class Buffers>
+  asio::awaitable<Done> Write(const Buffers& buffers);
+  // Until a read would find bytes (or the connection closes).
+  asio::awaitable<boost::system::error_code> WaitReadable();
+
+ private:
+  asio::awaitable<Done> TlsReadSome(asio::mutable_buffer b);
+  asio::awaitable<Done> TlsWrite(std::string_view data);
+  // After an OpenSSL call that returned r: waits as OpenSSL wants, or says why
+  // it cannot go on. false + ec: stop.
+  asio::awaitable<bool> Retry(int r, boost::system::error_code& ec);
+
+  tcp::socket socket_;
+  SSL* ssl_ = nullptr;
+  std::shared_ptr<const TlsContexts> contexts_;  // the SSL's callbacks use them
+};
+
+template <class Buffers>
+asio::awaitable<ClientStream::Done> ClientStream::Write(const Buffers& buffers) {
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  if (!ssl_) co_return co_await asio::async_write(socket_, buffers, kNoThrow);
+  // One TLS record for a head and the start of a body when they fit, rather
+  // than one for each.
+  size_t total = asio::buffer_size(buffers);
+  if (total <= Buffer::kSize && asio::buffer_sequence_begin(buffers) != asio::buffer_sequence_end(buffers) &&
+      std::next(asio::buffer_sequence_begin(buffers)) != asio::buffer_sequence_end(buffers)) {
+    Buffer gathered;  // (a pooled one, this write's until it is done)
+    gathered.Acquire();
+    gathered.Commit(asio::buffer_copy(gathered.Space(), buffers));
+    co_return co_await TlsWrite(gathered.data());
+  }
+  size_t written = 0;
+  for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+    asio::const_buffer b = *it;
+    auto [ec, n] = co_await TlsWrite(std::string_view(static_cast<const char*>(b.data()), b.size()));
+    written += n;
+    if (ec) co_return Done{ec, written};
+  }
+  co_return Done{{}, written};
+}
+
+// For body_relay.h and tunnel.h, which take any stream: these are the client
+// stream's reads and writes.
+inline asio::awaitable<ClientStream::Done> StreamRead(ClientStream& s, asio::mutable_buffer b) {
+  return s.ReadSome(b);
+}
+template <class Buffers>
+asio::awaitable<ClientStream::Done> StreamWrite(ClientStream& s, const Buffers& buffers) {
+  return s.Write(buffers);
+}
+
+}  // namespace ms::proxy

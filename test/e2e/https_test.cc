@@ -1,0 +1,271 @@
+// HTTPS end to end (issue 17): a certificate given with certs:add is served by
+// the proxy's edge and worker on https_port, verified by curl against it; the
+// app sees X-Forwarded-Proto https; certs shows it; bad bundles are refused
+// with the reason; http:redirect and HSTS; certs:remove takes https away and
+// http stays. Then ACME against Pebble: a certificate issued after the first
+// deploy without anyone asking, renewed when near its end, and a domain the
+// CA cannot validate leaving the app on the certificate it has, the reason
+// shown. Needs a Docker engine, the registry at localhost:5000, and pebble.
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/config/settings.h"
+
+#include "test/support/apps.h"
+#include "test/support/pebble.h"
+#include "test/support/run.h"
+#include "test/support/test_certs.h"
+#include "test/support/test_server.h"
+
+using ms::test::BuildServer;
+using ms::test::MakeSelfSigned;
+using ms::test::Push;
+using ms::test::SampleRepo;
+using ms::test::TestServer;
+using ms::test::Unique;
+
+namespace {
+
+// curl over https to HOST on the server's https port (resolved to loopback),
+// trusting only `ca`; its exit code and body.
+ms::test::RunResult Curl(TestServer& s, const std::string& host, const std::filesystem::path& ca,
+                         const std::string& path = "/") {
+  const std::string port = std::to_string(s.https_port());
+  return ms::test::Run({"curl", "-sS", "--max-time", "10", "--cacert", ca.string(), "--resolve",
+                        host + ":" + port + ":127.0.0.1", "https://" + host + ":" + port + path});
+}
+
+}  // namespace
+
+TEST_CASE("https: certs:add serves the app over https through the proxy - certs shows it - bad bundles are refused "
+          "with the reason - served across a worker replacement - http:redirect with HSTS - certs:remove leaves http - "
+          "the admin's wildcard certificate") {
+  TestServer s = BuildServer([](ms::Settings& settings) { settings.hsts_max_age_seconds = 600; });
+  const std::string app = Unique("secure");
+  Push(s, SampleRepo(s, "hello-node"), app);
+  const std::string host = app + ".localhost";
+  auto cert = MakeSelfSigned({host});
+  auto ca = s.dir() / "ca.pem";
+  std::ofstream(ca) << cert.cert_pem;
+
+  // Before: no certificate, the handshake is refused.
+  CHECK(Curl(s, host, ca).exit_code != 0);
+  CHECK(s.Ssh("certs " + app).out.find("has no certificate") != std::string::npos);
+
+  // Refused, each with its reason; nothing changes.
+  auto other = MakeSelfSigned({"elsewhere.example"});
+  auto expired = MakeSelfSigned({host}, false, -1);
+  struct Bad {
+    std::string bundle;
+    std::string says;
+  } bad[] = {
+      {"hello", "no PEM found"},
+      {cert.cert_pem, "no private key"},
+      {cert.key_pem, "no certificate found"},
+      {other.key_pem + cert.cert_pem, "belongs to none of the certificates"},
+      {other.Bundle(), "none of which " + app + " answers at"},
+      {expired.Bundle(), "has expired"},
+  };
+  for (const auto& b : bad) {
+    auto r = s.Ssh("certs:add " + app, b.bundle);
+    INFO(b.says << "\n" << r.Both());
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find(b.says) != std::string::npos);
+  }
+  CHECK(s.Ssh("certs " + app).out.find("has no certificate") != std::string::npos);
+
+  auto added = s.Ssh("certs:add " + app, cert.Bundle());
+  INFO(added.Both());
+  REQUIRE(added.exit_code == 0);
+  CHECK(added.out.find("Added a certificate for " + host) != std::string::npos);
+  CHECK(added.out.find(fmt::format("https://{}:{}/", host, s.https_port())) != std::string::npos);
+  // The key is readable by the daemon and the proxy only.
+  auto file = s.data_dir() / "proxy" / "certs" / ("app-" + std::to_string(ms::test::OpenStore(s)->GetApp(app)->id) + "-manual.pem");
+  REQUIRE(std::filesystem::exists(file));
+  CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+
+  auto answer = Curl(s, host, ca);
+  INFO(answer.Both());
+  CHECK(answer.exit_code == 0);
+  CHECK(answer.out.find("Hello from Mothership") != std::string::npos);
+  auto headers = Curl(s, host, ca, "/headers");
+  CHECK(headers.out.find(R"("x-forwarded-proto":"https")") != std::string::npos);
+  CHECK(headers.out.find(fmt::format(R"("x-forwarded-port":"{}")", s.https_port())) != std::string::npos);
+  auto listed = s.Ssh("certs " + app);
+  INFO(listed.Both());
+  CHECK(listed.out.find(host) != std::string::npos);
+  CHECK(listed.out.find("ECDSA P-256") != std::string::npos);
+  CHECK(listed.out.find("ok, 89 days left") != std::string::npos);
+
+  // Another app cannot take this app's host with a certificate.
+  const std::string second = Unique("other");
+  REQUIRE(s.Ssh("apps:create " + second).exit_code == 0);
+  auto taken = s.Ssh("certs:add " + second, cert.Bundle());
+  CHECK(taken.exit_code != 0);
+  CHECK(taken.err.find("none of which " + second + " answers at") != std::string::npos);
+
+  // https clients are served while the proxy's worker is replaced (the second
+  // app's first deploy joins the proxy to its network): every request, each a
+  // new TLS connection, is answered.
+  {
+    std::atomic<bool> stop = false;
+    std::atomic<int> served = 0;
+    std::vector<std::string> failures;
+    std::thread load([&] {
+      while (!stop) {
+        auto r = Curl(s, host, ca);
+        if (r.exit_code == 0 && r.out.find("Hello from Mothership") != std::string::npos) {
+          ++served;
+        } else {
+          failures.push_back(r.Both());
+        }
+      }
+    });
+    Push(s, SampleRepo(s, "hello-node"), second);
+    stop = true;
+    load.join();
+    INFO((failures.empty() ? "" : failures.front()));
+    CHECK(failures.empty());
+    CHECK(served > 10);
+  }
+
+  // http:redirect: GET and HEAD get 301, other methods 308, to the same
+  // path over https; https answers carry HSTS.
+  REQUIRE(s.Ssh("http:redirect " + app + " on").exit_code == 0);
+  auto http = [&](const std::string& method) {
+    return ms::test::Run({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-X", method,
+                          "-H", "Host: " + host, fmt::format("http://127.0.0.1:{}/path?q=1", s.http_port())})
+        .out;
+  };
+  const std::string to = fmt::format("https://{}:{}/path?q=1", host, s.https_port());
+  CHECK(http("GET") == "301 " + to);
+  CHECK(http("POST") == "308 " + to);
+  auto hsts = ms::test::Run({"curl", "-sS", "-D", "-", "-o", "/dev/null", "--cacert", ca.string(), "--resolve",
+                             fmt::format("{}:{}:127.0.0.1", host, s.https_port()),
+                             fmt::format("https://{}:{}/", host, s.https_port())});
+  CHECK(hsts.out.find("Strict-Transport-Security: max-age=600\r\n") != std::string::npos);
+
+  auto removed = s.Ssh("certs:remove " + app);
+  INFO(removed.Both());
+  CHECK(removed.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(file));
+  CHECK(Curl(s, host, ca).exit_code != 0);
+  // No certificate: no redirect, http serves.
+  CHECK(http("GET").starts_with("200 "));
+  ms::test::AnswersWith(s, app, "Hello from Mothership");
+  CHECK(s.Ssh("certs:remove " + app).exit_code != 0);
+
+  // The admin's *.DOMAIN certificate serves every app without its own; a
+  // developer may not give one.
+  auto wildcard = MakeSelfSigned({"*.localhost"});
+  auto wildcard_ca = s.dir() / "wildcard-ca.pem";
+  std::ofstream(wildcard_ca) << wildcard.cert_pem;
+  auto developer = s.NewKey("dev");
+  s.AddKey("dev", developer, "developer");
+  auto refused = s.SshAs(developer, "certs:wildcard:add", wildcard.Bundle());
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("needs an admin key") != std::string::npos);
+  CHECK(s.Ssh("certs:wildcard:add", MakeSelfSigned({"shop.localhost"}).Bundle()).err.find("not *.localhost") !=
+        std::string::npos);
+  auto given = s.Ssh("certs:wildcard:add", wildcard.Bundle());
+  INFO(given.Both());
+  REQUIRE(given.exit_code == 0);
+  auto served = Curl(s, host, wildcard_ca);
+  INFO(served.Both());
+  CHECK(served.out.find("Hello from Mothership") != std::string::npos);
+  CHECK(Curl(s, second + ".localhost", wildcard_ca).out.find("Hello from Mothership") != std::string::npos);
+  CHECK(s.Ssh("certs:wildcard").out.find("*.localhost") != std::string::npos);
+  REQUIRE(s.Ssh("certs:wildcard:remove").exit_code == 0);
+  CHECK(Curl(s, host, wildcard_ca).exit_code != 0);
+}
+
+TEST_CASE("https: ACME against Pebble - issued after the first deploy, served and verified against Pebble's root - "
+          "renewed near its end - a domain Pebble cannot validate is shown with the reason, the app keeps serving") {
+  // Certificates of one hour: always within 30 days of their end, so the
+  // manager renews each at its next look.
+  TestServer s = BuildServer();  // (its ports first: Pebble validates on its http port)
+  ms::test::Pebble pebble(s.dir(), s.http_port(), 3600);
+  s.Stop();
+  {
+    auto settings = ms::LoadSettings(s.data_dir());
+    REQUIRE(settings);
+    settings->acme_directory = pebble.directory();
+    settings->acme_ca_bundle = pebble.tls_ca().string();
+    REQUIRE(ms::SaveSettings(*settings));
+  }
+  s.Start();
+  const std::string app = Unique("auto");
+  Push(s, SampleRepo(s, "hello-node"), app);
+  const std::string host = app + ".localhost";
+  auto root = s.dir() / "pebble-root.pem";
+  std::ofstream(root) << pebble.Root();
+
+  // Issued without a command: the release wakes the manager; the order takes
+  // seconds (Pebble; 90 s allowed).
+  auto acme_cert = [&]() -> nlohmann::json {
+    auto listed = s.Ssh("certs " + app + " --json");
+    auto list = nlohmann::json::parse(listed.out, nullptr, false);
+    if (!list.is_array()) return {};
+    for (const auto& c : list) {
+      if (c["source"] == "acme") return c;
+    }
+    return {};
+  };
+  nlohmann::json first;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+       first.is_null() && std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(std::chrono::seconds(1))) {
+    first = acme_cert();
+  }
+  INFO(s.Ssh("certs:auto " + app).Both() << s.Log());
+  REQUIRE_FALSE(first.is_null());
+  CHECK(first["hosts"] == nlohmann::json::array({host}));
+  CHECK(first["issuer"].get<std::string>().find("Pebble") != std::string::npos);
+  auto answer = Curl(s, host, root);
+  INFO(answer.Both());
+  CHECK(answer.exit_code == 0);
+  CHECK(answer.out.find("Hello from Mothership") != std::string::npos);
+
+  // Renewed at the manager's next look (every minute): a later expiry, served.
+  nlohmann::json renewed;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+       std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(std::chrono::seconds(1))) {
+    renewed = acme_cert();
+    if (!renewed.is_null() && renewed["expires_at"] != first["expires_at"]) break;
+  }
+  REQUIRE_FALSE(renewed.is_null());
+  CHECK(renewed["expires_at"].get<int64_t>() > first["expires_at"].get<int64_t>());
+  CHECK(Curl(s, host, root).exit_code == 0);
+
+  // A custom domain the CA cannot validate (its DNS fails): the order fails,
+  // the reason is shown, the app serves as before.
+  const std::string bad = "bad-" + app + ".example";
+  pebble.BreakDns(bad);
+  REQUIRE(s.Ssh("domains:add " + app + " " + bad).exit_code == 0);
+  std::string why;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+       why.empty() && std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(std::chrono::seconds(1))) {
+    auto state = nlohmann::json::parse(s.Ssh("certs:auto " + app + " --json").out, nullptr, false);
+    if (state.is_object() && state["status"] == "failed") why = state["last_error"];
+  }
+  INFO(why);
+  CHECK(why.find(bad) != std::string::npos);
+  auto shown = s.Ssh("certs:auto " + app);
+  CHECK(shown.out.find("Last attempt failed") != std::string::npos);
+  CHECK(shown.out.find(bad) != std::string::npos);
+  CHECK(Curl(s, host, root).exit_code == 0);
+  ms::test::AnswersWith(s, app, "Hello from Mothership");
+}
