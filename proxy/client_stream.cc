@@ -2,7 +2,6 @@
 
 #include <openssl/err.h>
 
-#include <cerrno>
 
 namespace ms::proxy {
 namespace {
@@ -45,9 +44,7 @@ asio::awaitable<bool> ClientStream::Retry(int r, boost::system::error_code& ec) 
     co_return !ec;
   }
   if (error == SSL_ERROR_ZERO_RETURN) {
-    ec = asio::error::eof;  // the client's close_notify
-  } else if (error == SSL_ERROR_SYSCALL && errno == 0) {
-    ec = asio::error::eof;  // closed without close_notify
+    ec = asio::error::eof;  // close_notify, or (SSL_OP_IGNORE_UNEXPECTED_EOF) a close without one
   } else {
     ec = asio::error::connection_reset;  // a protocol error or a socket error
   }
@@ -101,6 +98,13 @@ asio::awaitable<ClientStream::Done> ClientStream::TlsWrite(std::string_view data
     if (!co_await Retry(r, ec)) co_return Done{ec, written};
   }
   co_return Done{ec, written};
+}
+
+void ClientStream::ShutdownTls() {
+  if (!ssl_ || !socket_.is_open() || !SSL_is_init_finished(ssl_)) return;
+  ERR_clear_error();
+  SSL_shutdown(ssl_);  // one try: close_notify goes if the socket takes it now
+  ERR_clear_error();
 }
 
 asio::awaitable<boost::system::error_code> ClientStream::WaitReadable() {

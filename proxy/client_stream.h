@@ -43,6 +43,10 @@ class ClientStream {
   // meanwhile (the connection's deadline).
   asio::awaitable<boost::system::error_code> Handshake();
 
+  // Sends close_notify if the socket takes it at once (the connection is
+  // about to close; a client reading until the end then knows it is the end).
+  void ShutdownTls();
+
   tcp::socket& socket() { return socket_; }
   executor_type get_executor() { return socket_.get_executor(); }
   bool is_open() const { return socket_.is_open(); }
@@ -53,15 +57,21 @@ class ClientStream {
 
   // Some bytes into b: (error, count); eof when the client closed.
   asio::awaitable<Done> ReadSome(asio::mutable_buffer b);
-  // All of the buffers (a sequence of asio::const_buffer).
+  // All of the buffers (a sequence of asio::const_buffer; copied, not the
+  // bytes they point to).
   template <class Buffers>
-  asio::awaitable<Done> Write(const Buffers& buffers);
+  asio::awaitable<Done> Write(Buffers buffers) {
+    if (!ssl_) return asio::async_write(socket_, buffers, asio::as_tuple(asio::use_awaitable));
+    return TlsWriteAll(std::move(buffers));
+  }
   // Until a read would find bytes (or the connection closes).
   asio::awaitable<boost::system::error_code> WaitReadable();
 
  private:
   asio::awaitable<Done> TlsReadSome(asio::mutable_buffer b);
   asio::awaitable<Done> TlsWrite(std::string_view data);
+  template <class Buffers>
+  asio::awaitable<Done> TlsWriteAll(Buffers buffers);
   // After an OpenSSL call that returned r: waits as OpenSSL wants, or says why
   // it cannot go on. false + ec: stop.
   asio::awaitable<bool> Retry(int r, boost::system::error_code& ec);
@@ -72,9 +82,7 @@ class ClientStream {
 };
 
 template <class Buffers>
-asio::awaitable<ClientStream::Done> ClientStream::Write(const Buffers& buffers) {
-  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-  if (!ssl_) co_return co_await asio::async_write(socket_, buffers, kNoThrow);
+asio::awaitable<ClientStream::Done> ClientStream::TlsWriteAll(Buffers buffers) {
   // One TLS record for a head and the start of a body when they fit, rather
   // than one for each.
   size_t total = asio::buffer_size(buffers);
@@ -102,7 +110,7 @@ inline asio::awaitable<ClientStream::Done> StreamRead(ClientStream& s, asio::mut
 }
 template <class Buffers>
 asio::awaitable<ClientStream::Done> StreamWrite(ClientStream& s, const Buffers& buffers) {
-  return s.Write(buffers);
+  return s.Write(buffers);  // (Write copies the buffer sequence)
 }
 
 }  // namespace ms::proxy

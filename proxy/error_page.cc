@@ -24,7 +24,7 @@ const char* Reason(int status) {
   }
 }
 
-std::string ErrorPage(int status, std::string_view request_id, bool close) {
+std::string ErrorPage(int status, std::string_view request_id, bool close, std::string_view routes_version) {
   std::string title = fmt::format("{} {}", status, Reason(status));
   std::string text = status == 200   ? "Routable."
                      : status == 404 ? "There is no app at this address."
@@ -38,18 +38,21 @@ std::string ErrorPage(int status, std::string_view request_id, bool close) {
       "X-Request-Id: {}\r\n",
       title, body.size(), request_id);
   if (status == 503) out += "Retry-After: 5\r\n";
+  if (!routes_version.empty()) out += fmt::format("X-Mothership-Routes: {}\r\n", routes_version);
   if (close) out += "Connection: close\r\n";
   out += "\r\n";
   out += body;
   return out;
 }
 
-std::string RedirectAnswer(int status, std::string_view location, std::string_view request_id, bool close) {
+std::string RedirectAnswer(int status, std::string_view location, std::string_view request_id, bool close,
+                           bool head_only) {
   std::string body = fmt::format("Moved to {}\n", location);
   return fmt::format(
       "HTTP/1.1 {} {}\r\nLocation: {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n"
       "X-Request-Id: {}\r\n{}\r\n{}",
-      status, Reason(status), location, body.size(), request_id, close ? "Connection: close\r\n" : "", body);
+      status, Reason(status), location, body.size(), request_id, close ? "Connection: close\r\n" : "",
+      head_only ? "" : body);
 }
 
 std::string TextAnswer(std::string_view body, std::string_view request_id, bool close) {

@@ -150,7 +150,14 @@ int EdgeMain(int argc, char** argv) {
       edge.Listen(h, p, tag);
       return true;
     };
-    if (!also(https, 's', "--https") || !also(metrics, 'm', "--metrics")) return 2;
+    if (!also(metrics, 'm', "--metrics")) return 2;
+    // https that cannot listen (its port taken) leaves http serving.
+    try {
+      if (!also(https, 's', "--https")) return 2;
+    } catch (const boost::system::system_error& e) {
+      std::fprintf(stderr, "mothership-proxy edge: cannot listen on %s for https: %s; serving http only\n",
+                   https.c_str(), e.what());
+    }
     edge.Start();
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "mothership-proxy edge: %s\n", e.what());

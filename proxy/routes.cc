@@ -52,9 +52,12 @@ std::optional<RouteTable> RouteTable::Parse(std::string_view json, std::string& 
       }
     }
   }
-  for (auto& cert : file->certs) table.certs_.push_back({std::move(cert.hosts), std::move(cert.file)});
+  for (auto& cert : file->certs) {
+    table.certs_.push_back({std::move(cert.hosts), std::move(cert.file), std::move(cert.version)});
+  }
   for (auto& [token, answer] : file->acme) table.acme_.emplace(token, std::move(answer));
   table.hsts_max_age_ = file->hsts_max_age;
+  table.version_ = std::move(file->version);
   return table;
 }
 

@@ -28,6 +28,7 @@ struct Route {
 struct CertFile {
   std::vector<std::string> hosts;
   std::string file;
+  std::string version;  // changes with the file's content
 };
 
 class RouteTable {
@@ -44,6 +45,8 @@ class RouteTable {
   const std::vector<std::shared_ptr<const Route>>& routes() const { return routes_; }
   const std::vector<CertFile>& certs() const { return certs_; }
   int64_t hsts_max_age() const { return hsts_max_age_; }
+  // The routes file's version (the probe answers with it).
+  const std::string& version() const { return version_; }
   // The key authorization for an ACME http-01 token; nullptr: none.
   const std::string* AcmeAnswer(std::string_view token) const {
     auto it = acme_.find(token);
@@ -55,6 +58,7 @@ class RouteTable {
   std::vector<std::shared_ptr<const Route>> routes_;
   std::vector<CertFile> certs_;
   int64_t hsts_max_age_ = 0;
+  std::string version_;
   std::map<std::string, std::string, std::less<>> acme_;
   std::map<std::string, const Route*, std::less<>> by_name_;      // app name
   std::map<std::string, const Route*, std::less<>> exact_;        // custom domains

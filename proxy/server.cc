@@ -130,6 +130,7 @@ void Server::SetRoutes(RouteTable routes) {
     ::stat(cert.file.c_str(), &st);
     files += cert.file + " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
              std::to_string(st.st_mtim.tv_nsec);
+    files += " " + cert.version;
     for (const auto& host : cert.hosts) files += " " + host;
     files += "\n";
   }
@@ -279,6 +280,7 @@ asio::awaitable<void> Server::Session(tcp::socket socket, std::string client_ip,
     first = false;
     if (!co_await Handle(c)) break;
   }
+  c->client.ShutdownTls();
   c->Close();
   if (c->prev) c->prev->next = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -380,10 +382,10 @@ asio::awaitable<bool> Server::RefuseMalformed(Connection& c, Request& r) {
   co_return false;
 }
 
-asio::awaitable<bool> Server::Answer(Connection& c, Request& r, int status) {
+asio::awaitable<bool> Server::Answer(Connection& c, Request& r, int status, std::string_view routes_version) {
   // The body of a refused request is not read: the connection closes after.
   bool close = r.has_body || r.head.connection_close || draining_;
-  std::string page = ErrorPage(status, c.request_id, close);
+  std::string page = ErrorPage(status, c.request_id, close, routes_version);
   auto [ec, n] = co_await c.client.Write(asio::buffer(page));
   if (!r.head_consumed) c.in.Consume(r.head.size);
   r.head_consumed = true;
@@ -398,7 +400,7 @@ asio::awaitable<bool> Server::Redirect(Connection& c, Request& r) {
   std::string location = "https://" + NormalizeHost(r.head.host) +
                          (https_port_ == 443 ? std::string() : ":" + https_port_text_) + std::string(r.head.target);
   const int status = r.head.method == "GET" || r.head.method == "HEAD" ? 301 : 308;
-  std::string page = RedirectAnswer(status, location, c.request_id, close);
+  std::string page = RedirectAnswer(status, location, c.request_id, close, r.head.method == "HEAD");
   auto [ec, n] = co_await c.client.Write(asio::buffer(page));
   c.in.Consume(r.head.size);
   r.head_consumed = true;
@@ -423,11 +425,12 @@ asio::awaitable<bool> Server::AnswerAcme(Connection& c, Request& r, const std::s
 asio::awaitable<bool> Server::AnswerProbe(Connection& c, Request& r, const RouteTable& routes) {
   auto app = contracts::ParseRoutablePath(r.head.target);
   const Route* route = app ? routes.FindApp(*app) : nullptr;
-  if (!route) co_return co_await Answer(c, r, 404);
+  if (!route) co_return co_await Answer(c, r, 404, routes.version());
   if (route->running && upstreams_.Unresolved(route->upstream)) {
     co_await upstreams_.Resolve(route->upstream_host, route->upstream_port);
   }
-  co_return co_await Answer(c, r, route->running && upstreams_.HasAddress(route->upstream) ? 200 : 503);
+  co_return co_await Answer(c, r, route->running && upstreams_.HasAddress(route->upstream) ? 200 : 503,
+                            routes.version());
 }
 
 asio::awaitable<bool> Server::Upgrade(Connection& c, Request& r, const ResponseHead& resp, Buffer& out,

@@ -64,7 +64,8 @@ class Server {
   // Answers a request the parser refused, and closes.
   asio::awaitable<bool> RefuseMalformed(Connection& c, Request& r);
   // Answers with the proxy's own error page; false: close.
-  asio::awaitable<bool> Answer(Connection& c, Request& r, int status);
+  // routes_version: for the probe (X-Mothership-Routes).
+  asio::awaitable<bool> Answer(Connection& c, Request& r, int status, std::string_view routes_version = {});
   // http:redirect: 301 (GET, HEAD) or 308 to the same URL over https.
   asio::awaitable<bool> Redirect(Connection& c, Request& r);
   // An ACME http-01 token's key authorization, as text.

@@ -64,6 +64,19 @@ int OnServerName(SSL* ssl, int* alert, void*) {
   return SSL_TLSEXT_ERR_OK;
 }
 
+// Loads a PEM file's chain and key into ctx; false with the reason.
+bool LoadInto(SSL_CTX* ctx, const std::string& file, std::string& why) {
+  ERR_clear_error();
+  const char* step = "its certificate chain";
+  bool ok = SSL_CTX_use_certificate_chain_file(ctx, file.c_str()) == 1;
+  if (ok) step = "its private key";
+  ok = ok && SSL_CTX_use_PrivateKey_file(ctx, file.c_str(), SSL_FILETYPE_PEM) == 1;
+  if (ok) step = "the key against the certificate";
+  ok = ok && SSL_CTX_check_private_key(ctx) == 1;
+  if (!ok) why = std::string("cannot load ") + step + ": " + OpenSslError();
+  return ok;
+}
+
 int64_t CurrentSlot() { return static_cast<int64_t>(std::time(nullptr)) / kTicketSlotSeconds; }
 
 // Session tickets (SSL_CTX_set_tlsext_ticket_key_evp_cb): 1 done, 2 done and
@@ -109,7 +122,9 @@ SSL_CTX* NewServerContext() {
     SSL_CTX_free(ctx);
     return nullptr;
   }
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // (A client that closes without close_notify ends its stream, as most do.)
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                               SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -154,15 +169,21 @@ std::shared_ptr<TlsContexts> TlsContexts::Load(const std::vector<CertFile>& cert
       by_hosts.erase(hosts);
       continue;
     }
-    ERR_clear_error();
-    const char* step = "its certificate chain";
-    bool ok = SSL_CTX_use_certificate_chain_file(ctx, cert.file.c_str()) == 1;
-    if (ok) step = "its private key";
-    ok = ok && SSL_CTX_use_PrivateKey_file(ctx, cert.file.c_str(), SSL_FILETYPE_PEM) == 1;
-    if (ok) step = "the key against the certificate";
-    ok = ok && SSL_CTX_check_private_key(ctx) == 1;
-    if (!ok) {
-      errors.push_back(cert.file + ": cannot load " + step + ": " + OpenSslError());
+    // A second certificate for the same names is tried in a context of its
+    // own first: one that fails half way must not leave a certificate
+    // without its key in the shared one.
+    std::string why;
+    if (!fresh) {
+      SSL_CTX* trial = NewServerContext();
+      bool good = trial && LoadInto(trial, cert.file, why);
+      SSL_CTX_free(trial);
+      if (!good) {
+        errors.push_back(cert.file + ": " + (why.empty() ? "cannot make a TLS context" : why));
+        continue;
+      }
+    }
+    if (!LoadInto(ctx, cert.file, why)) {
+      errors.push_back(cert.file + ": " + why);
       if (fresh) {
         SSL_CTX_free(ctx);
         by_hosts.erase(hosts);

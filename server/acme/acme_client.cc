@@ -44,6 +44,7 @@ Result<void> AcmeClient::LoadDirectory() {
   request.path = options_.directory;
   request.timeout_seconds = kTimeoutSeconds;
   request.ca_file = options_.ca_file;
+  request.cancelled = options_.cancelled;
   auto r = http_.Send(request);
   if (!r) return std::unexpected(r.error());
   auto json = nlohmann::json::parse(r->body, nullptr, false);
@@ -62,6 +63,7 @@ Result<void> AcmeClient::FreshNonce() {
   request.path = Str(directory_, "newNonce");
   request.timeout_seconds = kTimeoutSeconds;
   request.ca_file = options_.ca_file;
+  request.cancelled = options_.cancelled;
   auto r = http_.Send(request);
   if (!r) return std::unexpected(r.error());
   nonce_ = r->Header("replay-nonce");
@@ -86,6 +88,7 @@ Result<AcmeClient::Answer> AcmeClient::Post(const std::string& url, const std::o
     if (!accept.empty()) request.headers["Accept"] = accept;
     request.timeout_seconds = kTimeoutSeconds;
     request.ca_file = options_.ca_file;
+    request.cancelled = options_.cancelled;
     auto r = http_.Send(request);
     if (!r) return std::unexpected(r.error());
     Answer a;
@@ -127,7 +130,11 @@ Result<AcmeClient::Answer> AcmeClient::PollStatus(const std::string& url, const 
     if (clock_.Now() >= deadline) {
       return Failed(fmt::format("{}: still {} after {} s", what, status, options_.poll_for.count()));
     }
-    clock_.SleepFor(std::chrono::seconds(std::clamp<long>(a->retry_after, 1, 10)));
+    // (In one-second steps: the daemon may be stopping.)
+    for (long s = std::clamp<long>(a->retry_after, 1, 10); s > 0; --s) {
+      if (options_.cancelled && options_.cancelled()) return Failed(fmt::format("{}: the daemon is stopping", what));
+      clock_.SleepFor(std::chrono::seconds(1));
+    }
   }
 }
 
@@ -135,7 +142,9 @@ Result<void> AcmeClient::Authorize(const std::string& authorization_url, Challen
   auto authz = Post(authorization_url, std::nullopt);
   if (!authz) return std::unexpected(authz.error());
   if (authz->status != 200) return Failed(fmt::format("reading an authorization: {}", Problem(*authz)));
-  std::string name = Str(authz->json.value("identifier", nlohmann::json::object()), "value");
+  std::string name = authz->json.is_object() && authz->json.contains("identifier")
+                         ? Str(authz->json["identifier"], "value")
+                         : std::string("?");
   if (Str(authz->json, "status") == "valid") return {};
   const nlohmann::json* challenge = nullptr;
   auto challenges = authz->json.find("challenges");
@@ -151,9 +160,13 @@ Result<void> AcmeClient::Authorize(const std::string& authorization_url, Challen
   if (token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
     return Failed(fmt::format("the ACME server's token for {} is not base64url", name));
   }
-  if (auto r = board.Publish(token, KeyAuthorization(token, key_)); !r) return r;
+  if (auto r = board.Publish(token, KeyAuthorization(token, key_)); !r) {
+    board.Withdraw(token);
+    return r;
+  }
   auto answered = Post(Str(*challenge, "url"), nlohmann::json::object());
-  Result<Answer> done = answered ? PollStatus(authorization_url, "validating " + name) : answered;
+  Result<Answer> done = answered && answered->status == 200 ? PollStatus(authorization_url, "validating " + name)
+                                                            : answered;
   board.Withdraw(token);
   if (!answered) return std::unexpected(answered.error());
   if (answered->status != 200) return Failed(fmt::format("answering the challenge for {}: {}", name, Problem(*answered)));

@@ -44,6 +44,8 @@ struct AcmeOptions {
   std::string email;      // the account's contact; may be empty
   std::string ca_file;    // trust this bundle for the directory's TLS (a private CA); empty: the system's
   std::chrono::seconds poll_for{90};  // how long a challenge or an order may stay pending
+  // True when the daemon stops: requests and waits end (the issue fails).
+  std::function<bool()> cancelled;
 };
 
 class AcmeClient {

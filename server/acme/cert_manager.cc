@@ -52,13 +52,6 @@ std::string AcmeDirectoryOf(const Settings& settings) {
   return CanBePublic(settings.domain) ? kLetsEncrypt : "";
 }
 
-bool WildcardCoversDomain(const Settings& settings, Store& store) {
-  auto wildcard = store.GetWildcardCert();
-  if (!wildcard || !*wildcard || settings.domain.empty()) return false;
-  const auto& names = (*wildcard)->names;
-  return std::find(names.begin(), names.end(), "*." + settings.domain) != names.end();
-}
-
 std::vector<std::string> AcmeNames(const Settings& settings, const std::string& app,
                                    const std::vector<std::string>& domains, bool wildcard_covers_domain) {
   std::vector<std::string> names;
@@ -137,7 +130,11 @@ void CertManager::Consider(const std::string& app, int64_t now) {
   bool covers = current && std::all_of(names.begin(), names.end(), [&](const std::string& n) {
                   return std::find(current->names.begin(), current->names.end(), n) != current->names.end();
                 });
-  if (covers && current->not_after - now > kRenewBeforeSeconds) return;
+  // Renewed 30 days before its end, or a third of its life for a shorter one.
+  int64_t lifetime = current ? current->not_after - current->not_before : 0;
+  int64_t window = current && current->not_before > 0 ? std::min(kRenewBeforeSeconds, lifetime / 3)
+                                                       : kRenewBeforeSeconds;
+  if (covers && current->not_after - now > window) return;
   if (state->next_attempt > now) return;
   auto app_record = store_.GetApp(app);
   if (!app_record) return;
@@ -175,7 +172,11 @@ Result<acme::AcmeClient*> CertManager::Client() {
   }
   acme::AcmeOptions options{.directory = AcmeDirectoryOf(settings_),
                             .email = settings_.acme_email,
-                            .ca_file = settings_.acme_ca_bundle};
+                            .ca_file = settings_.acme_ca_bundle,
+                            .cancelled = [this] {
+                              std::lock_guard lock(mu_);
+                              return stopping_;
+                            }};
   client_ = std::make_unique<acme::AcmeClient>(std::move(options), std::move(*key));
   return client_.get();
 }
@@ -195,6 +196,7 @@ Result<void> CertManager::Obtain(const std::string& app, int64_t app_id, const s
                     .names = bundle->names,
                     .issuer = bundle->issuer,
                     .key_type = bundle->key_type,
+                    .not_before = bundle->not_before,
                     .not_after = bundle->not_after,
                     .file = file};
   if (auto r = store_.PutCert(record); !r) return r;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "server/acme/acme_client.h"
+#include "server/certs/wildcard_cert.h"
 #include "server/common/result.h"
 #include "server/config/settings.h"
 #include "server/proxy/proxy_service.h"
@@ -34,8 +35,7 @@ std::string AcmeDirectoryOf(const Settings& settings);
 // cannot prove a wildcard).
 std::vector<std::string> AcmeNames(const Settings& settings, const std::string& app,
                                    const std::vector<std::string>& domains, bool wildcard_covers_domain);
-// Whether the admin's wildcard certificate covers APP.DOMAIN names.
-bool WildcardCoversDomain(const Settings& settings, Store& store);
+
 
 class CertManager {
  public:

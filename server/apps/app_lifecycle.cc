@@ -90,12 +90,13 @@ Result<std::string> DestroyApp(Services& services, const std::string& name) {
   // The record goes first, in one transaction that also notes what is left to
   // remove: from then on the app is destroyed, whatever stops half way below.
   if (auto r = services.store.DeleteApp(name); !r) return std::unexpected(r.error());
-  // Its certificates' keys (their rows went with the app's).
-  RemoveCertFiles(services.settings.ProxyDir() / std::string(kCertsDir), app->id);
   auto destroyed = services.store.GetDestroyedApp(name);
   if (!destroyed) return std::unexpected(destroyed.error());
   if (!*destroyed) return std::string();
   auto removed = RemoveDestroyedApp(services, **destroyed);
+  // Its certificates' keys (their rows went with the app's), once the routes
+  // no longer name them.
+  RemoveCertFiles(services.settings.ProxyDir() / std::string(kCertsDir), app->id);
   if (!removed) {
     return fmt::format(
         "Not everything of {} could be removed yet ({}); mothershipd removes the rest when it next starts, or "

@@ -138,6 +138,7 @@ Result<void> CertsAdd(CommandContext& ctx, const Args& args) {
                     .names = bundle->names,
                     .issuer = bundle->issuer,
                     .key_type = bundle->key_type,
+                    .not_before = bundle->not_before,
                     .not_after = bundle->not_after,
                     .file = file};
   if (auto r = ctx.services.store.PutCert(record); !r) return r;
@@ -165,6 +166,7 @@ Result<void> CertsRemove(CommandContext& ctx, const Args& args) {
   if (!*removed) return NotFound(fmt::format("{} has no certificate added with certs:add (see: certs {})", app, app));
   Audit(ctx, app, "");
   RefreshRoutes(ctx, app);
+  if (ctx.services.engine) ctx.services.engine->certs.Wake();  // ACME's turn, when on
   // After the routes stop naming it: the proxy never looks for a file that is gone.
   auto record_of = ctx.services.store.GetApp(app);
   if (!record_of) return std::unexpected(record_of.error());
@@ -284,6 +286,7 @@ Result<void> CertsWildcardAdd(CommandContext& ctx, const Args&) {
   if (auto r = ctx.services.store.PutWildcardCert({.names = bundle->names,
                                                    .issuer = bundle->issuer,
                                                    .key_type = bundle->key_type,
+                                                   .not_before = bundle->not_before,
                                                    .not_after = bundle->not_after,
                                                    .file = file});
       !r) {
@@ -291,9 +294,11 @@ Result<void> CertsWildcardAdd(CommandContext& ctx, const Args&) {
   }
   Audit(ctx, "", fmt::format("{} ({}, until {})", Join(bundle->names, " "), bundle->issuer, Date(bundle->not_after)));
   if (ctx.services.engine) {
-    if (auto r = ctx.services.engine->proxy.WriteRoutes(); !r) {
-      ctx.err.Write(fmt::format("warning: the proxy's routes were not updated: {}\n", r.error().message));
-    }
+    auto& proxy = ctx.services.engine->proxy;
+    auto r = proxy.WriteRoutes();
+    if (r) r = proxy.WaitLoaded();
+    if (!r) ctx.err.Write(fmt::format("warning: the proxy's routes were not updated: {}\n", r.error().message));
+    ctx.services.engine->certs.Wake();
   }
   if (!ctx.json) {
     ctx.out.Write(fmt::format("Added the {} certificate ({}, expires {}): every app without a certificate of its "
@@ -309,9 +314,10 @@ Result<void> CertsWildcardRemove(CommandContext& ctx, const Args&) {
   if (!*removed) return NotFound("there is no wildcard certificate (see: certs:wildcard)");
   Audit(ctx, "", "");
   if (ctx.services.engine) {
-    if (auto r = ctx.services.engine->proxy.WriteRoutes(); !r) {
-      ctx.err.Write(fmt::format("warning: the proxy's routes were not updated: {}\n", r.error().message));
-    }
+    auto& proxy = ctx.services.engine->proxy;
+    auto r = proxy.WriteRoutes();
+    if (r) r = proxy.WaitLoaded();
+    if (!r) ctx.err.Write(fmt::format("warning: the proxy's routes were not updated: {}\n", r.error().message));
     ctx.services.engine->certs.Wake();  // APP.DOMAIN names by ACME again
   }
   std::error_code ec;

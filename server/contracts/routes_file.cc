@@ -19,11 +19,14 @@ std::string ToJson(const RoutesFile& routes) {
   // (None: the bytes of the daemons before certificates.)
   if (!routes.certs.empty()) {
     Json certs = Json::array();
-    for (const auto& cert : routes.certs) certs.push_back({{"hosts", cert.hosts}, {"file", cert.file}});
+    for (const auto& cert : routes.certs) {
+      certs.push_back({{"hosts", cert.hosts}, {"file", cert.file}, {"version", cert.version}});
+    }
     doc["certs"] = std::move(certs);
   }
   if (!routes.acme.empty()) doc["acme"] = routes.acme;
   if (routes.hsts_max_age > 0) doc["hsts_max_age"] = routes.hsts_max_age;
+  if (!routes.version.empty()) doc["version"] = routes.version;
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
@@ -82,11 +85,16 @@ Result<RoutesFile> ParseRoutesFile(std::string_view text) {
     if (hosts->empty()) return Failed(where + ": \"hosts\" is empty");
     auto file = detail::Get<std::string>(cert, "file", where);
     if (!file) return std::unexpected(file.error());
-    routes.certs.push_back({std::move(*hosts), std::move(*file)});
+    auto version = detail::GetOr<std::string>(cert, "version", "", where);
+    if (!version) return std::unexpected(version.error());
+    routes.certs.push_back({std::move(*hosts), std::move(*file), std::move(*version)});
   }
   auto hsts = detail::GetOr<int64_t>(*doc, "hsts_max_age", 0, "routes.json");
   if (!hsts) return std::unexpected(hsts.error());
   routes.hsts_max_age = *hsts;
+  auto routes_version = detail::GetOr<std::string>(*doc, "version", "", "routes.json");
+  if (!routes_version) return std::unexpected(routes_version.error());
+  routes.version = std::move(*routes_version);
   auto acme = doc->find("acme");
   if (acme != doc->end() && !acme->is_object()) return Failed("routes.json: \"acme\" must be an object");
   if (acme != doc->end()) {

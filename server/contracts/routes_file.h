@@ -43,6 +43,9 @@ struct RouteEntry {
 struct CertEntry {
   std::vector<std::string> hosts{};  // exact names or "*.wildcard" ones, never empty
   std::string file{};                // PEM: the private key and the chain, leaf first
+  // Changes whenever the file does (a renewal writes the same file name): the
+  // routes change with it, and the proxy loads the file again.
+  std::string version{};
   bool operator==(const CertEntry&) const = default;
 };
 
@@ -52,6 +55,10 @@ struct RoutesFile {
   std::vector<CertEntry> certs{};
   std::map<std::string, std::string> acme{};  // token -> key authorization
   int64_t hsts_max_age = 0;                    // seconds; 0: no HSTS
+  // Names this content (a digest the daemon computes); the proxy's probe
+  // answers with it (X-Mothership-Routes), so the daemon can wait until the
+  // proxy has loaded what it wrote.
+  std::string version{};
   bool operator==(const RoutesFile&) const = default;
 };
 

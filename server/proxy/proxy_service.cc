@@ -12,6 +12,8 @@
 #include "server/builder/mothership_image.h"
 #include "server/certs/cert_bundle.h"
 #include "server/certs/cert_files.h"
+#include "server/certs/wildcard_cert.h"
+#include "server/common/sha256.h"
 #include "server/common/http_client.h"
 #include "server/common/json.h"
 #include "server/common/log.h"
@@ -299,9 +301,17 @@ Result<void> ProxyService::WaitRouted(const std::string& app) {
   }
   auto deadline = clock_.Now() + std::chrono::seconds(30);
   std::string last = "no answer";
+  std::string version;
+  {
+    std::lock_guard lock(routes_mu_);
+    version = routes_version_;
+  }
   while (true) {
     auto r = Probe(contracts::RoutablePath(app));
-    if (r && r->status == want) return {};
+    // The routes last written loaded (a proxy that does not say its version
+    // is older than this daemon: its status is all there is).
+    std::string loaded = r ? r->Header("x-mothership-routes") : "";
+    if (r && r->status == want && (loaded.empty() || loaded == version)) return {};
     // No proxy at all routes nothing: nothing to wait for unless the app must be reached.
     if (!r && want != 200) return {};
     last = r ? fmt::format("HTTP {}", r->status) : r.error().message;
@@ -309,6 +319,25 @@ Result<void> ProxyService::WaitRouted(const std::string& app) {
     clock_.SleepFor(std::chrono::milliseconds(100));
   }
   return Failed(fmt::format("the proxy did not route {} as expected (HTTP {}) within 30 s: {}", app, want, last));
+}
+
+Result<void> ProxyService::WaitLoaded() {
+  std::string version;
+  {
+    std::lock_guard lock(routes_mu_);
+    version = routes_version_;
+  }
+  auto deadline = clock_.Now() + std::chrono::seconds(30);
+  std::string last = "no answer";
+  while (true) {
+    auto r = Probe(contracts::RoutablePath("-"));
+    std::string loaded = r ? r->Header("x-mothership-routes") : "";
+    if (r && (loaded.empty() || loaded == version)) return {};
+    last = r ? "routes " + loaded : r.error().message;
+    if (clock_.Now() >= deadline) break;
+    clock_.SleepFor(std::chrono::milliseconds(100));
+  }
+  return Failed(fmt::format("the proxy did not load its new routes within 30 s ({})", last));
 }
 
 Result<void> ProxyService::PublishChallenge(const std::string& token, const std::string& key_authorization) {
@@ -376,8 +405,9 @@ Result<void> ProxyService::WriteRoutes() {
   if (*wildcard && !settings_.domain.empty()) {
     const std::string name = "*." + settings_.domain;
     if (std::find((*wildcard)->names.begin(), (*wildcard)->names.end(), name) != (*wildcard)->names.end()) {
-      routes.certs.push_back(
-          {.hosts = {name}, .file = std::string(kRoutesDir) + "/" + std::string(kCertsDir) + "/" + (*wildcard)->file});
+      routes.certs.push_back({.hosts = {name},
+                              .file = std::string(kRoutesDir) + "/" + std::string(kCertsDir) + "/" + (*wildcard)->file,
+                              .version = (*wildcard)->added_at});
     }
   }
   for (const auto& app : routes.apps) {
@@ -385,7 +415,10 @@ Result<void> ProxyService::WriteRoutes() {
     if (it == chosen.end()) continue;
     std::vector<std::string> hosts;
     std::vector<std::string> candidates = app.domains;
-    if (!settings_.domain.empty()) candidates.push_back(app.name + "." + settings_.domain);
+    // APP.DOMAIN from its own certificate, or (ACME's being only for what the
+    // wildcard does not cover) from the admin's wildcard.
+    bool wildcard_serves = *wildcard && it->second->source == "acme" && WildcardCoversDomain(settings_, store_);
+    if (!settings_.domain.empty() && !wildcard_serves) candidates.push_back(app.name + "." + settings_.domain);
     for (const auto& host : candidates) {
       for (const auto& name : it->second->names) {
         if (NameCovers(name, host)) {
@@ -396,10 +429,14 @@ Result<void> ProxyService::WriteRoutes() {
     }
     if (hosts.empty()) continue;
     routes.certs.push_back({.hosts = std::move(hosts),
-                            .file = std::string(kRoutesDir) + "/" + std::string(kCertsDir) + "/" + it->second->file});
+                            .file = std::string(kRoutesDir) + "/" + std::string(kCertsDir) + "/" + it->second->file,
+                            .version = it->second->added_at});
   }
   routes.acme = challenges_;
   routes.hsts_max_age = settings_.hsts_max_age_seconds;
+  // The version names the content: the same routes, the same version.
+  routes.version = Sha256::Digest(contracts::ToJson(routes)).substr(7, 16);
+  routes_version_ = routes.version;
   running_.clear();
   for (const auto& a : routes.apps) running_[a.name] = a.running;
   std::string text = contracts::ToJson(routes);

@@ -61,6 +61,10 @@ class ProxyService {
   Result<void> WaitRouted(const std::string& app);
   // Before an app's network goes: the proxy leaves it.
   Result<void> Detach(const std::string& app);
+  // Until the proxy has loaded the routes last written (a certificate given
+  // or removed): 30 s at most, then an error. A proxy too old to say which
+  // routes it has counts as loaded.
+  Result<void> WaitLoaded();
   // ACME's http-01 challenges (server/acme/): once this returns, the proxy
   // answers GET /.well-known/acme-challenge/TOKEN on http_port with
   // key_authorization (10 s at most, then an error saying what it answered).
@@ -101,6 +105,7 @@ class ProxyService {
   std::string image_;  // EnsureImage's answer
   std::map<std::string, bool> running_;  // per app, as WriteRoutes last wrote it (routes_mu_)
   std::map<std::string, std::string> challenges_;  // ACME token -> key authorization (routes_mu_)
+  std::string routes_version_;                     // of the routes last written (routes_mu_)
 };
 
 }  // namespace ms

@@ -157,7 +157,8 @@ const std::vector<std::string_view> kMigrations = {
       names     TEXT NOT NULL,     -- the certificate's DNS names, space-separated
       issuer    TEXT NOT NULL,
       key_type  TEXT NOT NULL,
-      not_after INTEGER NOT NULL,  -- Unix seconds
+      not_before INTEGER NOT NULL, -- Unix seconds
+      not_after INTEGER NOT NULL,
       file      TEXT NOT NULL,     -- its name under DATA_DIR/proxy/certs
       added_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
       PRIMARY KEY (app_id, source)

@@ -58,7 +58,8 @@ struct CertRecord {
   std::vector<std::string> names{};  // its DNS names
   std::string issuer{};
   std::string key_type{};           // "ECDSA P-256" ...
-  int64_t not_after = 0;            // Unix seconds
+  int64_t not_before = 0;           // Unix seconds
+  int64_t not_after = 0;
   std::string file{};               // under DATA_DIR/proxy/certs
   std::string added_at{};
 };

@@ -33,7 +33,7 @@ Result<std::vector<CertRecord>> Store::ListCerts(const std::string& app) {
     app_id = *id;
   }
   auto stmt = db_->Prepare(
-      "SELECT apps.name, source, names, issuer, key_type, not_after, file, added_at FROM certs "
+      "SELECT apps.name, source, names, issuer, key_type, not_before, not_after, file, added_at FROM certs "
       "JOIN apps ON apps.id = certs.app_id WHERE ? = 0 OR app_id = ? ORDER BY apps.name, source");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->Bind(1, app_id).Bind(2, app_id);
@@ -43,7 +43,7 @@ Result<std::vector<CertRecord>> Store::ListCerts(const std::string& app) {
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     certs.push_back({stmt->Text(0), stmt->Text(1), SplitNames(stmt->Text(2)), stmt->Text(3), stmt->Text(4),
-                     stmt->Int(5), stmt->Text(6), stmt->Text(7)});
+                     stmt->Int(5), stmt->Int(6), stmt->Text(7), stmt->Text(8)});
   }
   return certs;
 }
@@ -53,9 +53,11 @@ Result<void> Store::PutCert(const CertRecord& cert) {
   auto app_id = AppId(cert.app);
   if (!app_id) return std::unexpected(app_id.error());
   auto stmt = db_->Prepare(
-      "INSERT INTO certs (app_id, source, names, issuer, key_type, not_after, file) VALUES (?, ?, ?, ?, ?, ?, ?) "
+      "INSERT INTO certs (app_id, source, names, issuer, key_type, not_before, not_after, file) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
       "ON CONFLICT (app_id, source) DO UPDATE SET names = excluded.names, issuer = excluded.issuer, "
-      "key_type = excluded.key_type, not_after = excluded.not_after, file = excluded.file, "
+      "key_type = excluded.key_type, not_before = excluded.not_before, not_after = excluded.not_after, "
+      "file = excluded.file, "
       "added_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
   if (!stmt) return std::unexpected(stmt.error());
   return stmt->Bind(1, *app_id)
@@ -63,8 +65,9 @@ Result<void> Store::PutCert(const CertRecord& cert) {
       .Bind(3, JoinNames(cert.names))
       .Bind(4, cert.issuer)
       .Bind(5, cert.key_type)
-      .Bind(6, cert.not_after)
-      .Bind(7, cert.file)
+      .Bind(6, cert.not_before)
+      .Bind(7, cert.not_after)
+      .Bind(8, cert.file)
       .Run();
 }
 

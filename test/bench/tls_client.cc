@@ -56,7 +56,10 @@ struct Connection {
   SSL* ssl = nullptr;
   bool resumed = false;
   ~Connection() {
-    if (ssl) SSL_free(ssl);
+    if (ssl) {
+      SSL_shutdown(ssl);  // (a session freed without one is not resumable)
+      SSL_free(ssl);
+    }
     if (fd >= 0) ::close(fd);
   }
 };

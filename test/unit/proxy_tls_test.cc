@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -101,6 +102,8 @@ struct TlsClient {
     ERR_clear_error();
   }
   ~TlsClient() {
+    // (A session freed without a shutdown is not resumable.)
+    if (connected) SSL_shutdown(ssl);
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     ::close(fd);
@@ -138,7 +141,10 @@ struct TlsClient {
 };
 
 struct Proxy {
+  // (OpenSSL writes to its sockets with write(): a client gone would end the
+  // test program with SIGPIPE, as it would the proxy, which ignores it.)
   explicit Proxy(const std::string& secret, std::chrono::seconds header_timeout = std::chrono::seconds(10)) {
+    ::signal(SIGPIPE, SIG_IGN);
     ms::proxy::ProxyConfig config;
     config.header_timeout = header_timeout;
     config.listen_host = "127.0.0.1";

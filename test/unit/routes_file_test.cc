@@ -181,7 +181,12 @@ TEST_CASE("routes.json: bytes that are not UTF-8 are replaced when written, neve
 
 TEST_CASE("routes.json: certificates round-trip - a wrong one is an error naming it", "[contracts]") {
   RoutesFile with = Sample();
-  with.certs = {{.hosts = {"shop.example.org", "*.shop.example.net"}, .file = "/etc/mothership-proxy/certs/shop-manual.pem"}};
+  with.certs = {{.hosts = {"shop.example.org", "*.shop.example.net"},
+                 .file = "/etc/mothership-proxy/certs/app-1-manual.pem",
+                 .version = "2026-12-05T10:00:00.000Z"}};
+  with.acme = {{"tok", "tok.thumb"}};
+  with.hsts_max_age = 600;
+  with.version = "abc123";
   auto parsed = ParseRoutesFile(ms::contracts::ToJson(with));
   REQUIRE(parsed);
   CHECK(*parsed == with);

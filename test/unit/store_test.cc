@@ -525,7 +525,8 @@ TEST_CASE("Store certs: put replaces the app's one of that source - list - remov
   REQUIRE_OK(f.store->CreateApp("shop", "root"));
   REQUIRE_OK(f.store->CreateApp("blog", "root"));
   ms::CertRecord cert{.app = "shop", .source = "manual", .names = {"shop.example.com", "*.shop.example.com"},
-                      .issuer = "Example CA", .key_type = "ECDSA P-256", .not_after = 1900000000,
+                      .issuer = "Example CA", .key_type = "ECDSA P-256", .not_before = 1800000000,
+                      .not_after = 1900000000,
                       .file = "app-1-manual.pem"};
   REQUIRE_OK(f.store->PutCert(cert));
   cert.issuer = "Other CA";
@@ -537,6 +538,7 @@ TEST_CASE("Store certs: put replaces the app's one of that source - list - remov
   REQUIRE(shop->size() == 1);
   CHECK((*shop)[0].issuer == "Other CA");
   CHECK((*shop)[0].names == std::vector<std::string>{"shop.example.com", "*.shop.example.com"});
+  CHECK((*shop)[0].not_before == 1800000000);
   CHECK((*shop)[0].not_after == 1900000000);
   CHECK((*shop)[0].file == "app-1-manual.pem");
   auto all = f.store->ListCerts("");
