@@ -111,6 +111,17 @@ TEST_CASE("https: certs:add serves the app over https through the proxy - certs 
   INFO(answer.Both());
   CHECK(answer.exit_code == 0);
   CHECK(answer.out.find("Hello from Mothership") != std::string::npos);
+  // Bodies stream both ways over TLS: 8 MB down, 8 MB up.
+  const std::string port = std::to_string(s.https_port());
+  auto down = ms::test::Run({"curl", "-sS", "--max-time", "60", "--cacert", ca.string(), "--resolve",
+                             host + ":" + port + ":127.0.0.1", "-o", "/dev/null", "-w", "%{size_download}",
+                             "https://" + host + ":" + port + "/download?mb=8"});
+  CHECK(down.out == std::to_string(8 * 1024 * 1024));
+  auto up = ms::test::Run({"bash", "-c",
+                           fmt::format("head -c {} /dev/zero | curl -sS --max-time 60 --cacert {} --resolve "
+                                       "{}:{}:127.0.0.1 --data-binary @- https://{}:{}/upload",
+                                       8 * 1024 * 1024, ca.string(), host, port, host, port)});
+  CHECK(up.out == fmt::format("received {} bytes\n", 8 * 1024 * 1024));
   auto headers = Curl(s, host, ca, "/headers");
   CHECK(headers.out.find(R"("x-forwarded-proto":"https")") != std::string::npos);
   CHECK(headers.out.find(fmt::format(R"("x-forwarded-port":"{}")", s.https_port())) != std::string::npos);
