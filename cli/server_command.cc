@@ -23,8 +23,8 @@ bool TakesApp(std::string_view name) {
 }  // namespace
 
 Result<std::vector<std::string>> ServerWords(const CommandLine& line, const std::string& app) {
-  const std::string& name = line.words.at(0);
-  std::vector<std::string> words = line.words;
+  std::vector<std::string> words = CanonicalWords(line.words);
+  const std::string name = words.at(0);
   if (TakesApp(name) && !app.empty()) {
     // Typed as on the server (`config:set APP K=V`) inside that app's
     // repository: the app is there already.

@@ -7,11 +7,14 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "server/certs/cert_bundle.h"
 #include "server/certs/cert_files.h"
 #include "server/common/log.h"
+#include "server/common/sha256.h"
 
 namespace ms {
 namespace {
@@ -52,14 +55,25 @@ std::string AcmeDirectoryOf(const Settings& settings) {
   return CanBePublic(settings.domain) ? kLetsEncrypt : "";
 }
 
-std::vector<std::string> AcmeNames(const Settings& settings, const std::string& app,
-                                   const std::vector<std::string>& domains, bool wildcard_covers_domain) {
-  std::vector<std::string> names;
-  if (!settings.domain.empty() && !wildcard_covers_domain) names.push_back(app + "." + settings.domain);
-  for (const auto& d : domains) {
-    if (!d.starts_with("*.")) names.push_back(d);
+std::vector<AcmeWanted> AcmeHostsWanted(const Settings& settings, const std::vector<AcmeApp>& apps,
+                                        bool wildcard_covers_domain) {
+  std::vector<AcmeWanted> wanted;
+  if (!settings.domain.empty() && !wildcard_covers_domain) wanted.push_back({settings.PlatformHost(), "", 0});
+  for (const auto& app : apps) {
+    if (!app.deployed || !app.auto_on) continue;
+    std::vector<std::string> hosts;
+    if (!settings.domain.empty() && !wildcard_covers_domain) hosts.push_back(app.name + "." + settings.domain);
+    for (const auto& d : app.domains) {
+      if (!d.starts_with("*.")) hosts.push_back(d);
+    }
+    for (const auto& host : hosts) {
+      bool own = std::any_of(app.own_cert_names.begin(), app.own_cert_names.end(),
+                             [&](const std::string& name) { return NameCovers(name, host); });
+      if (!own) wanted.push_back({host, app.name, app.id});
+    }
   }
-  return names;
+  std::sort(wanted.begin(), wanted.end(), [](const AcmeWanted& a, const AcmeWanted& b) { return a.host < b.host; });
+  return wanted;
 }
 
 CertManager::CertManager(const Settings& settings, Store& store, ProxyService& proxy, std::function<int64_t()> now)
@@ -97,66 +111,127 @@ void CertManager::Wake() {
   cv_.notify_all();
 }
 
+Result<AcmeApp> AcmeAppOf(Store& store, const App& app) {
+  auto auto_on = store.GetCertAuto(app.name);
+  if (!auto_on) return std::unexpected(auto_on.error());
+  auto release = store.LatestRelease(app.name);
+  if (!release) return std::unexpected(release.error());
+  auto domains = store.ListDomains(app.name);
+  if (!domains) return std::unexpected(domains.error());
+  auto own = store.ListCerts(app.name);
+  if (!own) return std::unexpected(own.error());
+  AcmeApp a{.name = app.name, .id = app.id, .deployed = release->has_value(), .auto_on = *auto_on,
+            .domains = std::move(*domains)};
+  for (const auto& c : *own) a.own_cert_names.insert(a.own_cert_names.end(), c.names.begin(), c.names.end());
+  return a;
+}
+
+Result<std::vector<AcmeApp>> CertManager::Apps() {
+  auto apps = store_.ListApps();
+  if (!apps) return std::unexpected(apps.error());
+  std::vector<AcmeApp> out;
+  for (const auto& app : *apps) {
+    auto a = AcmeAppOf(store_, app);
+    if (a) out.push_back(std::move(*a));  // (else gone meanwhile)
+  }
+  return out;
+}
+
 void CertManager::RunOnce() {
   if (AcmeDirectoryOf(settings_).empty()) return;
-  auto apps = store_.ListApps();
-  if (!apps) {
-    LogWarn("certificates: cannot list the apps: {}", apps.error().message);
+  auto apps = Apps();
+  auto rows = store_.ListAcmeHosts();
+  if (!apps || !rows) {
+    LogWarn("certificates: cannot read the apps: {}", (!apps ? apps.error() : rows.error()).message);
     return;
   }
-  for (const auto& app : *apps) {
+  auto wanted = AcmeHostsWanted(settings_, *apps, WildcardCoversDomain(settings_, store_));
+  std::map<std::string, AcmeHost> by_host;
+  for (auto& row : *rows) by_host[row.host] = std::move(row);
+  bool changed = false;
+  // Hosts no longer wanted (a domain removed, an app renamed, certs:auto off,
+  // a certificate of the app's own or the admin's wildcard instead) go.
+  std::map<std::string, const AcmeWanted*> wanted_by_host;
+  for (const auto& w : wanted) wanted_by_host[w.host] = &w;
+  for (auto it = by_host.begin(); it != by_host.end();) {
+    auto w = wanted_by_host.find(it->first);
+    if (w != wanted_by_host.end() && w->second->app == it->second.app) {
+      ++it;
+      continue;
+    }
+    if (auto r = store_.RemoveAcmeHost(it->first); !r) LogWarn("certificates: {}", r.error().message);
+    changed = changed || !it->second.cert.file.empty();
+    it = by_host.erase(it);
+  }
+  if (changed) {
+    if (auto r = proxy_.WriteRoutes(); !r) LogWarn("certificates: cannot update the proxy's routes: {}", r.error().message);
+  }
+  RemoveUnusedFiles();
+  for (const auto& w : wanted) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
-    Consider(app.name, now_());
+    auto it = by_host.find(w.host);
+    AcmeHost row = it != by_host.end() ? it->second : AcmeHost{.host = w.host, .app = w.app};
+    if (it == by_host.end()) {
+      if (auto r = store_.PutAcmeHost(row); !r) continue;  // its app went meanwhile
+    }
+    Consider(row, w.app_id, now_());
   }
 }
 
-void CertManager::Consider(const std::string& app, int64_t now) {
-  auto state = store_.GetCertAuto(app);
-  if (!state || !state->enabled) return;
-  auto certs = store_.ListCerts(app);
-  auto release = store_.LatestRelease(app);
-  auto domains = store_.ListDomains(app);
-  if (!certs || !release || !*release || !domains) return;  // (not deployed yet, or gone meanwhile)
-  const CertRecord* current = nullptr;
-  for (const auto& c : *certs) {
-    if (c.source == "manual") return;  // the app's own certificate (certs:add) is served instead
-    if (c.source == "acme") current = &c;
+// Files under certs/ of ACME that no row names (a host that went, or a crash
+// between writing a file and recording it).
+void CertManager::RemoveUnusedFiles() {
+  auto rows = store_.ListAcmeHosts();
+  if (!rows) return;
+  std::set<std::string> used;
+  for (const auto& row : *rows) used.insert(row.cert.file);
+  const auto dir = settings_.ProxyDir() / std::string(kCertsDir);
+  std::error_code ec;
+  std::vector<std::filesystem::path> unused;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    bool acme = name.find("-acme-") != std::string::npos && name.ends_with(".pem");
+    if (acme && !used.contains(name)) unused.push_back(entry.path());
   }
-  auto names = AcmeNames(settings_, app, *domains, WildcardCoversDomain(settings_, store_));
-  if (names.empty()) return;
-  bool covers = current && std::all_of(names.begin(), names.end(), [&](const std::string& n) {
-                  return std::find(current->names.begin(), current->names.end(), n) != current->names.end();
-                });
+  for (const auto& path : unused) std::filesystem::remove(path, ec);
+}
+
+bool CertManager::Consider(AcmeHost& row, int64_t app_id, int64_t now) {
+  const CertRecord& current = row.cert;
+  bool have = !current.file.empty();
   // Renewed 30 days before its end, or a third of its life for a shorter one.
-  int64_t lifetime = current ? current->not_after - current->not_before : 0;
-  int64_t window = current && current->not_before > 0 ? std::min(kRenewBeforeSeconds, lifetime / 3)
-                                                       : kRenewBeforeSeconds;
-  if (covers && current->not_after - now > window) return;
-  if (state->next_attempt > now) return;
-  auto app_record = store_.GetApp(app);
-  if (!app_record) return;
-  LogInfo("certificates: ordering one for {} ({})", app, fmt::join(names, ", "));
-  auto r = Obtain(app, app_record->id, names);
+  int64_t lifetime = current.not_after - current.not_before;
+  int64_t window = have && current.not_before > 0 ? std::min(kRenewBeforeSeconds, lifetime / 3) : kRenewBeforeSeconds;
+  if (have && current.not_after - now > window) return false;
+  if (row.next_attempt > now) return false;
+  LogInfo("certificates: ordering one for {}{}", row.host, have ? " (renewal)" : "");
+  auto r = Obtain(row, app_id);
   if (r) {
-    state->status = "issued";
-    state->last_error.clear();
-    state->failures = 0;
-    state->next_attempt = 0;
-    LogInfo("certificates: {} has its certificate", app);
+    row.status = "issued";
+    row.last_error.clear();
+    row.failures = 0;
+    row.next_attempt = 0;
+    LogInfo("certificates: {} has its certificate, until {}", row.host, row.cert.not_after);
   } else {
-    state->failures += 1;
-    int64_t wait = kFirstRetrySeconds << std::min(state->failures - 1, 20);
-    state->status = "failed";
-    state->last_error = r.error().message;
-    state->next_attempt = now + std::min(wait, kLongestRetrySeconds);
-    LogWarn("certificates: {}: {} (next try in {} s)", app, r.error().message, std::min(wait, kLongestRetrySeconds));
+    row.failures += 1;
+    int64_t wait = std::min(kFirstRetrySeconds << std::min(row.failures - 1, 20), kLongestRetrySeconds);
+    row.status = "failing";
+    row.last_error = r.error().message;
+    row.next_attempt = now + wait;
+    LogWarn("certificates: {}: {} (next try in {} s)", row.host, r.error().message, wait);
   }
-  if (auto saved = store_.PutCertAuto(*state); !saved) {
-    LogWarn("certificates: cannot record the state of {}: {}", app, saved.error().message);
+  if (auto saved = store_.PutAcmeHost(row); !saved) {
+    LogWarn("certificates: cannot record the state of {}: {}", row.host, saved.error().message);
+    return false;
   }
+  if (!r) return false;
+  if (auto routes = proxy_.WriteRoutes(); !routes) {
+    LogWarn("certificates: cannot update the proxy's routes: {}", routes.error().message);
+  }
+  return true;
 }
 
 Result<acme::AcmeClient*> CertManager::Client() {
@@ -181,26 +256,27 @@ Result<acme::AcmeClient*> CertManager::Client() {
   return client_.get();
 }
 
-Result<void> CertManager::Obtain(const std::string& app, int64_t app_id, const std::vector<std::string>& names) {
+Result<void> CertManager::Obtain(AcmeHost& row, int64_t app_id) {
   auto client = Client();
   if (!client) return std::unexpected(client.error());
   ProxyBoard board(proxy_);
-  auto issued = (*client)->Issue(names, board);
+  auto issued = (*client)->Issue({row.host}, board);
   if (!issued) return std::unexpected(issued.error());
   auto bundle = ParseCertBundle(issued->key_pem + issued->chain_pem, now_());
   if (!bundle) return Failed(fmt::format("the certificate the ACME server issued is not usable: {}", bundle.error().message));
-  const std::string file = CertFileName(app_id, "acme");
+  const std::string file = AcmeCertFileName(app_id, row.host);
   if (auto r = WriteSecretFile(settings_.ProxyDir() / std::string(kCertsDir) / file, bundle->pem); !r) return r;
-  CertRecord record{.app = app,
-                    .source = "acme",
-                    .names = bundle->names,
-                    .issuer = bundle->issuer,
-                    .key_type = bundle->key_type,
-                    .not_before = bundle->not_before,
-                    .not_after = bundle->not_after,
-                    .file = file};
-  if (auto r = store_.PutCert(record); !r) return r;
-  return proxy_.WriteRoutes();
+  row.cert = {.app = row.app,
+              .source = "acme",
+              .names = bundle->names,
+              .issuer = bundle->issuer,
+              .key_type = bundle->key_type,
+              .not_before = bundle->not_before,
+              .not_after = bundle->not_after,
+              .file = file,
+              // Names this issue: the proxy reloads a file whose version changed.
+              .added_at = fmt::format("{}-{}", now_(), Sha256::Digest(bundle->pem).substr(7, 12))};
+  return {};
 }
 
 }  // namespace ms

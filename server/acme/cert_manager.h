@@ -1,11 +1,15 @@
 #pragma once
 // CertManager: the daemon's background work for ACME. One thread, never on a
-// push's path (a deploy or a domain change only wakes it): for every app with
-// certs:auto on that has been deployed and has no certificate of its own
-// (certs:add), it wants one certificate naming APP.DOMAIN and the app's exact
-// custom domains; it orders it when missing, when the names changed, or 30
-// days before it expires. A failure is kept with its reason (certs:auto shows
-// it) and tried again after 1 minute, then 2, 4 ... up to 24 hours.
+// push's path (a deploy or a domain change only wakes it). One certificate
+// per host, as Heroku's ACM does, so that a custom domain whose DNS is not
+// ready yet holds back only itself: each deployed app's APP.DOMAIN (unless
+// the admin's *.DOMAIN certificate covers it) and exact custom domains, for
+// apps with certs:auto on, except hosts the app's own certificate (certs:add)
+// covers; and the platform's own mothership.DOMAIN. A host is ordered when it
+// has no certificate, and again 30 days before its certificate ends (a third
+// of its life for shorter ones). A failure is kept with its reason (certs and
+// certs:auto show it) and tried again after 1 minute, then 2, 4 ... up to 24
+// hours. Hosts no longer wanted lose their row and their file.
 // Thread-safe: Wake from any thread.
 
 #include <condition_variable>
@@ -30,12 +34,30 @@ namespace ms {
 // when it is empty and DOMAIN can be public; "" when ACME is off.
 std::string AcmeDirectoryOf(const Settings& settings);
 
-// The names an app's ACME certificate is for: APP.DOMAIN (unless the admin's
-// *.DOMAIN certificate covers it) and its exact custom domains (http-01
-// cannot prove a wildcard).
-std::vector<std::string> AcmeNames(const Settings& settings, const std::string& app,
-                                   const std::vector<std::string>& domains, bool wildcard_covers_domain);
+// An app as the manager sees it.
+struct AcmeApp {
+  std::string name;
+  int64_t id = 0;
+  bool deployed = false;                     // it has a release
+  bool auto_on = true;                       // certs:auto
+  std::vector<std::string> domains;          // its custom domains ("*." ones too)
+  std::vector<std::string> own_cert_names;   // its certs:add certificate's names
+};
 
+// The app as the manager sees it, from the store.
+Result<AcmeApp> AcmeAppOf(Store& store, const App& app);
+
+// A host ACME should hold a certificate for.
+struct AcmeWanted {
+  std::string host;
+  std::string app;     // "": the platform's own host
+  int64_t app_id = 0;  // 0: the platform's
+};
+
+// The hosts, by host: see the top of this file (http-01 cannot prove a
+// wildcard, so "*." domains are not among them).
+std::vector<AcmeWanted> AcmeHostsWanted(const Settings& settings, const std::vector<AcmeApp>& apps,
+                                        bool wildcard_covers_domain);
 
 class CertManager {
  public:
@@ -53,10 +75,13 @@ class CertManager {
   void RunOnce();
 
  private:
-  // The app's certificate issued now if it is due; its state recorded.
-  void Consider(const std::string& app, int64_t now);
-  Result<void> Obtain(const std::string& app, int64_t app_id, const std::vector<std::string>& names);
+  // The host's certificate ordered now if it is due; its state recorded.
+  // True when the proxy's certificates changed.
+  bool Consider(AcmeHost& row, int64_t app_id, int64_t now);
+  Result<void> Obtain(AcmeHost& row, int64_t app_id);
   Result<acme::AcmeClient*> Client();
+  Result<std::vector<AcmeApp>> Apps();
+  void RemoveUnusedFiles();
 
   const Settings& settings_;
   Store& store_;

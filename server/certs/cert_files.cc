@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -15,9 +16,18 @@ std::string CertFileName(int64_t app_id, const std::string& source) {
   return fmt::format("app-{}-{}.pem", app_id, source);
 }
 
+std::string AcmeCertFileName(int64_t app_id, const std::string& host) {
+  return app_id == 0 ? fmt::format("platform-acme-{}.pem", host) : fmt::format("app-{}-acme-{}.pem", app_id, host);
+}
+
 void RemoveCertFiles(const std::filesystem::path& certs_dir, int64_t app_id) {
+  const std::string prefix = fmt::format("app-{}-", app_id);
   std::error_code ec;
-  for (const char* source : {"manual", "acme"}) std::filesystem::remove(certs_dir / CertFileName(app_id, source), ec);
+  std::vector<std::filesystem::path> doomed;
+  for (const auto& entry : std::filesystem::directory_iterator(certs_dir, ec)) {
+    if (entry.path().filename().string().starts_with(prefix)) doomed.push_back(entry.path());
+  }
+  for (const auto& path : doomed) std::filesystem::remove(path, ec);
 }
 
 Result<void> WriteSecretFile(const std::filesystem::path& path, std::string_view text) {

@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace ms {
 namespace {
 
@@ -123,19 +126,19 @@ const Command kDomains[] = {
 };
 
 const Command kCerts[] = {
-    {"certs", "APP", "Show the app's https certificates: hosts, issuer, expiry, status", Access::kMember, 1, 1},
+    {"certs", "APP", "Show the certificates serving the app's hosts over https: issuer, expiry, status, last error", Access::kMember, 1, 1},
     {"certs:add", "APP",
      "Serve the app over https with a certificate: its key and chain as PEM on stdin (for the app's own hosts)",
      Access::kMember, 1, 1},
-    {"certs:remove", "APP", "Stop serving the certificate added with certs:add", Access::kMember, 1, 1},
-    {"certs:auto", "APP", "Show the app's automatic (ACME) certificate: names, status, last error",
+    {"certs:remove", "APP", "Stop serving the certificate added with certs:add (ACME's take its hosts)", Access::kMember, 1, 1},
+    {"certs:auto", "APP", "Show the app's ACME certificates, host by host: status, expiry, last error",
      Access::kMember, 1, 1},
-    {"certs:auto:enable", "APP", "Get and renew the app's certificate by ACME (the default)", Access::kMember, 1, 1},
-    {"certs:auto:disable", "APP", "Stop getting certificates for the app by ACME", Access::kMember, 1, 1},
-    {"certs:wildcard", "", "Show the *.DOMAIN certificate every app without its own uses", Access::kAnyone, 0, 0},
-    {"certs:wildcard:add", "", "Give a *.DOMAIN certificate (key and chain as PEM on stdin) for every app",
+    {"certs:auto:enable", "APP", "Get and renew certificates for the app's hosts by ACME (the default)", Access::kMember, 1, 1},
+    {"certs:auto:disable", "APP", "Stop getting certificates for the app by ACME (its ACME ones are no longer served)", Access::kMember, 1, 1},
+    {"certs:wildcard", "", "Show the *.DOMAIN certificate every app without its own uses (also: certs --wildcard)", Access::kAnyone, 0, 0},
+    {"certs:wildcard:add", "", "Give a *.DOMAIN certificate (key and chain as PEM on stdin) for every app (also: certs:add --wildcard)",
      Access::kAdmin, 0, 0},
-    {"certs:wildcard:remove", "", "Remove the *.DOMAIN certificate (apps get their own by ACME again)",
+    {"certs:wildcard:remove", "", "Remove the *.DOMAIN certificate; apps get their own by ACME again (also: certs:remove --wildcard)",
      Access::kAdmin, 0, 0},
 };
 
@@ -214,6 +217,25 @@ const Command* FindCommand(std::string_view name) {
     }
   }
   return nullptr;
+}
+
+std::vector<std::string> CanonicalWords(std::vector<std::string> words) {
+  static constexpr std::pair<std::string_view, std::string_view> kWildcardForms[] = {
+      {"certs", "certs:wildcard"},
+      {"certs:add", "certs:wildcard:add"},
+      {"certs:remove", "certs:wildcard:remove"},
+  };
+  if (words.empty()) return words;
+  auto flag = std::find(words.begin() + 1, words.end(), "--wildcard");
+  if (flag == words.end()) return words;
+  for (const auto& [name, canonical] : kWildcardForms) {
+    if (words[0] == name) {
+      words.erase(flag);
+      words[0] = std::string(canonical);
+      break;
+    }
+  }
+  return words;
 }
 
 std::string UsageLine(const Command& command) {

@@ -51,6 +51,11 @@ std::span<const Namespace> AllNamespaces();
 // nullptr when there is none of that name.
 const Namespace* FindNamespace(std::string_view name);
 const Command* FindCommand(std::string_view name);
+// Heroku's spellings of commands that have a name of their own here:
+// `certs:add --wildcard` is certs:wildcard:add, `certs:remove --wildcard` is
+// certs:wildcard:remove and `certs --wildcard` is certs:wildcard. Other words
+// come back as they were. The router and the CLI both call it first.
+std::vector<std::string> CanonicalWords(std::vector<std::string> words);
 
 // "usage: config:set APP KEY=VALUE..."
 std::string UsageLine(const Command& command);

@@ -1,7 +1,8 @@
 // certs, certs:add, certs:remove, certs:auto, certs:auto:enable,
-// certs:auto:disable — the certificates the proxy serves an app with over
-// https: one the app's team gives (certs:add, PEM on stdin), for the app's own
-// hosts only, or ACME's (server/acme/cert_manager.h), on unless disabled.
+// certs:auto:disable, certs:wildcard* — the certificates the proxy serves an
+// app with over https: one the app's team gives (certs:add, PEM on stdin), for
+// the app's own hosts only; ACME's, one per host (server/acme/cert_manager.h),
+// on unless disabled; the admin's *.DOMAIN one (certs:add --wildcard).
 
 #include <fmt/format.h>
 
@@ -68,43 +69,96 @@ std::string HttpsUrl(const Settings& settings, const std::string& host) {
                                     : fmt::format("https://{}:{}/", host, settings.https_port);
 }
 
+// One line of `certs`: a certificate that serves some of the app's hosts, or
+// an ACME host with none yet.
+struct CertLine {
+  std::string source;
+  std::vector<std::string> hosts;
+  const CertRecord* cert = nullptr;  // nullptr: none issued yet
+  std::string status;                // ACME's: "issued", "failing", "waiting"
+  std::string last_error;
+  int64_t next_attempt = 0;
+};
+
+std::string StatusText(const CertLine& line, int64_t now) {
+  const int64_t next = std::max<int64_t>(0, line.next_attempt - now);
+  if (!line.cert) {
+    return line.status == "failing" ? fmt::format("failing: {} (next try in {} s)", line.last_error, next)
+                                    : "waiting for ACME";
+  }
+  std::string text = line.cert->not_after <= now
+                         ? "expired"
+                         : fmt::format("ok, {} days left", (line.cert->not_after - now) / 86400);
+  if (line.status == "failing") text += fmt::format("; renewal failing: {} (next try in {} s)", line.last_error, next);
+  return text;
+}
+
 Result<void> Certs(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
-  auto certs = ctx.services.store.ListCerts(app);
-  if (!certs) return std::unexpected(certs.error());
+  auto own = ctx.services.store.ListCerts(app);
+  if (!own) return std::unexpected(own.error());
+  auto acme = ctx.services.store.ListAcmeHosts();
+  if (!acme) return std::unexpected(acme.error());
+  auto wildcard = ctx.services.store.GetWildcardCert();
+  if (!wildcard) return std::unexpected(wildcard.error());
   auto hosts = AppHosts(ctx, app);
   if (!hosts) return std::unexpected(hosts.error());
   const int64_t now = Now();
+  std::vector<CertLine> lines;
+  std::vector<std::string> served;  // hosts a line above serves
+  for (const auto& c : *own) {
+    lines.push_back({.source = c.source, .hosts = Covered(c.names, *hosts), .cert = &c});
+    served.insert(served.end(), lines.back().hosts.begin(), lines.back().hosts.end());
+  }
+  for (const auto& row : *acme) {
+    if (row.app != app || std::find(hosts->begin(), hosts->end(), row.host) == hosts->end()) continue;
+    lines.push_back({.source = "acme",
+                     .hosts = {row.host},
+                     .cert = row.cert.file.empty() ? nullptr : &row.cert,
+                     .status = row.status,
+                     .last_error = row.last_error,
+                     .next_attempt = row.next_attempt});
+    served.push_back(row.host);
+  }
+  if (*wildcard) {
+    std::vector<std::string> rest;
+    for (const auto& host : Covered((*wildcard)->names, *hosts)) {
+      if (std::find(served.begin(), served.end(), host) == served.end()) rest.push_back(host);
+    }
+    if (!rest.empty()) lines.push_back({.source = "wildcard", .hosts = rest, .cert = &**wildcard});
+  }
   if (ctx.json) {
     auto list = nlohmann::json::array();
-    for (const auto& c : *certs) {
-      list.push_back({{"source", c.source},
-                      {"names", c.names},
-                      {"hosts", Covered(c.names, *hosts)},
-                      {"issuer", c.issuer},
-                      {"key_type", c.key_type},
-                      {"expires_at", c.not_after},
-                      {"expired", c.not_after <= now},
-                      {"added_at", c.added_at}});
+    for (const auto& line : lines) {
+      nlohmann::json item = {{"source", line.source}, {"hosts", line.hosts}, {"status", StatusText(line, now)}};
+      if (line.cert) {
+        item["names"] = line.cert->names;
+        item["issuer"] = line.cert->issuer;
+        item["key_type"] = line.cert->key_type;
+        item["expires_at"] = line.cert->not_after;
+        item["expired"] = line.cert->not_after <= now;
+      }
+      if (!line.last_error.empty()) item["last_error"] = line.last_error;
+      list.push_back(std::move(item));
     }
     ctx.out.Write(JsonLine(list));
     return {};
   }
-  if (certs->empty()) {
+  if (lines.empty()) {
     ctx.out.Write(fmt::format("{} has no certificate: it answers over http only. Add one: certs:add {} < "
-                              "bundle.pem (the key and the chain, PEM)\n",
-                              app, app));
+                              "bundle.pem (the key and the chain, PEM){}\n",
+                              app, app,
+                              AcmeDirectoryOf(ctx.services.settings).empty()
+                                  ? ""
+                                  : fmt::format(", or deploy it: ACME orders one (see: certs:auto {})", app)));
     return {};
   }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : *certs) {
-    auto covered = Covered(c.names, *hosts);
-    int64_t days = (c.not_after - now) / 86400;
-    std::string status = c.not_after <= now ? "expired"
-                         : covered.empty()  ? "names none of the app's hosts"
-                                            : fmt::format("ok, {} days left", days);
-    rows.push_back({c.source, covered.empty() ? "-" : Join(covered), c.issuer, Date(c.not_after), c.key_type,
-                    status});
+  for (const auto& line : lines) {
+    const CertRecord* c = line.cert;
+    rows.push_back({line.source, line.hosts.empty() ? "(none of the app's hosts)" : Join(line.hosts),
+                    c ? c->issuer : "-", c ? Date(c->not_after) : "-", c ? c->key_type : "-",
+                    StatusText(line, now)});
   }
   ctx.out.Write(FormatTable({"SOURCE", "HOSTS", "ISSUER", "EXPIRES", "KEY", "STATUS"}, rows));
   return {};
@@ -145,6 +199,7 @@ Result<void> CertsAdd(CommandContext& ctx, const Args& args) {
   Audit(ctx, app, fmt::format("{} ({}, {}, until {})", Join(bundle->names, " "), bundle->issuer, bundle->key_type,
                               Date(bundle->not_after)));
   RefreshRoutes(ctx, app);
+  if (ctx.services.engine) ctx.services.engine->certs.Wake();  // ACME lets go of the hosts it covers
   if (ctx.json) {
     ctx.out.Write(JsonLine({{"hosts", covered}, {"issuer", bundle->issuer}, {"expires_at", bundle->not_after}}));
     return {};
@@ -161,7 +216,7 @@ Result<void> CertsAdd(CommandContext& ctx, const Args& args) {
 
 Result<void> CertsRemove(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
-  auto removed = ctx.services.store.RemoveCert(app, kManual);
+  auto removed = ctx.services.store.RemoveCert(app);
   if (!removed) return std::unexpected(removed.error());
   if (!*removed) return NotFound(fmt::format("{} has no certificate added with certs:add (see: certs {})", app, app));
   Audit(ctx, app, "");
@@ -173,28 +228,56 @@ Result<void> CertsRemove(CommandContext& ctx, const Args& args) {
   std::error_code ec;
   std::filesystem::remove(
       ctx.services.settings.ProxyDir() / std::string(kCertsDir) / CertFileName(record_of->id, kManual), ec);
-  if (!ctx.json) ctx.out.Write(fmt::format("Removed the certificate of {}: it answers over http only.\n", app));
+  if (!ctx.json) {
+    ctx.out.Write(fmt::format("Removed the certificate of {}.{}\n", app,
+                              AcmeDirectoryOf(ctx.services.settings).empty()
+                                  ? " Its hosts answer over http only."
+                                  : fmt::format(" ACME orders certificates for its hosts (see: certs:auto {}).", app)));
+  }
   return {};
 }
 
 Result<void> CertsAuto(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
-  auto state = ctx.services.store.GetCertAuto(app);
-  if (!state) return std::unexpected(state.error());
+  auto record = ctx.services.store.GetApp(app);
+  if (!record) return std::unexpected(record.error());
+  auto acme_app = AcmeAppOf(ctx.services.store, *record);
+  if (!acme_app) return std::unexpected(acme_app.error());
+  auto rows = ctx.services.store.ListAcmeHosts();
+  if (!rows) return std::unexpected(rows.error());
   const std::string directory = AcmeDirectoryOf(ctx.services.settings);
-  auto domains = ctx.services.store.ListDomains(app);
-  if (!domains) return std::unexpected(domains.error());
-  auto names = AcmeNames(ctx.services.settings, app, *domains, WildcardCoversDomain(ctx.services.settings,
-                                                                                   ctx.services.store));
+  const bool wildcard = WildcardCoversDomain(ctx.services.settings, ctx.services.store);
+  // The hosts ACME would hold for the app were it deployed and on.
+  AcmeApp as_if_on = *acme_app;
+  as_if_on.deployed = as_if_on.auto_on = true;
+  std::vector<std::string> hosts;
+  for (const auto& w : AcmeHostsWanted(ctx.services.settings, {as_if_on}, wildcard)) {
+    if (w.app == app) hosts.push_back(w.host);
+  }
   const int64_t now = Now();
+  auto row_of = [&](const std::string& host) -> const AcmeHost* {
+    for (const auto& row : *rows) {
+      if (row.host == host && row.app == app) return &row;
+    }
+    return nullptr;
+  };
   if (ctx.json) {
-    ctx.out.Write(JsonLine({{"enabled", state->enabled},
+    auto list = nlohmann::json::array();
+    for (const auto& host : hosts) {
+      const AcmeHost* row = row_of(host);
+      nlohmann::json item = {{"host", host}, {"status", row ? row->status : "waiting"}};
+      if (row && !row->cert.file.empty()) item["expires_at"] = row->cert.not_after;
+      if (row && !row->last_error.empty()) {
+        item["last_error"] = row->last_error;
+        item["failures"] = row->failures;
+        item["next_attempt"] = row->next_attempt;
+      }
+      list.push_back(std::move(item));
+    }
+    ctx.out.Write(JsonLine({{"enabled", acme_app->auto_on},
+                            {"deployed", acme_app->deployed},
                             {"acme_directory", directory},
-                            {"names", names},
-                            {"status", state->status},
-                            {"last_error", state->last_error},
-                            {"failures", state->failures},
-                            {"next_attempt", state->next_attempt}}));
+                            {"hosts", list}}));
     return {};
   }
   if (directory.empty()) {
@@ -203,40 +286,54 @@ Result<void> CertsAuto(CommandContext& ctx, const Args& args) {
                               ctx.services.settings.domain, app));
     return {};
   }
-  if (!state->enabled) {
+  if (!acme_app->auto_on) {
     ctx.out.Write(fmt::format("Automatic certificates are off for {} (certs:auto:enable {}).\n", app, app));
     return {};
   }
-  if (names.empty()) {
-    ctx.out.Write(fmt::format("Nothing to order for {}: the *.{} certificate covers it (see: certs:wildcard).\n",
-                              app, ctx.services.settings.domain));
+  if (hosts.empty()) {
+    ctx.out.Write(fmt::format("Nothing to order for {}: its hosts are covered by {} (see: certs {}).\n", app,
+                              wildcard ? "the *." + ctx.services.settings.domain + " certificate or its own"
+                                       : "its own certificate",
+                              app));
     return {};
   }
-  ctx.out.Write(fmt::format("Automatic certificates for {}: {} from {}\n", app, Join(names), directory));
-  if (state->status == "failed") {
-    ctx.out.Write(fmt::format("Last attempt failed ({} in a row): {}\nNext attempt in {} s.\n", state->failures,
-                              state->last_error, std::max<int64_t>(0, state->next_attempt - now)));
-  } else if (state->status == "issued") {
-    ctx.out.Write("Issued; renewed 30 days before it expires (see: certs " + app + ").\n");
-  } else {
-    ctx.out.Write("Waiting: ordered at the app's first deploy (and looked at every minute).\n");
+  ctx.out.Write(fmt::format("Automatic certificates for {} from {}{}\n", app, directory,
+                            acme_app->deployed ? "" : " (ordered at its first deploy)"));
+  std::vector<std::vector<std::string>> table;
+  for (const auto& host : hosts) {
+    const AcmeHost* row = row_of(host);
+    std::string status = !row ? "waiting" : row->status == "issued" ? "issued, renewed 30 days before it expires"
+                                                                     : row->status;
+    std::string error = "-";
+    if (row && row->status == "failing") {
+      error = fmt::format("{} ({} in a row; next try in {} s)", row->last_error, row->failures,
+                          std::max<int64_t>(0, row->next_attempt - now));
+    }
+    table.push_back({host, status, row && !row->cert.file.empty() ? Date(row->cert.not_after) : "-", error});
   }
+  ctx.out.Write(FormatTable({"HOST", "STATUS", "EXPIRES", "LAST ERROR"}, table));
   return {};
 }
 
 Result<void> SetCertsAuto(CommandContext& ctx, const std::string& app, bool enabled) {
-  auto state = ctx.services.store.GetCertAuto(app);
-  if (!state) return std::unexpected(state.error());
-  state->enabled = enabled;
-  state->failures = 0;
-  state->next_attempt = 0;
-  if (auto r = ctx.services.store.PutCertAuto(*state); !r) return r;
+  if (auto r = ctx.services.store.SetCertAuto(app, enabled); !r) return r;
+  if (enabled) {
+    // Hosts that were failing are tried again at once.
+    auto rows = ctx.services.store.ListAcmeHosts();
+    if (!rows) return std::unexpected(rows.error());
+    for (auto row : *rows) {
+      if (row.app != app || row.status != "failing") continue;
+      row.failures = 0;
+      row.next_attempt = 0;
+      if (auto r = ctx.services.store.PutAcmeHost(row); !r) return r;
+    }
+  }
   Audit(ctx, app, "");
   if (ctx.services.engine) ctx.services.engine->certs.Wake();
   if (!ctx.json) {
     ctx.out.Write(enabled ? fmt::format("Automatic certificates are on for {} (see: certs:auto {}).\n", app, app)
-                          : fmt::format("Automatic certificates are off for {}; the one it has is served until it "
-                                        "expires or is removed.\n",
+                          : fmt::format("Automatic certificates are off for {}: its ACME certificates are no longer "
+                                        "served or renewed.\n",
                                         app));
   }
   return {};
@@ -256,7 +353,7 @@ Result<void> CertsWildcard(CommandContext& ctx, const Args&) {
   }
   if (!*cert) {
     ctx.out.Write(fmt::format("No *.{} certificate: each app gets its own (certs:auto). Give one: "
-                              "certs:wildcard:add < bundle.pem\n",
+                              "certs:add --wildcard < bundle.pem\n",
                               ctx.services.settings.domain));
     return {};
   }
@@ -272,7 +369,7 @@ Result<void> CertsWildcardAdd(CommandContext& ctx, const Args&) {
   auto bundle = ParseCertBundle(*text, Now());
   if (!bundle) {
     return InvalidArgument(bundle.error().message +
-                           "\nPipe the key and the chain in: cat key.pem fullchain.pem | ssh ... certs:wildcard:add");
+                           "\nPipe the key and the chain in: cat key.pem fullchain.pem | ssh ... certs:add --wildcard");
   }
   const std::string wanted = "*." + domain;
   if (std::find(bundle->names.begin(), bundle->names.end(), wanted) == bundle->names.end()) {
@@ -311,7 +408,7 @@ Result<void> CertsWildcardAdd(CommandContext& ctx, const Args&) {
 Result<void> CertsWildcardRemove(CommandContext& ctx, const Args&) {
   auto removed = ctx.services.store.RemoveWildcardCert();
   if (!removed) return std::unexpected(removed.error());
-  if (!*removed) return NotFound("there is no wildcard certificate (see: certs:wildcard)");
+  if (!*removed) return NotFound("there is no wildcard certificate (see: certs --wildcard)");
   Audit(ctx, "", "");
   if (ctx.services.engine) {
     auto& proxy = ctx.services.engine->proxy;

@@ -39,7 +39,7 @@ Result<void> DomainsAdd(CommandContext& ctx, const Args& args) {
   if (auto r = ctx.services.store.AddDomain(app, *host); !r) return r;
   Audit(ctx, app, *host);
   RefreshRoutes(ctx, app);
-  if (ctx.services.engine) ctx.services.engine->certs.Wake();  // a certificate that names it too
+  if (ctx.services.engine) ctx.services.engine->certs.Wake();  // its own certificate, by ACME
   if (!ctx.json) {
     ctx.out.Write(fmt::format("Added {} to {}. Point its DNS at this server (an A record, or a CNAME to {}.{}).\n",
                               *host, app, app, domain));
@@ -56,6 +56,7 @@ Result<void> DomainsRemove(CommandContext& ctx, const Args& args) {
   if (!*removed) return NotFound(fmt::format("{} is not a domain of {} (see: domains {})", *host, app, app));
   Audit(ctx, app, *host);
   RefreshRoutes(ctx, app);
+  if (ctx.services.engine) ctx.services.engine->certs.Wake();  // its ACME certificate goes
   if (!ctx.json) ctx.out.Write(fmt::format("Removed {} from {}.\n", *host, app));
   return {};
 }

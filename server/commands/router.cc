@@ -80,7 +80,8 @@ Result<Args> ParseArgs(const Command& command, const std::vector<std::string>& a
   return args;
 }
 
-int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv) {
+int RunCommand(CommandContext& ctx, const std::vector<std::string>& typed) {
+  const std::vector<std::string> argv = CanonicalWords(typed);
   if (argv.empty()) {
     ctx.out.Write(HelpText());
     return kExitOk;

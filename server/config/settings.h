@@ -89,6 +89,8 @@ struct Settings {
   std::filesystem::path HookSocketPath() const { return RunDir() / "hooks.sock"; }
   std::filesystem::path TrashDir() const { return data_dir / "trash"; }
   std::filesystem::path ProxyDir() const { return data_dir / "proxy"; }  // routes.json
+  // "mothership.DOMAIN": the platform's own host (its API); "" without a domain.
+  std::string PlatformHost() const { return domain.empty() ? "" : "mothership." + domain; }
   // The registry's account when it listens beyond loopback (registry_credentials.h).
   std::filesystem::path RegistryDir() const { return data_dir / "registry"; }
   // Labels this installation's containers and services (several installations,

@@ -12,7 +12,6 @@
 #include "server/builder/mothership_image.h"
 #include "server/certs/cert_bundle.h"
 #include "server/certs/cert_files.h"
-#include "server/certs/wildcard_cert.h"
 #include "server/common/sha256.h"
 #include "server/common/http_client.h"
 #include "server/common/json.h"
@@ -389,49 +388,58 @@ Result<void> ProxyService::WriteRoutes() {
                            .domains = std::move(*domains),
                            .redirect_https = *redirect});
   }
-  // Certificates: each app's hosts that its certificate names (its own one,
-  // from certs:add, before ACME's).
-  auto certs = store_.ListCerts("");
-  if (!certs) return std::unexpected(certs.error());
-  std::map<std::string, const CertRecord*> chosen;
-  for (const auto& c : *certs) {
-    auto& slot = chosen[c.app];
-    if (!slot || c.source == "manual") slot = &c;
-  }
-  // The admin's *.DOMAIN certificate: every APP.DOMAIN that has no
-  // certificate of its own (the proxy prefers an exact name).
+  // Certificates. For each host the most specific: the app's own (certs:add),
+  // else ACME's for that host; the admin's *.DOMAIN one serves every
+  // APP.DOMAIN left (the proxy prefers an exact name to a wildcard).
+  auto own = store_.ListCerts("");
+  if (!own) return std::unexpected(own.error());
+  auto acme = store_.ListAcmeHosts();
+  if (!acme) return std::unexpected(acme.error());
   auto wildcard = store_.GetWildcardCert();
   if (!wildcard) return std::unexpected(wildcard.error());
+  auto file_of = [](const std::string& name) {
+    return std::string(kRoutesDir) + "/" + std::string(kCertsDir) + "/" + name;
+  };
+  std::map<std::string, const CertRecord*> own_of;  // by app
+  for (const auto& c : *own) own_of[c.app] = &c;
+  std::map<std::string, const AcmeHost*> acme_of;  // by host, issued ones
+  for (const auto& h : *acme) {
+    if (!h.cert.file.empty()) acme_of[h.host] = &h;
+  }
+  auto add_acme = [&](const std::string& host, const std::string& app) {
+    auto it = acme_of.find(host);
+    if (it == acme_of.end() || it->second->app != app) return;
+    routes.certs.push_back({.hosts = {host},
+                            .file = file_of(it->second->cert.file),
+                            .version = it->second->cert.added_at});
+  };
   if (*wildcard && !settings_.domain.empty()) {
     const std::string name = "*." + settings_.domain;
-    if (std::find((*wildcard)->names.begin(), (*wildcard)->names.end(), name) != (*wildcard)->names.end()) {
-      routes.certs.push_back({.hosts = {name},
-                              .file = std::string(kRoutesDir) + "/" + std::string(kCertsDir) + "/" + (*wildcard)->file,
-                              .version = (*wildcard)->added_at});
+    const auto& names = (*wildcard)->names;
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      routes.certs.push_back({.hosts = {name}, .file = file_of((*wildcard)->file), .version = (*wildcard)->added_at});
     }
   }
   for (const auto& app : routes.apps) {
-    auto it = chosen.find(app.name);
-    if (it == chosen.end()) continue;
-    std::vector<std::string> hosts;
-    std::vector<std::string> candidates = app.domains;
-    // APP.DOMAIN from its own certificate, or (ACME's being only for what the
-    // wildcard does not cover) from the admin's wildcard.
-    bool wildcard_serves = *wildcard && it->second->source == "acme" && WildcardCoversDomain(settings_, store_);
-    if (!settings_.domain.empty() && !wildcard_serves) candidates.push_back(app.name + "." + settings_.domain);
-    for (const auto& host : candidates) {
-      for (const auto& name : it->second->names) {
-        if (NameCovers(name, host)) {
-          hosts.push_back(host);
-          break;
-        }
+    std::vector<std::string> hosts = app.domains;
+    if (!settings_.domain.empty()) hosts.push_back(app.name + "." + settings_.domain);
+    std::vector<std::string> covered;
+    auto it = own_of.find(app.name);
+    for (const auto& host : hosts) {
+      bool by_own = it != own_of.end() && std::any_of(it->second->names.begin(), it->second->names.end(),
+                                                       [&](const std::string& n) { return NameCovers(n, host); });
+      if (by_own) {
+        covered.push_back(host);
+      } else {
+        add_acme(host, app.name);
       }
     }
-    if (hosts.empty()) continue;
-    routes.certs.push_back({.hosts = std::move(hosts),
-                            .file = std::string(kRoutesDir) + "/" + std::string(kCertsDir) + "/" + it->second->file,
-                            .version = it->second->added_at});
+    if (!covered.empty()) {
+      routes.certs.push_back({.hosts = std::move(covered), .file = file_of(it->second->file),
+                              .version = it->second->added_at});
+    }
   }
+  if (!settings_.domain.empty()) add_acme(settings_.PlatformHost(), "");
   routes.acme = challenges_;
   routes.hsts_max_age = settings_.hsts_max_age_seconds;
   // The version names the content: the same routes, the same version.

@@ -147,33 +147,41 @@ const std::vector<std::string_view> kMigrations = {
       versions TEXT NOT NULL DEFAULT ''  -- its releases' versions, "1,2,3": the images to remove
     );
     )sql",
-    // 9: certificates the proxy serves over https: an app's own (certs:add,
-    // source 'manual') and ACME's (source 'acme'). The key and chain are a
-    // file under DATA_DIR/proxy/certs; the row says what it holds.
+    // 9: certificates the proxy serves over https. An app's own (certs:add),
+    // one per app; ACME's, one per host (APP.DOMAIN, each exact custom domain,
+    // and the platform's own mothership.DOMAIN, whose app_id is NULL) with the
+    // manager's state for it; the admin's *.DOMAIN one. Each key and chain is
+    // a file under DATA_DIR/proxy/certs; the row says what it holds.
     R"sql(
     CREATE TABLE certs (
-      app_id    INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
-      source    TEXT NOT NULL CHECK (source IN ('manual', 'acme')),
+      app_id    INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
       names     TEXT NOT NULL,     -- the certificate's DNS names, space-separated
       issuer    TEXT NOT NULL,
       key_type  TEXT NOT NULL,
       not_before INTEGER NOT NULL, -- Unix seconds
       not_after INTEGER NOT NULL,
       file      TEXT NOT NULL,     -- its name under DATA_DIR/proxy/certs
-      added_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-      PRIMARY KEY (app_id, source)
+      added_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
     );
-    -- ACME for each app (certs:auto): on unless disabled; the manager's last
-    -- result, its reason, and when it tries next (Unix seconds).
-    CREATE TABLE cert_auto (
-      app_id       INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
-      enabled      INTEGER NOT NULL DEFAULT 1,
-      status       TEXT NOT NULL DEFAULT '',
+    CREATE TABLE acme_hosts (
+      host         TEXT PRIMARY KEY,
+      app_id       INTEGER REFERENCES apps(id) ON DELETE CASCADE,
+      status       TEXT NOT NULL DEFAULT 'waiting',  -- waiting, issued, failing
       last_error   TEXT NOT NULL DEFAULT '',
-      failures     INTEGER NOT NULL DEFAULT 0,
-      next_attempt INTEGER NOT NULL DEFAULT 0
+      failures     INTEGER NOT NULL DEFAULT 0,       -- in a row
+      next_attempt INTEGER NOT NULL DEFAULT 0,       -- Unix seconds
+      issuer       TEXT NOT NULL DEFAULT '',         -- the certificate issued last ('' file: none yet)
+      key_type     TEXT NOT NULL DEFAULT '',
+      not_before   INTEGER NOT NULL DEFAULT 0,
+      not_after    INTEGER NOT NULL DEFAULT 0,
+      file         TEXT NOT NULL DEFAULT '',
+      issued_at    TEXT NOT NULL DEFAULT ''
     );
-    -- The admin's certificate for *.DOMAIN (certs:wildcard:add): one row at most.
+    -- certs:auto:disable: ACME is on for every app not listed here.
+    CREATE TABLE cert_auto_off (
+      app_id INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE
+    );
+    -- The admin's certificate for *.DOMAIN (certs:add --wildcard): one row at most.
     CREATE TABLE wildcard_cert (
       id        INTEGER PRIMARY KEY CHECK (id = 1),
       names     TEXT NOT NULL,

@@ -51,27 +51,30 @@ struct KeyRemoval {
   int memberships_ended = 0;
 };
 
-// A certificate the proxy serves for an app (certs:add, or ACME).
+// A certificate the proxy serves: an app's own (certs:add), ACME's for one
+// host, or the admin's *.DOMAIN one.
 struct CertRecord {
   std::string app{};
-  std::string source{};             // "manual" or "acme"
+  std::string source{};             // "manual", "acme" or "wildcard"
   std::vector<std::string> names{};  // its DNS names
   std::string issuer{};
   std::string key_type{};           // "ECDSA P-256" ...
   int64_t not_before = 0;           // Unix seconds
   int64_t not_after = 0;
-  std::string file{};               // under DATA_DIR/proxy/certs
+  std::string file{};               // under DATA_DIR/proxy/certs; "": none
   std::string added_at{};
 };
 
-// ACME for one app (certs:auto); an app with no row has the defaults.
-struct CertAuto {
-  std::string app{};
-  bool enabled = true;
-  std::string status{};      // "", "issued", "failed", "waiting" ...: the manager's words
+// ACME for one host (APP.DOMAIN, an exact custom domain, or the platform's
+// own mothership.DOMAIN): the certificate issued last and the manager's state.
+struct AcmeHost {
+  std::string host{};
+  std::string app{};          // "": the platform's own host
+  std::string status = "waiting";  // "waiting", "issued", "failing"
   std::string last_error{};
-  int failures = 0;          // in a row
-  int64_t next_attempt = 0;  // Unix seconds; 0: at once
+  int failures = 0;           // in a row
+  int64_t next_attempt = 0;   // Unix seconds; 0: at once
+  CertRecord cert{};          // cert.file empty: none issued yet
 };
 
 // One line of the audit log: who did what, when, from where.
@@ -232,15 +235,23 @@ class Store {
   // false when the app did not have it.
   Result<bool> RemoveDomain(const std::string& app, const std::string& host);
 
-  // Certificates (store_certs.cc). ListCerts(""): every app's.
+  // Certificates (store_certs.cc). The apps' own (certs:add), one per app;
+  // ListCerts(""): every app's.
   Result<std::vector<CertRecord>> ListCerts(const std::string& app);
-  // Records the app's certificate of cert.source, replacing the one before.
+  // Records the app's own certificate, replacing the one before.
   Result<void> PutCert(const CertRecord& cert);
-  // false when the app had none of that source.
-  Result<bool> RemoveCert(const std::string& app, const std::string& source);
-  Result<CertAuto> GetCertAuto(const std::string& app);
-  Result<void> PutCertAuto(const CertAuto& state);
-  // The admin's *.DOMAIN certificate (app and source left empty); nullopt: none.
+  // false when the app had none.
+  Result<bool> RemoveCert(const std::string& app);
+  // ACME's hosts, every one, by host.
+  Result<std::vector<AcmeHost>> ListAcmeHosts();
+  // Records the host's row, replacing the one before (NotFound when its app is gone).
+  Result<void> PutAcmeHost(const AcmeHost& host);
+  // false when there was none.
+  Result<bool> RemoveAcmeHost(const std::string& host);
+  // certs:auto:enable / :disable: on unless disabled.
+  Result<bool> GetCertAuto(const std::string& app);
+  Result<void> SetCertAuto(const std::string& app, bool enabled);
+  // The admin's *.DOMAIN certificate (app empty, source "wildcard"); nullopt: none.
   Result<std::optional<CertRecord>> GetWildcardCert();
   Result<void> PutWildcardCert(const CertRecord& cert);
   // false when there was none.

@@ -1,4 +1,6 @@
-// The certs table: the certificates the proxy serves for each app.
+// The certificates the proxy serves: the apps' own (certs), ACME's per host
+// (acme_hosts, cert_auto_off), the admin's *.DOMAIN one (wildcard_cert), and
+// http:redirect (https_redirects).
 
 #include <fmt/format.h>
 
@@ -33,8 +35,8 @@ Result<std::vector<CertRecord>> Store::ListCerts(const std::string& app) {
     app_id = *id;
   }
   auto stmt = db_->Prepare(
-      "SELECT apps.name, source, names, issuer, key_type, not_before, not_after, file, added_at FROM certs "
-      "JOIN apps ON apps.id = certs.app_id WHERE ? = 0 OR app_id = ? ORDER BY apps.name, source");
+      "SELECT apps.name, names, issuer, key_type, not_before, not_after, file, added_at FROM certs "
+      "JOIN apps ON apps.id = certs.app_id WHERE ? = 0 OR app_id = ? ORDER BY apps.name");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->Bind(1, app_id).Bind(2, app_id);
   std::vector<CertRecord> certs;
@@ -42,8 +44,15 @@ Result<std::vector<CertRecord>> Store::ListCerts(const std::string& app) {
     auto row = stmt->Step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    certs.push_back({stmt->Text(0), stmt->Text(1), SplitNames(stmt->Text(2)), stmt->Text(3), stmt->Text(4),
-                     stmt->Int(5), stmt->Int(6), stmt->Text(7), stmt->Text(8)});
+    certs.push_back({.app = stmt->Text(0),
+                     .source = "manual",
+                     .names = SplitNames(stmt->Text(1)),
+                     .issuer = stmt->Text(2),
+                     .key_type = stmt->Text(3),
+                     .not_before = stmt->Int(4),
+                     .not_after = stmt->Int(5),
+                     .file = stmt->Text(6),
+                     .added_at = stmt->Text(7)});
   }
   return certs;
 }
@@ -53,70 +62,120 @@ Result<void> Store::PutCert(const CertRecord& cert) {
   auto app_id = AppId(cert.app);
   if (!app_id) return std::unexpected(app_id.error());
   auto stmt = db_->Prepare(
-      "INSERT INTO certs (app_id, source, names, issuer, key_type, not_before, not_after, file) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (app_id, source) DO UPDATE SET names = excluded.names, issuer = excluded.issuer, "
-      "key_type = excluded.key_type, not_before = excluded.not_before, not_after = excluded.not_after, "
-      "file = excluded.file, "
-      "added_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
+      "INSERT OR REPLACE INTO certs (app_id, names, issuer, key_type, not_before, not_after, file) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)");
   if (!stmt) return std::unexpected(stmt.error());
   return stmt->Bind(1, *app_id)
-      .Bind(2, cert.source)
-      .Bind(3, JoinNames(cert.names))
-      .Bind(4, cert.issuer)
-      .Bind(5, cert.key_type)
-      .Bind(6, cert.not_before)
-      .Bind(7, cert.not_after)
-      .Bind(8, cert.file)
+      .Bind(2, JoinNames(cert.names))
+      .Bind(3, cert.issuer)
+      .Bind(4, cert.key_type)
+      .Bind(5, cert.not_before)
+      .Bind(6, cert.not_after)
+      .Bind(7, cert.file)
       .Run();
 }
 
-Result<bool> Store::RemoveCert(const std::string& app, const std::string& source) {
+Result<bool> Store::RemoveCert(const std::string& app) {
   auto lock = db_->Lock();
   auto app_id = AppId(app);
   if (!app_id) return std::unexpected(app_id.error());
-  auto stmt = db_->Prepare("DELETE FROM certs WHERE app_id = ? AND source = ?");
+  auto stmt = db_->Prepare("DELETE FROM certs WHERE app_id = ?");
   if (!stmt) return std::unexpected(stmt.error());
-  if (auto r = stmt->Bind(1, *app_id).Bind(2, source).Run(); !r) return std::unexpected(r.error());
+  if (auto r = stmt->Bind(1, *app_id).Run(); !r) return std::unexpected(r.error());
   return db_->Changes() > 0;
 }
 
-Result<CertAuto> Store::GetCertAuto(const std::string& app) {
+Result<std::vector<AcmeHost>> Store::ListAcmeHosts() {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare(
+      "SELECT host, COALESCE(apps.name, ''), status, last_error, failures, next_attempt, issuer, key_type, "
+      "not_before, not_after, file, issued_at FROM acme_hosts LEFT JOIN apps ON apps.id = acme_hosts.app_id "
+      "ORDER BY host");
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<AcmeHost> hosts;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    AcmeHost h{.host = stmt->Text(0),
+               .app = stmt->Text(1),
+               .status = stmt->Text(2),
+               .last_error = stmt->Text(3),
+               .failures = static_cast<int>(stmt->Int(4)),
+               .next_attempt = stmt->Int(5)};
+    h.cert = {.app = h.app,
+              .source = "acme",
+              .names = {h.host},
+              .issuer = stmt->Text(6),
+              .key_type = stmt->Text(7),
+              .not_before = stmt->Int(8),
+              .not_after = stmt->Int(9),
+              .file = stmt->Text(10),
+              .added_at = stmt->Text(11)};
+    hosts.push_back(std::move(h));
+  }
+  return hosts;
+}
+
+Result<void> Store::PutAcmeHost(const AcmeHost& host) {
+  auto lock = db_->Lock();
+  int64_t app_id = 0;
+  if (!host.app.empty()) {
+    auto id = AppId(host.app);
+    if (!id) return std::unexpected(id.error());
+    app_id = *id;
+  }
+  auto stmt = db_->Prepare(
+      "INSERT OR REPLACE INTO acme_hosts (host, app_id, status, last_error, failures, next_attempt, issuer, "
+      "key_type, not_before, not_after, file, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, host.host);
+  if (app_id == 0) {
+    stmt->BindNull(2);
+  } else {
+    stmt->Bind(2, app_id);
+  }
+  return stmt->Bind(3, host.status)
+      .Bind(4, host.last_error)
+      .Bind(5, int64_t{host.failures})
+      .Bind(6, host.next_attempt)
+      .Bind(7, host.cert.issuer)
+      .Bind(8, host.cert.key_type)
+      .Bind(9, host.cert.not_before)
+      .Bind(10, host.cert.not_after)
+      .Bind(11, host.cert.file)
+      .Bind(12, host.cert.added_at)
+      .Run();
+}
+
+Result<bool> Store::RemoveAcmeHost(const std::string& host) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("DELETE FROM acme_hosts WHERE host = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto r = stmt->Bind(1, host).Run(); !r) return std::unexpected(r.error());
+  return db_->Changes() > 0;
+}
+
+Result<bool> Store::GetCertAuto(const std::string& app) {
   auto lock = db_->Lock();
   auto app_id = AppId(app);
   if (!app_id) return std::unexpected(app_id.error());
-  auto stmt = db_->Prepare(
-      "SELECT enabled, status, last_error, failures, next_attempt FROM cert_auto WHERE app_id = ?");
+  auto stmt = db_->Prepare("SELECT 1 FROM cert_auto_off WHERE app_id = ?");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->Bind(1, *app_id);
   auto row = stmt->Step();
   if (!row) return std::unexpected(row.error());
-  CertAuto state{.app = app};
-  if (!*row) return state;
-  state.enabled = stmt->Int(0) != 0;
-  state.status = stmt->Text(1);
-  state.last_error = stmt->Text(2);
-  state.failures = static_cast<int>(stmt->Int(3));
-  state.next_attempt = stmt->Int(4);
-  return state;
+  return !*row;
 }
 
-Result<void> Store::PutCertAuto(const CertAuto& state) {
+Result<void> Store::SetCertAuto(const std::string& app, bool enabled) {
   auto lock = db_->Lock();
-  auto app_id = AppId(state.app);
+  auto app_id = AppId(app);
   if (!app_id) return std::unexpected(app_id.error());
-  auto stmt = db_->Prepare(
-      "INSERT INTO cert_auto (app_id, enabled, status, last_error, failures, next_attempt) VALUES (?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (app_id) DO UPDATE SET enabled = excluded.enabled, status = excluded.status, "
-      "last_error = excluded.last_error, failures = excluded.failures, next_attempt = excluded.next_attempt");
+  auto stmt = db_->Prepare(enabled ? "DELETE FROM cert_auto_off WHERE app_id = ?"
+                                   : "INSERT OR IGNORE INTO cert_auto_off (app_id) VALUES (?)");
   if (!stmt) return std::unexpected(stmt.error());
-  return stmt->Bind(1, *app_id)
-      .Bind(2, int64_t{state.enabled ? 1 : 0})
-      .Bind(3, state.status)
-      .Bind(4, state.last_error)
-      .Bind(5, int64_t{state.failures})
-      .Bind(6, state.next_attempt)
-      .Run();
+  return stmt->Bind(1, *app_id).Run();
 }
 
 Result<std::optional<CertRecord>> Store::GetWildcardCert() {
@@ -126,7 +185,8 @@ Result<std::optional<CertRecord>> Store::GetWildcardCert() {
   auto row = stmt->Step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<CertRecord>();
-  return CertRecord{.names = SplitNames(stmt->Text(0)),
+  return CertRecord{.source = "wildcard",
+                    .names = SplitNames(stmt->Text(0)),
                     .issuer = stmt->Text(1),
                     .key_type = stmt->Text(2),
                     .not_after = stmt->Int(3),

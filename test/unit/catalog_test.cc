@@ -116,3 +116,14 @@ TEST_CASE("catalog: the usage line of commands with and without arguments", "[ca
   CHECK(ms::UsageLine(*ms::FindCommand("version")) == "usage: version");
   CHECK(ms::FindCommand("run")->verbatim_after == 2);
 }
+
+TEST_CASE("catalog: Heroku's --wildcard spellings name the certs:wildcard commands", "[catalog]") {
+  using Words = std::vector<std::string>;
+  CHECK(ms::CanonicalWords(Words{"certs:add", "--wildcard"}) == Words{"certs:wildcard:add"});
+  CHECK(ms::CanonicalWords(Words{"certs:remove", "--wildcard", "--json"}) == Words{"certs:wildcard:remove", "--json"});
+  CHECK(ms::CanonicalWords(Words{"certs", "--wildcard"}) == Words{"certs:wildcard"});
+  // Other commands and words are left as typed, --wildcard included (an unknown option there).
+  CHECK(ms::CanonicalWords(Words{"certs:add", "shop"}) == Words{"certs:add", "shop"});
+  CHECK(ms::CanonicalWords(Words{"config:set", "shop", "--wildcard"}) == Words{"config:set", "shop", "--wildcard"});
+  CHECK(ms::CanonicalWords(Words{}).empty());
+}

@@ -166,3 +166,12 @@ TEST_CASE("cli: a command that needs an app and has none says how to give one", 
   REQUIRE(given);
   CHECK(*given == std::vector<std::string>{"ps", "shop"});
 }
+
+TEST_CASE("cli: certs:add --wildcard is the admin's certs:wildcard:add, with no app added", "[cli]") {
+  auto words = ServerWords(Line({"certs:add", "--wildcard"}), "shop");
+  REQUIRE(words);
+  CHECK(*words == std::vector<std::string>{"certs:wildcard:add"});
+  auto own = ServerWords(Line({"certs:add"}), "shop");
+  REQUIRE(own);
+  CHECK(*own == std::vector<std::string>{"certs:add", "shop"});
+}

@@ -2,7 +2,8 @@
 // client: the certificate the client's name picks, X-Forwarded-Proto and
 // -Port for the task, refusals (no name, an unknown one, TLS 1.1), session
 // tickets that resume on another worker with the same secret (and not with
-// another), and a certificate replaced while a connection stays open.
+// another), a certificate replaced while a connection stays open, garbage and
+// stalled handshakes cut, and a WebSocket tunnel over TLS.
 
 #include <catch2/catch.hpp>
 
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -61,6 +63,48 @@ struct EchoTask {
     });
   }
   ~EchoTask() {
+    ::shutdown(fd, SHUT_RDWR);
+    ::close(fd);
+    thread.join();
+  }
+  uint16_t port = 0;
+  int fd;
+  std::thread thread;
+};
+
+// A task that takes a WebSocket upgrade (101) and then echoes every byte
+// until the client closes.
+struct UpgradeEchoTask {
+  UpgradeEchoTask() : fd(ms::test::ListenLoopback(port)) {
+    thread = std::thread([this] {
+      for (;;) {
+        int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) return;
+        std::thread([c] {
+          std::string in;
+          char buf[16384];
+          ssize_t n;
+          while (in.find("\r\n\r\n") == std::string::npos && (n = ::read(c, buf, sizeof buf)) > 0) {
+            in.append(buf, static_cast<size_t>(n));
+          }
+          std::string rest = in.substr(std::min(in.size(), in.find("\r\n\r\n") + 4));
+          const std::string head =
+              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n" + rest;
+          bool ok = ::write(c, head.data(), head.size()) == static_cast<ssize_t>(head.size());
+          while (ok && (n = ::read(c, buf, sizeof buf)) > 0) {
+            for (ssize_t at = 0; ok && at < n;) {
+              ssize_t w = ::write(c, buf + at, static_cast<size_t>(n - at));
+              ok = w > 0;
+              at += ok ? w : 0;
+            }
+          }
+          ::close(c);
+        }).detach();
+      }
+    });
+  }
+  ~UpgradeEchoTask() {
     ::shutdown(fd, SHUT_RDWR);
     ::close(fd);
     thread.join();
@@ -327,5 +371,53 @@ TEST_CASE("proxy https: garbage and a client that stalls in the handshake are cu
   ::close(garbage);
   ::close(stalled);
   CHECK(client.Get("shop.test").starts_with("HTTP/1.1 200 "));  // a kept connection goes on
+  fs::remove_all(dir);
+}
+
+TEST_CASE("proxy https: a WebSocket upgrade over TLS - 4 MB echoed through the tunnel both ways", "[proxy]") {
+  UpgradeEchoTask task;
+  auto dir = fs::temp_directory_path() / fmt::format("ms-tls-ws-{}", ::getpid());
+  TestCert shop = MakeSelfSigned({"shop.test"});
+  Proxy proxy(std::string(32, 's'));
+  proxy.Routes(task.port, {{"shop.test", WriteBundle(dir, "shop.pem", shop)}});
+  proxy.Run();
+  TlsClient client(proxy.server->https_port(), "shop.test", shop.cert_pem);
+  REQUIRE(client.connected);
+  const std::string upgrade =
+      "GET /chat HTTP/1.1\r\nHost: shop.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  REQUIRE(SSL_write(client.ssl, upgrade.data(), static_cast<int>(upgrade.size())) > 0);
+  std::string in;
+  char buf[16384];
+  while (in.find("\r\n\r\n") == std::string::npos) {
+    int n = SSL_read(client.ssl, buf, sizeof buf);
+    REQUIRE(n > 0);
+    in.append(buf, static_cast<size_t>(n));
+  }
+  INFO(in);
+  REQUIRE(in.starts_with("HTTP/1.1 101 "));
+  std::string echoed = in.substr(in.find("\r\n\r\n") + 4);
+
+  // 4 MB in 16 KB writes, the echo read back whenever it is 64 KB behind,
+  // so that no buffer on the way fills up.
+  std::string sent;
+  for (int i = 0; i < 4 * 1024 * 1024; ++i) sent += static_cast<char>('a' + i % 26);
+  // (One SSL object: writes and reads take turns, never both at once.)
+  size_t written = 0;
+  while (echoed.size() < sent.size()) {
+    if (written < sent.size()) {
+      int chunk = static_cast<int>(std::min<size_t>(16384, sent.size() - written));
+      int w = SSL_write(client.ssl, sent.data() + written, chunk);
+      REQUIRE(w > 0);
+      written += static_cast<size_t>(w);
+    }
+    while (echoed.size() + 64 * 1024 < written || (written == sent.size() && echoed.size() < sent.size())) {
+      int n = SSL_read(client.ssl, buf, sizeof buf);
+      REQUIRE(n > 0);
+      echoed.append(buf, static_cast<size_t>(n));
+    }
+  }
+  CHECK(echoed.size() == sent.size());
+  CHECK(echoed == sent);
   fs::remove_all(dir);
 }

@@ -520,22 +520,22 @@ TEST_CASE("ParseRole and RoleName", "[store]") {
   CHECK(Contains(bad.error().message, "admin or developer"));
 }
 
-TEST_CASE("Store certs: put replaces the app's one of that source - list - remove - gone with the app", "[store]") {
+TEST_CASE("Store certs: an app's own one replaced by the next - list - remove - gone with the app", "[store]") {
   StoreFixture f;
   REQUIRE_OK(f.store->CreateApp("shop", "root"));
   REQUIRE_OK(f.store->CreateApp("blog", "root"));
-  ms::CertRecord cert{.app = "shop", .source = "manual", .names = {"shop.example.com", "*.shop.example.com"},
+  ms::CertRecord cert{.app = "shop", .names = {"shop.example.com", "*.shop.example.com"},
                       .issuer = "Example CA", .key_type = "ECDSA P-256", .not_before = 1800000000,
-                      .not_after = 1900000000,
-                      .file = "app-1-manual.pem"};
+                      .not_after = 1900000000, .file = "app-1-manual.pem"};
   REQUIRE_OK(f.store->PutCert(cert));
   cert.issuer = "Other CA";
   REQUIRE_OK(f.store->PutCert(cert));
-  REQUIRE_OK(f.store->PutCert({.app = "blog", .source = "acme", .names = {"blog.example.com"}, .issuer = "R3",
-                               .key_type = "ECDSA P-256", .not_after = 1800000000, .file = "app-2-acme.pem"}));
+  REQUIRE_OK(f.store->PutCert({.app = "blog", .names = {"blog.example.com"}, .issuer = "R3",
+                               .key_type = "ECDSA P-256", .not_after = 1800000000, .file = "app-2-manual.pem"}));
   auto shop = f.store->ListCerts("shop");
   REQUIRE_OK(shop);
   REQUIRE(shop->size() == 1);
+  CHECK((*shop)[0].source == "manual");
   CHECK((*shop)[0].issuer == "Other CA");
   CHECK((*shop)[0].names == std::vector<std::string>{"shop.example.com", "*.shop.example.com"});
   CHECK((*shop)[0].not_before == 1800000000);
@@ -546,9 +546,58 @@ TEST_CASE("Store certs: put replaces the app's one of that source - list - remov
   CHECK(all->size() == 2);
   CHECK(f.store->ListCerts("nope").error().code == ms::ErrorCode::kNotFound);
 
-  CHECK(f.store->RemoveCert("shop", "acme").value() == false);
-  CHECK(f.store->RemoveCert("shop", "manual").value() == true);
+  CHECK(f.store->RemoveCert("shop").value() == true);
+  CHECK(f.store->RemoveCert("shop").value() == false);
   CHECK(f.store->ListCerts("shop").value().empty());
   REQUIRE_OK(f.store->DeleteApp("blog"));
   CHECK(f.store->ListCerts("").value().empty());
+}
+
+TEST_CASE("Store ACME hosts: one row per host with its state - the platform's has no app - replaced - removed - "
+          "gone with the app; certs:auto is on unless disabled", "[store]") {
+  StoreFixture f;
+  REQUIRE_OK(f.store->CreateApp("shop", "root"));
+  ms::AcmeHost shop{.host = "shop.example.com", .app = "shop"};
+  REQUIRE_OK(f.store->PutAcmeHost(shop));
+  REQUIRE_OK(f.store->PutAcmeHost({.host = "mothership.example.com"}));
+  shop.status = "failing";
+  shop.last_error = "DNS problem: SERVFAIL";
+  shop.failures = 2;
+  shop.next_attempt = 1800000120;
+  shop.cert = {.issuer = "Pebble Intermediate", .key_type = "ECDSA P-256", .not_before = 1800000000,
+               .not_after = 1800000090, .file = "app-1-acme-shop.example.com.pem", .added_at = "v1"};
+  REQUIRE_OK(f.store->PutAcmeHost(shop));
+  CHECK(f.store->PutAcmeHost({.host = "x.example.com", .app = "nope"}).error().code == ms::ErrorCode::kNotFound);
+
+  auto hosts = f.store->ListAcmeHosts();
+  REQUIRE_OK(hosts);
+  REQUIRE(hosts->size() == 2);
+  const auto& platform = (*hosts)[0];
+  CHECK(platform.host == "mothership.example.com");
+  CHECK(platform.app.empty());
+  CHECK(platform.status == "waiting");
+  CHECK(platform.cert.file.empty());
+  const auto& got = (*hosts)[1];
+  CHECK(got.app == "shop");
+  CHECK(got.status == "failing");
+  CHECK(got.last_error == "DNS problem: SERVFAIL");
+  CHECK(got.failures == 2);
+  CHECK(got.next_attempt == 1800000120);
+  CHECK(got.cert.source == "acme");
+  CHECK(got.cert.names == std::vector<std::string>{"shop.example.com"});
+  CHECK(got.cert.not_after == 1800000090);
+  CHECK(got.cert.file == "app-1-acme-shop.example.com.pem");
+  CHECK(got.cert.added_at == "v1");
+
+  CHECK(f.store->GetCertAuto("shop").value() == true);
+  REQUIRE_OK(f.store->SetCertAuto("shop", false));
+  REQUIRE_OK(f.store->SetCertAuto("shop", false));
+  CHECK(f.store->GetCertAuto("shop").value() == false);
+  REQUIRE_OK(f.store->SetCertAuto("shop", true));
+  CHECK(f.store->GetCertAuto("shop").value() == true);
+
+  CHECK(f.store->RemoveAcmeHost("mothership.example.com").value() == true);
+  CHECK(f.store->RemoveAcmeHost("mothership.example.com").value() == false);
+  REQUIRE_OK(f.store->DeleteApp("shop"));
+  CHECK(f.store->ListAcmeHosts().value().empty());
 }
