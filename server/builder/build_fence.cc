@@ -24,12 +24,7 @@ int Iptables(const std::vector<std::string>& args) {
   spec.program = *program;
   spec.args = {"-w", "5"};
   spec.args.insert(spec.args.end(), args.begin(), args.end());
-  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0) return -1;
-  auto pid = StartChild(spec, null, null, null);
-  ::close(null);
-  if (!pid) return -1;
-  auto status = WaitChild(*pid);
+  auto status = RunQuietly(spec);
   return status ? ExitCode(**status) : -1;
 }
 

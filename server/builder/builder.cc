@@ -252,12 +252,8 @@ Result<void> Builder::EnsureStackImages(bool force, Output& out) {
     WriteLine(out, fmt::format("Making the base image {} with debootstrap (about 30 s)...", settings_.base_image));
     ScratchDir scratch(settings_.data_dir / "tmp");
     auto rootfs = scratch.path() / "rootfs";
-    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    auto pid = StartChild({*debootstrap, {"--variant=minbase", "bookworm", rootfs.string(), "http://deb.debian.org/debian"}, {}, {}},
-                          null, null, null);
-    if (null >= 0) ::close(null);
-    if (!pid) return std::unexpected(pid.error());
-    auto status = WaitChild(*pid);
+    auto status = RunQuietly(
+        {*debootstrap, {"--variant=minbase", "bookworm", rootfs.string(), "http://deb.debian.org/debian"}, {}, {}});
     if (!status) return std::unexpected(status.error());
     if (int code = ExitCode(**status); code != 0) return Failed(fmt::format("debootstrap failed with status {}", code));
     TarWriter tar(scratch.path() / "rootfs.tar");

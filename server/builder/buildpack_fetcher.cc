@@ -47,19 +47,7 @@ GitRun RunGit(const std::vector<std::string>& args, const std::string& protocol,
                     "SSH_ASKPASS"};
   spec.env_set = {{"GIT_TERMINAL_PROMPT", "0"}, {"GIT_CONFIG_NOSYSTEM", "1"}, {"GIT_CONFIG_GLOBAL", "/dev/null"}};
   spec.max_file_bytes = max_bytes;
-  // stdin and stdout on /dev/null, stderr into err_file.
-  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  Result<pid_t> pid = Failed(fmt::format("cannot open {}: {}", err_file.string(), std::strerror(errno)));
-  if (null >= 0 && err >= 0) pid = StartChild(spec, null, null, err);
-  if (null >= 0) ::close(null);
-  if (err >= 0) ::close(err);
-  if (!pid) {
-    run.code = 127;
-    run.err = pid.error().message;
-    return run;
-  }
-  auto status = WaitChild(*pid, deadline);
+  auto status = RunQuietly(spec, err_file, deadline);
   if (!status) {
     run.code = 127;
     run.err = status.error().message;

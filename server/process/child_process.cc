@@ -163,6 +163,23 @@ int ExitCode(int status) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
+Result<std::optional<int>> RunQuietly(const ChildSpec& spec, const std::filesystem::path& err_file,
+                                      std::optional<std::chrono::steady_clock::time_point> deadline) {
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) return Failed(fmt::format("cannot open /dev/null: {}", std::strerror(errno)));
+  int err = err_file.empty() ? null : ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (err < 0) {
+    int saved = errno;
+    ::close(null);
+    return Failed(fmt::format("cannot open {}: {}", err_file.string(), std::strerror(saved)));
+  }
+  auto pid = StartChild(spec, null, null, err);
+  if (err != null) ::close(err);
+  ::close(null);
+  if (!pid) return std::unexpected(pid.error());
+  return WaitChild(*pid, deadline);
+}
+
 Result<int> RunChild(const ChildSpec& spec, JobIO& io) {
   auto pid = StartChild(spec, io.in, io.out, io.err);
   if (!pid) return std::unexpected(pid.error());

@@ -48,6 +48,13 @@ Result<std::optional<int>> WaitChild(pid_t pid,
 // A wait status as a shell tells it: the exit code, 128+N for signal N.
 int ExitCode(int status);
 
+// Runs the child with stdin and stdout on /dev/null and stderr into err_file
+// (empty: /dev/null, else created or truncated, mode 0600) until it ends; its
+// wait status, nullopt once the deadline passed (the child then killed and
+// reaped). An error says why it could not start or be waited for.
+Result<std::optional<int>> RunQuietly(const ChildSpec& spec, const std::filesystem::path& err_file = {},
+                                      std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+
 // Runs the child to completion and returns its exit code (128+N for a signal).
 // The child ends when its input closes and its output is gone, as git does when
 // the client disconnects or the daemon closes the connection.

@@ -14,6 +14,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -177,5 +179,36 @@ TEST_CASE("WaitChild: past the deadline the child is killed and reaped - max_fil
   REQUIRE(*waited);
   CHECK(ms::ExitCode(**waited) == 128 + SIGXFSZ);  // head (or the shell telling of it)
   CHECK(std::filesystem::file_size(dir / "file") == 1000);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("RunQuietly: stderr into the file given, stdin and stdout on /dev/null - a deadline - a file that cannot "
+          "be written", "[process]") {
+  auto dir = std::filesystem::temp_directory_path() / ("ms-quiet-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto err = dir / "err";
+  // stdout is /dev/null (what echo writes there is gone), stdin reads nothing.
+  auto status = ms::RunQuietly({"/bin/sh", {"-c", "echo out; echo oops >&2; cat; exit 4"}, {}, {}}, err);
+  REQUIRE(status);
+  REQUIRE(*status);
+  CHECK(ms::ExitCode(**status) == 4);
+  std::ifstream in(err);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == "oops\n");
+  CHECK((std::filesystem::status(err).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+
+  auto quiet = ms::RunQuietly({"/bin/sh", {"-c", "echo nothing to see >&2"}, {}, {}});
+  REQUIRE(quiet);
+  CHECK(ms::ExitCode(**quiet) == 0);
+
+  auto late = ms::RunQuietly({"/bin/sleep", {"30"}, {}, {}}, {},
+                             std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+  REQUIRE(late);
+  CHECK_FALSE(*late);
+
+  auto nowhere = ms::RunQuietly({"/bin/true", {}, {}, {}}, dir / "no" / "such" / "dir" / "err");
+  REQUIRE_FALSE(nowhere);
+  CHECK(nowhere.error().message.find("no/such/dir/err") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
