@@ -100,7 +100,7 @@ asio::awaitable<ClientStream::Done> ClientStream::TlsWriteAll(Buffers buffers) {
     written += n;
     if (ec) co_return Done{ec, written};
   }
-  co_return Done{{}, written};
+  co_return Done{boost::system::error_code{}, written};
 }
 
 // For body_relay.h and tunnel.h, which take any stream: these are the client

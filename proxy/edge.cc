@@ -43,13 +43,18 @@ bool SendDescriptor(int unix_socket, int fd, char tag) {
   return ::sendmsg(unix_socket, &m.msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
 }
 
+bool SendTag(int unix_socket, char tag) {
+  return ::send(unix_socket, &tag, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
+}
+
 int ReceiveDescriptor(int unix_socket, char& tag, bool& closed) {
   DescriptorMessage m(&tag);
   ssize_t n = ::recvmsg(unix_socket, &m.msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
   if (n != 1) return -1;
   cmsghdr* cmsg = CMSG_FIRSTHDR(&m.msg);
-  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return -1;
+  if (!cmsg) return kTagOnly;
+  if (cmsg->cmsg_type != SCM_RIGHTS) return -1;
   int fd = -1;
   std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
   return fd;
@@ -139,6 +144,10 @@ asio::awaitable<void> Edge::AcceptWorkers() {
     // one is let go now.
     for (auto draining : std::vector(workers_)) {
       if (draining->draining) Drop(draining);
+    }
+    // First, before any connection: whether https listens here.
+    if (std::find(tags_.begin(), tags_.end(), 's') != tags_.end()) {
+      SendTag(worker->link.native_handle(), kHttpsListening);
     }
     workers_.push_back(worker);
     std::fprintf(stderr, "mothership-proxy edge: a worker connected (%zu connected)\n", workers_.size());

@@ -77,8 +77,15 @@ class Edge {
 
 // Sends fd with a one-byte tag; false when the socket would block or failed.
 bool SendDescriptor(int unix_socket, int fd, char tag);
-// Receives one descriptor; -1 when none is waiting (EAGAIN) or on error
-// (closed set then).
+// Sends a one-byte tag alone (kHttpsListening).
+bool SendTag(int unix_socket, char tag);
+// What the edge tells a worker first when it listens for https: the worker
+// then redirects to https (http:redirect), which it does not otherwise.
+inline constexpr char kHttpsListening = 'S';
+// ReceiveDescriptor's answer to a tag that came alone.
+inline constexpr int kTagOnly = -2;
+// Receives one descriptor; kTagOnly for a tag alone; -1 when none is waiting
+// (EAGAIN) or on error (closed set then).
 int ReceiveDescriptor(int unix_socket, char& tag, bool& closed);
 
 }  // namespace ms::proxy

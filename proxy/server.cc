@@ -65,7 +65,9 @@ void Server::Start() {
 
 void Server::StartFromEdge(const std::string& socket_path, uint16_t public_port, uint16_t public_https_port) {
   port_ = public_port;
-  https_port_ = public_https_port;
+  // https only once the edge says it listens (kHttpsListening): until then
+  // nothing redirects to it.
+  edge_https_port_ = public_https_port;
   asio::co_spawn(io_, ReceiveFromEdge(socket_path), asio::detached);
   StartCommon();
 }
@@ -223,7 +225,14 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
       auto [wait_ec] = co_await edge_->async_wait(asio::socket_base::wait_read, kNoThrow);
       if (wait_ec) break;
       char tag;
-      for (int fd; (fd = ReceiveDescriptor(edge_->native_handle(), tag, closed)) >= 0;) {
+      for (int fd; (fd = ReceiveDescriptor(edge_->native_handle(), tag, closed)) != -1;) {
+        if (fd == kTagOnly) {
+          if (tag == kHttpsListening && edge_https_port_ != 0) {
+            https_port_ = edge_https_port_;
+            https_port_text_ = std::to_string(https_port_);
+          }
+          continue;
+        }
         tcp::socket s(io_);
         boost::system::error_code aec;
         s.assign(tcp::v4(), fd, aec);
@@ -397,8 +406,16 @@ asio::awaitable<bool> Server::Answer(Connection& c, Request& r, int status, std:
 asio::awaitable<bool> Server::Redirect(Connection& c, Request& r) {
   // The body of the request is not read: the connection closes after.
   bool close = r.has_body || r.head.connection_close || draining_;
+  // The path and query of the target: an absolute-form one ("http://host/p")
+  // loses its scheme and host, anything else not starting with '/' is "/".
+  std::string_view path = r.head.target;
+  if (auto scheme = path.find("://"); scheme != std::string_view::npos && !path.starts_with("/")) {
+    auto slash = path.find('/', scheme + 3);
+    path = slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
+  }
+  if (!path.starts_with("/")) path = "/";
   std::string location = "https://" + NormalizeHost(r.head.host) +
-                         (https_port_ == 443 ? std::string() : ":" + https_port_text_) + std::string(r.head.target);
+                         (https_port_ == 443 ? std::string() : ":" + https_port_text_) + std::string(path);
   const int status = r.head.method == "GET" || r.head.method == "HEAD" ? 301 : 308;
   std::string page = RedirectAnswer(status, location, c.request_id, close, r.head.method == "HEAD");
   auto [ec, n] = co_await c.client.Write(asio::buffer(page));

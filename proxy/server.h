@@ -97,7 +97,8 @@ class Server {
   tcp::acceptor https_acceptor_;
   tcp::acceptor admin_acceptor_;
   uint16_t port_ = 0;
-  uint16_t https_port_ = 0;
+  uint16_t https_port_ = 0;       // 0: no https (yet)
+  uint16_t edge_https_port_ = 0;  // the public one, once the edge listens there
   uint16_t admin_port_ = 0;
   std::string port_text_;        // X-Forwarded-Port
   std::string https_port_text_;

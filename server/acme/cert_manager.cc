@@ -25,35 +25,23 @@ constexpr int64_t kLongestRetrySeconds = 86400;
 // How often the thread looks without being woken: retries come due, and
 // certificates near their end.
 constexpr auto kLookEvery = std::chrono::seconds(60);
-constexpr const char* kLetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory";
-
-bool CanBePublic(const std::string& domain) {
-  if (domain.empty() || domain == "localhost" || domain.ends_with(".localhost")) return false;
-  if (domain.find('.') == std::string::npos) return false;
-  // An address (IPv4 digits and dots, or IPv6) has no public name.
-  return domain.find_first_not_of("0123456789.") != std::string::npos && domain.find(':') == std::string::npos;
-}
 
 // The proxy as ACME's challenge board.
 class ProxyBoard : public acme::ChallengeBoard {
  public:
-  explicit ProxyBoard(ProxyService& proxy) : proxy_(proxy) {}
+  ProxyBoard(ProxyService& proxy, std::function<bool()> cancelled)
+      : proxy_(proxy), cancelled_(std::move(cancelled)) {}
   Result<void> Publish(const std::string& token, const std::string& key_authorization) override {
-    return proxy_.PublishChallenge(token, key_authorization);
+    return proxy_.PublishChallenge(token, key_authorization, cancelled_);
   }
   void Withdraw(const std::string& token) override { proxy_.WithdrawChallenge(token); }
 
  private:
   ProxyService& proxy_;
+  std::function<bool()> cancelled_;
 };
 
 }  // namespace
-
-std::string AcmeDirectoryOf(const Settings& settings) {
-  if (settings.acme_directory == "off") return "";
-  if (!settings.acme_directory.empty()) return settings.acme_directory;
-  return CanBePublic(settings.domain) ? kLetsEncrypt : "";
-}
 
 std::vector<AcmeWanted> AcmeHostsWanted(const Settings& settings, const std::vector<AcmeApp>& apps,
                                         bool wildcard_covers_domain) {
@@ -91,7 +79,7 @@ CertManager::~CertManager() {
 }
 
 void CertManager::Start() {
-  if (AcmeDirectoryOf(settings_).empty()) return;
+  if (settings_.AcmeDirectory().empty()) return;
   thread_ = std::thread([this] {
     while (true) {
       RunOnce();
@@ -138,7 +126,7 @@ Result<std::vector<AcmeApp>> CertManager::Apps() {
 }
 
 void CertManager::RunOnce() {
-  if (AcmeDirectoryOf(settings_).empty()) return;
+  if (settings_.AcmeDirectory().empty()) return;
   auto apps = Apps();
   auto rows = store_.ListAcmeHosts();
   if (!apps || !rows) {
@@ -167,6 +155,9 @@ void CertManager::RunOnce() {
     if (auto r = proxy_.WriteRoutes(); !r) LogWarn("certificates: cannot update the proxy's routes: {}", r.error().message);
   }
   RemoveUnusedFiles();
+  // No proxy answering yet (the daemon just started): nothing can be
+  // validated; the hosts wait, none counted as failing.
+  if (!wanted.empty() && !proxy_.Answering()) return;
   for (const auto& w : wanted) {
     {
       std::lock_guard lock(mu_);
@@ -223,6 +214,13 @@ bool CertManager::Consider(AcmeHost& row, int64_t app_id, int64_t now) {
     row.next_attempt = now + wait;
     LogWarn("certificates: {}: {} (next try in {} s)", row.host, r.error().message, wait);
   }
+  // The host may have gone during the order (a domain removed, the app
+  // destroyed): its row is not made again (its file goes at the next pass).
+  auto rows = store_.ListAcmeHosts();
+  bool still = rows && std::any_of(rows->begin(), rows->end(), [&](const AcmeHost& h) {
+                 return h.host == row.host && h.app == row.app;
+               });
+  if (!still) return false;
   if (auto saved = store_.PutAcmeHost(row); !saved) {
     LogWarn("certificates: cannot record the state of {}: {}", row.host, saved.error().message);
     return false;
@@ -245,7 +243,7 @@ Result<acme::AcmeClient*> CertManager::Client() {
   if (!in) {
     if (auto r = WriteSecretFile(path, key->Pem()); !r) return std::unexpected(r.error());
   }
-  acme::AcmeOptions options{.directory = AcmeDirectoryOf(settings_),
+  acme::AcmeOptions options{.directory = settings_.AcmeDirectory(),
                             .email = settings_.acme_email,
                             .ca_file = settings_.acme_ca_bundle,
                             .cancelled = [this] {
@@ -259,7 +257,10 @@ Result<acme::AcmeClient*> CertManager::Client() {
 Result<void> CertManager::Obtain(AcmeHost& row, int64_t app_id) {
   auto client = Client();
   if (!client) return std::unexpected(client.error());
-  ProxyBoard board(proxy_);
+  ProxyBoard board(proxy_, [this] {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  });
   auto issued = (*client)->Issue({row.host}, board);
   if (!issued) return std::unexpected(issued.error());
   auto bundle = ParseCertBundle(issued->key_pem + issued->chain_pem, now_());

@@ -30,18 +30,15 @@
 
 namespace ms {
 
-// The ACME directory the settings ask for: acme_directory, or Let's Encrypt's
-// when it is empty and DOMAIN can be public; "" when ACME is off.
-std::string AcmeDirectoryOf(const Settings& settings);
 
 // An app as the manager sees it.
 struct AcmeApp {
-  std::string name;
+  std::string name{};
   int64_t id = 0;
-  bool deployed = false;                     // it has a release
-  bool auto_on = true;                       // certs:auto
-  std::vector<std::string> domains;          // its custom domains ("*." ones too)
-  std::vector<std::string> own_cert_names;   // its certs:add certificate's names
+  bool deployed = false;                      // it has a release
+  bool auto_on = true;                        // certs:auto
+  std::vector<std::string> domains{};         // its custom domains ("*." ones too)
+  std::vector<std::string> own_cert_names{};  // its certs:add certificate's names
 };
 
 // The app as the manager sees it, from the store.
@@ -49,8 +46,8 @@ Result<AcmeApp> AcmeAppOf(Store& store, const App& app);
 
 // A host ACME should hold a certificate for.
 struct AcmeWanted {
-  std::string host;
-  std::string app;     // "": the platform's own host
+  std::string host{};
+  std::string app{};   // "": the platform's own host
   int64_t app_id = 0;  // 0: the platform's
 };
 

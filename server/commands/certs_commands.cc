@@ -72,11 +72,11 @@ std::string HttpsUrl(const Settings& settings, const std::string& host) {
 // One line of `certs`: a certificate that serves some of the app's hosts, or
 // an ACME host with none yet.
 struct CertLine {
-  std::string source;
-  std::vector<std::string> hosts;
+  std::string source{};
+  std::vector<std::string> hosts{};
   const CertRecord* cert = nullptr;  // nullptr: none issued yet
-  std::string status;                // ACME's: "issued", "failing", "waiting"
-  std::string last_error;
+  std::string status{};              // ACME's: "issued", "failing", "waiting"
+  std::string last_error{};
   int64_t next_attempt = 0;
 };
 
@@ -148,7 +148,7 @@ Result<void> Certs(CommandContext& ctx, const Args& args) {
     ctx.out.Write(fmt::format("{} has no certificate: it answers over http only. Add one: certs:add {} < "
                               "bundle.pem (the key and the chain, PEM){}\n",
                               app, app,
-                              AcmeDirectoryOf(ctx.services.settings).empty()
+                              ctx.services.settings.AcmeDirectory().empty()
                                   ? ""
                                   : fmt::format(", or deploy it: ACME orders one (see: certs:auto {})", app)));
     return {};
@@ -230,7 +230,7 @@ Result<void> CertsRemove(CommandContext& ctx, const Args& args) {
       ctx.services.settings.ProxyDir() / std::string(kCertsDir) / CertFileName(record_of->id, kManual), ec);
   if (!ctx.json) {
     ctx.out.Write(fmt::format("Removed the certificate of {}.{}\n", app,
-                              AcmeDirectoryOf(ctx.services.settings).empty()
+                              ctx.services.settings.AcmeDirectory().empty()
                                   ? " Its hosts answer over http only."
                                   : fmt::format(" ACME orders certificates for its hosts (see: certs:auto {}).", app)));
   }
@@ -245,7 +245,7 @@ Result<void> CertsAuto(CommandContext& ctx, const Args& args) {
   if (!acme_app) return std::unexpected(acme_app.error());
   auto rows = ctx.services.store.ListAcmeHosts();
   if (!rows) return std::unexpected(rows.error());
-  const std::string directory = AcmeDirectoryOf(ctx.services.settings);
+  const std::string directory = ctx.services.settings.AcmeDirectory();
   const bool wildcard = WildcardCoversDomain(ctx.services.settings, ctx.services.store);
   // The hosts ACME would hold for the app were it deployed and on.
   AcmeApp as_if_on = *acme_app;
@@ -329,6 +329,7 @@ Result<void> SetCertsAuto(CommandContext& ctx, const std::string& app, bool enab
     }
   }
   Audit(ctx, app, "");
+  RefreshRoutes(ctx, app);  // its ACME certificates served again, or no longer
   if (ctx.services.engine) ctx.services.engine->certs.Wake();
   if (!ctx.json) {
     ctx.out.Write(enabled ? fmt::format("Automatic certificates are on for {} (see: certs:auto {}).\n", app, app)

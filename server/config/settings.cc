@@ -189,6 +189,16 @@ std::string Settings::AppUrl(const std::string& app) const {
                          : fmt::format("http://{}.{}:{}/", app, domain, http_port);
 }
 
+std::string Settings::AcmeDirectory() const {
+  if (acme_directory == "off") return "";
+  if (!acme_directory.empty()) return acme_directory;
+  bool can_be_public = !domain.empty() && domain != "localhost" && !domain.ends_with(".localhost") &&
+                       domain.find('.') != std::string::npos &&
+                       domain.find_first_not_of("0123456789.") != std::string::npos &&  // not IPv4
+                       domain.find(':') == std::string::npos;                          // not IPv6
+  return can_be_public ? "https://acme-v02.api.letsencrypt.org/directory" : "";
+}
+
 std::string Settings::InstallId() const {
   return fmt::format("{:016x}", std::hash<std::string>{}(data_dir.string()));
 }

@@ -89,6 +89,10 @@ struct Settings {
   std::filesystem::path HookSocketPath() const { return RunDir() / "hooks.sock"; }
   std::filesystem::path TrashDir() const { return data_dir / "trash"; }
   std::filesystem::path ProxyDir() const { return data_dir / "proxy"; }  // routes.json
+  // The ACME directory to get certificates from: acme_directory, or Let's
+  // Encrypt's when that is empty and the domain can be public (not localhost,
+  // not an address, not a single label); "" when ACME is off.
+  std::string AcmeDirectory() const;
   // "mothership.DOMAIN": the platform's own host (its API); "" without a domain.
   std::string PlatformHost() const { return domain.empty() ? "" : "mothership." + domain; }
   // The registry's account when it listens beyond loopback (registry_credentials.h).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -300,17 +301,13 @@ Result<void> ProxyService::WaitRouted(const std::string& app) {
   }
   auto deadline = clock_.Now() + std::chrono::seconds(30);
   std::string last = "no answer";
-  std::string version;
-  {
-    std::lock_guard lock(routes_mu_);
-    version = routes_version_;
-  }
+  const uint64_t since = RoutesGeneration();
   while (true) {
     auto r = Probe(contracts::RoutablePath(app));
-    // The routes last written loaded (a proxy that does not say its version
-    // is older than this daemon: its status is all there is).
+    // The routes last written, or later ones, loaded (a proxy that does not
+    // say its version is older than this daemon: its status is all there is).
     std::string loaded = r ? r->Header("x-mothership-routes") : "";
-    if (r && r->status == want && (loaded.empty() || loaded == version)) return {};
+    if (r && r->status == want && (loaded.empty() || LoadedSince(loaded, since))) return {};
     // No proxy at all routes nothing: nothing to wait for unless the app must be reached.
     if (!r && want != 200) return {};
     last = r ? fmt::format("HTTP {}", r->status) : r.error().message;
@@ -320,18 +317,28 @@ Result<void> ProxyService::WaitRouted(const std::string& app) {
   return Failed(fmt::format("the proxy did not route {} as expected (HTTP {}) within 30 s: {}", app, want, last));
 }
 
+bool ProxyService::Answering() { return Probe(contracts::RoutablePath("-")).has_value(); }
+
+uint64_t ProxyService::RoutesGeneration() {
+  std::lock_guard lock(routes_mu_);
+  return routes_generation_;
+}
+
+bool ProxyService::LoadedSince(const std::string& loaded, uint64_t generation) {
+  std::lock_guard lock(routes_mu_);
+  auto it = version_generation_.find(loaded);
+  return it != version_generation_.end() && it->second >= generation;
+}
+
 Result<void> ProxyService::WaitLoaded() {
-  std::string version;
-  {
-    std::lock_guard lock(routes_mu_);
-    version = routes_version_;
-  }
+  const uint64_t since = RoutesGeneration();
   auto deadline = clock_.Now() + std::chrono::seconds(30);
   std::string last = "no answer";
   while (true) {
     auto r = Probe(contracts::RoutablePath("-"));
-    std::string loaded = r ? r->Header("x-mothership-routes") : "";
-    if (r && (loaded.empty() || loaded == version)) return {};
+    if (!r) return {};  // no proxy yet: the one that starts reads these routes
+    std::string loaded = r->Header("x-mothership-routes");
+    if (loaded.empty() || LoadedSince(loaded, since)) return {};
     last = r ? "routes " + loaded : r.error().message;
     if (clock_.Now() >= deadline) break;
     clock_.SleepFor(std::chrono::milliseconds(100));
@@ -339,7 +346,8 @@ Result<void> ProxyService::WaitLoaded() {
   return Failed(fmt::format("the proxy did not load its new routes within 30 s ({})", last));
 }
 
-Result<void> ProxyService::PublishChallenge(const std::string& token, const std::string& key_authorization) {
+Result<void> ProxyService::PublishChallenge(const std::string& token, const std::string& key_authorization,
+                                            const std::function<bool()>& cancelled) {
   {
     std::lock_guard lock(routes_mu_);
     challenges_[token] = key_authorization;
@@ -351,6 +359,7 @@ Result<void> ProxyService::PublishChallenge(const std::string& token, const std:
     auto r = Probe("/.well-known/acme-challenge/" + token, "acme-check.invalid");
     if (r && r->status == 200 && r->body == key_authorization) return {};
     last = r ? fmt::format("HTTP {}", r->status) : r.error().message;
+    if (cancelled && cancelled()) return Failed("stopped while the proxy was taking an ACME challenge");
     if (clock_.Now() >= deadline) break;
     clock_.SleepFor(std::chrono::milliseconds(100));
   }
@@ -402,9 +411,24 @@ Result<void> ProxyService::WriteRoutes() {
   };
   std::map<std::string, const CertRecord*> own_of;  // by app
   for (const auto& c : *own) own_of[c.app] = &c;
-  std::map<std::string, const AcmeHost*> acme_of;  // by host, issued ones
+  // ACME's: issued, unexpired ones, while ACME is on for the server and for
+  // the app (certs:auto:disable takes them away at once; the manager then
+  // removes them).
+  std::map<std::string, const AcmeHost*> acme_of;  // by host
+  const bool acme_on = !settings_.AcmeDirectory().empty();
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  std::map<std::string, bool> auto_on;  // by app
   for (const auto& h : *acme) {
-    if (!h.cert.file.empty()) acme_of[h.host] = &h;
+    if (!acme_on || h.cert.file.empty() || h.cert.not_after <= now) continue;
+    if (!h.app.empty()) {
+      auto [it, fresh] = auto_on.try_emplace(h.app, true);
+      if (fresh) {
+        auto on = store_.GetCertAuto(h.app);
+        it->second = on && *on;
+      }
+      if (!it->second) continue;
+    }
+    acme_of[h.host] = &h;
   }
   auto add_acme = [&](const std::string& host, const std::string& app) {
     auto it = acme_of.find(host);
@@ -444,7 +468,14 @@ Result<void> ProxyService::WriteRoutes() {
   routes.hsts_max_age = settings_.hsts_max_age_seconds;
   // The version names the content: the same routes, the same version.
   routes.version = Sha256::Digest(contracts::ToJson(routes)).substr(7, 16);
-  routes_version_ = routes.version;
+  // Which write each version came from (the newest of the same content): a
+  // waiter accepts the routes it waits for or any written after them.
+  version_generation_[routes.version] = ++routes_generation_;
+  if (version_generation_.size() > 256) {
+    auto oldest = std::min_element(version_generation_.begin(), version_generation_.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+    version_generation_.erase(oldest);
+  }
   running_.clear();
   for (const auto& a : routes.apps) running_[a.name] = a.running;
   std::string text = contracts::ToJson(routes);

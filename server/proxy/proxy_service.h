@@ -65,10 +65,14 @@ class ProxyService {
   // or removed): 30 s at most, then an error. A proxy too old to say which
   // routes it has counts as loaded.
   Result<void> WaitLoaded();
+  // Whether a proxy answers on http_port now (ACME's challenges need one).
+  bool Answering();
   // ACME's http-01 challenges (server/acme/): once this returns, the proxy
   // answers GET /.well-known/acme-challenge/TOKEN on http_port with
   // key_authorization (10 s at most, then an error saying what it answered).
-  Result<void> PublishChallenge(const std::string& token, const std::string& key_authorization);
+  // Gives up (an error) as soon as `cancelled` says so.
+  Result<void> PublishChallenge(const std::string& token, const std::string& key_authorization,
+                                const std::function<bool()>& cancelled = nullptr);
   void WithdrawChallenge(const std::string& token);
 
   // The Mothership image the services run, made when missing; kept for this
@@ -92,6 +96,11 @@ class ProxyService {
   // One request to the proxy's probe host (server/contracts/proxy_probe.h)
   // on the public port.
   Result<HttpResponse> Probe(const std::string& path, const std::string& host = "");
+  // The routes written so far, and whether a version the proxy says it has
+  // loaded came from a write at or after `generation` (it holds everything
+  // written up to then: every write is the whole of the routes).
+  uint64_t RoutesGeneration();
+  bool LoadedSince(const std::string& loaded, uint64_t generation);
   // Until a task with this image and these networks runs and answers.
   Result<void> WaitServing(const std::string& image, const std::string& networks);
 
@@ -105,7 +114,10 @@ class ProxyService {
   std::string image_;  // EnsureImage's answer
   std::map<std::string, bool> running_;  // per app, as WriteRoutes last wrote it (routes_mu_)
   std::map<std::string, std::string> challenges_;  // ACME token -> key authorization (routes_mu_)
-  std::string routes_version_;                     // of the routes last written (routes_mu_)
+  uint64_t routes_generation_ = 0;  // how many times routes were written (routes_mu_)
+  // The version (routes.json's digest) of the routes of each of the last 256
+  // writes, to the latest write of that content (routes_mu_).
+  std::map<std::string, uint64_t> version_generation_;
 };
 
 }  // namespace ms

@@ -5,7 +5,8 @@
 // http stays. Then ACME against Pebble: a certificate per host (the app's, a
 // custom domain's, the platform's) issued after the first deploy without
 // anyone asking, renewed when near its end, a domain the CA cannot validate
-// failing alone with its reason shown, a removed domain's certificate gone. Needs a Docker engine, the registry at localhost:5000, and pebble.
+// failing alone with its reason shown, a removed domain's certificate gone.
+// Needs a Docker engine, the registry at localhost:5000, and pebble.
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -71,8 +72,14 @@ TEST_CASE("https: certs:add serves the app over https through the proxy - certs 
   auto ca = s.dir() / "ca.pem";
   std::ofstream(ca) << cert.cert_pem;
 
-  // Before: no certificate, the handshake is refused.
+  // Before: no certificate, the proxy's https port refuses the handshake for
+  // that name (it listens: the alert says why).
   CHECK(Curl(s, host, ca).exit_code != 0);
+  auto refused_name = ms::test::Run(
+      {"bash", "-c", fmt::format("openssl s_client -connect 127.0.0.1:{} -servername {} </dev/null 2>&1",
+                                 s.https_port(), host)});
+  INFO(refused_name.out);
+  CHECK(refused_name.out.find("unrecognized name") != std::string::npos);
   CHECK(s.Ssh("certs " + app).out.find("has no certificate") != std::string::npos);
 
   // Refused, each with its reason; nothing changes.
@@ -287,7 +294,7 @@ TEST_CASE("https: ACME against Pebble - a certificate per host: the app's, a cus
   }
   // The platform's own host has one too (for the API); the key files are 0600.
   CHECK(wait_for([&] { return Handshake(s, "mothership.localhost", root).find("Verify return code: 0 (ok)") !=
-                              std::string::npos; }, 60));
+                              std::string::npos; }, 150));
   for (const auto& entry : std::filesystem::directory_iterator(s.data_dir() / "proxy" / "certs")) {
     INFO(entry.path());
     CHECK((entry.status().permissions() & std::filesystem::perms::all) ==

@@ -53,21 +53,21 @@ TEST_CASE("AcmeHostsWanted: a host each, for deployed apps with certs:auto on, a
   CHECK(Hosts(no_domain, "").empty());
 }
 
-TEST_CASE("AcmeDirectoryOf: Let's Encrypt for a public domain, off for one that cannot be, or when set so", "[acme]") {
+TEST_CASE("Settings::AcmeDirectory: Let's Encrypt for a public domain, off for one that cannot be, or when set so", "[acme]") {
   ms::Settings settings;
   settings.domain = "apps.example.com";
-  CHECK(ms::AcmeDirectoryOf(settings) == "https://acme-v02.api.letsencrypt.org/directory");
+  CHECK(settings.AcmeDirectory() == "https://acme-v02.api.letsencrypt.org/directory");
   settings.acme_directory = "off";
-  CHECK(ms::AcmeDirectoryOf(settings).empty());
+  CHECK(settings.AcmeDirectory().empty());
   settings.acme_directory = "https://ca.internal/dir";
-  CHECK(ms::AcmeDirectoryOf(settings) == "https://ca.internal/dir");
+  CHECK(settings.AcmeDirectory() == "https://ca.internal/dir");
   settings.acme_directory.clear();
   for (const char* domain : {"localhost", "apps.localhost", "127.0.0.1", "intranet", ""}) {
     settings.domain = domain;
     INFO(domain);
-    CHECK(ms::AcmeDirectoryOf(settings).empty());
+    CHECK(settings.AcmeDirectory().empty());
   }
   settings.domain = "localhost";
   settings.acme_directory = "https://localhost:14000/dir";  // Pebble
-  CHECK(ms::AcmeDirectoryOf(settings) == "https://localhost:14000/dir");
+  CHECK(settings.AcmeDirectory() == "https://localhost:14000/dir");
 }

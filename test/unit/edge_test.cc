@@ -38,6 +38,12 @@ TEST_CASE("SendDescriptor and ReceiveDescriptor pass a socket with its tag", "[p
   REQUIRE(::read(pipe_fds[0], &c, 1) == 1);
   CHECK(c == 'x');
 
+  // A tag alone (the edge's word that https listens).
+  REQUIRE(ms::proxy::SendTag(link[0], ms::proxy::kHttpsListening));
+  CHECK(ms::proxy::ReceiveDescriptor(link[1], tag, closed) == ms::proxy::kTagOnly);
+  CHECK(tag == ms::proxy::kHttpsListening);
+  CHECK_FALSE(closed);
+
   ::close(link[0]);
   CHECK(ms::proxy::ReceiveDescriptor(link[1], tag, closed) == -1);
   CHECK(closed);
@@ -94,9 +100,10 @@ uint16_t PeerPort(int fd) {
 
 // An edge on a free port, run on its own thread for the test.
 struct RunningEdge {
-  explicit RunningEdge(std::chrono::milliseconds last_worker_takes_for = std::chrono::seconds(20))
+  explicit RunningEdge(std::chrono::milliseconds last_worker_takes_for = std::chrono::seconds(20), bool https = false)
       : path(fmt::format("/tmp/mothership-edge-test-{}.sock", ::getpid())), edge(io, path, last_worker_takes_for) {
     edge.Listen("127.0.0.1", 0, 'h');
+    if (https) edge.Listen("127.0.0.1", 0, 's');
     edge.Start();
     running = std::thread([this] { io.run(); });
   }
@@ -209,4 +216,33 @@ TEST_CASE("Edge: a worker that is gone gets no connection - the next ones wait f
   uint16_t waiting = e.Client();
   int b = e.Worker();
   CHECK(e.Next(b, closed) == waiting);
+}
+
+TEST_CASE("Edge: a worker hears first that https listens, when it does - and nothing of it when it does not",
+          "[proxy]") {
+  auto first_tag = [](int worker) {
+    char tag = 0;
+    bool closed = false;
+    for (auto deadline = Clock::now() + std::chrono::seconds(5); Clock::now() < deadline;) {
+      int fd = ms::proxy::ReceiveDescriptor(worker, tag, closed);
+      if (fd == ms::proxy::kTagOnly) return tag;
+      if (fd >= 0) {
+        ::close(fd);
+        return '?';  // a connection came first
+      }
+      if (closed) return 'x';
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return '-';  // nothing
+  };
+  {
+    RunningEdge edge(std::chrono::seconds(20), /*https=*/true);
+    CHECK(first_tag(edge.Worker()) == ms::proxy::kHttpsListening);
+  }
+  {
+    RunningEdge edge;
+    int worker = edge.Worker();
+    edge.Client();
+    CHECK(first_tag(worker) == '?');  // the connection, with no word of https before it
+  }
 }

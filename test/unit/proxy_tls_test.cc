@@ -118,7 +118,7 @@ struct UpgradeEchoTask {
 struct TlsClient {
   // sni "": none sent. trust: the PEM of the certificate to trust.
   TlsClient(uint16_t port, const std::string& sni, const std::string& trust, int max_version = 0,
-            SSL_SESSION* resume = nullptr) {
+            SSL_SESSION* resume = nullptr, bool verify = true) {
     ctx = SSL_CTX_new(TLS_client_method());
     if (max_version) {
       SSL_CTX_set_max_proto_version(ctx, max_version);
@@ -133,16 +133,17 @@ struct TlsClient {
       X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
       X509_free(ca);
     }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     ssl = SSL_new(ctx);
     fd = ms::test::ConnectLoopback(port);
     SSL_set_fd(ssl, fd);
     if (!sni.empty()) {
       SSL_set_tlsext_host_name(ssl, sni.c_str());
-      SSL_set1_host(ssl, sni.c_str());
+      if (verify) SSL_set1_host(ssl, sni.c_str());
     }
     if (resume) SSL_set_session(ssl, resume);
     connected = SSL_connect(ssl) == 1;
+    if (!connected) reason = ERR_GET_REASON(ERR_peek_error());
     ERR_clear_error();
   }
   ~TlsClient() {
@@ -182,7 +183,15 @@ struct TlsClient {
   SSL* ssl;
   int fd;
   bool connected = false;
+  int reason = 0;  // why the handshake failed: OpenSSL's reason code (SSL_R_...)
 };
+
+// The reason a handshake that does not check the server's certificate
+// failed: what the server itself refused.
+int RefusedFor(uint16_t port, const std::string& sni, int version = 0) {
+  TlsClient client(port, sni, "", version, nullptr, /*verify=*/false);
+  return client.connected ? 0 : client.reason;
+}
 
 struct Proxy {
   // (OpenSSL writes to its sockets with write(): a client gone would end the
@@ -201,15 +210,17 @@ struct Proxy {
     server = std::make_unique<ms::proxy::Server>(io, config);
     server->Start();
   }
-  void Routes(uint16_t task_port, const std::vector<std::pair<std::string, fs::path>>& certs) {
+  void Routes(uint16_t task_port, const std::vector<std::pair<std::string, fs::path>>& certs,
+              bool redirect_https = false) {
     std::string list;
     for (const auto& [host, file] : certs) {
       list += fmt::format(R"({}{{"hosts": ["{}"], "file": "{}"}})", list.empty() ? "" : ",", host, file.string());
     }
     std::string error;
     auto routes = ms::proxy::RouteTable::Parse(
-        fmt::format(R"({{"domain": "test", "apps": [{{"name": "shop", "upstream": "127.0.0.1:{}"}}], "certs": [{}]}})",
-                    task_port, list),
+        fmt::format(R"({{"domain": "test", "apps": [{{"name": "shop", "upstream": "127.0.0.1:{}", "redirect_https": {}}}],
+                        "certs": [{}]}})",
+                    task_port, redirect_https, list),
         error);
     REQUIRE(routes);
     boost::asio::post(io, [this, r = std::move(*routes)]() mutable { server->SetRoutes(std::move(r)); });
@@ -268,10 +279,12 @@ TEST_CASE("proxy https: the name picks the certificate - X-Forwarded-Proto https
     CHECK(client.PeerSubject() == "/CN=www.shop.example");
     CHECK(client.Get("a.shop.example").find("404") != std::string::npos);  // no app has that host
   }
-  CHECK_FALSE(TlsClient(port, "", shop.cert_pem).connected);
-  CHECK_FALSE(TlsClient(port, "other.test", shop.cert_pem).connected);
-  CHECK_FALSE(TlsClient(port, "b.a.shop.example", www.cert_pem).connected);  // a wildcard is one label
-  CHECK_FALSE(TlsClient(port, "shop.test", shop.cert_pem, TLS1_1_VERSION).connected);
+  // Refused by the server (the client checks nothing): the alert says why.
+  CHECK(RefusedFor(port, "") == SSL_R_TLSV1_UNRECOGNIZED_NAME);
+  CHECK(RefusedFor(port, "other.test") == SSL_R_TLSV1_UNRECOGNIZED_NAME);
+  CHECK(RefusedFor(port, "b.a.shop.example") == SSL_R_TLSV1_UNRECOGNIZED_NAME);  // a wildcard is one label
+  CHECK(RefusedFor(port, "shop.test", TLS1_1_VERSION) == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION);
+  CHECK(RefusedFor(port, "shop.test") == 0);  // (the same client, a name the server has)
   {
     TlsClient client(port, "shop.test", shop.cert_pem, TLS1_2_VERSION);
     CHECK(client.connected);
@@ -419,5 +432,46 @@ TEST_CASE("proxy https: a WebSocket upgrade over TLS - 4 MB echoed through the t
   }
   CHECK(echoed.size() == sent.size());
   CHECK(echoed == sent);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("proxy https: http:redirect - 301 for GET and HEAD, 308 for others, to the path and query over https - an "
+          "absolute-form target keeps only its path", "[proxy]") {
+  EchoTask task;
+  auto dir = fs::temp_directory_path() / fmt::format("ms-tls-redirect-{}", ::getpid());
+  TestCert shop = MakeSelfSigned({"shop.test"});
+  Proxy proxy(std::string(32, 's'));
+  proxy.Routes(task.port, {{"shop.test", WriteBundle(dir, "shop.pem", shop)}}, /*redirect_https=*/true);
+  proxy.Run();
+  const std::string https = fmt::format("https://shop.test:{}", proxy.server->https_port());
+  // One request over plain http; the answer's head.
+  auto ask = [&](const std::string& request_line) {
+    int fd = ms::test::ConnectLoopback(proxy.server->port());
+    std::string request = request_line + "\r\nHost: shop.test\r\nConnection: close\r\n\r\n";
+    REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+    std::string in;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) in.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    return in;
+  };
+  // The routes are set on the proxy's thread: wait until they are (5 s at most).
+  std::string first;
+  for (int i = 0; i < 100 && !first.starts_with("HTTP/1.1 301"); ++i) {
+    first = ask("GET /a/b?q=1 HTTP/1.1");
+    if (!first.starts_with("HTTP/1.1 301")) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  INFO(first);
+  CHECK(first.starts_with("HTTP/1.1 301 "));
+  CHECK(first.find("\r\nLocation: " + https + "/a/b?q=1\r\n") != std::string::npos);
+  auto head = ask("HEAD / HTTP/1.1");
+  CHECK(head.starts_with("HTTP/1.1 301 "));
+  CHECK(head.ends_with("\r\n\r\n"));  // no body
+  auto post = ask("POST /form HTTP/1.1");
+  CHECK(post.starts_with("HTTP/1.1 308 "));
+  CHECK(post.find("\r\nLocation: " + https + "/form\r\n") != std::string::npos);
+  auto absolute = ask("GET http://shop.test/p?x=y HTTP/1.1");
+  INFO(absolute);
+  CHECK(absolute.find("\r\nLocation: " + https + "/p?x=y\r\n") != std::string::npos);
   fs::remove_all(dir);
 }
