@@ -120,11 +120,13 @@ Result<HttpResponse> HttpClient::Stream(const HttpRequest& request,
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
     return response;  // the caller stopped reading
   }
+  // (A client with no base URL is given whole URLs: the request's names the place.)
+  const std::string& at = where().empty() ? request.path : where();
   if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
-    return Unavailable(fmt::format("{} does not answer on {}: {}", service_, where(), hint_));
+    return Unavailable(fmt::format("{} does not answer on {}: {}", service_, at, hint_));
   }
   if (rc != CURLE_OK) {
-    return Unavailable(fmt::format("talking to {} on {} failed: {}", service_, where(), curl_easy_strerror(rc)));
+    return Unavailable(fmt::format("talking to {} on {} failed: {}", service_, at, curl_easy_strerror(rc)));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
