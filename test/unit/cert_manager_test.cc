@@ -112,7 +112,8 @@ TEST_CASE("CertManager::RunOnce: gone hosts lose row and file - wanted ones fail
   ms::CertManager manager(env.settings, *env.store, *env.proxy, [&] { return now; });
   auto rows = [&] {
     std::map<std::string, ms::AcmeHost> by_host;
-    for (auto& h : env.store->ListAcmeHosts().value()) by_host[h.host] = h;
+    auto rows = env.store->ListAcmeHosts().value();
+    for (auto& h : rows) by_host[h.host] = h;
     return by_host;
   };
   manager.RunOnce();

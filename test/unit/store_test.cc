@@ -553,8 +553,8 @@ TEST_CASE("Store certs: an app's own one replaced by the next - list - remove - 
   CHECK(f.store->ListCerts("").value().empty());
 }
 
-TEST_CASE("Store ACME hosts: one row per host with its state - the platform's has no app - replaced - removed - "
-          "gone with the app; certs:auto is on unless disabled", "[store]") {
+TEST_CASE("Store ACME hosts: one row per host with its state, the platform's has no app, replaced, removed, "
+          "gone with the app, and certs:auto is on unless disabled", "[store]") {
   StoreFixture f;
   REQUIRE_OK(f.store->CreateApp("shop", "root"));
   ms::AcmeHost shop{.host = "shop.example.com", .app = "shop"};
