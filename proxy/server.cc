@@ -256,8 +256,9 @@ asio::awaitable<void> Server::Session(tcp::socket socket, std::string client_ip,
   conns_ = c.get();
   c->client_ip = std::move(client_ip);
   // TLS: the handshake within the time a request's head has (a client that
-  // stalls in it is cut like a slow head).
-  bool ok = !tls || (tls_ && !tls_->empty() && c->client.UseTls(tls_));
+  // stalls in it is cut like a slow head). With no certificate at all the
+  // handshake still runs, so that the client hears why (unrecognized_name).
+  bool ok = !tls || (tls_ && c->client.UseTls(tls_));
   if (ok && tls) {
     c->SetDeadline(config_.header_timeout);
     ok = !co_await c->client.Handshake();

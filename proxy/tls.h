@@ -41,8 +41,6 @@ class TlsContexts {
   // A server-side SSL for one connection; nullptr when OpenSSL cannot make
   // one. Its callbacks use this object: keep it alive while the SSL lives.
   SSL* NewConnection() const;
-  // No certificate loaded.
-  bool empty() const { return exact_.empty() && wildcard_.empty(); }
   // The context for a host name (lowercase, no port): an exact name first,
   // then "*.PARENT" for a name one label below PARENT. nullptr: none.
   SSL_CTX* Find(std::string_view host) const;
