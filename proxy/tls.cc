@@ -105,7 +105,10 @@ int OnTicketKey(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LE
     auto key = contexts->KeyFor(slot - age);
     if (std::memcmp(name, key.name.data(), key.name.size()) != 0) continue;
     if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes.data(), iv) != 1 || !use(key)) return -1;
-    return age == 0 ? 1 : 2;
+    // 2: a new ticket follows. TLS 1.3 sends one only then, and its tickets
+    // are meant for one use (RFC 8446, C.4): a client that resumed would
+    // have none left for its next connection.
+    return age == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
   }
   return 0;
 }

@@ -1,7 +1,9 @@
 // bench_tls_client: one thread of TLS clients against 127.0.0.1:PORT, for
 // scripts/bench-tls. The certificate is not checked (a benchmark, not a test).
 //   bench_tls_client full HOST PORT SECONDS       new connections, each a full handshake and one GET
-//   bench_tls_client resume HOST PORT SECONDS     the same, each resuming the first one's session
+//   bench_tls_client resume HOST PORT SECONDS     the same, each resuming the session of the one before
+//                                                 (its newest ticket, as browsers do: TLS 1.3 tickets are
+//                                                 meant for one use)
 //   bench_tls_client keepalive HOST PORT SECONDS  GETs one after another on one connection
 //   bench_tls_client idle HOST PORT N             N connections, one GET each, then idle until stdin closes
 // Prints "MODE COUNT SECONDS PER_SECOND resumed=R" (idle: "ready N").
@@ -135,6 +137,10 @@ int main(int argc, char** argv) {
       }
       ++count;
       resumed += c.resumed;
+      if (session) {
+        SSL_SESSION_free(session);
+        session = SSL_get1_session(c.ssl);
+      }
     }
   } else {
     std::fprintf(stderr, "bench_tls_client: unknown mode %s\n", mode.c_str());

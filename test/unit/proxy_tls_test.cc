@@ -295,6 +295,30 @@ TEST_CASE("proxy https: the name picks the certificate - X-Forwarded-Proto https
     TlsClient client(port, "shop.test", shop.cert_pem, 0, session);
     REQUIRE(client.connected);
     CHECK(SSL_session_reused(client.ssl) == 1);
+    // A resumed connection gets a new ticket (a TLS 1.3 ticket is for one
+    // use: clients such as browsers drop one once used), and the client's
+    // next connection resumes with it.
+    auto ticket_of = [](SSL_SESSION* session) {
+      const unsigned char* bytes = nullptr;
+      size_t size = 0;
+      SSL_SESSION_get0_ticket(session, &bytes, &size);
+      return std::string(reinterpret_cast<const char*>(bytes), size);
+    };
+    CHECK(client.Get("shop.test").find("HTTP/1.1 200") == 0);
+    SSL_SESSION* next = SSL_get1_session(client.ssl);
+    for (int i = 0; i < 3; ++i) {
+      CHECK(!ticket_of(next).empty());
+      CHECK(ticket_of(next) != ticket_of(session));
+      TlsClient again(port, "shop.test", shop.cert_pem, 0, next);
+      REQUIRE(again.connected);
+      CHECK(SSL_session_reused(again.ssl) == 1);
+      CHECK(again.Get("shop.test").find("HTTP/1.1 200") == 0);
+      SSL_SESSION* newer = SSL_get1_session(again.ssl);
+      CHECK(ticket_of(newer) != ticket_of(next));
+      SSL_SESSION_free(next);
+      next = newer;
+    }
+    SSL_SESSION_free(next);
   }
   {
     Proxy next(secret);  // the next worker after a hand-over
