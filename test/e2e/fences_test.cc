@@ -73,6 +73,7 @@ TEST_CASE("fences: a second installation's setup on the same engine cannot take 
   theirs->registry = "localhost:5000";
   theirs->proxy_service = mine->proxy_service;
   theirs->http_port = ms::test::FreePort();
+  theirs->https_port = ms::test::FreePort();  // (not 443: the demo's proxy may hold it, as in CI)
   theirs->proxy_metrics_port = ms::test::FreePort();
   REQUIRE(ms::SaveSettings(*theirs));
   const std::vector<std::string> setup = {ms::test::BinDir() + "/mothershipd", "setup", "--data-dir",
