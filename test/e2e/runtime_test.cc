@@ -35,7 +35,7 @@ using ms::test::SetDefaultGreeting;
 using ms::test::TestServer;
 using ms::test::Unique;
 
-TEST_CASE("runtime: push runs the app - a change - rollback - config:set - logs - run", "[long]") {
+TEST_CASE("round trip: push runs the app - a change - rollback - config:set - logs - run", "[long]") {
   TestServer s = BuildServer();
   const std::string app = Unique("rt");
   auto repo = SampleRepo(s, "hello-node");
