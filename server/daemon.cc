@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server/acme/cert_manager.h"
+#include "server/api/api_server.h"
 #include "server/apps/app_lifecycle.h"
 #include "server/commands/dispatcher.h"
 #include "server/common/log.h"
@@ -107,6 +108,8 @@ struct Daemon::Parts {
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<SshServer> ssh;
   int port = 0;
+  std::unique_ptr<ApiServer> api;  // (stops first: it runs commands on the services)
+  int api_port = 0;
 
   ~Parts() {
     if (hooks) hooks->Stop();
@@ -117,6 +120,7 @@ struct Daemon::Parts {
 Daemon::Daemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 Daemon::~Daemon() = default;
 int Daemon::port() const { return parts_->port; }
+int Daemon::api_port() const { return parts_->api_port; }
 const Settings& Daemon::settings() const { return parts_->settings; }
 const std::string& Daemon::host_key_fingerprint() const { return parts_->fingerprint; }
 void Daemon::Serve() { parts_->ssh->Serve(); }
@@ -204,6 +208,15 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
   auto port = p->ssh->Listen();
   if (!port) return std::unexpected(port.error());
   p->port = *port;
+  ApiServerOptions api;
+  api.socket_path = settings.ApiSocketPath();
+  api.tcp_port = settings.api_port;
+  api.max_connections = settings.api_max_connections;
+  api.max_body_bytes = static_cast<size_t>(settings.max_push_mb) << 20;
+  p->api = std::make_unique<ApiServer>(*p->services, api);
+  auto api_port = p->api->Start();
+  if (!api_port) return std::unexpected(api_port.error());
+  p->api_port = *api_port;
   LogInfo("serving {} from {}", settings.domain, settings.data_dir.string());
   return std::unique_ptr<Daemon>(new Daemon(std::move(p)));
 }
@@ -224,6 +237,7 @@ int RunDaemon(const DaemonFlags& flags) {
   std::printf("mothershipd %s listening on %s:%d (host key %s)\n", MOTHERSHIP_VERSION,
               (*daemon)->settings().listen_address.c_str(), (*daemon)->port(),
               (*daemon)->host_key_fingerprint().c_str());
+  if ((*daemon)->api_port() > 0) std::printf("HTTP API on 127.0.0.1:%d\n", (*daemon)->api_port());
   std::fflush(stdout);
 
   Daemon& d = **daemon;

@@ -43,6 +43,8 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   int port() const;
+  // The HTTP API's loopback port (0: none).
+  int api_port() const;
   const Settings& settings() const;
   const std::string& host_key_fingerprint() const;
   // Accepts SSH connections until Stop; then waits for open ones to end.

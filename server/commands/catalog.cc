@@ -46,7 +46,8 @@ const Command kBuildpacks[] = {
 const Command kConfig[] = {
     {"config", "APP [--shell]", "Show an app's config vars", Access::kMember, 1, 1, {"--shell"}},
     {"config:get", "APP KEY", "Print one config var's value", Access::kMember, 2, 2},
-    {"config:set", "APP KEY=VALUE...", "Set config vars", Access::kMember, 2, -1},
+    {"config:set", "APP KEY=VALUE... [--unset KEY,...]",
+     "Set config vars (and unset others in the same release)", Access::kMember, 2, -1, {"--unset="}},
     {"config:unset", "APP KEY...", "Remove config vars", Access::kMember, 2, -1},
 };
 
@@ -60,6 +61,17 @@ const Command kKeys[] = {
      "Revoke a name's keys (or one of them); its open sessions close, and when no key is left "
      "its apps go to you",
      Access::kAdmin, 1, 2},
+};
+
+const Command kTokens[] = {
+    {"tokens", "", "List your API tokens: name, created, last used, expiry (admins: everyone's)",
+     Access::kAnyone, 0, 0},
+    {"tokens:create", "NAME [--expires DAYS]",
+     "Make an API token that acts as your key name, with its role and apps; printed once",
+     Access::kAnyone, 1, 1, {"--expires="}},
+    {"tokens:revoke", "NAME [--key KEYNAME]",
+     "End one of your tokens at once (admins: --key for another name's)", Access::kAnyone, 1, 1,
+     {"--key="}},
 };
 
 const Command kStack[] = {
@@ -176,6 +188,7 @@ const Namespace kNamespaces[] = {
     {"access", "who may use an app", kAccess},
     {"audit", "the record of every change", kAudit},
     {"keys", "SSH keys and roles (admin only)", kKeys},
+    {"tokens", "API tokens (HTTP API: Authorization: Bearer TOKEN)", kTokens},
     {"stack", "build and run images", kStack},
     {"system", "help and version", kSystem},
     {"releases", "release history and rollback", kReleases},

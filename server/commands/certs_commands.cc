@@ -13,6 +13,7 @@
 #include "server/certs/cert_bundle.h"
 #include "server/certs/cert_files.h"
 #include "server/commands/command.h"
+#include "server/common/clock.h"
 #include "server/commands/runtime_access.h"
 #include "server/commands/table.h"
 #include "server/common/json.h"
@@ -25,14 +26,7 @@ constexpr const char* kManual = "manual";
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
-std::string Date(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-  return text;
-}
+std::string Date(int64_t unix_seconds) { return UtcText(unix_seconds, "%Y-%m-%d %H:%M UTC"); }
 
 // The hosts the app answers at: APP.DOMAIN and its custom domains.
 Result<std::vector<std::string>> AppHosts(CommandContext& ctx, const std::string& app) {

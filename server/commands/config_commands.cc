@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "server/builder/buildpack_source.h"
@@ -85,19 +87,38 @@ Result<void> ConfigSet(CommandContext& ctx, const Args& args) {
     if (!vars.contains(key)) keys.push_back(key);
     vars[key] = value;
   }
+  // --unset A,B: unset in the same release (the HTTP API's PATCH with nulls).
+  std::vector<std::string> unset;
+  if (std::string list = args.Option("--unset"); !list.empty()) {
+    for (size_t start = 0; start <= list.size();) {
+      size_t end = std::min(list.find(',', start), list.size());
+      std::string key = list.substr(start, end - start);
+      if (auto r = ValidateConfigKey(key); !r) return r;
+      if (vars.contains(key)) return InvalidArgument(fmt::format("{} is both set and unset", key));
+      if (std::find(unset.begin(), unset.end(), key) == unset.end()) unset.push_back(key);
+      start = end + 1;
+    }
+  }
   auto current = ctx.services.store.GetConfig(app);
   if (!current) return std::unexpected(current.error());
   ConfigVars next = *current;
   for (const auto& [k, v] : vars) next[k] = v;
-  auto release = ChangeConfig(ctx.services, app, next, fmt::format("Set {} by {}", JoinKeys(keys), ctx.caller.key_name),
+  std::vector<std::string> removed;
+  for (const auto& key : unset) {
+    if (next.erase(key) > 0) removed.push_back(key);
+  }
+  std::string description = fmt::format("Set {}", JoinKeys(keys));
+  if (!removed.empty()) description += fmt::format(", unset {}", JoinKeys(removed));
+  auto release = ChangeConfig(ctx.services, app, next, fmt::format("{} by {}", description, ctx.caller.key_name),
                               ctx.json ? ctx.err : ctx.out, ctx.cancelled);
   if (!release) return std::unexpected(release.error());
-  Audit(ctx, app, JoinKeys(keys));  // the names only: values are secrets
+  // The names only: values are secrets.
+  Audit(ctx, app, removed.empty() ? JoinKeys(keys) : fmt::format("{}; unset {}", JoinKeys(keys), JoinKeys(removed)));
   if (!ctx.json) {
-    ctx.out.Write(fmt::format("Set {} on {}.{}\n", JoinKeys(keys), app,
+    ctx.out.Write(fmt::format("{} on {}.{}\n", description, app,
                               *release ? fmt::format(" Released v{}.", *release) : std::string()));
   } else {
-    ctx.out.Write(JsonLine(nlohmann::json{{"set", keys}, {"release", *release}}));
+    ctx.out.Write(JsonLine(nlohmann::json{{"set", keys}, {"unset", removed}, {"release", *release}}));
   }
   return {};
 }

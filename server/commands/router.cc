@@ -12,7 +12,7 @@ std::vector<HandlerEntry> AllHandlers() {
   using Table = std::span<const HandlerEntry> (*)();
   static const Table tables[] = {
       AppsHandlers,     BuildsHandlers, BuildpacksHandlers, ConfigHandlers, AccessHandlers,
-      AuditHandlers,    KeysHandlers,   StackHandlers,      SystemHandlers, ReleasesHandlers,
+      AuditHandlers,    KeysHandlers,   TokensHandlers, StackHandlers,      SystemHandlers, ReleasesHandlers,
       PsHandlers,       LogsHandlers,   RunHandlers,        ChecksHandlers, DomainsHandlers,
       CertsHandlers,    HttpHandlers,   NodesHandlers};
   std::vector<HandlerEntry> all;
@@ -80,7 +80,10 @@ Result<Args> ParseArgs(const Command& command, const std::vector<std::string>& a
   return args;
 }
 
-int RunCommand(CommandContext& ctx, const std::vector<std::string>& typed) {
+int RunCommand(CommandContext& ctx, const std::vector<std::string>& typed, Error* failure) {
+  auto fail = [failure](ErrorCode code, std::string message) {
+    if (failure) *failure = Error{code, std::move(message)};
+  };
   const std::vector<std::string> argv = CanonicalWords(typed);
   if (argv.empty()) {
     ctx.out.Write(HelpText());
@@ -92,6 +95,7 @@ int RunCommand(CommandContext& ctx, const std::vector<std::string>& typed) {
     std::string name = argv[0].substr(0, 64);
     ctx.err.Write(fmt::format(
         "error: '{}' is not a mothership command.\nRun 'help' to list the commands.\n", name));
+    fail(ErrorCode::kInvalidArgument, fmt::format("'{}' is not a mothership command (see help)", name));
     return kExitUsage;
   }
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
@@ -104,18 +108,22 @@ int RunCommand(CommandContext& ctx, const std::vector<std::string>& typed) {
   auto args = ParseArgs(*command, rest);
   if (!args) {
     ctx.err.Write(fmt::format("error: {}\n{}\n", args.error().message, UsageLine(*command)));
+    fail(ErrorCode::kInvalidArgument, fmt::format("{}; {}", args.error().message, UsageLine(*command)));
     return kExitUsage;
   }
   if (command->access == Access::kAdmin && ctx.caller.role != Role::kAdmin) {
-    ctx.err.Write(fmt::format(
-        "error: {} needs an admin key; the key '{}' is a developer key. Ask an admin to run it.\n",
-        command->name, ctx.caller.key_name));
+    std::string message = fmt::format(
+        "{} needs an admin key; the key '{}' is a developer key. Ask an admin to run it.", command->name,
+        ctx.caller.key_name);
+    ctx.err.Write("error: " + message + "\n");
+    fail(ErrorCode::kPermissionDenied, message);
     return kExitError;
   }
   if (command->access == Access::kMember || command->access == Access::kOwner) {
     AppNeed need = command->access == Access::kOwner ? AppNeed::kOwner : AppNeed::kMember;
     if (auto r = CheckAppAccess(ctx.services.store, ctx.caller, args->positional[0], need); !r) {
       ctx.err.Write(fmt::format("error: {}\n", r.error().message));
+      fail(r.error().code, r.error().message);
       return kExitError;
     }
   }
@@ -124,6 +132,7 @@ int RunCommand(CommandContext& ctx, const std::vector<std::string>& typed) {
   auto result = handler(ctx, *args);
   if (!result) {
     ctx.err.Write(fmt::format("error: {}\n", result.error().message));
+    if (failure) *failure = result.error();
     if (result.error().code == ErrorCode::kInvalidArgument) {
       ctx.err.Write(UsageLine(*command) + "\n");
       return kExitUsage;

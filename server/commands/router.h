@@ -27,7 +27,11 @@ CommandHandler FindHandler(std::string_view name);
 // Parses argv (after the command name) for `command`. Errors are usage errors.
 Result<Args> ParseArgs(const Command& command, const std::vector<std::string>& argv);
 
-// Runs argv[0] with the rest as arguments; returns the exit status.
-int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv);
+// Runs argv[0] with the rest as arguments; returns the exit status. When it
+// fails and `failure` is given, *failure gets the error's code and message
+// (also written to ctx.err): an unknown command or bad arguments are
+// kInvalidArgument, a command for admins kPermissionDenied, an app the caller
+// may not see kNotFound, else the handler's error.
+int RunCommand(CommandContext& ctx, const std::vector<std::string>& argv, Error* failure = nullptr);
 
 }  // namespace ms

@@ -6,10 +6,15 @@
 // engine's next step). Both may be called from any thread.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 
 namespace ms {
+
+// Unix seconds as UTC text in a strftime format ("%Y-%m-%dT%H:%M:%SZ").
+std::string UtcText(int64_t unix_seconds, const char* format);
 
 class Clock {
  public:

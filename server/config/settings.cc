@@ -61,7 +61,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
   const std::set<std::string> known = {
       "listen_address",         "ssh_port",         "domain",
       "host_key",               "auto_create_apps", "ssh_auth_timeout_seconds",
-      "ssh_idle_timeout_seconds", "ssh_max_connections", "deploy_step", "docker_socket",
+      "ssh_idle_timeout_seconds", "ssh_max_connections", "api_port", "api_host", "api_max_connections", "deploy_step", "docker_socket",
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
       "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "max_push_mb", "local_buildpacks", "buildpack_fetch_timeout_seconds", "buildpack_max_mb", "keep_releases", "swarm_advertise_addr",
       "stop_grace_seconds", "proxy_service", "http_port", "https_port", "acme_directory", "acme_email", "acme_ca_bundle", "hsts_max_age_seconds", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
@@ -81,6 +81,8 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "ssh_auth_timeout_seconds", s.ssh_auth_timeout_seconds),
                  Read(root, "ssh_idle_timeout_seconds", s.ssh_idle_timeout_seconds),
                  Read(root, "ssh_max_connections", s.ssh_max_connections),
+                 Read(root, "api_port", s.api_port), Read(root, "api_host", s.api_host),
+                 Read(root, "api_max_connections", s.api_max_connections),
                  Read(root, "deploy_step", s.deploy_step), Read(root, "docker_socket", s.docker_socket),
                  Read(root, "registry", s.registry), Read(root, "base_image", s.base_image),
                  Read(root, "build_image", s.build_image), Read(root, "run_image", s.run_image),
@@ -121,6 +123,10 @@ Result<void> ValidateSettings(const Settings& s) {
     return InvalidArgument("ssh timeouts must be at least 1 second");
   }
   if (s.ssh_max_connections < 1) return InvalidArgument("ssh_max_connections must be at least 1");
+  if (s.api_port < -1 || s.api_port > 65535) {
+    return InvalidArgument(fmt::format("api_port {} is not a port (0 to 65535, or -1 for none)", s.api_port));
+  }
+  if (s.api_max_connections < 1) return InvalidArgument("api_max_connections must be at least 1");
   // Dot-separated labels of lowercase letters, digits and inner hyphens.
   bool domain_ok = !s.domain.empty() && s.domain.size() <= 200;
   size_t start = 0;
@@ -219,6 +225,11 @@ Result<void> SaveSettings(const Settings& s) {
   out << YAML::Key << "ssh_auth_timeout_seconds" << YAML::Value << s.ssh_auth_timeout_seconds;
   out << YAML::Key << "ssh_idle_timeout_seconds" << YAML::Value << s.ssh_idle_timeout_seconds;
   out << YAML::Key << "ssh_max_connections" << YAML::Value << s.ssh_max_connections;
+  out << YAML::Key << "api_port" << YAML::Value << s.api_port
+      << YAML::Comment("the HTTP API on 127.0.0.1 (-1: none); elsewhere through the proxy at api_host");
+  out << YAML::Key << "api_host" << YAML::Value << s.api_host
+      << YAML::Comment("the API's host through the proxy; empty: mothership.DOMAIN");
+  out << YAML::Key << "api_max_connections" << YAML::Value << s.api_max_connections;
   out << YAML::Key << "deploy_step" << YAML::Value << s.deploy_step
       << YAML::Comment("build: buildpacks in Docker; record: only record deploys");
   out << YAML::Key << "docker_socket" << YAML::Value << s.docker_socket;

@@ -23,6 +23,12 @@ struct Settings {
   int ssh_auth_timeout_seconds = 20;   // connect to first command: key exchange and auth included
   int ssh_idle_timeout_seconds = 600;  // no data either way on a running command
   int ssh_max_connections = 100;
+  // The HTTP API (issue 18): on a loopback port for this host (0 picks a free
+  // port, -1: none), and through the proxy at api_host (default
+  // mothership.DOMAIN) over a unix socket in DATA_DIR/proxy.
+  int api_port = 2280;
+  std::string api_host;
+  int api_max_connections = 64;
 
   // Builds (issue 3). deploy_step "build" runs buildpacks in Docker; "record"
   // only records the deploy (for hosts without Docker, and front-door tests).
@@ -93,8 +99,13 @@ struct Settings {
   // Encrypt's when that is empty and the domain can be public (not localhost,
   // not an address, not a single label); "" when ACME is off.
   std::string AcmeDirectory() const;
-  // "mothership.DOMAIN": the platform's own host (its API); "" without a domain.
-  std::string PlatformHost() const { return domain.empty() ? "" : "mothership." + domain; }
+  // The platform's own host (its API): api_host, or "mothership.DOMAIN"; "" without a domain.
+  std::string PlatformHost() const {
+    if (!api_host.empty()) return api_host;
+    return domain.empty() ? "" : "mothership." + domain;
+  }
+  // Where the daemon serves the API to the proxy.
+  std::filesystem::path ApiSocketPath() const { return ProxyDir() / "api.sock"; }
   // The registry's account when it listens beyond loopback (registry_credentials.h).
   std::filesystem::path RegistryDir() const { return data_dir / "registry"; }
   // Labels this installation's containers and services (several installations,

@@ -20,7 +20,7 @@ Result<void> CheckAppAccess(Store& store, const Caller& caller, const std::strin
   if (*role == AppRole::kNone) return NotFound(NoSuchApp(app));
   if (need == AppNeed::kOwner && *role != AppRole::kOwner) {
     auto found = store.GetApp(app);
-    return Failed(fmt::format("only the owner of {} ({}) or an admin may do that; see: access {}", app,
+    return PermissionDenied(fmt::format("only the owner of {} ({}) or an admin may do that; see: access {}", app,
                               found ? found->owner : "?", app));
   }
   return {};

@@ -1,6 +1,7 @@
 #pragma once
 // Caller: who runs a command or a push: the name of the SSH key that
-// authenticated, its role, and the client's address (for the audit log).
+// authenticated (or that made the API token that did), its role, and the
+// client's address (for the audit log).
 // Plain data; any thread.
 
 #include <string>
@@ -13,6 +14,7 @@ struct Caller {
   std::string key_name{};
   Role role = Role::kDeveloper;
   std::string address{};  // "203.0.113.7:51234"; "" when not from the network
+  std::string token{};    // the API token's name when it came through the API; "" over ssh
 };
 
 }  // namespace ms

@@ -196,6 +196,21 @@ const std::vector<std::string_view> kMigrations = {
       app_id INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE
     );
     )sql",
+    // 10: API tokens (tokens:create). A token acts as the key name that made
+    // it, with that name's role and app access as they are when it is used;
+    // only its SHA-256 is kept. Names are unique per key name.
+    R"sql(
+    CREATE TABLE api_tokens (
+      id           INTEGER PRIMARY KEY,
+      key_name     TEXT NOT NULL,
+      name         TEXT NOT NULL,
+      hash         TEXT NOT NULL UNIQUE,    -- hex SHA-256 of the token
+      created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      last_used_at TEXT NOT NULL DEFAULT '',
+      expires_at   INTEGER NOT NULL DEFAULT 0,  -- Unix seconds; 0: never
+      UNIQUE (key_name, name)
+    );
+    )sql",
 };
 
 }  // namespace

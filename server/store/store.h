@@ -49,6 +49,7 @@ struct KeyRemoval {
   std::vector<std::string> apps_moved;    // the apps it owned, now the heir's
   std::string heir;
   int memberships_ended = 0;
+  int tokens_removed = 0;  // its API tokens
 };
 
 // A certificate the proxy serves: an app's own (certs:add), ACME's for one
@@ -95,6 +96,16 @@ struct SshKey {
   std::string public_key;   // "ssh-ed25519 AAAA..."
   Role role = Role::kDeveloper;
   std::string created_at;
+};
+
+// An API token (tokens:create): who it acts as, never the token itself.
+struct ApiToken {
+  int64_t id = 0;
+  std::string key_name;  // the key name it acts as
+  std::string name;      // unique per key name
+  std::string created_at;
+  std::string last_used_at;  // "" never
+  int64_t expires_at = 0;    // Unix seconds; 0 never
 };
 
 struct Deploy {
@@ -174,6 +185,17 @@ class Store {
   // name itself). Fails when it would remove the last admin.
   Result<KeyRemoval> RemoveKey(const std::string& name, const std::string& fingerprint,
                                const std::string& heir);
+
+  // API tokens (server/store/store_tokens.cc), stored as the hex SHA-256 of
+  // the token. AddToken: kAlreadyExists when the key name has a token of that name.
+  Result<ApiToken> AddToken(const ApiToken& token, const std::string& hash);
+  // The token with this hash whose key name still has a key, and is not
+  // expired at `now` (Unix seconds); marks it used. nullopt otherwise.
+  Result<std::optional<ApiToken>> UseToken(const std::string& hash, int64_t now);
+  // A key name's tokens ("" : everyone's), by key name then name.
+  Result<std::vector<ApiToken>> ListTokens(const std::string& key_name);
+  // false when the key name has no token of that name.
+  Result<bool> RemoveToken(const std::string& key_name, const std::string& name);
 
   // The audit log (server/store/store_audit.cc). Records the app's id with its
   // name so the record follows a rename and outlives a destroy.

@@ -112,6 +112,11 @@ Result<void> Store::EndAccessOf(const std::string& name, const std::string& heir
   if (!end) return std::unexpected(end.error());
   if (auto r = end->Bind(1, name).Run(); !r) return r;
   removal.memberships_ended = db_->Changes();
+  // Its API tokens act as nobody now.
+  auto tokens = db_->Prepare("DELETE FROM api_tokens WHERE key_name = ?");
+  if (!tokens) return std::unexpected(tokens.error());
+  if (auto r = tokens->Bind(1, name).Run(); !r) return r;
+  removal.tokens_removed = db_->Changes();
   return {};
 }
 

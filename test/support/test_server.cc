@@ -75,9 +75,12 @@ TestServer::TestServer(TestServerOptions options) : options_(std::move(options))
                                           "--deploy-step", "record"};
   auto first = Run(setup);
   Require(first.exit_code == 0, "setup failed: " + first.Both());
-  if (options_.configure || options_.build) {
+  {
     auto settings = LoadSettings(data_dir());
     Require(settings.has_value(), "cannot load settings");
+    // Its own loopback port for the HTTP API.
+    settings->api_port = FreePort();
+    api_port_ = settings->api_port;
     if (options_.build) {
       settings->deploy_step = "build";
       // Test daemons share one Swarm: each has its own proxy, on free ports.

@@ -60,6 +60,8 @@ class TestServer {
   int http_port() const { return http_port_; }
   int https_port() const { return https_port_; }
   int metrics_port() const { return metrics_port_; }
+  // The HTTP API's loopback port.
+  int api_port() const { return api_port_; }
 
   RunResult Ssh(const std::string& command_line, const std::string& stdin_data = "") {
     return SshAs(admin_key_, command_line, stdin_data);
@@ -100,6 +102,7 @@ class TestServer {
   int http_port_ = 0;
   int https_port_ = 0;
   int metrics_port_ = 0;
+  int api_port_ = 0;
 };
 
 std::string BinDir();

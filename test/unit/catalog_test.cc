@@ -87,7 +87,7 @@ TEST_CASE("catalog: help for a namespace, a command and an unknown topic", "[cat
 
   auto set = ms::HelpText("config:set");
   REQUIRE(set);
-  CHECK(*set == "usage: config:set APP KEY=VALUE...\n\nSet config vars\n");
+  CHECK(*set == "usage: config:set APP KEY=VALUE... [--unset KEY,...]\n\nSet config vars (and unset others in the same release)\n");
 
   auto unknown = ms::HelpText(std::string(100, 'x'));
   REQUIRE_FALSE(unknown);

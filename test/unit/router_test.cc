@@ -621,7 +621,7 @@ TEST_CASE("ParseArgs separates positionals / options and flags", "[router]") {
   CHECK(rest->positional == std::vector<std::string>{"demo", "-x", "--json", "--bogus"});
   CHECK_FALSE(rest->Has("--json"));
 
-  CHECK(ms::UsageLine(*set) == "usage: config:set APP KEY=VALUE...");
+  CHECK(ms::UsageLine(*set) == "usage: config:set APP KEY=VALUE... [--unset KEY,...]");
   CHECK(ms::UsageLine(*ms::FindCommand("apps:list")) == "usage: apps:list");
 }
 

@@ -1,0 +1,282 @@
+// The HTTP API's resources under /api/v1, in the spirit of Heroku's Platform
+// API. Each handler turns the request into a command line of the catalog and
+// runs it with RunAs (the Router: the caller's role, app access and the audit
+// log, as over ssh), then answers with the command's --json output, or with
+// the error mapped to its status (api_reply.h).
+
+#include <fmt/format.h>
+
+#include "server/api/api_routes.h"
+#include "server/api/command_run.h"
+
+namespace ms {
+namespace {
+
+using Json = nlohmann::json;
+
+// Runs argv as the caller; on failure, the error reply.
+std::expected<CommandRun, ApiReply> Run(ApiCall& call, std::vector<std::string> argv, std::string stdin_text = "") {
+  CommandRun run = RunAs(call.services, call.caller, argv, std::move(stdin_text), call.cancelled);
+  if (run.error) return std::unexpected(ErrorReply(*run.error));
+  if (run.exit_status != 0) {
+    std::string message = run.err.empty() ? fmt::format("{} exited with status {}", argv[0], run.exit_status) : run.err;
+    if (message.starts_with("error: ")) message.erase(0, 7);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return std::unexpected(ErrorReply(422, "failed", message));
+  }
+  return run;
+}
+
+// Runs a command with --json and answers with what it printed.
+ApiReply RunJson(ApiCall& call, std::vector<std::string> argv, int status = 200) {
+  argv.push_back("--json");
+  auto run = Run(call, std::move(argv));
+  if (!run) return run.error();
+  Json body = Json::parse(run->out, nullptr, false);
+  if (body.is_discarded()) body = Json{{"output", run->out}};
+  return ApiReply{status, std::move(body), {}};
+}
+
+// The request's JSON object body; an error reply when it is not one.
+std::expected<Json, ApiReply> BodyObject(const ApiCall& call) {
+  Json body = Json::parse(call.request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return std::unexpected(ErrorReply(400, "bad_request", "the body must be a JSON object"));
+  }
+  return body;
+}
+
+// A string field of the body; an error reply naming it when it is missing.
+std::expected<std::string, ApiReply> StringField(const Json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string()) {
+    return std::unexpected(ErrorReply(400, "bad_request", fmt::format("the body needs \"{}\": a string", name)));
+  }
+  return it->get<std::string>();
+}
+
+const std::string& App(const ApiCall& call) { return call.params.at("app"); }
+
+ApiReply Account(ApiCall& call) {
+  return ApiReply{200,
+                  {{"key_name", call.caller.key_name},
+                   {"role", call.caller.role == Role::kAdmin ? "admin" : "developer"},
+                   {"token", call.caller.token}},
+                  {}};
+}
+
+ApiReply AppsList(ApiCall& call) { return RunJson(call, {"apps:list"}); }
+
+ApiReply AppsCreate(ApiCall& call) {
+  auto body = BodyObject(call);
+  if (!body) return body.error();
+  auto name = StringField(*body, "name");
+  if (!name) return name.error();
+  if (auto run = Run(call, {"apps:create", *name}); !run) return run.error();
+  return RunJson(call, {"apps:info", *name}, 201);
+}
+
+ApiReply AppsInfo(ApiCall& call) { return RunJson(call, {"apps:info", App(call)}); }
+
+ApiReply AppsDestroy(ApiCall& call) {
+  ApiReply info = RunJson(call, {"apps:info", App(call)});
+  if (info.status != 200) return info;
+  if (auto run = Run(call, {"apps:destroy", App(call), "--confirm", App(call)}); !run) return run.error();
+  return info;
+}
+
+ApiReply ConfigVars(ApiCall& call) { return RunJson(call, {"config", App(call)}); }
+
+// {"KEY": "value", "OTHER": null}: sets and unsets in one release.
+ApiReply ConfigPatch(ApiCall& call) {
+  auto body = BodyObject(call);
+  if (!body) return body.error();
+  std::vector<std::string> set = {"config:set", App(call)}, unset;
+  for (const auto& [key, value] : body->items()) {
+    if (value.is_null()) {
+      unset.push_back(key);
+    } else if (value.is_string()) {
+      set.push_back(key + "=" + value.get<std::string>());
+    } else {
+      return ErrorReply(400, "bad_request", fmt::format("the value of {} must be a string, or null to unset it",
+                                                        key.substr(0, 64)));
+    }
+  }
+  if (set.size() == 2 && unset.empty()) return ConfigVars(call);
+  std::vector<std::string> argv;
+  if (set.size() > 2) {
+    argv = set;
+    if (!unset.empty()) {
+      std::string keys;
+      for (const auto& k : unset) keys += (keys.empty() ? "" : ",") + k;
+      argv.insert(argv.end(), {"--unset", keys});
+    }
+  } else {
+    argv = {"config:unset", App(call)};
+    argv.insert(argv.end(), unset.begin(), unset.end());
+  }
+  if (auto run = Run(call, argv); !run) return run.error();
+  return ConfigVars(call);
+}
+
+ApiReply ReleasesList(ApiCall& call) { return RunJson(call, {"releases", App(call)}); }
+
+// {"release": N}: a rollback to vN, as a new release.
+ApiReply ReleasesCreate(ApiCall& call) {
+  auto body = BodyObject(call);
+  if (!body) return body.error();
+  auto it = body->find("release");
+  if (it == body->end() || !it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 1000000000) {
+    return ErrorReply(400, "bad_request", "the body needs \"release\": the version to roll back to (a number)");
+  }
+  if (auto run = Run(call, {"rollback", App(call), fmt::format("v{}", it->get<int64_t>())}); !run) {
+    return run.error();
+  }
+  return RunJson(call, {"releases:info", App(call)}, 201);
+}
+
+ApiReply Formation(ApiCall& call) { return RunJson(call, {"ps", App(call)}); }
+
+// {"updates": [{"type": "web", "quantity": 2, "size": "basic"}]} (Heroku's
+// form) or {"web": 2}.
+ApiReply FormationPatch(ApiCall& call) {
+  auto body = BodyObject(call);
+  if (!body) return body.error();
+  std::vector<std::string> scale = {"ps:scale", App(call)}, resize = {"ps:resize", App(call)};
+  auto bad = [] {
+    return ErrorReply(400, "bad_request",
+                      "the body is {\"updates\": [{\"type\": \"web\", \"quantity\": 2, \"size\": \"basic\"}]} "
+                      "or {\"web\": 2}");
+  };
+  if (body->contains("updates")) {
+    const Json& updates = (*body)["updates"];
+    if (!updates.is_array()) return bad();
+    for (const auto& u : updates) {
+      if (!u.is_object() || !u.contains("type") || !u["type"].is_string()) return bad();
+      std::string type = u["type"];
+      if (u.contains("quantity")) {
+        if (!u["quantity"].is_number_integer()) return bad();
+        scale.push_back(fmt::format("{}={}", type, u["quantity"].get<int64_t>()));
+      }
+      if (u.contains("size")) {
+        if (!u["size"].is_string()) return bad();
+        resize.push_back(fmt::format("{}={}", type, u["size"].get<std::string>()));
+      }
+    }
+  } else {
+    for (const auto& [type, quantity] : body->items()) {
+      if (!quantity.is_number_integer()) return bad();
+      scale.push_back(fmt::format("{}={}", type, quantity.get<int64_t>()));
+    }
+  }
+  if (scale.size() == 2 && resize.size() == 2) return bad();
+  if (resize.size() > 2) {
+    if (auto run = Run(call, resize); !run) return run.error();
+  }
+  if (scale.size() > 2) {
+    if (auto run = Run(call, scale); !run) return run.error();
+  }
+  return Formation(call);
+}
+
+ApiReply DomainsList(ApiCall& call) { return RunJson(call, {"domains", App(call)}); }
+ApiReply DomainsAdd(ApiCall& call) {
+  auto body = BodyObject(call);
+  if (!body) return body.error();
+  auto host = StringField(*body, "hostname");
+  if (!host) return host.error();
+  if (auto run = Run(call, {"domains:add", App(call), *host}); !run) return run.error();
+  ApiReply list = DomainsList(call);
+  if (list.status == 200) list.status = 201;
+  return list;
+}
+ApiReply DomainsRemove(ApiCall& call) {
+  if (auto run = Run(call, {"domains:remove", App(call), call.params.at("hostname")}); !run) return run.error();
+  return DomainsList(call);
+}
+
+ApiReply AccessList(ApiCall& call) { return RunJson(call, {"access", App(call)}); }
+ApiReply AccessAdd(ApiCall& call) {
+  auto body = BodyObject(call);
+  if (!body) return body.error();
+  auto user = StringField(*body, "user");
+  if (!user) return user.error();
+  if (auto run = Run(call, {"access:add", App(call), *user}); !run) return run.error();
+  ApiReply list = AccessList(call);
+  if (list.status == 200) list.status = 201;
+  return list;
+}
+ApiReply AccessRemove(ApiCall& call) {
+  if (auto run = Run(call, {"access:remove", App(call), call.params.at("user")}); !run) return run.error();
+  return AccessList(call);
+}
+
+ApiReply BuildsList(ApiCall& call) { return RunJson(call, {"builds:list", App(call)}); }
+ApiReply BuildOutput(ApiCall& call) {
+  auto run = Run(call, {"builds:output", App(call), call.params.at("id")});
+  if (!run) return run.error();
+  return ApiReply{200, {{"output", run->out}}, {}};
+}
+
+// {"argv": ["config:set", "web", "A=1"], "stdin": "..."}: any command of the
+// catalog, as the caller; its exit status and output. A failed command also
+// gets the error's status, id and message.
+ApiReply Commands(ApiCall& call) {
+  auto body = BodyObject(call);
+  if (!body) return body.error();
+  auto it = body->find("argv");
+  std::vector<std::string> argv;
+  bool ok = it != body->end() && it->is_array() && !it->empty();
+  if (ok) {
+    for (const auto& word : *it) {
+      if (!word.is_string()) {
+        ok = false;
+        break;
+      }
+      argv.push_back(word.get<std::string>());
+    }
+  }
+  if (!ok) return ErrorReply(400, "bad_request", "the body needs \"argv\": the command's words, as strings");
+  std::string stdin_text;
+  if (auto in = body->find("stdin"); in != body->end()) {
+    if (!in->is_string()) return ErrorReply(400, "bad_request", "\"stdin\" must be a string");
+    stdin_text = in->get<std::string>();
+  }
+  CommandRun run = RunAs(call.services, call.caller, argv, std::move(stdin_text), call.cancelled);
+  ApiReply reply = run.error ? ErrorReply(*run.error) : ApiReply{};
+  reply.body["exit_status"] = run.exit_status;
+  reply.body["stdout"] = run.out;
+  reply.body["stderr"] = run.err;
+  return reply;
+}
+
+// clang-format off
+const ApiRoute kRoutes[] = {
+    {"GET",    "/api/v1/account",                       Account},
+    {"POST",   "/api/v1/commands",                      Commands},
+    {"GET",    "/api/v1/apps",                          AppsList},
+    {"POST",   "/api/v1/apps",                          AppsCreate},
+    {"GET",    "/api/v1/apps/{app}",                    AppsInfo},
+    {"DELETE", "/api/v1/apps/{app}",                    AppsDestroy},
+    {"GET",    "/api/v1/apps/{app}/config-vars",        ConfigVars},
+    {"PATCH",  "/api/v1/apps/{app}/config-vars",        ConfigPatch},
+    {"GET",    "/api/v1/apps/{app}/releases",           ReleasesList},
+    {"POST",   "/api/v1/apps/{app}/releases",           ReleasesCreate},
+    {"GET",    "/api/v1/apps/{app}/formation",          Formation},
+    {"PATCH",  "/api/v1/apps/{app}/formation",          FormationPatch},
+    {"GET",    "/api/v1/apps/{app}/domains",            DomainsList},
+    {"POST",   "/api/v1/apps/{app}/domains",            DomainsAdd},
+    {"DELETE", "/api/v1/apps/{app}/domains/{hostname}", DomainsRemove},
+    {"GET",    "/api/v1/apps/{app}/access",             AccessList},
+    {"POST",   "/api/v1/apps/{app}/access",             AccessAdd},
+    {"DELETE", "/api/v1/apps/{app}/access/{user}",      AccessRemove},
+    {"GET",    "/api/v1/apps/{app}/builds",             BuildsList},
+    {"GET",    "/api/v1/apps/{app}/builds/{id}/output", BuildOutput},
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const ApiRoute> ApiRoutes() { return kRoutes; }
+
+}  // namespace ms

@@ -1,0 +1,39 @@
+#include "server/keys/api_token.h"
+
+#include <openssl/rand.h>
+
+#include "server/common/sha256.h"
+
+namespace ms {
+namespace {
+constexpr std::string_view kPrefix = "mst_";
+constexpr size_t kRandomBytes = 20;
+}  // namespace
+
+Result<std::string> NewApiToken() {
+  unsigned char raw[kRandomBytes];
+  if (RAND_bytes(raw, sizeof raw) != 1) return Failed("cannot draw random bytes for a token (OpenSSL RAND_bytes failed)");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token(kPrefix);
+  for (unsigned char b : raw) {
+    token.push_back(kHex[b >> 4]);
+    token.push_back(kHex[b & 15]);
+  }
+  return token;
+}
+
+std::string ApiTokenHash(std::string_view token) {
+  Sha256 sha;
+  sha.Update(token);
+  return sha.HexDigest();
+}
+
+bool IsApiTokenShape(std::string_view text) {
+  if (text.size() != kPrefix.size() + 2 * kRandomBytes || !text.starts_with(kPrefix)) return false;
+  for (char c : text.substr(kPrefix.size())) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace ms
