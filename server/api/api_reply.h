@@ -4,6 +4,8 @@
 // {"id": "not_found", "message": "..."}, with the status a client expects for
 // each ErrorCode (ErrorReply). Plain data and pure functions; any thread.
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,10 +17,18 @@
 
 namespace ms {
 
+// Sends one piece of a streamed answer; false once the client is gone.
+using StreamWrite = std::function<bool(std::string_view)>;
+
 struct ApiReply {
   int status = 200;
   nlohmann::json body = nlohmann::json::object();
   std::vector<std::pair<std::string, std::string>> headers{};
+  // Instead of JSON: text (content_type says which), or a stream (chunked)
+  // that the function writes until it returns.
+  std::string content_type{};
+  std::optional<std::string> text{};
+  std::function<void(const StreamWrite&)> stream{};
 };
 
 // An error reply: {"id": id, "message": message}.

@@ -6,8 +6,12 @@
 
 #include <fmt/format.h>
 
+#include <future>
+
 #include "server/api/api_routes.h"
 #include "server/api/command_run.h"
+#include "server/deploy/source_archive.h"
+#include "server/keys/app_access.h"
 
 namespace ms {
 namespace {
@@ -212,10 +216,94 @@ ApiReply AccessRemove(ApiCall& call) {
 }
 
 ApiReply BuildsList(ApiCall& call) { return RunJson(call, {"builds:list", App(call)}); }
+// A build's output as text: followed as it is written while the build runs
+// (a deploy from the API), else the whole of it as recorded.
 ApiReply BuildOutput(ApiCall& call) {
-  auto run = Run(call, {"builds:output", App(call), call.params.at("id")});
-  if (!run) return run.error();
-  return ApiReply{200, {{"output", run->out}}, {}};
+  if (auto r = CheckAppAccess(call.services.store, call.caller, App(call), AppNeed::kMember); !r) {
+    return ErrorReply(r.error());
+  }
+  const std::string& id_text = call.params.at("id");
+  char* end = nullptr;
+  int64_t id = std::strtoll(id_text.c_str(), &end, 10);
+  if (id <= 0 || *end != '\0') {
+    return ErrorReply(404, "not_found", fmt::format("'{}' is not a build id (see builds)", id_text.substr(0, 32)));
+  }
+  ApiReply reply;
+  reply.content_type = "text/plain; charset=utf-8";
+  auto deploys = call.services.store.ListDeploys(App(call), 1000);
+  if (!deploys) return ErrorReply(deploys.error());
+  if (std::none_of(deploys->begin(), deploys->end(), [&](const Deploy& d) { return d.id == id; })) {
+    return ErrorReply(404, "not_found", fmt::format("{} has no build {} (see builds)", App(call), id));
+  }
+  if (auto live = call.builds.Find(id)) {
+    reply.stream = [live](const StreamWrite& write) {
+      size_t offset = 0;
+      for (bool done = false; !done;) {
+        std::string more = live->ReadFrom(offset, std::chrono::seconds(15), &done);
+        offset += more.size();
+        if (!write(more)) return;
+      }
+    };
+    return reply;
+  }
+  auto log = call.services.store.DeployLog(App(call), id);
+  if (!log) return ErrorReply(log.error());
+  reply.text = *log;
+  return reply;
+}
+
+// The body: the app's source as a .tar.gz. Built and released as a push of
+// it would be, on a thread of its own; the answer comes once the build is
+// recorded, with where to follow its output.
+ApiReply BuildsCreate(ApiCall& call) {
+  const std::string& app = App(call);
+  if (auto r = CheckAppAccess(call.services.store, call.caller, app, AppNeed::kMember); !r) {
+    return ErrorReply(r.error());
+  }
+  auto entries = UnpackSource(call.request.body, call.max_archive_bytes);
+  if (!entries) return ErrorReply(entries.error());
+  AppLock lock = call.services.locks.TryAcquire(app);
+  if (!lock) {
+    return ErrorReply(409, "busy", fmt::format("a deploy or a change of {} is in progress; try again once it ends", app));
+  }
+  auto source = CommitSource(call.services, call.caller, app, *entries);
+  if (!source) return ErrorReply(source.error());
+  auto build = std::make_shared<LiveBuild>();
+  auto started = std::make_shared<std::promise<int64_t>>();
+  auto id_future = started->get_future();
+  Services& services = call.services;
+  LiveBuilds& builds = call.builds;
+  Caller caller = call.caller;
+  auto shared_lock = std::make_shared<AppLock>(std::move(lock));
+  builds.threads().Spawn([&services, &builds, caller, source = *source, build, started, shared_lock] {
+    int64_t id = 0;
+    auto result = DeploySource(services, caller, source, *build, nullptr, [&](int64_t deploy_id) {
+      id = deploy_id;
+      builds.Add(id, build);
+      started->set_value(id);
+    });
+    if (id == 0) started->set_value(result ? 0 : -1);
+    shared_lock->Release();
+    build->Finish(result.has_value());
+    if (id != 0) builds.Remove(id);
+  });
+  // The build is recorded at once (or fails before it is).
+  if (id_future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    return ErrorReply(503, "unavailable", "the build did not start within 60 s; see builds for its state");
+  }
+  int64_t id = id_future.get();
+  if (id <= 0) {
+    bool done = false;
+    std::string output = build->ReadFrom(0, std::chrono::seconds(5), &done);
+    return ErrorReply(422, "failed", "the deploy failed before it was recorded: " + output);
+  }
+  return ApiReply{201,
+                  {{"id", id},
+                   {"app", app},
+                   {"commit", source->commit},
+                   {"status", "running"},
+                   {"output_stream_url", fmt::format("/api/v1/apps/{}/builds/{}/output", app, id)}},
+                  {}};
 }
 
 // {"argv": ["config:set", "web", "A=1"], "stdin": "..."}: any command of the
@@ -271,6 +359,7 @@ const ApiRoute kRoutes[] = {
     {"POST",   "/api/v1/apps/{app}/access",             AccessAdd},
     {"DELETE", "/api/v1/apps/{app}/access/{user}",      AccessRemove},
     {"GET",    "/api/v1/apps/{app}/builds",             BuildsList},
+    {"POST",   "/api/v1/apps/{app}/builds",             BuildsCreate},
     {"GET",    "/api/v1/apps/{app}/builds/{id}/output", BuildOutput},
 };
 // clang-format on

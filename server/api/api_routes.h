@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "server/api/api_reply.h"
+#include "server/api/live_builds.h"
 #include "server/keys/caller.h"
 #include "server/services.h"
 
@@ -32,6 +33,8 @@ struct ApiCall {
   const ApiRequest& request;
   std::map<std::string, std::string> params;  // {"app": "web"}
   std::function<bool()> cancelled;            // the client went away
+  LiveBuilds& builds;                         // deploys from the API in progress
+  size_t max_archive_bytes = 0;               // a deploy's source, unpacked
 };
 
 using ApiHandler = ApiReply (*)(ApiCall&);

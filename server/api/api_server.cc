@@ -9,9 +9,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <cstring>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <ctime>
 #include <fmt/format.h>
 
@@ -100,6 +102,32 @@ std::string_view ReasonId(int status) {
   }
 }
 
+// A streamed answer: the head, then each piece the reply's function writes as
+// a chunk, then the last chunk. False when the client went away (the
+// connection then closes).
+bool WriteStream(FdStream& stream, ApiReply& reply, unsigned version) {
+  http::response<http::empty_body> res{static_cast<http::status>(reply.status), version};
+  res.set(http::field::content_type, reply.content_type);
+  res.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : reply.headers) res.set(name, value);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> head(res);
+  boost::system::error_code ec;
+  http::write_header(stream, head, ec);
+  if (ec) return false;
+  bool gone = false;
+  reply.stream([&](std::string_view data) {
+    if (gone) return false;
+    if (data.empty()) return true;
+    boost::asio::write(stream, http::make_chunk(boost::asio::buffer(data.data(), data.size())), ec);
+    gone = static_cast<bool>(ec);
+    return !gone;
+  });
+  if (gone) return false;
+  boost::asio::write(stream, http::make_chunk_last(), ec);
+  return !ec;
+}
+
 bool PeerGone(int fd) {
   pollfd p{fd, POLLRDHUP, 0};
   return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
@@ -146,6 +174,7 @@ void ApiServer::Stop() {
     for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
   }
   connections_.JoinAll();
+  builds_.threads().JoinAll();
   for (int* fd : {&unix_fd_, &tcp_fd_, &stop_pipe_[0], &stop_pipe_[1]}) {
     if (*fd >= 0) ::close(*fd);
     *fd = -1;
@@ -212,9 +241,22 @@ void ApiServer::Serve(int fd, Via via, std::string peer) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(kHeaderLimit);
-    parser.body_limit(options_.max_body_bytes);
     boost::system::error_code ec;
-    http::read(stream, buffer, parser, ec);
+    parser.body_limit(std::max(options_.max_body_bytes, options_.max_archive_bytes));
+    http::read_header(stream, buffer, parser, ec);
+    if (!ec) {
+      // A deploy's archive may be large; every other body is small JSON.
+      std::string_view target = parser.get().target();
+      bool upload = parser.get().method() == http::verb::post && target.starts_with("/api/v1/apps/") &&
+                    target.substr(0, target.find('?')).ends_with("/builds");
+      size_t limit = upload ? options_.max_archive_bytes : options_.max_body_bytes;
+      if (parser.content_length() && *parser.content_length() > limit) {
+        ec = http::error::body_limit;  // (answered without reading it; the connection then closes)
+      } else {
+        parser.body_limit(limit);
+        http::read(stream, buffer, parser, ec);
+      }
+    }
     int early = 0;
     if (ec == http::error::end_of_stream || ec == boost::asio::error::eof || ec == boost::asio::error::timed_out ||
         ec == boost::asio::error::connection_reset) {
@@ -286,7 +328,8 @@ void ApiServer::Serve(int fd, Via via, std::string peer) {
       if (caller) {
         RouteMatch match = MatchRoute(ApiRoutes(), request.method, request.path);
         if (match.route) {
-          ApiCall call{services_, *caller, request, std::move(match.params), [fd] { return PeerGone(fd); }};
+          ApiCall call{services_,         *caller, request, std::move(match.params), [fd] { return PeerGone(fd); },
+                       builds_,           options_.max_archive_bytes};
           try {
             reply = match.route->handler(call);
           } catch (const std::exception& e) {
@@ -304,11 +347,16 @@ void ApiServer::Serve(int fd, Via via, std::string peer) {
         }
       }
     }
+    if (reply.stream) {
+      if (!WriteStream(stream, reply, version) || !keep_alive || stopping_) return;
+      continue;
+    }
     http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
-    res.set(http::field::content_type, "application/json");
+    res.set(http::field::content_type, reply.text ? reply.content_type : "application/json");
     res.set(http::field::cache_control, "no-store");
     for (const auto& [name, value] : reply.headers) res.set(name, value);
-    res.body() = reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    res.body() = reply.text ? std::move(*reply.text)
+                            : reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     res.keep_alive(keep_alive && !stopping_);
     res.prepare_payload();
     http::write(stream, res, ec);

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "server/api/auth_limiter.h"
+#include "server/api/live_builds.h"
 #include "server/common/result.h"
 #include "server/common/thread_group.h"
 #include "server/services.h"
@@ -30,6 +31,7 @@ struct ApiServerOptions {
   int max_connections = 64;
   int idle_timeout_seconds = 75;      // between requests, and for a stalled read or write
   size_t max_body_bytes = 1 << 20;    // larger bodies get 413
+  size_t max_archive_bytes = 1 << 30; // a deploy's .tar.gz (max_push_mb), and its files unpacked
   int auth_burst = 10;                // failed authentications an address may make at once,
   int auth_refill_seconds = 6;        // then one per this many seconds
 };
@@ -60,6 +62,7 @@ class ApiServer {
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> acceptors_;
   ThreadGroup connections_;
+  LiveBuilds builds_;
   std::mutex open_mu_;
   std::set<int> open_fds_;
 };

@@ -49,6 +49,7 @@ Result<void> BuildDeployStep::Run(const DeployRequest& request, Output& out) {
   auto id = store_.StartDeploy(Deploy{0, request.app, request.commit, request.ref, request.key_name,
                                       "running", "", "", ""});
   if (!id) return std::unexpected(id.error());
+  if (request.on_started) request.on_started(*id);
 
   TeeOutput tee(out);
   tee.Write(fmt::format("-----> Building {} {} ({}) pushed by {}\n", request.app,

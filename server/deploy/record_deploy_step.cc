@@ -14,6 +14,7 @@ Result<void> RecordDeployStep::Run(const DeployRequest& request, Output& out) {
   auto id = store_.StartDeploy(Deploy{0, request.app, request.commit, request.ref,
                                       request.key_name, "running", "", "", ""});
   if (!id) return std::unexpected(id.error());
+  if (request.on_started) request.on_started(*id);
   if (work_) {
     if (auto r = work_(request, out); !r) {
       (void)store_.FinishDeploy(*id, false, r.error().message);

@@ -204,6 +204,59 @@ Result<void> AppRepos::KeepObjects(const std::string& app, const std::filesystem
   return {};
 }
 
+Result<std::string> AppRepos::CommitEntries(const std::string& app, const std::vector<TarEntry>& entries,
+                                            const std::string& parent, const std::string& author,
+                                            const std::string& message) const {
+  auto repo = OpenBare(PathOf(app));
+  if (!repo) return std::unexpected(repo.error());
+  git_index* raw_index = nullptr;
+  if (git_index_new(&raw_index) != 0) return Failed(GitError("cannot make an index"));
+  std::unique_ptr<git_index, void (*)(git_index*)> index(raw_index, git_index_free);
+  for (const TarEntry& e : entries) {
+    if (e.kind == TarEntry::kDirectory) continue;
+    const std::string& bytes = e.kind == TarEntry::kSymlink ? e.target : e.data;
+    git_index_entry entry{};
+    if (git_blob_create_from_buffer(&entry.id, repo->get(), bytes.data(), bytes.size()) != 0) {
+      return Failed(GitError(fmt::format("cannot store {}", e.path)));
+    }
+    entry.path = e.path.c_str();
+    entry.mode = e.kind == TarEntry::kSymlink ? GIT_FILEMODE_LINK
+                 : (e.mode & 0111)            ? GIT_FILEMODE_BLOB_EXECUTABLE
+                                              : GIT_FILEMODE_BLOB;
+    if (git_index_add(index.get(), &entry) != 0) {
+      return InvalidArgument(GitError(fmt::format("cannot add {} to the commit", e.path)));
+    }
+  }
+  git_oid tree_id;
+  if (git_index_write_tree_to(&tree_id, index.get(), repo->get()) != 0) {
+    return InvalidArgument(GitError("cannot make a tree of the archive's files"));
+  }
+  git_tree* tree = nullptr;
+  if (git_tree_lookup(&tree, repo->get(), &tree_id) != 0) return Failed(GitError("cannot read the new tree"));
+  std::unique_ptr<git_tree, void (*)(git_tree*)> tree_owner(tree, git_tree_free);
+  git_commit* parent_commit = nullptr;
+  if (!parent.empty()) {
+    auto found = LookupCommit(repo->get(), app, parent);
+    if (!found) return std::unexpected(found.error());
+    parent_commit = *found;
+  }
+  std::unique_ptr<git_commit, void (*)(git_commit*)> parent_owner(parent_commit, git_commit_free);
+  git_signature* sig = nullptr;
+  if (git_signature_now(&sig, author.c_str(), (author + "@mothership").c_str()) != 0) {
+    return Failed(GitError("cannot sign the commit"));
+  }
+  std::unique_ptr<git_signature, void (*)(git_signature*)> sig_owner(sig, git_signature_free);
+  const git_commit* parents[1] = {parent_commit};
+  git_oid commit_id;
+  if (git_commit_create(&commit_id, repo->get(), nullptr, sig, sig, "UTF-8", message.c_str(), tree,
+                        parent_commit ? 1 : 0, parents) != 0) {
+    return Failed(GitError("cannot write the commit"));
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &commit_id);
+  return std::string(hex);
+}
+
 Result<std::string> AppRepos::ResolveRef(const std::string& app, const std::string& ref) const {
   auto repo = OpenBare(PathOf(app));
   if (!repo) return std::unexpected(repo.error());

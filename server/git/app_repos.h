@@ -8,6 +8,7 @@
 #include <string>
 
 #include "server/common/result.h"
+#include "server/common/tar_reader.h"
 
 namespace ms {
 
@@ -43,6 +44,13 @@ class AppRepos {
   // never finishes the push (the daemon stopped). Objects already there stay;
   // ones no ref reaches are left for git gc.
   Result<void> KeepObjects(const std::string& app, const std::filesystem::path& quarantine) const;
+  // Writes a commit of `entries` (the whole tree: files with their executable
+  // bit, and symbolic links; directories are implied) whose parent is
+  // `parent` ("" for none) into the app's repository, on no branch; returns
+  // its sha. Paths must already be clean (relative, no "." or ".." parts).
+  Result<std::string> CommitEntries(const std::string& app, const std::vector<TarEntry>& entries,
+                                    const std::string& parent, const std::string& author,
+                                    const std::string& message) const;
   // The commit a ref points at, or "" when the ref does not exist.
   Result<std::string> ResolveRef(const std::string& app, const std::string& ref) const;
   // Writes the files of a commit's tree (no .git) into `tar` under `prefix`, with

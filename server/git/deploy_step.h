@@ -5,6 +5,7 @@
 // for different apps at once (pushes to one app are already serialised).
 
 #include <filesystem>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -23,6 +24,9 @@ struct DeployRequest {
   // True once the pusher is gone: a push still waiting for a build slot then
   // gives up (one already building goes on to the end, as on Heroku).
   std::function<bool()> client_gone;
+  // Called with the deploy's id once it is recorded (a deploy from the API
+  // answers with it before the build ends). May be empty.
+  std::function<void(int64_t)> on_started{};
 };
 
 class DeployStep {

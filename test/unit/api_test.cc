@@ -11,11 +11,22 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include <zlib.h>
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <thread>
+
 #include "server/api/api_routes.h"
 #include "server/api/auth_limiter.h"
+#include "server/common/tar_writer.h"
+#include "server/deploy/record_deploy_step.h"
+#include "server/deploy/source_archive.h"
 #include "server/keys/api_token.h"
 #include "test_helpers.h"
 
@@ -93,14 +104,17 @@ int ConnectUnix(const std::filesystem::path& path) {
 }
 
 // A TestEnv with the admin "root" and the developer "dev", each with a token,
-// and the API serving it.
+// and the API serving it (with `deploy` as the deploy step when given).
 struct ApiEnv {
   TestEnv env;
+  std::unique_ptr<ms::Services> services;
   std::string root_token, dev_token;
   std::unique_ptr<ms::ApiServer> server;
   int port = 0;
 
-  explicit ApiEnv(size_t max_body = 1 << 20) {
+  explicit ApiEnv(size_t max_body = 1 << 20, ms::DeployStep* deploy = nullptr, size_t max_archive = 1 << 20) {
+    services = std::make_unique<ms::Services>(ms::Services{env.settings, *env.store, env.repos, env.locks,
+                                                           deploy ? *deploy : env.deploy, env.sessions});
     REQUIRE(env.store->AddKey({0, "root", "SHA256:root", "ssh-ed25519 AAAAroot", ms::Role::kAdmin, ""}));
     REQUIRE(env.store->AddKey({0, "dev", "SHA256:dev", "ssh-ed25519 AAAAdev", ms::Role::kDeveloper, ""}));
     root_token = Token(ms::Role::kAdmin, "ci");
@@ -109,9 +123,10 @@ struct ApiEnv {
     options.socket_path = env.settings.ApiSocketPath();
     options.tcp_port = 0;
     options.max_body_bytes = max_body;
+    options.max_archive_bytes = max_archive;
     options.auth_burst = 3;
     options.auth_refill_seconds = 60;
-    server = std::make_unique<ms::ApiServer>(env.services, options);
+    server = std::make_unique<ms::ApiServer>(*services, options);
     auto started = server->Start();
     REQUIRE_OK(started);
     port = *started;
@@ -382,4 +397,177 @@ TEST_CASE("api server: apps, config vars and access with the commands' rules - e
   CHECK(api.Call("GET", "/api/v1/apps/web", api.dev_token).status == 404);
   REQUIRE(Run(api.env, {"tokens:revoke", "laptop"}, ms::Role::kDeveloper).status == 0);
   CHECK(api.Call("GET", "/api/v1/apps", api.dev_token).status == 401);
+}
+
+namespace {
+
+std::string ReadFileText(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A .tar.gz of `files` (path -> contents; a path ending in '*' is executable,
+// "->" in the contents makes a symlink) under `top`/ when top is not empty.
+std::string TarGz(const std::map<std::string, std::string>& files, const std::string& top = "") {
+  ms_test::TempDir dir;
+  auto tar_path = dir.path() / "a.tar";
+  {
+    ms::TarWriter tar(tar_path);
+    if (!top.empty()) REQUIRE_OK(tar.AddDirectory(top));
+    for (const auto& [name, contents] : files) {
+      std::string path = top.empty() ? name : top + "/" + name;
+      bool exec = path.ends_with('*');
+      if (exec) path.pop_back();
+      if (contents.starts_with("->")) {
+        REQUIRE_OK(tar.AddSymlink(path, contents.substr(2)));
+      } else {
+        REQUIRE_OK(tar.AddFile(path, contents, exec ? 0755 : 0644));
+      }
+    }
+    REQUIRE_OK(tar.Finish());
+  }
+  std::string tar_bytes = ReadFileText(tar_path);
+  auto gz_path = dir.path() / "a.tar.gz";
+  gzFile gz = gzopen(gz_path.c_str(), "wb");
+  REQUIRE(gz != nullptr);
+  REQUIRE(gzwrite(gz, tar_bytes.data(), static_cast<unsigned>(tar_bytes.size())) == static_cast<int>(tar_bytes.size()));
+  gzclose(gz);
+  return ReadFileText(gz_path);
+}
+
+}  // namespace
+
+TEST_CASE("source archives: one top folder is stripped - .git is left out - paths that leave the folder and "
+          "bad archives are refused", "[api]") {
+  auto github = ms::UnpackSource(TarGz({{"Procfile", "web: node server.js\n"}, {"bin/run*", "#!/bin/sh\n"},
+                                        {"link", "->Procfile"}, {".git/HEAD", "ref: x\n"}},
+                                       "app-main"),
+                                 1 << 20);
+  REQUIRE_OK(github);
+  std::map<std::string, const ms::TarEntry*> by_path;
+  for (const auto& e : *github) by_path[e.path] = &e;
+  CHECK(by_path.size() == 3);
+  REQUIRE(by_path.contains("Procfile"));
+  CHECK(by_path["Procfile"]->data == "web: node server.js\n");
+  REQUIRE(by_path.contains("bin/run"));
+  CHECK((by_path["bin/run"]->mode & 0100) != 0);
+  REQUIRE(by_path.contains("link"));
+  CHECK(by_path["link"]->kind == ms::TarEntry::kSymlink);
+  CHECK(by_path["link"]->target == "Procfile");
+
+  // Two top-level entries: nothing is stripped.
+  auto flat = ms::UnpackSource(TarGz({{"Procfile", "web: x\n"}, {"src/a.js", "1"}}), 1 << 20);
+  REQUIRE_OK(flat);
+  CHECK(flat->size() == 2);
+
+  auto error = [](const std::string& bytes, size_t max = 1 << 20) {
+    auto r = ms::UnpackSource(bytes, max);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ms::ErrorCode::kInvalidArgument);
+    return r.error().message;
+  };
+  CHECK(Contains(error(TarGz({{"../escape", "x"}, {"a", "b"}})), "leaves its folder"));
+  CHECK(Contains(error(TarGz({{"a/../../b", "x"}, {"c", "d"}})), "leaves its folder"));
+  CHECK(Contains(error(TarGz({{"/etc/passwd", "x"}, {"c", "d"}})), "not relative"));
+  CHECK(Contains(error("not gzip at all"), "not a gzip archive"));
+  std::string whole = TarGz({{"big", std::string(4096, 'x')}, {"c", "d"}});
+  CHECK(Contains(error(whole.substr(0, whole.size() / 2)), "cut short"));
+  CHECK(Contains(error(whole, 1024), "more than"));
+  CHECK(Contains(error(TarGz({{".git/config", "x"}})), "has no files"));
+}
+
+TEST_CASE("api builds: a .tar.gz is committed and deployed as a push - its output streams while it runs - 409 "
+          "meanwhile - the branch moves only when it succeeds", "[api]") {
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  std::atomic<bool> fail{false};
+  ms::RecordDeployStep::Work work = [&](const ms::DeployRequest&, ms::Output& out) -> ms::Result<void> {
+    out.Write("-----> building\n");
+    opened.wait();
+    out.Write("-----> built\n");
+    if (fail) return ms::Failed("the build broke");
+    return {};
+  };
+  // The step needs the env's store and repos: made after the env, before the server runs a build.
+  struct Holder : ms::DeployStep {
+    std::unique_ptr<ms::DeployStep> inner;
+    ms::Result<void> Run(const ms::DeployRequest& r, ms::Output& out) override { return inner->Run(r, out); }
+  } holder;
+  ApiEnv api(1 << 20, &holder, 1 << 20);
+  holder.inner = std::make_unique<ms::RecordDeployStep>(*api.env.store, api.env.repos, work);
+  REQUIRE(Run(api.env, {"apps:create", "web"}, ms::Role::kDeveloper).status == 0);
+
+  std::string archive = TarGz({{"Procfile", "web: node server.js\n"}, {"server.js", "1"}}, "web-main");
+  auto created = api.Call("POST", "/api/v1/apps/web/builds", api.dev_token, archive);
+  INFO(created.body.dump());
+  REQUIRE(created.status == 201);
+  int64_t id = created.body["id"];
+  std::string commit = created.body["commit"];
+  CHECK(created.body["output_stream_url"] == fmt::format("/api/v1/apps/web/builds/{}/output", id));
+
+  // Another deploy of the app meanwhile is refused.
+  auto busy = api.Call("POST", "/api/v1/apps/web/builds", api.dev_token, archive);
+  CHECK(busy.status == 409);
+  CHECK(busy.body["id"] == "busy");
+
+  // The output streams: the first line arrives while the build waits.
+  int fd = ConnectTcp(api.port);
+  std::string req = Request("GET", created.body["output_stream_url"], api.dev_token);
+  REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
+  std::string seen;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  char buf[4096];
+  while (!Contains(seen, "-----> building") && std::chrono::steady_clock::now() < deadline) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    seen.append(buf, static_cast<size_t>(n));
+  }
+  CHECK(Contains(seen, "Transfer-Encoding: chunked"));
+  CHECK(Contains(seen, "-----> building"));
+  CHECK_FALSE(Contains(seen, "-----> built"));
+  // Not yet on the branch.
+  CHECK(api.env.repos.ResolveRef("web", "refs/heads/main").value() == "");
+  gate.set_value();
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    seen.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  CHECK(Contains(seen, "-----> built"));
+  CHECK(seen.ends_with("0\r\n\r\n"));
+
+  // Succeeded: the branch points at a commit of the archive's files (its top folder stripped).
+  auto poll_status = [&](int64_t build) {
+    std::string status;
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+         std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+      auto list = api.Call("GET", "/api/v1/apps/web/builds", api.dev_token);
+      for (const auto& b : list.body) {
+        if (b["id"] == build) status = b["status"];
+      }
+      if (status != "running") break;
+    }
+    return status;
+  };
+  CHECK(poll_status(id) == "succeeded");
+  CHECK(api.env.repos.ResolveRef("web", "refs/heads/main").value() == commit);
+  CHECK(api.env.repos.ReadFile("web", commit, "", "Procfile").value() == "web: node server.js\n");
+  auto recorded = api.Call("GET", fmt::format("/api/v1/apps/web/builds/{}/output", id), api.dev_token);
+  CHECK(recorded.status == 200);
+
+  // A failing build leaves the branch where it was.
+  fail = true;
+  auto second = api.Call("POST", "/api/v1/apps/web/builds", api.dev_token,
+                         TarGz({{"Procfile", "web: broken\n"}, {"x", "y"}}));
+  REQUIRE(second.status == 201);
+  CHECK(poll_status(second.body["id"]) == "failed");
+  CHECK(api.env.repos.ResolveRef("web", "refs/heads/main").value() == commit);
+
+  // Bad archives, another's app, a missing build.
+  CHECK(api.Call("POST", "/api/v1/apps/web/builds", api.dev_token, "not an archive").status == 422);
+  REQUIRE(Run(api.env, {"apps:create", "other"}).status == 0);
+  CHECK(api.Call("POST", "/api/v1/apps/other/builds", api.dev_token, archive).status == 404);
+  CHECK(api.Call("GET", "/api/v1/apps/web/builds/999/output", api.dev_token).status == 404);
+  CHECK(api.Call("POST", "/api/v1/apps/web/builds", api.dev_token, std::string(2 << 20, 'x')).status == 413);
 }
