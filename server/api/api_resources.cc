@@ -6,10 +6,15 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <future>
+#include <mutex>
+#include <thread>
 
 #include "server/api/api_routes.h"
 #include "server/api/command_run.h"
+#include "server/api/log_events.h"
 #include "server/deploy/source_archive.h"
 #include "server/keys/app_access.h"
 
@@ -17,6 +22,16 @@ namespace ms {
 namespace {
 
 using Json = nlohmann::json;
+
+// Collects what a command writes to stderr (a few lines at most). Thread-safe.
+struct StreamOutput : Output {
+  std::mutex mu;
+  std::string text;
+  void Write(std::string_view data) override {
+    std::lock_guard lock(mu);
+    if (text.size() < 64 * 1024) text.append(data.substr(0, 64 * 1024 - text.size()));
+  }
+};
 
 // Runs argv as the caller; on failure, the error reply.
 std::expected<CommandRun, ApiReply> Run(ApiCall& call, std::vector<std::string> argv, std::string stdin_text = "") {
@@ -338,6 +353,60 @@ ApiReply Commands(ApiCall& call) {
   return reply;
 }
 
+constexpr int kMaxLogLines = 10000;
+constexpr auto kHeartbeat = std::chrono::seconds(15);
+
+// ?lines=N (default 100), &tail=1 to follow, &type=web; Last-Event-ID resumes.
+ApiReply Logs(ApiCall& call) {
+  const std::string& app = App(call);
+  if (auto r = CheckAppAccess(call.services.store, call.caller, app, AppNeed::kMember); !r) {
+    return ErrorReply(r.error());
+  }
+  auto query = [&](const char* name) {
+    auto it = call.request.query.find(name);
+    return it == call.request.query.end() ? std::string() : it->second;
+  };
+  std::string lines = query("lines").empty() ? "100" : query("lines");
+  char* end = nullptr;
+  long n = std::strtol(lines.c_str(), &end, 10);
+  if (*end != '\0' || n < 0 || n > kMaxLogLines) {
+    return ErrorReply(400, "bad_request", fmt::format("lines takes a number from 0 to {}", kMaxLogLines));
+  }
+  std::string after = call.request.last_event_id;
+  std::vector<std::string> argv = {"logs", app, "-n", after.empty() ? std::to_string(n) : std::to_string(kMaxLogLines)};
+  std::string tail = query("tail");
+  if (tail == "1" || tail == "true") argv.push_back("-t");
+  if (std::string type = query("type"); !type.empty()) argv.insert(argv.end(), {"--ps", type});
+  ApiReply reply;
+  reply.content_type = "text/event-stream";
+  reply.headers.emplace_back("X-Accel-Buffering", "no");
+  Services& services = call.services;
+  Caller caller = call.caller;
+  auto peer_gone = call.cancelled;
+  reply.stream = [&services, caller, argv, after, peer_gone](const StreamWrite& write) {
+    LogEvents events(write, after);
+    std::atomic<bool> done{false};
+    std::mutex mu;
+    std::condition_variable wake;
+    std::thread heartbeat([&] {
+      std::unique_lock lock(mu);
+      while (!wake.wait_for(lock, kHeartbeat, [&] { return done.load(); })) events.Heartbeat();
+    });
+    StreamOutput err_sink;
+    Error failure;
+    int status = RunStreaming(services, caller, argv, events, err_sink, [&] { return events.gone() || peer_gone(); },
+                              &failure);
+    {
+      std::lock_guard lock(mu);
+      done = true;
+    }
+    wake.notify_all();
+    heartbeat.join();
+    if (status != 0 && !events.gone()) events.Event("error", failure.message.empty() ? err_sink.text : failure.message);
+  };
+  return reply;
+}
+
 // clang-format off
 const ApiRoute kRoutes[] = {
     {"GET",    "/api/v1/account",                       Account},
@@ -361,6 +430,7 @@ const ApiRoute kRoutes[] = {
     {"GET",    "/api/v1/apps/{app}/builds",             BuildsList},
     {"POST",   "/api/v1/apps/{app}/builds",             BuildsCreate},
     {"GET",    "/api/v1/apps/{app}/builds/{id}/output", BuildOutput},
+    {"GET",    "/api/v1/apps/{app}/logs",               Logs},
 };
 // clang-format on
 

@@ -25,6 +25,7 @@ struct ApiRequest {
   std::string path;                          // "/api/v1/apps/web" (no query)
   std::map<std::string, std::string> query;  // decoded
   std::string body;
+  std::string last_event_id{};  // Last-Event-ID: where a Server-Sent Events stream resumes
 };
 
 struct ApiCall {

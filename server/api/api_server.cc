@@ -290,6 +290,7 @@ void ApiServer::Serve(int fd, Via via, std::string peer) {
       request.path = target.substr(0, q);
       if (q != std::string::npos) request.query = ParseQuery(std::string_view(target).substr(q + 1));
       request.body = std::move(req.body());
+      request.last_event_id = std::string(req["Last-Event-ID"].substr(0, 64));
 
       auto now = AuthLimiter::Clock::now();
       std::optional<Caller> caller;

@@ -63,4 +63,11 @@ CommandRun RunAs(Services& services, const Caller& caller, const std::vector<std
   return run;
 }
 
+int RunStreaming(Services& services, const Caller& caller, const std::vector<std::string>& argv, Output& out,
+                 Output& err, std::function<bool()> cancelled, Error* failure) {
+  StringInput in("");
+  CommandContext ctx{services, caller, out, err, in, false, false, -1, std::move(cancelled), 0};
+  return RunCommand(ctx, argv, failure);
+}
+
 }  // namespace ms

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/keys/caller.h"
 #include "server/services.h"
@@ -28,5 +29,10 @@ struct CommandRun {
 
 CommandRun RunAs(Services& services, const Caller& caller, const std::vector<std::string>& argv,
                  std::string stdin_text, std::function<bool()> cancelled);
+
+// The same with no stdin, its output going to `out` and `err` as it is written
+// (a followed log); returns the exit status, and *failure when it fails.
+int RunStreaming(Services& services, const Caller& caller, const std::vector<std::string>& argv, Output& out,
+                 Output& err, std::function<bool()> cancelled, Error* failure);
 
 }  // namespace ms

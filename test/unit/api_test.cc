@@ -24,6 +24,7 @@
 
 #include "server/api/api_routes.h"
 #include "server/api/auth_limiter.h"
+#include "server/api/log_events.h"
 #include "server/common/tar_writer.h"
 #include "server/deploy/record_deploy_step.h"
 #include "server/deploy/source_archive.h"
@@ -570,4 +571,55 @@ TEST_CASE("api builds: a .tar.gz is committed and deployed as a push - its outpu
   CHECK(api.Call("POST", "/api/v1/apps/other/builds", api.dev_token, archive).status == 404);
   CHECK(api.Call("GET", "/api/v1/apps/web/builds/999/output", api.dev_token).status == 404);
   CHECK(api.Call("POST", "/api/v1/apps/web/builds", api.dev_token, std::string(2 << 20, 'x')).status == 413);
+}
+
+TEST_CASE("api logs: each line an event with its time as id - Last-Event-ID skips what the client saw - "
+          "heartbeats and errors", "[api]") {
+  std::string sent;
+  ms::StreamWrite write = [&](std::string_view d) {
+    sent.append(d);
+    return true;
+  };
+  ms::LogEvents events(write, "2026-12-06T09:00:01.000000002Z");
+  events.Write("2026-12-06T09:00:01.000000001Z web[web.1]: old\n2026-12-06T09:00:01.000000002Z web[web.1]: seen\n");
+  events.Write("2026-12-06T09:00:01.000000003Z web[web.1]: ne");
+  CHECK(sent.empty());
+  events.Write("w\n");
+  CHECK(sent == "id: 2026-12-06T09:00:01.000000003Z\ndata: 2026-12-06T09:00:01.000000003Z web[web.1]: new\n\n");
+  sent.clear();
+  events.Heartbeat();
+  CHECK(sent == ": ping\n\n");
+  sent.clear();
+  events.Event("error", "web has no release yet\ngit push it first");
+  CHECK(sent == "event: error\ndata: web has no release yet\ndata: git push it first\n\n");
+  CHECK_FALSE(events.gone());
+  ms::StreamWrite closed = [](std::string_view) { return false; };
+  ms::LogEvents lost(closed, "");
+  lost.Write("x y\n");
+  CHECK(lost.gone());
+}
+
+TEST_CASE("api logs: a stream of Server-Sent Events - another's app is 404 before any stream", "[api]") {
+  ApiEnv api;
+  REQUIRE(Run(api.env, {"apps:create", "web"}, ms::Role::kDeveloper).status == 0);
+  REQUIRE(Run(api.env, {"apps:create", "secret"}).status == 0);
+  CHECK(api.Call("GET", "/api/v1/apps/secret/logs", api.dev_token).status == 404);
+  CHECK(api.Call("GET", "/api/v1/apps/web/logs?lines=x", api.dev_token).status == 400);
+  // This server runs no apps: the stream says so as an error event.
+  std::string text;
+  {
+    int fd = ConnectTcp(api.port);
+    std::string req = Request("GET", "/api/v1/apps/web/logs?lines=5&tail=1", api.dev_token);
+    REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      text.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+  }
+  CHECK(Contains(text, "HTTP/1.1 200"));
+  CHECK(Contains(text, "Content-Type: text/event-stream"));
+  CHECK(Contains(text, "event: error\ndata: "));
 }
