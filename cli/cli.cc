@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/api_client.h"
 #include "cli/cli_commands.h"
 
 namespace ms::cli {
@@ -49,6 +50,16 @@ int RunCli(const std::vector<std::string>& args) {
   if (command == "remote:add") return RemoteAddCommand(*line);
   if (command == "deploy") return DeployCommand(*line);
   if (command == "open") return OpenCommand(*line);
+  if (command == "logs") {
+    // With a token, through the HTTP API.
+    if (auto target = FindTarget(*line, true); target) {
+      if (auto api = ApiFromEnv(target->server)) {
+        std::vector<std::string> rest(line->words.begin() + 1, line->words.end());
+        if (!rest.empty() && rest[0] == target->app) rest.erase(rest.begin());
+        return ApiLogs(*api, target->app, rest);
+      }
+    }
+  }
   return ServerCommand(*line);
 }
 

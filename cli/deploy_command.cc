@@ -1,7 +1,9 @@
 // mothership deploy [DIR]: deploys a directory that need not be a git
 // repository. Its files (minus what its .gitignore names) are committed to a
 // scratch repository outside DIR and force-pushed to the app's deploy branch,
-// so the push runs the same pipeline as `git push mothership main`.
+// so the push runs the same pipeline as `git push mothership main`. With
+// MOTHERSHIP_TOKEN set, the commit's files go to the HTTP API as a .tar.gz
+// instead (cli/api_client.h).
 
 #include <fmt/format.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "cli/api_client.h"
 #include "cli/cli_commands.h"
 #include "cli/target.h"
 
@@ -59,16 +62,27 @@ int DeployCommand(const CommandLine& line) {
   char stamp[32];
   std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::string branch = DeployBranch(*target);
+  const bool via_api = ApiFromEnv(target->server).has_value();
+  std::string branch = via_api ? "main" : DeployBranch(*target);
   std::string url = RemoteUrl(target->server, target->app);
-  std::printf("Deploying %s to %s (branch %s)\n", dir.c_str(), url.c_str(), branch.c_str());
-  std::fflush(stdout);
+  if (!via_api) {
+    std::printf("Deploying %s to %s (branch %s)\n", dir.c_str(), url.c_str(), branch.c_str());
+    std::fflush(stdout);
+  }
   int status = RunProgram({"git", "init", "-q", "--bare", git_dir});
   if (status == 0) status = RunProgram(with({"add", "-A"}));
   if (status == 0) {
     status = RunProgram(with({"-c", "user.name=mothership deploy", "-c", "user.email=deploy@mothership.invalid",
                               "commit", "-q", "--allow-empty", "-m",
                               fmt::format("mothership deploy of {} at {}", dir.filename().string(), stamp)}));
+  }
+  if (auto api = ApiFromEnv(target->server); api && status == 0) {
+    // With a token: the same files as a .tar.gz through the HTTP API.
+    std::string archive = (scratch / "source.tar.gz").string();
+    status = RunProgram(with({"archive", "--format=tar.gz", "-o", archive, "HEAD"}));
+    if (status == 0) status = ApiDeploy(*api, target->app, archive);
+    std::filesystem::remove_all(scratch, ec);
+    return status == 0 ? 0 : 1;
   }
   if (status == 0) status = RunProgram(with({"push", "--force", url, "HEAD:refs/heads/" + branch}));
   std::filesystem::remove_all(scratch, ec);

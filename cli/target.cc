@@ -217,7 +217,8 @@ int RunProgram(const std::vector<std::string>& argv) {
   return Status(raw);
 }
 
-Result<std::string> CaptureProgram(const std::vector<std::string>& argv, bool quiet) {
+Result<std::string> CaptureProgram(const std::vector<std::string>& argv, bool quiet,
+                                   const std::function<void(std::string_view)>& on_output) {
   int fds[2];
   if (pipe(fds) != 0) return Failed(fmt::format("pipe: {}", std::strerror(errno)));
   pid_t pid = fork();
@@ -246,6 +247,7 @@ Result<std::string> CaptureProgram(const std::vector<std::string>& argv, bool qu
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     out.append(buffer, static_cast<size_t>(n));
+    if (on_output) on_output(std::string_view(buffer, static_cast<size_t>(n)));
   }
   close(fds[0]);
   int raw = 0;

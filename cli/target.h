@@ -6,6 +6,7 @@
 // MOTHERSHIP_SERVER for the server. Commands reach the server through the
 // system ssh client: MOTHERSHIP_SSH_COMMAND, else GIT_SSH_COMMAND, else `ssh`.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,8 +60,10 @@ std::vector<std::string> SshCommandWords();
 // N, 127 when it cannot start).
 int RunProgram(const std::vector<std::string>& argv);
 // Runs argv and returns its stdout, or an error with its status. quiet:
-// its stderr is dropped, else it goes to ours.
-Result<std::string> CaptureProgram(const std::vector<std::string>& argv, bool quiet = false);
+// its stderr is dropped, else it goes to ours. on_output: also gets the
+// output as it comes (a followed stream).
+Result<std::string> CaptureProgram(const std::vector<std::string>& argv, bool quiet = false,
+                                   const std::function<void(std::string_view)>& on_output = nullptr);
 // Replaces this process with ssh running `words` on the server. tty: ask for
 // a terminal (-t). Returns only when ssh cannot start.
 int ExecOnServer(const Server& server, const std::vector<std::string>& words, bool tty);

@@ -104,3 +104,50 @@ TEST_CASE("api: a token made over ssh answers on the loopback port - every comma
   }
   CHECK(walked == commands - 1);
 }
+
+TEST_CASE("api: mothership deploy DIR and logs with MOTHERSHIP_TOKEN go through the API - git sees what was "
+          "deployed") {
+  TestServer s;
+  REQUIRE(s.Ssh("apps:create site").exit_code == 0);
+  const std::string token = MakeToken(s, s.admin_key(), "cli");
+  ms::test::TempDir work;
+  std::filesystem::create_directories(work.path() / "site");
+  ms::test::WriteFile(work.path() / "site" / "Procfile", "web: python3 -m http.server $PORT\n");
+  ms::test::WriteFile(work.path() / "site" / "index.html", "<h1>from the API</h1>\n");
+  ms::test::WriteFile(work.path() / "site" / ".gitignore", "secret.txt\n");
+  ms::test::WriteFile(work.path() / "site" / "secret.txt", "not deployed\n");
+  ms::test::RunOptions options;
+  options.env = {{"MOTHERSHIP_TOKEN", token},
+                 {"MOTHERSHIP_API_URL", fmt::format("http://127.0.0.1:{}", s.api_port())},
+                 {"MOTHERSHIP_SSH_COMMAND", "false"}};  // nothing goes over ssh
+  const std::string cli = ms::test::BinDir() + "/mothership";
+  auto deploy = Run({cli, "deploy", (work.path() / "site").string(), "-a", "site", "-s", "127.0.0.1"}, options);
+  INFO(deploy.Both());
+  CHECK(deploy.exit_code == 0);
+  CHECK(deploy.out.find("through http://127.0.0.1:") != std::string::npos);
+
+  // The app's repository has the commit, without what .gitignore names.
+  auto clone = s.Git({"clone", "-q", s.Url("site"), (work.path() / "clone").string()}, work.path());
+  INFO(clone.Both());
+  REQUIRE(clone.exit_code == 0);
+  CHECK(ms::test::ReadFile(work.path() / "clone" / "index.html") == "<h1>from the API</h1>\n");
+  CHECK_FALSE(std::filesystem::exists(work.path() / "clone" / "secret.txt"));
+  auto log = Run({"git", "-C", (work.path() / "clone").string(), "log", "-1", "--format=%an %s"});
+  CHECK(log.out == "admin Deploy from the API by admin (token cli)\n");
+  auto builds = Curl(s, token, "GET", "/api/v1/apps/site/builds");
+  REQUIRE(builds.body.is_array());
+  REQUIRE(builds.body.size() == 1);
+  CHECK(builds.body[0]["status"] == "succeeded");
+
+  // logs: this server runs no apps, and the API says so.
+  auto logs = Run({cli, "logs", "-a", "site", "-s", "127.0.0.1"}, options);
+  CHECK(logs.exit_code == 1);
+  INFO(logs.Both());
+  CHECK(logs.err.find("this server records deploys only") != std::string::npos);
+
+  // A bad token: the API's message.
+  options.env["MOTHERSHIP_TOKEN"] = "mst_0000000000000000000000000000000000000000";
+  auto refused = Run({cli, "deploy", (work.path() / "site").string(), "-a", "site", "-s", "127.0.0.1"}, options);
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("the token is not valid") != std::string::npos);
+}

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "capture_stdio.h"
+#include "cli/api_client.h"
 #include "cli/cli_commands.h"
 #include "server/commands/catalog.h"
 #include "test_helpers.h"
@@ -174,4 +175,21 @@ TEST_CASE("cli: certs:add --wildcard is the admin's certs:wildcard:add, with no 
   auto own = ServerWords(Line({"certs:add"}), "shop");
   REQUIRE(own);
   CHECK(*own == std::vector<std::string>{"certs:add", "shop"});
+}
+
+TEST_CASE("cli api: MOTHERSHIP_TOKEN turns the API on - its URL from MOTHERSHIP_API_URL or the server's host") {
+  unsetenv("MOTHERSHIP_TOKEN");
+  unsetenv("MOTHERSHIP_API_URL");
+  CHECK_FALSE(ms::cli::ApiFromEnv({"paas.example.com", 2222}).has_value());
+  setenv("MOTHERSHIP_TOKEN", "mst_x", 1);
+  auto api = ms::cli::ApiFromEnv({"paas.example.com", 2222});
+  REQUIRE(api.has_value());
+  CHECK(api->base == "https://mothership.paas.example.com");
+  CHECK(api->token == "mst_x");
+  CHECK(ms::cli::ApiFromEnv({"localhost", 2222})->base == "http://127.0.0.1:2280");
+  CHECK(ms::cli::ApiFromEnv({"127.0.0.1", 2222})->base == "http://127.0.0.1:2280");
+  setenv("MOTHERSHIP_API_URL", "https://api.example.com/", 1);
+  CHECK(ms::cli::ApiFromEnv({"paas.example.com", 2222})->base == "https://api.example.com");
+  unsetenv("MOTHERSHIP_TOKEN");
+  unsetenv("MOTHERSHIP_API_URL");
 }
