@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <regex>
 
 #include "server/commands/catalog.h"
@@ -150,4 +151,66 @@ TEST_CASE("api: mothership deploy DIR and logs with MOTHERSHIP_TOKEN go through 
   auto refused = Run({cli, "deploy", (work.path() / "site").string(), "-a", "site", "-s", "127.0.0.1"}, options);
   CHECK(refused.exit_code == 1);
   CHECK(refused.err.find("the token is not valid") != std::string::npos);
+}
+
+namespace {
+
+// The lines of the README's API examples.
+std::vector<std::string> ReadmeExamples() {
+  std::ifstream in(std::string(MOTHERSHIP_SOURCE_DIR) + "/README.md");
+  std::vector<std::string> lines;
+  std::string line;
+  bool in_block = false;
+  while (std::getline(in, line)) {
+    if (line.starts_with("<!-- api examples")) {
+      in_block = true;
+    } else if (line.starts_with("<!-- end of api examples")) {
+      break;
+    } else if (in_block && !line.starts_with("```") && !line.empty()) {
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("api: the README's curl examples run against a server") {
+  auto lines = ReadmeExamples();
+  REQUIRE(lines.size() >= 8);
+  TestServer s;
+  ms::test::TempDir work;
+  std::filesystem::create_directories(work.path() / "shop");
+  ms::test::WriteFile(work.path() / "shop" / "Procfile", "web: node server.js\n");
+  // Each line, echoed, in one script: the server's ssh and its loopback API
+  // for paas.example.com's.
+  std::string ssh = fmt::format("ssh -i {} -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes "
+                                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
+                                s.admin_key().string());
+  std::string script = "set -eu\n";
+  for (auto l : lines) {
+    if (auto at = l.find("ssh -p 2222 git@paas.example.com"); at != std::string::npos) {
+      l.replace(at, 32, fmt::format("{} -p {} git@127.0.0.1", ssh, s.port()));
+    }
+    if (auto at = l.find("https://mothership.paas.example.com"); at != std::string::npos) {
+      l.replace(at, 35, fmt::format("http://127.0.0.1:{}", s.api_port()));
+    }
+    script += l + "\necho\n";
+  }
+  ms::test::RunOptions options;
+  options.cwd = work.path();
+  auto run = Run({"bash", "-c", script}, options);
+  INFO(script << "\n" << run.Both());
+  REQUIRE(run.exit_code == 0);
+  // Each step's answer: the list, the new app, its config, the build from
+  // the archive (recorded on this server), its output, the log's error
+  // event (this server runs no apps), the releases command.
+  CHECK(run.out.find("[]") != std::string::npos);
+  CHECK(run.out.find("\"name\":\"shop\"") != std::string::npos);
+  CHECK(run.out.find("{\"GREETING\":\"hello\"}") != std::string::npos);
+  CHECK(run.out.find("\"output_stream_url\":\"/api/v1/apps/shop/builds/1/output\"") != std::string::npos);
+  CHECK(run.out.find("event: error") != std::string::npos);
+  CHECK(run.out.find("\"exit_status\":0") != std::string::npos);
+  auto builds = Curl(s, "", "GET", "/api/v1/apps/shop/builds");
+  CHECK(builds.status == 401);
 }
