@@ -1,6 +1,6 @@
 #pragma once
-// One client connection (plain or TLS) and the task connection serving its
-// current request.
+// One client connection (plain or TLS) and the upstream connection (a task's,
+// or the daemon's socket: upstream_socket.h) serving its current request.
 // No timer per connection: the server's sweep (server.cc) closes both sockets
 // once the deadline has passed, which ends whatever read or write waits on
 // them. A deadline is read from the clock when it is set (a vDSO call, tens of
@@ -14,6 +14,7 @@
 
 #include "proxy/buffer.h"
 #include "proxy/client_stream.h"
+#include "proxy/upstream_socket.h"
 
 namespace ms::proxy {
 
@@ -25,7 +26,7 @@ struct Connection {
   explicit Connection(tcp::socket s) : client(std::move(s)), upstream(client.get_executor()) {}
 
   ClientStream client;  // plain or TLS
-  tcp::socket upstream;
+  UpstreamSocket upstream;
   Clock::time_point deadline = Clock::time_point::max();
   bool timed_out = false;  // the sweep closed it (or only its upstream: SetUpstreamDeadline)
   bool upstream_deadline = false;  // the deadline is the task's to meet

@@ -23,18 +23,12 @@ asio::awaitable<ExchangeResult> Exchange::Run(const RequestHead& req, std::strin
   // Only a request without a body can be sent again: its bytes are all here.
   failure_.can_retry = body.kind == Framing::kNone && IsIdempotent(req.method);
   for (;; ++failure_.attempt) {
-    if (upstreams_.Unresolved(route_.upstream)) {
-      co_await upstreams_.Resolve(route_.upstream_host, route_.upstream_port);
-    }
-    auto address = upstreams_.Pick(route_.upstream, task_);
-    if (!address) co_return ExchangeResult{ExchangeResult::kAnswer, 503};
-    task_ = address;
-    if (config_.access_log) task_name_ = address->address().to_string() + ":" + std::to_string(address->port());
-    c_.upstream = upstreams_.TakeIdle(*address);
+    if (!co_await Pick()) co_return ExchangeResult{ExchangeResult::kAnswer, 503};
+    c_.upstream = upstreams_.TakeIdle(peer_);
     c_.timed_out = failure_.unreachable = false;
     failure_.reused = c_.upstream.is_open();
     Step step = Step::kOk;
-    if (!failure_.reused) step = co_await Connect(*address);
+    if (!failure_.reused) step = co_await Connect();
     if (step == Step::kOk) step = co_await SendRequest(req, head, body);
     if (step == Step::kOk) step = co_await ReadResponseHead(out, resp);
     if (step == Step::kOk) co_return ExchangeResult{};
@@ -46,14 +40,32 @@ asio::awaitable<ExchangeResult> Exchange::Run(const RequestHead& req, std::strin
   }
 }
 
-asio::awaitable<Exchange::Step> Exchange::Connect(const tcp::endpoint& task) {
+asio::awaitable<bool> Exchange::Pick() {
+  if (!route_.socket.empty()) {  // (its length fits: contracts::ParseRoutesFile checked it)
+    peer_ = asio::local::stream_protocol::endpoint(route_.socket);
+    if (config_.access_log) task_name_ = "unix:" + route_.socket;
+    co_return true;
+  }
+  if (upstreams_.Unresolved(route_.upstream)) {
+    co_await upstreams_.Resolve(route_.upstream_host, route_.upstream_port);
+  }
+  auto address = upstreams_.Pick(route_.upstream, task_);
+  if (!address) co_return false;
+  task_ = address;
+  peer_ = *address;
+  if (config_.access_log) task_name_ = address->address().to_string() + ":" + std::to_string(address->port());
+  co_return true;
+}
+
+asio::awaitable<Exchange::Step> Exchange::Connect() {
   failure_.stage = AttemptStage::kConnect;
   // The first try is short when another task can take the request.
-  const bool another = failure_.attempt == 0 && upstreams_.Addresses(route_.upstream) > 1;
+  const bool another = task_ && failure_.attempt == 0 && upstreams_.Addresses(route_.upstream) > 1;
   const std::chrono::milliseconds limit = another ? config_.first_connect_timeout : config_.connect_timeout;
   c_.SetUpstreamDeadline(limit);
-  auto [ec] = co_await c_.upstream.async_connect(task, kNoThrow);
+  auto [ec] = co_await c_.upstream.async_connect(peer_, kNoThrow);
   if (ec) co_return Step::kFailed;
+  if (!task_) co_return Step::kOk;  // a unix socket: no TCP options
   boost::system::error_code ignored;
   c_.upstream.set_option(tcp::no_delay(true), ignored);
   const unsigned int unacknowledged = static_cast<unsigned int>(config_.unacknowledged_timeout.count());
@@ -151,7 +163,7 @@ FailureAction Exchange::OnFailure() {
   failure_.client_open = c_.client.is_open();
   failure_.timed_out = c_.timed_out;
   FailureAction action = OnAttemptFailure(failure_);
-  if (action.eject) upstreams_.Eject(route_.upstream, *task_);
+  if (action.eject && task_) upstreams_.Eject(route_.upstream, *task_);
   return action;
 }
 

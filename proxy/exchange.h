@@ -1,6 +1,7 @@
 #pragma once
 // One request's exchange with an app's task: pick a task (round robin over
-// its addresses, upstreams.h), take a kept connection to it or connect, send
+// its addresses, upstreams.h; for the platform's route, the daemon's unix
+// socket), take a kept connection to it or connect, send
 // the rewritten head and the request's body, read the response's head (a 1xx
 // other than 101 is dropped: the proxy answered 100 itself). A failed attempt
 // goes through retry_policy.h: another task once, an error status for the
@@ -21,6 +22,7 @@
 #include "proxy/metrics.h"
 #include "proxy/retry_policy.h"
 #include "proxy/routes.h"
+#include "proxy/upstream_socket.h"
 #include "proxy/upstreams.h"
 
 namespace ms::proxy {
@@ -47,9 +49,10 @@ class Exchange {
   asio::awaitable<ExchangeResult> Run(const RequestHead& req, std::string_view head, Framing& body, Buffer& out,
                                       ResponseHead& resp);
 
-  // The task that answered (after kResponse).
-  const tcp::endpoint& task() const { return *task_; }
-  // "address:port" of the last task tried, when the access log is on.
+  // Where the answer came from (after kResponse): the task, or the socket.
+  const UpstreamEndpoint& peer() const { return peer_; }
+  // "address:port" of the last task tried ("unix:PATH" for a socket), when
+  // the access log is on.
   const std::string& task_name() const { return task_name_; }
 
  private:
@@ -57,7 +60,9 @@ class Exchange {
   // retry_policy.h decides); kEnd, end_ is the exchange's result.
   enum class Step { kOk, kFailed, kEnd };
 
-  asio::awaitable<Step> Connect(const tcp::endpoint& task);
+  // Where the next attempt goes (into task_ and peer_); false: nowhere (503).
+  asio::awaitable<bool> Pick();
+  asio::awaitable<Step> Connect();
   // The head with the body bytes at hand in one write, then the rest of the body.
   asio::awaitable<Step> SendRequest(const RequestHead& req, std::string_view head, Framing& body);
   asio::awaitable<Step> SendRestOfBody(Framing& body, uint64_t sent);
@@ -73,7 +78,8 @@ class Exchange {
   Metrics& metrics_;
   const Route& route_;
   const std::string& app_;
-  std::optional<tcp::endpoint> task_;
+  std::optional<tcp::endpoint> task_;  // the app's task last tried (none for a socket)
+  UpstreamEndpoint peer_;
   std::string task_name_;
   AttemptFailure failure_;
   ExchangeResult end_;

@@ -58,12 +58,20 @@ std::optional<RouteTable> RouteTable::Parse(std::string_view json, std::string& 
   for (auto& [token, answer] : file->acme) table.acme_.emplace(token, std::move(answer));
   table.hsts_max_age_ = file->hsts_max_age;
   table.version_ = std::move(file->version);
+  if (file->platform) {
+    auto platform = std::make_shared<Route>();
+    platform->app = std::string(kPlatformApp);
+    platform->socket = std::move(file->platform->socket);
+    table.platform_host_ = NormalizeHost(file->platform->host);
+    table.platform_ = std::move(platform);
+  }
   return table;
 }
 
 const Route* RouteTable::Find(std::string_view raw_host) const {
   std::string host = NormalizeHost(raw_host);
   if (host.empty()) return nullptr;
+  if (platform_ && host == platform_host_) return platform_.get();
   if (auto it = exact_.find(host); it != exact_.end()) return it->second;
   if (!domain_.empty() && host.size() > domain_.size() + 1 && host.ends_with(domain_) &&
       host[host.size() - domain_.size() - 1] == '.') {

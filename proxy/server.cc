@@ -473,8 +473,8 @@ asio::awaitable<bool> Server::Upgrade(Connection& c, Request& r, const ResponseH
 bool Server::Finish(Connection& c, Request& r, const ResponseHead& resp, const Framing& body, const Buffer& out,
                     bool relayed_all, uint64_t bytes, const Exchange& exchange) {
   if (KeepsUpstream(r.head, resp, body, relayed_all, out.size(), draining_)) {
-    upstreams_.PutIdle(exchange.task(), std::move(c.upstream));
-    c.upstream = tcp::socket(io_);
+    upstreams_.PutIdle(exchange.peer(), std::move(c.upstream));
+    c.upstream = UpstreamSocket(io_);
   } else {
     c.CloseUpstream();
   }

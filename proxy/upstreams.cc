@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <set>
 
 namespace ms::proxy {
 namespace {
@@ -55,12 +56,12 @@ asio::awaitable<void> Upstreams::Resolve(const std::string& host, uint16_t port)
   // A name that no longer resolves (a failed lookup is not "no tasks") keeps
   // its last addresses; an answer with none empties it.
   if (!ec || ec == asio::error::host_not_found) e.addresses = std::move(addresses);
-  // Idle connections to tasks that are gone are closed.
+  // Idle connections to tasks that are gone are closed (the daemon's socket
+  // is no task: its connections stay).
+  std::set<UpstreamEndpoint> tasks;
+  for (const auto& [_, entry] : entries_) tasks.insert(entry.addresses.begin(), entry.addresses.end());
   for (auto idle = idle_.begin(); idle != idle_.end();) {
-    bool known = false;
-    for (const auto& [_, entry] : entries_) {
-      if (std::find(entry.addresses.begin(), entry.addresses.end(), idle->first) != entry.addresses.end()) known = true;
-    }
+    bool known = idle->first.protocol().family() == AF_UNIX || tasks.contains(idle->first);
     idle = known ? std::next(idle) : idle_.erase(idle);
   }
 }
@@ -116,10 +117,10 @@ std::optional<tcp::endpoint> Upstreams::Pick(const std::string& key, const std::
 void Upstreams::Eject(const std::string& key, const tcp::endpoint& address) {
   auto it = entries_.find(key);
   if (it != entries_.end()) it->second.ejected[address] = Clock::now() + kEjectFor;
-  idle_.erase(address);
+  idle_.erase(UpstreamEndpoint(address));
 }
 
-tcp::socket Upstreams::TakeIdle(const tcp::endpoint& address) {
+UpstreamSocket Upstreams::TakeIdle(const UpstreamEndpoint& address) {
   auto it = idle_.find(address);
   auto now = Clock::now();
   while (it != idle_.end() && !it->second.empty()) {
@@ -134,10 +135,10 @@ tcp::socket Upstreams::TakeIdle(const tcp::endpoint& address) {
     ssize_t n = ::recv(idle.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::move(idle.socket);
   }
-  return tcp::socket(io_);
+  return UpstreamSocket(io_);
 }
 
-void Upstreams::PutIdle(const tcp::endpoint& address, tcp::socket socket) {
+void Upstreams::PutIdle(const UpstreamEndpoint& address, UpstreamSocket socket) {
   auto& list = idle_[address];
   if (list.size() >= kMaxIdlePerAddress) return;
   list.push_back({std::move(socket), Clock::now()});

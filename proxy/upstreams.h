@@ -3,8 +3,9 @@
 // (tasks.APP-web:5000) is resolved through DNS (Docker's, in a container)
 // every second while routes name it, and at once when it has no address yet;
 // requests are balanced round robin over its addresses. An address that
-// refuses connections is ejected for a while. Idle connections to tasks are
-// kept for reuse for a few seconds (less than Node's 5 s keep-alive).
+// refuses connections is ejected for a while. Idle connections to tasks (and
+// to the daemon's socket, upstream_socket.h) are kept for reuse for a few
+// seconds (less than Node's 5 s keep-alive).
 
 #include <chrono>
 #include <map>
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+
+#include "proxy/upstream_socket.h"
 
 namespace ms::proxy {
 
@@ -44,8 +47,8 @@ class Upstreams {
   void Eject(const std::string& key, const tcp::endpoint& address);
 
   // A kept connection to address, or a closed socket.
-  tcp::socket TakeIdle(const tcp::endpoint& address);
-  void PutIdle(const tcp::endpoint& address, tcp::socket socket);
+  UpstreamSocket TakeIdle(const UpstreamEndpoint& address);
+  void PutIdle(const UpstreamEndpoint& address, UpstreamSocket socket);
 
  private:
   struct Entry {
@@ -56,7 +59,7 @@ class Upstreams {
     bool resolving = false;
   };
   struct Idle {
-    tcp::socket socket;
+    UpstreamSocket socket;
     Clock::time_point since;
   };
   static std::string Key(const std::string& host, uint16_t port) { return host + ":" + std::to_string(port); }
@@ -65,7 +68,7 @@ class Upstreams {
   tcp::resolver resolver_;
   std::map<std::string, Entry> entries_;
   std::map<std::string, std::pair<std::string, uint16_t>> followed_;
-  std::map<tcp::endpoint, std::vector<Idle>> idle_;
+  std::map<UpstreamEndpoint, std::vector<Idle>> idle_;
   bool stopped_ = false;
 };
 

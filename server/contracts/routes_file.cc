@@ -27,6 +27,7 @@ std::string ToJson(const RoutesFile& routes) {
   if (!routes.acme.empty()) doc["acme"] = routes.acme;
   if (routes.hsts_max_age > 0) doc["hsts_max_age"] = routes.hsts_max_age;
   if (!routes.version.empty()) doc["version"] = routes.version;
+  if (routes.platform) doc["platform"] = {{"host", routes.platform->host}, {"socket", routes.platform->socket}};
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
@@ -43,6 +44,30 @@ Result<HostPort> SplitUpstream(std::string_view upstream) {
   }
   return HostPort{std::string(upstream.substr(0, colon)), port};
 }
+
+namespace {
+
+// doc["platform"], when present: a host and a socket path the proxy can connect to.
+Result<std::optional<PlatformRoute>> ParsePlatform(const Json& doc) {
+  auto platform = doc.find("platform");
+  if (platform == doc.end()) return std::nullopt;
+  const std::string where = "routes.json platform";
+  if (!platform->is_object()) return Failed(where + ": not an object");
+  auto host = detail::Get<std::string>(*platform, "host", where);
+  if (!host) return std::unexpected(host.error());
+  if (host->empty()) return Failed(where + ": \"host\" is empty");
+  auto socket = detail::Get<std::string>(*platform, "socket", where);
+  if (!socket) return std::unexpected(socket.error());
+  // (sun_path holds 108 bytes, its NUL included; a NUL inside would name another socket.)
+  constexpr size_t kMaxSocketPath = 107;
+  if (!socket->starts_with('/') || socket->size() > kMaxSocketPath || socket->find('\0') != std::string::npos) {
+    return Failed(where + ": \"socket\" must be an absolute path of at most " + std::to_string(kMaxSocketPath) +
+                  " bytes");
+  }
+  return PlatformRoute{std::move(*host), std::move(*socket)};
+}
+
+}  // namespace
 
 Result<RoutesFile> ParseRoutesFile(std::string_view text) {
   auto doc = detail::ParseObject(text, "routes.json");
@@ -95,6 +120,9 @@ Result<RoutesFile> ParseRoutesFile(std::string_view text) {
   auto routes_version = detail::GetOr<std::string>(*doc, "version", "", "routes.json");
   if (!routes_version) return std::unexpected(routes_version.error());
   routes.version = std::move(*routes_version);
+  auto platform = ParsePlatform(*doc);
+  if (!platform) return std::unexpected(platform.error());
+  routes.platform = std::move(*platform);
   auto acme = doc->find("acme");
   if (acme != doc->end() && !acme->is_object()) return Failed("routes.json: \"acme\" must be an object");
   if (acme != doc->end()) {

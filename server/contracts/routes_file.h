@@ -14,12 +14,17 @@
 //    "acme": {"TOKEN": "TOKEN.THUMBPRINT"}
 // ACME's http-01 challenges in progress: the proxy answers
 // GET /.well-known/acme-challenge/TOKEN on its http port, for any host.
+//    "platform": {"host": "mothership.example.com", "socket": "/etc/mothership-proxy/api.sock"}
+// The platform's own host (its API): the proxy sends requests for it to the
+// daemon's unix socket (a path as the proxy sees it) instead of an app's tasks.
 // A proxy of one version reads the file of the next during an upgrade, so
-// field names stay; unknown members are ignored, and `domain`, `running`,
-// `domains`, `certs` and `acme` may be left out. Any thread may call these.
+// field names stay; unknown members are ignored (at the top, in an app, a
+// certificate or the platform), and `domain`, `running`, `domains`, `certs`,
+// `acme` and `platform` may be left out. Any thread may call these.
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +54,13 @@ struct CertEntry {
   bool operator==(const CertEntry&) const = default;
 };
 
+// Where the platform's host goes: the daemon's API on a unix socket.
+struct PlatformRoute {
+  std::string host{};    // a host name, never empty
+  std::string socket{};  // an absolute path, shorter than a unix socket address holds (108 bytes)
+  bool operator==(const PlatformRoute&) const = default;
+};
+
 struct RoutesFile {
   std::string domain{};  // apps answer at APP.DOMAIN; may be empty
   std::vector<RouteEntry> apps{};
@@ -59,13 +71,15 @@ struct RoutesFile {
   // answers with it (X-Mothership-Routes), so the daemon can wait until the
   // proxy has loaded what it wrote.
   std::string version{};
+  std::optional<PlatformRoute> platform{};  // none: no host goes to the daemon
   bool operator==(const RoutesFile&) const = default;
 };
 
 // The file's text: indented JSON ending in a newline.
 std::string ToJson(const RoutesFile& routes);
 // The routes in `text`, or an error naming what is wrong (not JSON, a member
-// missing or of the wrong type, an upstream that is not HOST:PORT). Never throws.
+// missing or of the wrong type, an upstream that is not HOST:PORT, a platform
+// socket that is not an absolute path a unix socket address can hold). Never throws.
 Result<RoutesFile> ParseRoutesFile(std::string_view text);
 
 struct HostPort {

@@ -80,6 +80,10 @@ Result<void> CheckNewDomain(Services& services, const PublicSuffixList& suffixes
         "{} {} a public suffix: anyone may register names under it. Add a domain you own, like example.{}", host,
         wildcard ? "covers every domain under " + base + ", which is" : "is", base));
   }
+  if (auto platform = NormalizeDomain(services.settings.PlatformHost()); platform && host == *platform) {
+    return InvalidArgument(fmt::format(
+        "{} is this server's own address: the proxy sends it to Mothership's API (api_host), never to an app", host));
+  }
   const std::string& domain = services.settings.domain;
   if (base == domain) {
     return InvalidArgument(fmt::format("{} is this server's own domain; apps answer at APP.{}", host, domain));

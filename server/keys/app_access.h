@@ -35,6 +35,7 @@ Result<void> CheckNewAppName(Services& services, const Caller& caller, const std
 
 // Whether `app` may add `host` (NormalizeDomain's form) as a custom domain:
 //  - not a public suffix ("com", "co.uk"), nor a wildcard over one ("*.co.uk");
+//  - not the platform's host (Settings::PlatformHost: the proxy sends it to the API);
 //  - not the server's DOMAIN, and under it only names under APP.DOMAIN
 //    ("www.APP.DOMAIN"): the rest belong to the apps they name;
 // (Store::AddDomain refuses another app's host: "HOST is not available".)

@@ -464,6 +464,12 @@ Result<void> ProxyService::WriteRoutes() {
     }
   }
   if (!settings_.domain.empty()) add_acme(settings_.PlatformHost(), "");
+  // The platform's host goes to the daemon's API socket, by its path in the
+  // worker's container (DATA_DIR/proxy is mounted at kRoutesDir).
+  if (const std::string host = settings_.PlatformHost(); !host.empty()) {
+    routes.platform = contracts::PlatformRoute{
+        .host = host, .socket = std::string(kRoutesDir) + "/" + settings_.ApiSocketPath().filename().string()};
+  }
   routes.acme = challenges_;
   routes.hsts_max_age = settings_.hsts_max_age_seconds;
   // The version names the content: the same routes, the same version.

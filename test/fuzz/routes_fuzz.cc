@@ -1,6 +1,7 @@
 // routes.json as the proxy reads it: ParseRoutesFile never throws and what it
 // accepts round-trips through ToJson; RouteTable::Parse agrees with it, finds
-// every app it holds by name, and Find never fails on any Host header.
+// every app it holds by name and the platform's socket by its host, and Find
+// never fails on any Host header.
 
 #include <cstdint>
 #include <string>
@@ -23,6 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!table) return 0;
   for (const auto& route : table->routes()) FUZZ_CHECK(table->FindApp(route->app) != nullptr);
   (void)table->Find(text);
+  if (routes->platform && !ms::proxy::NormalizeHost(routes->platform->host).empty()) {
+    const ms::proxy::Route* platform = table->Find(routes->platform->host);
+    FUZZ_CHECK(platform != nullptr && platform->socket == routes->platform->socket);
+  }
   for (const auto& app : routes->apps) {
     for (const auto& domain : app.domains) (void)table->Find(domain);
   }

@@ -284,6 +284,23 @@ TEST_CASE("domains:add refuses public suffixes, the server's names and another a
         std::vector<std::string>{"*.shop-example.com", "shop.co.uk", "www.shop." + domain});
 }
 
+TEST_CASE("domains:add refuses the platform's host (mothership.DOMAIN, or api_host), saying the API has it",
+          "[access]") {
+  Team t;
+  const std::string domain = t.env.settings.domain;
+  auto add = [&](const std::string& host) { return t.As(kAlice, {"domains:add", "shop", host}); };
+  auto r = add("Mothership." + domain);
+  CHECK(r.status == ms::kExitUsage);
+  CHECK(r.err.starts_with("error: mothership." + domain +
+                          " is this server's own address: the proxy sends it to Mothership's API (api_host), never "
+                          "to an app\n"));
+  t.env.settings.api_host = "api.example.org";
+  CHECK(Contains(add("api.example.org").err, "Mothership's API"));
+  CHECK(add("www.api.example.org").status == ms::kExitOk);  // (only the host itself)
+  CHECK(add("mothership." + domain).status != ms::kExitOk);  // (still a name under DOMAIN of no app of shop's)
+  CHECK(t.env.store->ListDomains("shop").value() == std::vector<std::string>{"www.api.example.org"});
+}
+
 TEST_CASE("PublicSuffixList: rules, wildcards, exceptions and the implicit *", "[access]") {
   auto list = ms::PublicSuffixList::Parse(
       "// comment\n\ncom\nco.uk\n*.ck\n!www.ck\nCOM.AU  trailing words\n");

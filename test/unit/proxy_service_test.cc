@@ -16,9 +16,11 @@
 #include <functional>
 #include <mutex>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "server/common/clock.h"
+#include "server/contracts/routes_file.h"
 #include "server/runtime/service_spec.h"
 #include "test/support/fake_docker_client.h"
 #include "test/unit/proxy_env.h"
@@ -109,6 +111,31 @@ TEST_CASE("ProxyService::Reconcile with no proxy and no web apps starts nothing"
   CHECK(env.docker.ServiceNames().empty());
   CHECK(env.docker.CountCalls("BuildImage") == 0);
   CHECK(std::filesystem::exists(env.proxy->RoutesFile()));
+}
+
+TEST_CASE("ProxyService: routes.json sends the platform's host to the API socket, as the worker sees it - "
+          "none without a domain",
+          "[proxy_service]") {
+  ProxyEnv env(1);
+  env.settings.domain = "example.com";
+  auto written = [&] {
+    REQUIRE(env.proxy->WriteRoutes());
+    std::ifstream in(env.proxy->RoutesFile());
+    std::stringstream text;
+    text << in.rdbuf();
+    auto routes = ms::contracts::ParseRoutesFile(text.str());
+    REQUIRE(routes);
+    return *routes;
+  };
+  auto routes = written();
+  REQUIRE(routes.platform);
+  CHECK(routes.platform->host == "mothership.example.com");
+  CHECK(routes.platform->socket == "/etc/mothership-proxy/api.sock");
+  env.settings.api_host = "api.example.org";
+  CHECK(written().platform->host == "api.example.org");
+  env.settings.api_host.clear();
+  env.settings.domain.clear();
+  CHECK_FALSE(written().platform);
 }
 
 TEST_CASE("ProxyService: a worker that never runs fails after 60 s", "[proxy_service]") {

@@ -3,7 +3,8 @@
 // -Port for the task, refusals (no name, an unknown one, TLS 1.1), session
 // tickets that resume on another worker with the same secret (and not with
 // another), a certificate replaced while a connection stays open, garbage and
-// stalled handshakes cut, and a WebSocket tunnel over TLS.
+// stalled handshakes cut, a WebSocket tunnel over TLS, and the platform's host
+// served by the daemon's unix socket.
 
 #include <catch2/catch.hpp>
 
@@ -38,9 +39,10 @@ using ms::test::MakeSelfSigned;
 using ms::test::TestCert;
 
 // A task that answers every request with its head as the body (the client
-// sees what the proxy sent), keeping the connection.
+// sees what the proxy sent), keeping the connection. listening: a listening
+// socket to serve (the daemon's unix one, say); none: one on loopback (port).
 struct EchoTask {
-  EchoTask() : fd(ms::test::ListenLoopback(port)) {
+  explicit EchoTask(int listening = -1) : fd(listening >= 0 ? listening : ms::test::ListenLoopback(port)) {
     thread = std::thread([this] {
       for (;;) {
         int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
@@ -210,17 +212,22 @@ struct Proxy {
     server = std::make_unique<ms::proxy::Server>(io, config);
     server->Start();
   }
+  // platform_socket: where the platform's host, mothership.test, goes ("": nowhere).
   void Routes(uint16_t task_port, const std::vector<std::pair<std::string, fs::path>>& certs,
-              bool redirect_https = false) {
+              bool redirect_https = false, const std::string& platform_socket = "") {
     std::string list;
     for (const auto& [host, file] : certs) {
       list += fmt::format(R"({}{{"hosts": ["{}"], "file": "{}"}})", list.empty() ? "" : ",", host, file.string());
     }
+    std::string platform;
+    if (!platform_socket.empty()) {
+      platform = fmt::format(R"(, "platform": {{"host": "mothership.test", "socket": "{}"}})", platform_socket);
+    }
     std::string error;
     auto routes = ms::proxy::RouteTable::Parse(
         fmt::format(R"({{"domain": "test", "apps": [{{"name": "shop", "upstream": "127.0.0.1:{}", "redirect_https": {}}}],
-                        "certs": [{}]}})",
-                    task_port, redirect_https, list),
+                        "certs": [{}]{}}})",
+                    task_port, redirect_https, list, platform),
         error);
     REQUIRE(routes);
     boost::asio::post(io, [this, r = std::move(*routes)]() mutable { server->SetRoutes(std::move(r)); });
@@ -505,5 +512,32 @@ TEST_CASE("proxy https: http:redirect - 301 for GET and HEAD, 308 for others, to
   auto absolute = ask("GET http://shop.test/p?x=y HTTP/1.1");
   INFO(absolute);
   CHECK(absolute.find("\r\nLocation: " + https + "/p?x=y\r\n") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("proxy https: the platform's host goes to the daemon's unix socket - X-Forwarded-Proto https - the "
+          "connection is kept",
+          "[proxy]") {
+  auto dir = fs::temp_directory_path() / fmt::format("ms-tls-platform-{}", ::getpid());
+  fs::create_directories(dir);
+  const std::string socket = (dir / "api.sock").string();
+  EchoTask api(ms::test::ListenUnix(socket));
+  EchoTask task;
+  TestCert platform = MakeSelfSigned({"mothership.test"});
+  Proxy proxy(std::string(32, 's'));
+  proxy.Routes(task.port, {{"mothership.test", WriteBundle(dir, "platform.pem", platform)}}, false, socket);
+  proxy.Run();
+  const uint16_t port = proxy.server->https_port();
+  TlsClient client(port, "mothership.test", platform.cert_pem);
+  REQUIRE(client.connected);
+  for (int i = 0; i < 2; ++i) {
+    std::string answer = client.Get("mothership.test");
+    INFO(answer);
+    CHECK(answer.starts_with("HTTP/1.1 200 "));
+    CHECK(answer.find("\r\n\r\nGET / HTTP/1.1\r\nHost: mothership.test\r\n") != std::string::npos);
+    CHECK(answer.find("X-Forwarded-For: 127.0.0.1\r\n") != std::string::npos);
+    CHECK(answer.find("X-Forwarded-Proto: https\r\n") != std::string::npos);
+    CHECK(answer.find(fmt::format("X-Forwarded-Port: {}\r\n", port)) != std::string::npos);
+  }
   fs::remove_all(dir);
 }

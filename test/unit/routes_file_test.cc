@@ -194,3 +194,37 @@ TEST_CASE("routes.json: certificates round-trip - a wrong one is an error naming
   CHECK(ErrorOf(R"({"apps": [], "certs": [{"hosts": [], "file": "x"}]})") == "routes.json certs[0]: \"hosts\" is empty");
   CHECK(ErrorOf(R"({"apps": [], "certs": [{"hosts": ["a"]}]})").starts_with("routes.json certs[0]: "));
 }
+
+TEST_CASE("routes.json: the platform route round-trips - left out when absent - a wrong one is an error naming it",
+          "[contracts]") {
+  RoutesFile with = Sample();
+  with.platform = ms::contracts::PlatformRoute{.host = "mothership.apps.example.com",
+                                               .socket = "/etc/mothership-proxy/api.sock"};
+  std::string text = ms::contracts::ToJson(with);
+  CHECK(text.find(R"("platform": {)") != std::string::npos);
+  auto parsed = ParseRoutesFile(text);
+  REQUIRE(parsed);
+  CHECK(*parsed == with);
+  REQUIRE(parsed->platform);
+  CHECK(parsed->platform->socket == "/etc/mothership-proxy/api.sock");
+  CHECK_FALSE(ParseRoutesFile(kWrittenBefore)->platform);
+
+  // A later version's members in it are ignored.
+  auto later = ParseRoutesFile(R"({"apps": [], "platform": {"host": "m.d", "socket": "/s", "tls": true}})");
+  REQUIRE(later);
+  CHECK(later->platform == ms::contracts::PlatformRoute{.host = "m.d", .socket = "/s"});
+
+  CHECK(ErrorOf(R"({"apps": [], "platform": "m.d"})") == "routes.json platform: not an object");
+  CHECK(ErrorOf(R"({"apps": [], "platform": {"socket": "/s"}})") == "routes.json platform: \"host\" is missing");
+  CHECK(ErrorOf(R"({"apps": [], "platform": {"host": "", "socket": "/s"}})") ==
+        "routes.json platform: \"host\" is empty");
+  CHECK(ErrorOf(R"({"apps": [], "platform": {"host": "m.d", "socket": 1}})") ==
+        "routes.json platform: \"socket\" must be a string");
+  const std::string too_long(108, 'a');
+  for (const std::string& socket : {std::string("api.sock"), std::string(), "/" + too_long, std::string("/a\\u0000b")}) {
+    INFO(socket);
+    CHECK(ErrorOf(R"({"apps": [], "platform": {"host": "m.d", "socket": ")" + socket + "\"}}")
+              .starts_with("routes.json platform: \"socket\" must be an absolute path"));
+  }
+  CHECK(ParseRoutesFile(R"({"apps": [], "platform": {"host": "m.d", "socket": "/)" + std::string(106, 'a') + "\"}}"));
+}

@@ -48,3 +48,35 @@ TEST_CASE("RouteTable refuses mistyped members with an error instead of throwing
   CHECK_FALSE(ms::proxy::RouteTable::Parse(R"({"domain": ["x"], "apps": []})", error));
   CHECK(error.find("domain") != std::string::npos);
 }
+
+TEST_CASE("RouteTable: the platform's host names the daemon's socket, before custom domains and wildcards - it is "
+          "no app",
+          "[proxy]") {
+  std::string error;
+  auto table = ms::proxy::RouteTable::Parse(R"({"domain": "example.com", "apps": [
+      {"name": "shop", "upstream": "tasks.shop-web:5000", "domains": ["*.example.com", "api.example.org"]}],
+      "platform": {"host": "Mothership.Example.com", "socket": "/etc/mothership-proxy/api.sock"}})",
+                                            error);
+  REQUIRE(table);
+  const auto* platform = table->Find("mothership.example.com");
+  REQUIRE(platform);
+  CHECK(platform->app == "mothership");
+  CHECK(platform->socket == "/etc/mothership-proxy/api.sock");
+  CHECK(platform->running);
+  CHECK_FALSE(platform->redirect_https);
+  CHECK(table->Find("MOTHERSHIP.example.com:8443") == platform);
+  CHECK(table->Find("mothership.example.com.") == platform);
+  CHECK(table->Find("www.mothership.example.com")->app == "shop");  // (the wildcard's)
+  CHECK(table->Find("shop.example.com")->socket.empty());
+  CHECK(table->FindApp("mothership") == nullptr);  // (the probe knows apps only)
+  CHECK(table->routes().size() == 1);
+
+  auto other = ms::proxy::RouteTable::Parse(
+      R"({"apps": [{"name": "shop", "upstream": "h:1", "domains": ["api.example.org"]}],
+          "platform": {"host": "api.example.org", "socket": "/s"}})",
+      error);
+  REQUIRE(other);
+  CHECK(other->Find("api.example.org")->socket == "/s");
+  CHECK_FALSE(ms::proxy::RouteTable::Parse(R"({"apps": [], "platform": {"host": "m.d", "socket": "s"}})", error));
+  CHECK(error.find("platform") != std::string::npos);
+}
