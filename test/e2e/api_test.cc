@@ -8,8 +8,11 @@
 
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "server/commands/catalog.h"
+#include "test/support/apps.h"
+#include "test/support/test_certs.h"
 #include "test/support/test_server.h"
 
 using ms::test::Run;
@@ -213,4 +216,69 @@ TEST_CASE("api: the README's curl examples run against a server") {
   CHECK(run.out.find("\"exit_status\":0") != std::string::npos);
   auto builds = Curl(s, "", "GET", "/api/v1/apps/shop/builds");
   CHECK(builds.status == 401);
+}
+
+TEST_CASE("https: the HTTP API through the proxy at mothership.DOMAIN, over http and https - a deploy from an "
+          "archive streams its build and the app answers", "[long]") {
+  TestServer s = ms::test::BuildServer();
+  const std::string token = MakeToken(s, s.admin_key(), "web");
+  const std::string auth = "Authorization: Bearer " + token;
+  // Over http: the proxy's route to the daemon's socket; the client's own
+  // X-Forwarded-For is replaced.
+  auto http = Run({"curl", "-sS", "--max-time", "20", "-H", "Host: mothership.localhost", "-H", auth, "-H",
+                   "X-Forwarded-For: 203.0.113.99", fmt::format("http://127.0.0.1:{}/api/v1/account", s.http_port())});
+  INFO(http.Both());
+  CHECK(json::parse(http.out, nullptr, false) == json{{"key_name", "admin"}, {"role", "admin"}, {"token", "web"}});
+  auto audit_before = s.Ssh("audit -n 1").out;
+
+  // Over https with the admin's *.localhost certificate (curl will not match
+  // a one-dot wildcard: the handshake is checked with openssl).
+  auto wildcard = ms::test::MakeSelfSigned({"*.localhost"});
+  auto ca = s.dir() / "wildcard-ca.pem";
+  ms::test::WriteFile(ca, wildcard.cert_pem);
+  REQUIRE(s.Ssh("certs:add --wildcard", wildcard.Bundle()).exit_code == 0);
+  const std::string port = std::to_string(s.https_port());
+  auto https = [&](std::vector<std::string> extra, const std::string& path) {
+    std::vector<std::string> argv = {"curl", "-sS", "-k", "--max-time", "300", "-H", auth, "--resolve",
+                                     "mothership.localhost:" + port + ":127.0.0.1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("https://mothership.localhost:" + port + path);
+    return Run(argv);
+  };
+  ms::test::RunResult apps;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(std::chrono::milliseconds(200))) {
+    apps = https({}, "/api/v1/apps");
+    if (apps.out == "[]\n") break;
+  }
+  INFO(apps.Both());
+  CHECK(apps.out == "[]\n");
+  auto handshake = Run({"bash", "-c",
+                        fmt::format("openssl s_client -connect 127.0.0.1:{} -servername mothership.localhost -CAfile {} "
+                                    "</dev/null 2>/dev/null | grep -E '^subject=|Verify return code'",
+                                    s.https_port(), ca.string())});
+  CHECK(handshake.out.find("Verify return code: 0 (ok)") != std::string::npos);
+
+  // A deploy from an archive of the sample app, its output followed through the proxy.
+  const std::string app = ms::test::Unique("api");
+  CHECK(https({"-X", "POST", "-d", json{{"name", app}}.dump()}, "/api/v1/apps").out.find(app) != std::string::npos);
+  auto archive = s.dir() / "source.tar.gz";
+  REQUIRE(Run({"tar", "czf", archive.string(), "-C", std::string(MOTHERSHIP_SOURCE_DIR) + "/test/apps", "hello-node"})
+              .exit_code == 0);
+  auto created = https({"-X", "POST", "--data-binary", "@" + archive.string()}, fmt::format("/api/v1/apps/{}/builds", app));
+  INFO(created.Both());
+  auto build = json::parse(created.out, nullptr, false);
+  REQUIRE(build.is_object());
+  REQUIRE(build.contains("output_stream_url"));
+  auto output = https({"-N"}, build["output_stream_url"].get<std::string>());
+  INFO(output.out);
+  CHECK(output.out.find("Released v1") != std::string::npos);
+  ms::test::AnswersWith(s, app, "Hello from Mothership");
+  // git sees the commit that runs.
+  auto builds = json::parse(https({}, fmt::format("/api/v1/apps/{}/builds", app)).out, nullptr, false);
+  REQUIRE(builds.is_array());
+  REQUIRE(builds.size() == 1);
+  CHECK(builds[0]["status"] == "succeeded");
+  auto head = Run({"git", "--git-dir", (s.data_dir() / "repos" / (app + ".git")).string(), "rev-parse", "main"});
+  CHECK(ms::test::Trim(head.out) == build["commit"]);
 }
