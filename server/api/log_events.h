@@ -2,7 +2,7 @@
 // LogEvents: an app's log lines ("TIME app[web.1]: text") as Server-Sent
 // Events for GET /api/v1/apps/APP/logs: each line an event whose id is its
 // time, so a client that reconnects with Last-Event-ID gets only the lines
-// after it (RFC 3339 times of one length compare as text); Heartbeat writes a
+// after it (Docker's RFC 3339 times, compared to the nanosecond); Heartbeat writes a
 // comment that keeps the stream alive through the proxy's idle timeout.
 // Thread-safe (the log's thread and the heartbeat's).
 

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <boost/process.hpp>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "server/commands/catalog.h"
@@ -281,4 +283,88 @@ TEST_CASE("https: the HTTP API through the proxy at mothership.DOMAIN, over http
   CHECK(builds[0]["status"] == "succeeded");
   auto head = Run({"git", "--git-dir", (s.data_dir() / "repos" / (app + ".git")).string(), "rev-parse", "main"});
   CHECK(ms::test::Trim(head.out) == build["commit"]);
+}
+
+namespace {
+
+// curl -N of an app's log events through the proxy's http port, in the
+// background, its output in a file.
+struct LogStream {
+  std::filesystem::path file;
+  boost::process::child curl;
+  LogStream(TestServer& s, const std::string& token, const std::string& app, const std::filesystem::path& out,
+            const std::string& last_event_id)
+      : file(out) {
+    std::vector<std::string> args = {"-sS", "-N", "-H", "Host: mothership.localhost", "-H",
+                                     "Authorization: Bearer " + token};
+    if (!last_event_id.empty()) args.insert(args.end(), {"-H", "Last-Event-ID: " + last_event_id});
+    args.push_back(fmt::format("http://127.0.0.1:{}/api/v1/apps/{}/logs?tail=1&lines={}", s.http_port(), app,
+                               last_event_id.empty() ? 0 : 100));
+    curl = boost::process::child("/usr/bin/curl", boost::process::args(args), boost::process::std_out > out.string(),
+                                 boost::process::std_err > boost::process::null);
+  }
+  ~LogStream() {
+    if (curl.running()) curl.terminate();
+  }
+  std::string Text() const { return ms::test::ReadFile(file); }
+  // The "data:" lines holding `text`, and the id of the last event.
+  int Count(const std::string& text, std::string* last_id = nullptr) const {
+    std::istringstream in(Text());
+    std::string line, id;
+    int n = 0;
+    while (std::getline(in, line)) {
+      if (line.starts_with("id: ")) id = line.substr(4);
+      if (line.starts_with("data: ") && line.find(text) != std::string::npos) ++n;
+    }
+    if (last_id) *last_id = id;
+    return n;
+  }
+  // Polls (60 s) until `text` has appeared n times.
+  bool WaitFor(const std::string& text, int n) {
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+         std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(std::chrono::milliseconds(200))) {
+      if (Count(text) >= n) return true;
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("proxy: an API log stream outlives the proxy worker's replacement - resumed with Last-Event-ID, it "
+          "misses and repeats no line", "[long]") {
+  TestServer s = ms::test::BuildServer();
+  const std::string token = MakeToken(s, s.admin_key(), "logs");
+  const std::string a = ms::test::Unique("logs"), b = ms::test::Unique("other");
+  ms::test::Push(s, ms::test::SampleRepo(s, "hello-node"), a);
+  const std::string listening = "hello-node listening on";
+
+  // A new task of a prints one line: seen live.
+  LogStream first(s, token, a, s.dir() / "first.events", "");
+  REQUIRE(s.Ssh("config:set " + a + " ROUND=1").exit_code == 0);
+  INFO(first.Text());
+  REQUIRE(first.WaitFor(listening, 1));
+  std::string last_id;
+  CHECK(first.Count(listening, &last_id) == 1);
+  REQUIRE_FALSE(last_id.empty());
+
+  // b's first deploy replaces the proxy's worker (to join b's network); the
+  // old one drains and its connections end, this stream's too.
+  ms::test::Push(s, ms::test::SampleRepo(s, "hello-node"), b);
+  bool ended = false;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+       !ended && std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(std::chrono::milliseconds(250))) {
+    ended = !first.curl.running();
+  }
+  CHECK(ended);
+
+  // A line while no stream is open, then the client resumes after the last id it saw.
+  REQUIRE(s.Ssh("config:set " + a + " ROUND=2").exit_code == 0);
+  LogStream resumed(s, token, a, s.dir() / "resumed.events", last_id);
+  INFO(resumed.Text());
+  CHECK(resumed.WaitFor(listening, 1));
+  // Not the line before the cut (nor the first deploy's), once.
+  REQUIRE(s.Ssh("config:set " + a + " ROUND=3").exit_code == 0);
+  CHECK(resumed.WaitFor(listening, 2));
+  CHECK(resumed.Count(listening) == 2);
 }

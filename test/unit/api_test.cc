@@ -582,10 +582,15 @@ TEST_CASE("api logs: each line an event with its time as id - Last-Event-ID skip
   };
   ms::LogEvents events(write, "2026-12-06T09:00:01.000000002Z");
   events.Write("2026-12-06T09:00:01.000000001Z web[web.1]: old\n2026-12-06T09:00:01.000000002Z web[web.1]: seen\n");
+  // Docker drops a fraction's trailing zeros: both are before .000000002.
+  events.Write("2026-12-06T09:00:00.9Z web[web.1]: old too\n2026-12-06T09:00:01Z web[web.1]: older\n");
   events.Write("2026-12-06T09:00:01.000000003Z web[web.1]: ne");
   CHECK(sent.empty());
   events.Write("w\n");
   CHECK(sent == "id: 2026-12-06T09:00:01.000000003Z\ndata: 2026-12-06T09:00:01.000000003Z web[web.1]: new\n\n");
+  sent.clear();
+  events.Write("2026-12-06T09:00:01.5Z web[web.1]: later\n");
+  CHECK(sent == "id: 2026-12-06T09:00:01.5Z\ndata: 2026-12-06T09:00:01.5Z web[web.1]: later\n\n");
   sent.clear();
   events.Heartbeat();
   CHECK(sent == ": ping\n\n");
