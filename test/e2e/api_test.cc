@@ -240,8 +240,9 @@ TEST_CASE("https: the HTTP API through the proxy at mothership.DOMAIN, over http
   ms::test::WriteFile(ca, wildcard.cert_pem);
   REQUIRE(s.Ssh("certs:add --wildcard", wildcard.Bundle()).exit_code == 0);
   const std::string port = std::to_string(s.https_port());
-  auto https = [&](std::vector<std::string> extra, const std::string& path) {
-    std::vector<std::string> argv = {"curl", "-sS", "-k", "--max-time", "300", "-H", auth, "--resolve",
+  auto https = [&](std::vector<std::string> extra, const std::string& path, const std::string& as = "") {
+    std::vector<std::string> argv = {"curl", "-sS", "-k", "--max-time", "300", "-H",
+                                     as.empty() ? auth : "Authorization: Bearer " + as, "--resolve",
                                      "mothership.localhost:" + port + ":127.0.0.1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back("https://mothership.localhost:" + port + path);
@@ -283,6 +284,62 @@ TEST_CASE("https: the HTTP API through the proxy at mothership.DOMAIN, over http
   CHECK(builds[0]["status"] == "succeeded");
   auto head = Run({"git", "--git-dir", (s.data_dir() / "repos" / (app + ".git")).string(), "rev-parse", "main"});
   CHECK(ms::test::Trim(head.out) == build["commit"]);
+
+  // Every resource once through the proxy, with its errors. (-w: the status
+  // after the body.)
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::string& as = "") {
+    std::vector<std::string> extra = {"-X", method, "-w", "\n%{http_code}"};
+    if (!body.empty()) extra.insert(extra.end(), {"-d", body});
+    auto r = https(extra, path, as);
+    auto nl = r.out.rfind('\n');
+    Http h;
+    h.status = std::atoi(r.out.c_str() + nl + 1);
+    h.text = r.out.substr(0, nl);
+    h.body = json::parse(h.text, nullptr, false);
+    return h;
+  };
+  const std::string base = "/api/v1/apps/" + app;
+  auto config = call("PATCH", base + "/config-vars", R"({"GREETING": "Hello from the API"})");
+  CHECK(config.status == 200);
+  CHECK(config.body == json{{"GREETING", "Hello from the API"}});
+  ms::test::AnswersWith(s, app, "Hello from the API");
+  auto releases = call("GET", base + "/releases");
+  REQUIRE(releases.body.is_array());
+  CHECK(releases.body.size() == 2);
+  auto rollback = call("POST", base + "/releases", R"({"release": 1})");
+  CHECK(rollback.status == 201);
+  ms::test::AnswersWith(s, app, "Hello from Mothership");
+  CHECK(call("POST", base + "/releases", R"({"release": 99})").status == 404);
+  auto scaled = call("PATCH", base + "/formation", R"({"updates": [{"type": "web", "quantity": 2}]})");
+  INFO(scaled.text);
+  CHECK(scaled.status == 200);
+  CHECK(scaled.text.find("\"running\":2") != std::string::npos);
+  CHECK(call("PATCH", base + "/formation", R"({"worker": 1})").status == 422);
+  CHECK(call("POST", base + "/domains", R"({"hostname": "www.api-test.example"})").status == 201);
+  CHECK(call("GET", base + "/domains").text.find("www.api-test.example") != std::string::npos);
+  CHECK(call("DELETE", base + "/domains/www.api-test.example").status == 200);
+  CHECK(call("POST", base + "/domains", R"({"hostname": "mothership.localhost"})").status == 422);
+
+  // A developer: 404 for an app it is not a member of, then a member; a
+  // revoked token fails at once.
+  auto dev_key = s.NewKey("dev");
+  s.AddKey("dev", dev_key, "developer");
+  const std::string dev = MakeToken(s, dev_key, "dev");
+  auto hidden = call("GET", base, "", dev);
+  CHECK(hidden.status == 404);
+  CHECK(hidden.body["id"] == "not_found");
+  CHECK(call("POST", base + "/access", R"({"user": "dev"})").status == 201);
+  CHECK(call("GET", base + "/config-vars", "", dev).status == 200);
+  CHECK(call("DELETE", base, "", dev).status == 403);
+  CHECK(call("DELETE", base + "/access/dev").status == 200);
+  CHECK(call("GET", base, "", dev).status == 404);
+  REQUIRE(s.SshAs(dev_key, "tokens:revoke dev").exit_code == 0);
+  CHECK(call("GET", "/api/v1/apps", "", dev).status == 401);
+
+  auto destroyed = call("DELETE", base);
+  CHECK(destroyed.status == 200);
+  CHECK(call("GET", base).status == 404);
 }
 
 namespace {
