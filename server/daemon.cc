@@ -137,6 +137,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
   Settings& settings = p->settings;
   settings = *loaded;
   if (flags.ssh_port) settings.ssh_port = *flags.ssh_port;
+  if (flags.api_port) settings.api_port = *flags.api_port;
   if (flags.listen_address) settings.listen_address = *flags.listen_address;
   if (flags.domain) settings.domain = *flags.domain;
   if (auto r = ValidateSettings(settings); !r) return std::unexpected(r.error());

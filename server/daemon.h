@@ -27,6 +27,7 @@ using MakeDeployStep = std::function<std::unique_ptr<DeployStep>(Store&, AppRepo
 struct DaemonFlags {
   std::filesystem::path data_dir;
   std::optional<int> ssh_port;
+  std::optional<int> api_port;  // -1: none
   std::optional<std::string> listen_address;
   std::optional<std::string> domain;
   std::optional<std::filesystem::path> hooks_dir;

@@ -16,7 +16,7 @@
 namespace {
 
 const char kUsage[] =
-    "usage: mothershipd [--data-dir DIR] [--ssh-port N] [--listen ADDR] [--domain D]\n"
+    "usage: mothershipd [--data-dir DIR] [--ssh-port N] [--api-port N] [--listen ADDR] [--domain D]\n"
     "                   [--hooks-dir DIR]\n"
     "       mothershipd setup --data-dir DIR --admin-key KEY.pub [--ssh-port N] [--domain D] ...\n"
     "       mothershipd hook pre-receive   (run by git in app repositories, not by people)\n"
@@ -52,6 +52,14 @@ int main(int argc, char** argv) {
       flags.ssh_port = ms::ParsePort(v);
       if (!flags.ssh_port) {
         std::fprintf(stderr, "mothershipd: '%s' is not a port number (0-65535)\n", v.c_str());
+        return 2;
+      }
+    } else if (arg == "--api-port") {
+      // The HTTP API's loopback port: 0 picks a free one; -1 none.
+      std::string v = value();
+      flags.api_port = v == "-1" ? std::optional<int>(-1) : ms::ParsePort(v);
+      if (!flags.api_port) {
+        std::fprintf(stderr, "mothershipd: '%s' is not a port number (0-65535, or -1 for none)\n", v.c_str());
         return 2;
       }
     } else if (arg == "--listen") {

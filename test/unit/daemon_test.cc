@@ -32,6 +32,7 @@ ms::DaemonFlags Flags(const std::filesystem::path& data_dir) {
   ms::DaemonFlags flags;
   flags.data_dir = data_dir;
   flags.listen_address = "127.0.0.1";
+  flags.api_port = 0;  // (a server on this machine may hold the default)
   return flags;
 }
 
