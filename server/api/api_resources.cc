@@ -198,33 +198,27 @@ ApiReply FormationPatch(ApiCall& call) {
   return Formation(call);
 }
 
-ApiReply DomainsList(ApiCall& call) { return RunJson(call, {"domains", App(call)}); }
-ApiReply DomainsAdd(ApiCall& call) {
+// POST {"FIELD": "value"}: runs `command APP value`, then answers 201 with the list.
+ApiReply AddThenList(ApiCall& call, const char* field, const std::string& command, ApiHandler list) {
   auto body = BodyObject(call);
   if (!body) return body.error();
-  auto host = StringField(*body, "hostname");
-  if (!host) return host.error();
-  if (auto run = Run(call, {"domains:add", App(call), *host}); !run) return run.error();
-  ApiReply list = DomainsList(call);
-  if (list.status == 200) list.status = 201;
-  return list;
+  auto value = StringField(*body, field);
+  if (!value) return value.error();
+  if (auto run = Run(call, {command, App(call), *value}); !run) return run.error();
+  ApiReply listed = list(call);
+  if (listed.status == 200) listed.status = 201;
+  return listed;
 }
+
+ApiReply DomainsList(ApiCall& call) { return RunJson(call, {"domains", App(call)}); }
+ApiReply DomainsAdd(ApiCall& call) { return AddThenList(call, "hostname", "domains:add", DomainsList); }
 ApiReply DomainsRemove(ApiCall& call) {
   if (auto run = Run(call, {"domains:remove", App(call), call.params.at("hostname")}); !run) return run.error();
   return DomainsList(call);
 }
 
 ApiReply AccessList(ApiCall& call) { return RunJson(call, {"access", App(call)}); }
-ApiReply AccessAdd(ApiCall& call) {
-  auto body = BodyObject(call);
-  if (!body) return body.error();
-  auto user = StringField(*body, "user");
-  if (!user) return user.error();
-  if (auto run = Run(call, {"access:add", App(call), *user}); !run) return run.error();
-  ApiReply list = AccessList(call);
-  if (list.status == 200) list.status = 201;
-  return list;
-}
+ApiReply AccessAdd(ApiCall& call) { return AddThenList(call, "user", "access:add", AccessList); }
 ApiReply AccessRemove(ApiCall& call) {
   if (auto run = Run(call, {"access:remove", App(call), call.params.at("user")}); !run) return run.error();
   return AccessList(call);
@@ -243,13 +237,11 @@ ApiReply BuildOutput(ApiCall& call) {
   if (id <= 0 || *end != '\0') {
     return ErrorReply(404, "not_found", fmt::format("'{}' is not a build id (see builds)", id_text.substr(0, 32)));
   }
+  // (NotFound when the build is not the app's.)
+  auto log = call.services.store.DeployLog(App(call), id);
+  if (!log) return ErrorReply(log.error());
   ApiReply reply;
   reply.content_type = "text/plain; charset=utf-8";
-  auto deploys = call.services.store.ListDeploys(App(call), 1000);
-  if (!deploys) return ErrorReply(deploys.error());
-  if (std::none_of(deploys->begin(), deploys->end(), [&](const Deploy& d) { return d.id == id; })) {
-    return ErrorReply(404, "not_found", fmt::format("{} has no build {} (see builds)", App(call), id));
-  }
   if (auto live = call.builds.Find(id)) {
     reply.stream = [live](const StreamWrite& write) {
       size_t offset = 0;
@@ -261,9 +253,7 @@ ApiReply BuildOutput(ApiCall& call) {
     };
     return reply;
   }
-  auto log = call.services.store.DeployLog(App(call), id);
-  if (!log) return ErrorReply(log.error());
-  reply.text = *log;
+  reply.text = std::move(*log);
   return reply;
 }
 

@@ -15,9 +15,7 @@
 namespace ms {
 
 void Audit(CommandContext& ctx, const std::string& app, const std::string& detail) {
-  AuditEntry entry{.actor = ctx.caller.token.empty()
-                               ? ctx.caller.key_name
-                               : fmt::format("{} (token {})", ctx.caller.key_name, ctx.caller.token),
+  AuditEntry entry{.actor = ActorName(ctx.caller),
                    .address = ctx.caller.address,
                    .app = app,
                    .action = ctx.command,

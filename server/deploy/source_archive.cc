@@ -93,9 +93,8 @@ Result<SourceCommit> CommitSource(Services& services, const Caller& caller, cons
   const std::string ref = "refs/heads/" + branch;
   auto parent = services.repos.ResolveRef(app, ref);
   if (!parent) return std::unexpected(parent.error());
-  std::string message = fmt::format("Deploy from the API by {}", caller.key_name);
-  if (!caller.token.empty()) message += fmt::format(" (token {})", caller.token);
-  auto commit = services.repos.CommitEntries(app, entries, *parent, caller.key_name, message);
+  auto commit = services.repos.CommitEntries(app, entries, *parent, caller.key_name,
+                                             "Deploy from the API by " + ActorName(caller));
   if (!commit) return std::unexpected(commit.error());
   if (found->deploy_branch.empty()) {
     if (auto r = services.store.SetDeployBranch(app, branch); !r) return std::unexpected(r.error());
@@ -109,8 +108,7 @@ Result<void> DeploySource(Services& services, const Caller& caller, const Source
   DeployRequest request{source.app, source.commit, source.ref, caller.key_name, {}, std::move(cancelled),
                         std::move(on_started)};
   auto result = services.deploy.Run(request, out);
-  std::string actor = caller.token.empty() ? caller.key_name : fmt::format("{} (token {})", caller.key_name, caller.token);
-  (void)services.store.AddAudit({.actor = actor,
+  (void)services.store.AddAudit({.actor = ActorName(caller),
                                  .address = caller.address,
                                  .app = source.app,
                                  .action = "deploy",

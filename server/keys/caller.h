@@ -17,4 +17,9 @@ struct Caller {
   std::string token{};    // the API token's name when it came through the API; "" over ssh
 };
 
+// How the audit log names the caller: "alice", or "alice (token laptop)".
+inline std::string ActorName(const Caller& caller) {
+  return caller.token.empty() ? caller.key_name : caller.key_name + " (token " + caller.token + ")";
+}
+
 }  // namespace ms

@@ -158,30 +158,8 @@ TEST_CASE("api: mothership deploy DIR and logs with MOTHERSHIP_TOKEN go through 
   CHECK(refused.err.find("the token is not valid") != std::string::npos);
 }
 
-namespace {
-
-// The lines of the README's API examples.
-std::vector<std::string> ReadmeExamples() {
-  std::ifstream in(std::string(MOTHERSHIP_SOURCE_DIR) + "/README.md");
-  std::vector<std::string> lines;
-  std::string line;
-  bool in_block = false;
-  while (std::getline(in, line)) {
-    if (line.starts_with("<!-- api examples")) {
-      in_block = true;
-    } else if (line.starts_with("<!-- end of api examples")) {
-      break;
-    } else if (in_block && !line.starts_with("```") && !line.empty()) {
-      lines.push_back(line);
-    }
-  }
-  return lines;
-}
-
-}  // namespace
-
 TEST_CASE("api: the README's curl examples run against a server") {
-  auto lines = ReadmeExamples();
+  auto lines = ms::test::ReadmeBlock("api examples");
   REQUIRE(lines.size() >= 8);
   TestServer s;
   ms::test::TempDir work;

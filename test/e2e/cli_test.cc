@@ -26,20 +26,11 @@ namespace {
 
 // The command lines of the README's walkthrough block, comments removed.
 std::vector<std::string> WalkthroughLines() {
-  std::ifstream in(std::string(MOTHERSHIP_SOURCE_DIR) + "/README.md");
   std::vector<std::string> lines;
-  std::string line;
-  bool in_block = false;
-  while (std::getline(in, line)) {
-    if (line.starts_with("<!-- walkthrough")) {
-      in_block = true;
-    } else if (line.starts_with("<!-- end of walkthrough")) {
-      break;
-    } else if (in_block && !line.starts_with("```")) {
-      if (auto hash = line.find(" #"); hash != std::string::npos) line.resize(hash);
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      if (!line.empty()) lines.push_back(line);
-    }
+  for (std::string line : ms::test::ReadmeBlock("walkthrough")) {
+    if (auto hash = line.find(" #"); hash != std::string::npos) line.resize(hash);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
   }
   return lines;
 }

@@ -29,6 +29,22 @@ std::string ReadFile(const std::filesystem::path& path) {
   return s.str();
 }
 
+std::vector<std::string> ReadmeBlock(const std::string& name) {
+  std::ifstream in(std::string(MOTHERSHIP_SOURCE_DIR) + "/README.md");
+  std::vector<std::string> lines;
+  std::string line;
+  bool in_block = false;
+  while (std::getline(in, line)) {
+    if (line.starts_with("<!-- end of " + name)) break;
+    if (line.starts_with("<!-- " + name)) {
+      in_block = true;
+    } else if (in_block && !line.starts_with("```") && !line.empty()) {
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
 void WriteFile(const std::filesystem::path& path, const std::string& data) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << data;

@@ -38,5 +38,8 @@ class TempDir {
 
 std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, const std::string& data);
+// The lines of the README between "<!-- NAME" and "<!-- end of NAME", without
+// code fences and blank lines (the blocks tests run: walkthrough, api examples).
+std::vector<std::string> ReadmeBlock(const std::string& name);
 
 }  // namespace ms::test
