@@ -50,6 +50,7 @@ int RunCli(const std::vector<std::string>& args) {
   if (command == "remote:add") return RemoteAddCommand(*line);
   if (command == "deploy") return DeployCommand(*line);
   if (command == "open") return OpenCommand(*line);
+  if (command == "dashboard") return DashboardCommand(*line);
   if (command == "logs") {
     // With a token, through the HTTP API.
     if (auto target = FindTarget(*line, true); target) {

@@ -18,6 +18,9 @@ int RunCli(const std::vector<std::string>& args);
 int RemoteAddCommand(const CommandLine& line);
 int DeployCommand(const CommandLine& line);
 int OpenCommand(const CommandLine& line);
+int DashboardCommand(const CommandLine& line);
+// Opens url in the browser ($BROWSER, else xdg-open on a desktop) or prints it.
+int OpenUrl(const std::string& url);
 int HelpCommand(const CommandLine& line);
 // Every other command: run on the server through ssh.
 int ServerCommand(const CommandLine& line);

@@ -16,6 +16,7 @@ const char kUsage[] =
     "  remote:add HOST[:PORT] [-a APP]   add the git remote 'mothership' (ssh://git@HOST:PORT/APP)\n"
     "  deploy [DIR]                      deploy a directory (no git repository needed)\n"
     "  open [APP]                        open the app in a browser (or print its URL)\n"
+    "  dashboard                         sign in to the web dashboard in a browser (or print the link)\n"
     "  help [COMMAND]                    this text, and the server's commands\n"
     "  version                           print this tool's version\n"
     "  SERVER-COMMAND [ARGS...]          any command below, run on the server over ssh; the\n"

@@ -1,8 +1,11 @@
 // mothership open [APP]: opens the app's web URL in a browser, or prints it
-// where there is none to open.
+// where there is none to open. mothership dashboard: the same with a sign-in
+// link to the web dashboard (the server's `dashboard` command).
 
 #include <cstdio>
 #include <cstdlib>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/cli_commands.h"
 #include "cli/target.h"
@@ -31,6 +34,10 @@ int OpenCommand(const CommandLine& line) {
     std::fprintf(stderr, "mothership open: the server gave no URL for %s\n", target->app.c_str());
     return 1;
   }
+  return OpenUrl(url);
+}
+
+int OpenUrl(const std::string& url) {
   auto set = [](const char* name) {
     const char* value = std::getenv(name);
     return value && *value;
@@ -49,6 +56,30 @@ int OpenCommand(const CommandLine& line) {
   }
   std::printf("%s\n", url.c_str());
   return 0;
+}
+
+int DashboardCommand(const CommandLine& line) {
+  if (line.words.size() > 1) {
+    std::fputs("usage: mothership dashboard [-s HOST[:PORT]]\n", stderr);
+    return 2;
+  }
+  auto target = FindTarget(line, false);
+  if (!target) {
+    std::fprintf(stderr, "mothership dashboard: %s\n", target.error().message.c_str());
+    return 2;
+  }
+  auto answer = CaptureOnServer(target->server, {"dashboard", "--json"});
+  if (!answer) {
+    std::fprintf(stderr, "mothership dashboard: %s\n", answer.error().message.c_str());
+    return 1;
+  }
+  auto json = nlohmann::json::parse(*answer, nullptr, false);
+  if (!json.is_object() || !json.contains("url") || !json["url"].is_string()) {
+    std::fprintf(stderr, "mothership dashboard: the server's answer is not a sign-in link: %s\n",
+                 answer->substr(0, 200).c_str());
+    return 1;
+  }
+  return OpenUrl(json["url"].get<std::string>());
 }
 
 }  // namespace ms::cli

@@ -202,7 +202,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
       [&store_ref](const std::string& fp) -> std::optional<Caller> {
         auto key = store_ref.FindKeyByFingerprint(fp);
         if (!key || !*key) return std::nullopt;
-        return Caller{(*key)->name, (*key)->role, ""};
+        return Caller{(*key)->name, (*key)->role, "", "", (*key)->fingerprint};
       },
       p->sessions,
       [dispatcher = p->dispatcher.get()](const ExecRequest& request) { return dispatcher->Start(request); });

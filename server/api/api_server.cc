@@ -13,14 +13,20 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <cstring>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <openssl/crypto.h>
 #include <algorithm>
 #include <ctime>
 #include <fmt/format.h>
 
 #include "server/api/api_routes.h"
+#include "server/api/dashboard_files.h"
+#include "server/api/terminal.h"
 #include "server/api/fd_stream.h"
 #include "server/common/log.h"
 #include "server/keys/api_token.h"
+#include "server/common/cookies.h"
+#include "server/keys/web_session.h"
 
 namespace ms {
 namespace http = boost::beast::http;
@@ -126,6 +132,33 @@ bool WriteStream(FdStream& stream, ApiReply& reply, unsigned version) {
   if (gone) return false;
   boost::asio::write(stream, http::make_chunk_last(), ec);
   return !ec;
+}
+
+// "/api/v1/apps/APP/run": the terminal's WebSocket.
+bool TerminalPath(std::string_view path) {
+  constexpr std::string_view kPrefix = "/api/v1/apps/";
+  if (!path.starts_with(kPrefix) || !path.ends_with("/run") || path.size() <= kPrefix.size() + 4) return false;
+  return path.substr(kPrefix.size(), path.size() - kPrefix.size() - 4).find('/') == std::string_view::npos;
+}
+
+// A CSRF token compared in constant time.
+bool SameSecret(std::string_view given, std::string_view expected) {
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+// Whether a browser's Origin ("https://mothership.example.com") names the host it asked (Host).
+bool SameOrigin(std::string_view origin, std::string_view host) {
+  auto scheme = origin.find("://");
+  return scheme != std::string_view::npos && !host.empty() && origin.substr(scheme + 3) == host;
+}
+
+nlohmann::json SessionJson(const WebSession& s) {
+  return {{"key_name", s.key_name},
+          {"role", s.role == Role::kAdmin ? "admin" : "developer"},
+          {"token", s.token_name},
+          {"csrf_token", s.csrf},
+          {"expires_at", s.expires_at}};
 }
 
 bool PeerGone(int fd) {
@@ -235,6 +268,122 @@ void ApiServer::AcceptLoop(int listen_fd, Via via) {
   }
 }
 
+std::optional<Caller> ApiServer::Authenticate(const Request& req, const std::string& address, ApiReply& reply) {
+  auto now = AuthLimiter::Clock::now();
+  if (auto wait = limiter_.RetryAfter(address, now)) {
+    reply = ErrorReply(429, "rate_limit",
+                       fmt::format("too many failed authentications from {}; try again in {} s", address, *wait));
+    reply.headers.emplace_back("Retry-After", std::to_string(*wait));
+    return std::nullopt;
+  }
+  std::optional<Caller> caller;
+  std::string_view auth = req[http::field::authorization];
+  std::string cookie = CookieValue(req[http::field::cookie], kSessionCookie);
+  if (auth.empty() && !cookie.empty()) {
+    // A dashboard session. A change must echo the session's CSRF token (a page
+    // of another site can send the cookie's requests, never read the token);
+    // a WebSocket must come from a page of this host.
+    auto session = FindSession(services_.store, cookie);
+    if (!session) {
+      reply = ErrorReply(session.error());
+      return std::nullopt;
+    }
+    if (*session) {
+      const WebSession& s = **session;
+      bool reads = req.method() == http::verb::get || req.method() == http::verb::head;
+      if (!reads && !SameSecret(req["X-CSRF-Token"], s.csrf)) {
+        reply = ErrorReply(403, "csrf", "this change lacks the session's X-CSRF-Token; reload the dashboard");
+        return std::nullopt;
+      }
+      if (boost::beast::websocket::is_upgrade(req) && !SameOrigin(req[http::field::origin], req[http::field::host])) {
+        reply = ErrorReply(403, "csrf", "a WebSocket of the dashboard must come from its own page");
+        return std::nullopt;
+      }
+      return Caller{s.key_name, s.role, address, s.token_name, s.key_fingerprint, s.token_id};
+    }
+    reply = ErrorReply(401, "unauthorized",
+                       "your dashboard session has ended (signed out, over 12 hours old, or its key or token "
+                       "was removed): sign in again");
+  } else {
+    std::string token;
+    if (auth.size() > 7 && (auth.starts_with("Bearer ") || auth.starts_with("bearer "))) {
+      token = std::string(auth.substr(7));
+    }
+    if (token.empty()) {
+      reply = ErrorReply(401, "unauthorized",
+                         "this needs an API token: Authorization: Bearer TOKEN (ssh ... tokens:create NAME)");
+    } else if (IsApiTokenShape(token)) {
+      auto found = services_.store.UseToken(ApiTokenHash(token), static_cast<int64_t>(std::time(nullptr)));
+      if (!found) {
+        reply = ErrorReply(found.error());
+      } else if (*found) {
+        auto keys = services_.store.KeysNamed((*found)->key_name);
+        if (keys && !keys->empty()) {
+          caller = Caller{(*found)->key_name, keys->front().role, address, (*found)->name, "", (*found)->id};
+        }
+      }
+    }
+    if (!caller && reply.status == 200) {
+      reply = ErrorReply(401, "unauthorized", "the token is not valid: it was revoked, expired, or never made");
+    }
+  }
+  if (!caller && reply.status == 401) {
+    limiter_.Failed(address, now);
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+  }
+  return caller;
+}
+
+ApiReply ApiServer::SessionRoute(const ApiRequest& request, const Request& req, const std::string& address) {
+  std::string cookie = CookieValue(req[http::field::cookie], kSessionCookie);
+  if (request.method == "GET") {
+    auto session = FindSession(services_.store, cookie);
+    if (!session) return ErrorReply(session.error());
+    if (!*session) return ErrorReply(401, "unauthorized", "not signed in");
+    return ApiReply{200, SessionJson(**session)};
+  }
+  if (request.method == "DELETE") {
+    auto session = FindSession(services_.store, cookie);
+    if (!session) return ErrorReply(session.error());
+    if (*session && !SameSecret(req["X-CSRF-Token"], (*session)->csrf)) {
+      return ErrorReply(403, "csrf", "signing out needs the session's X-CSRF-Token; reload the dashboard");
+    }
+    if (auto r = SignOut(services_.store, cookie); !r) return ErrorReply(r.error());
+    ApiReply reply{200, {{"signed_out", true}}};
+    reply.headers.emplace_back("Set-Cookie", SessionCookieHeader("", 0));
+    return reply;
+  }
+  if (request.method != "POST") {
+    return ErrorReply(405, "method_not_allowed", "the session is read (GET), made (POST) or ended (DELETE)");
+  }
+  auto now = AuthLimiter::Clock::now();
+  if (auto wait = limiter_.RetryAfter(address, now)) {
+    ApiReply reply = ErrorReply(429, "rate_limit",
+                                fmt::format("too many failed sign-ins from {}; try again in {} s", address, *wait));
+    reply.headers.emplace_back("Retry-After", std::to_string(*wait));
+    return reply;
+  }
+  auto body = nlohmann::json::parse(request.body, nullptr, false);
+  std::string secret;
+  if (body.is_object()) {
+    for (const char* field : {"token", "code"}) {
+      if (body.contains(field) && body[field].is_string()) secret = body[field].get<std::string>();
+    }
+  }
+  if (secret.empty()) {
+    return ErrorReply(422, "invalid_params", "sign in with {\"token\": \"mst_...\"} or {\"code\": \"...\"} (a link's)");
+  }
+  auto signed_in = SignIn(services_.store, secret);
+  if (!signed_in) {
+    if (signed_in.error().code != ErrorCode::kPermissionDenied) return ErrorReply(signed_in.error());
+    limiter_.Failed(address, now);
+    return ErrorReply(401, "unauthorized", signed_in.error().message);
+  }
+  ApiReply reply{201, SessionJson(signed_in->session)};
+  reply.headers.emplace_back("Set-Cookie", SessionCookieHeader(signed_in->cookie, kSessionSeconds));
+  return reply;
+}
+
 void ApiServer::Serve(int fd, Via via, std::string peer) {
   FdStream stream(fd, std::chrono::seconds(options_.idle_timeout_seconds));
   boost::beast::flat_buffer buffer;
@@ -292,41 +441,31 @@ void ApiServer::Serve(int fd, Via via, std::string peer) {
       request.body = std::move(req.body());
       request.last_event_id = std::string(req["Last-Event-ID"].substr(0, 64));
 
-      auto now = AuthLimiter::Clock::now();
       std::optional<Caller> caller;
-      if (auto wait = limiter_.RetryAfter(address, now)) {
-        reply = ErrorReply(429, "rate_limit",
-                           fmt::format("too many failed authentications from {}; try again in {} s", address, *wait));
-        reply.headers.emplace_back("Retry-After", std::to_string(*wait));
+      if (!request.path.starts_with("/api/")) {
+        // The dashboard's page and files: public, like any sign-in page.
+        if (request.method != "GET" && request.method != "HEAD") {
+          reply = ErrorReply(405, "method_not_allowed", "the dashboard's files are only read (GET)");
+        } else {
+          reply = DashboardFile(request.path, req[http::field::accept_encoding].find("gzip") != std::string_view::npos);
+        }
+      } else if (request.path == "/api/v1/session") {
+        reply = SessionRoute(request, req, address);
       } else {
-        std::string_view auth = req[http::field::authorization];
-        std::string token;
-        if (auth.size() > 7 && (auth.starts_with("Bearer ") || auth.starts_with("bearer "))) {
-          token = std::string(auth.substr(7));
-        }
-        if (token.empty()) {
-          reply = ErrorReply(401, "unauthorized",
-                             "this needs an API token: Authorization: Bearer TOKEN (ssh ... tokens:create NAME)");
-        } else if (IsApiTokenShape(token)) {
-          auto found = services_.store.UseToken(ApiTokenHash(token), static_cast<int64_t>(std::time(nullptr)));
-          if (!found) {
-            reply = ErrorReply(found.error());
-          } else if (*found) {
-            auto keys = services_.store.KeysNamed((*found)->key_name);
-            if (keys && !keys->empty()) {
-              caller = Caller{(*found)->key_name, keys->front().role, address, (*found)->name};
-            }
-          }
-        }
-        if (!caller && reply.status == 200) {
-          reply = ErrorReply(401, "unauthorized", "the token is not valid: it was revoked, expired, or never made");
-        }
-        if (!caller && reply.status == 401) {
-          limiter_.Failed(address, now);
-          reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-        }
+        caller = Authenticate(req, address, reply);
       }
-      if (caller) {
+      if (caller && TerminalPath(request.path) && request.method == "GET") {
+        // The dashboard's terminal: the connection becomes a WebSocket.
+        if (!boost::beast::websocket::is_upgrade(req)) {
+          reply = ErrorReply(400, "bad_request", "the terminal is a WebSocket (Upgrade: websocket)");
+        } else {
+          auto data = buffer.cdata();
+          auto app = PercentDecode(request.path.substr(13, request.path.size() - 13 - 4), false);
+          ServeTerminal(stream, std::string_view(static_cast<const char*>(data.data()), data.size()), services_,
+                        *caller, app.value_or(""), request.query["command"], req["Sec-WebSocket-Key"]);
+          return;
+        }
+      } else if (caller) {
         RouteMatch match = MatchRoute(ApiRoutes(), request.method, request.path);
         if (match.route) {
           ApiCall call{services_,         *caller, request, std::move(match.params), [fd] { return PeerGone(fd); },

@@ -16,6 +16,11 @@
 #include <string>
 #include <thread>
 
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <optional>
+
+#include "server/api/api_routes.h"
 #include "server/api/auth_limiter.h"
 #include "server/api/live_builds.h"
 #include "server/common/result.h"
@@ -51,7 +56,13 @@ class ApiServer {
  private:
   enum class Via { kProxySocket, kLoopback };
   void AcceptLoop(int listen_fd, Via via);
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
   void Serve(int fd, Via via, std::string peer);
+  // Who asks: an API token (Authorization: Bearer) or a dashboard session
+  // (its cookie, with the CSRF checks); nullopt with `reply` set to say why not.
+  std::optional<Caller> Authenticate(const Request& req, const std::string& address, ApiReply& reply);
+  // /api/v1/session: the dashboard's sign-in (POST), session (GET) and sign-out (DELETE).
+  ApiReply SessionRoute(const ApiRequest& request, const Request& req, const std::string& address);
 
   Services& services_;
   const ApiServerOptions options_;

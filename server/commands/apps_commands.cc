@@ -24,10 +24,18 @@ Result<void> AppsList(CommandContext& ctx, const Args&) {
   if (ctx.json) {
     auto list = nlohmann::json::array();
     for (const auto& a : *apps) {
-      list.push_back({{"name", a.name},
-                       {"owner", a.owner},
-                       {"deploy_branch", a.deploy_branch},
-                       {"created_at", a.created_at}});
+      nlohmann::json app = {{"name", a.name},
+                            {"owner", a.owner},
+                            {"deploy_branch", a.deploy_branch},
+                            {"created_at", a.created_at},
+                            {"web_url", ctx.services.settings.AppUrl(a.name)}};
+      auto deploys = ctx.services.store.ListDeploys(a.name, 1);
+      if (deploys && !deploys->empty()) {
+        const Deploy& d = (*deploys)[0];
+        app["last_deploy"] = {{"commit", d.commit}, {"status", d.status}, {"by", d.key_name},
+                              {"started_at", d.started_at}, {"finished_at", d.finished_at}};
+      }
+      list.push_back(std::move(app));
     }
     ctx.out.Write(JsonLine(list));
     return {};

@@ -174,6 +174,11 @@ const Command kAudit[] = {
      Access::kAnyone, 0, 3},
 };
 
+const Command kDashboard[] = {
+    {"dashboard", "", "Print a link that signs you in to the web dashboard (once, within 10 minutes)",
+     Access::kAnyone, 0, 0},
+};
+
 const Command kNodes[] = {
     {"nodes", "", "List the Swarm nodes and the tasks each runs", Access::kAdmin, 0, 0},
     {"nodes:join-command", "", "Print the command that joins a new node", Access::kAdmin, 0, 0},
@@ -189,6 +194,7 @@ const Namespace kNamespaces[] = {
     {"audit", "the record of every change", kAudit},
     {"keys", "SSH keys and roles (admin only)", kKeys},
     {"tokens", "API tokens (HTTP API: Authorization: Bearer TOKEN)", kTokens},
+    {"dashboard", "the web dashboard", kDashboard},
     {"stack", "build and run images", kStack},
     {"system", "help and version", kSystem},
     {"releases", "release history and rollback", kReleases},

@@ -78,6 +78,7 @@ std::span<const HandlerEntry> AccessHandlers();
 std::span<const HandlerEntry> AuditHandlers();
 std::span<const HandlerEntry> KeysHandlers();
 std::span<const HandlerEntry> TokensHandlers();
+std::span<const HandlerEntry> DashboardHandlers();
 std::span<const HandlerEntry> StackHandlers();
 std::span<const HandlerEntry> SystemHandlers();
 std::span<const HandlerEntry> ReleasesHandlers();

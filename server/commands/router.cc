@@ -12,7 +12,7 @@ std::vector<HandlerEntry> AllHandlers() {
   using Table = std::span<const HandlerEntry> (*)();
   static const Table tables[] = {
       AppsHandlers,     BuildsHandlers, BuildpacksHandlers, ConfigHandlers, AccessHandlers,
-      AuditHandlers,    KeysHandlers,   TokensHandlers, StackHandlers,      SystemHandlers, ReleasesHandlers,
+      AuditHandlers,    KeysHandlers,   TokensHandlers, DashboardHandlers, StackHandlers,      SystemHandlers, ReleasesHandlers,
       PsHandlers,       LogsHandlers,   RunHandlers,        ChecksHandlers, DomainsHandlers,
       CertsHandlers,    HttpHandlers,   NodesHandlers};
   std::vector<HandlerEntry> all;

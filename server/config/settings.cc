@@ -195,6 +195,15 @@ std::string Settings::AppUrl(const std::string& app) const {
                          : fmt::format("http://{}.{}:{}/", app, domain, http_port);
 }
 
+std::string Settings::DashboardUrl() const {
+  const std::string host = PlatformHost();
+  if (host.empty()) return fmt::format("http://127.0.0.1:{}/", api_port);
+  if (https_port != 0 && !AcmeDirectory().empty()) {
+    return https_port == 443 ? fmt::format("https://{}/", host) : fmt::format("https://{}:{}/", host, https_port);
+  }
+  return http_port == 80 ? fmt::format("http://{}/", host) : fmt::format("http://{}:{}/", host, http_port);
+}
+
 std::string Settings::AcmeDirectory() const {
   if (acme_directory == "off") return "";
   if (!acme_directory.empty()) return acme_directory;

@@ -104,6 +104,10 @@ struct Settings {
     if (!api_host.empty()) return api_host;
     return domain.empty() ? "" : "mothership." + domain;
   }
+  // The dashboard's address: https://PLATFORM_HOST/ where ACME can give it a
+  // certificate, else http through the proxy's http port; the API's loopback
+  // port when there is no domain.
+  std::string DashboardUrl() const;
   // Where the daemon serves the API to the proxy.
   std::filesystem::path ApiSocketPath() const { return ProxyDir() / "api.sock"; }
   // The registry's account when it listens beyond loopback (registry_credentials.h).

@@ -15,6 +15,8 @@ struct Caller {
   Role role = Role::kDeveloper;
   std::string address{};  // "203.0.113.7:51234"; "" when not from the network
   std::string token{};    // the API token's name when it came through the API; "" over ssh
+  std::string key_fingerprint{};  // the ssh key's, over ssh and in a dashboard session it signed in
+  int64_t token_id = 0;           // the API token's, through the API and in a session it signed in
 };
 
 // How the audit log names the caller: "alice", or "alice (token laptop)".

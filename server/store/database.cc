@@ -211,6 +211,24 @@ const std::vector<std::string_view> kMigrations = {
       UNIQUE (key_name, name)
     );
     )sql",
+    // 11: the dashboard's sign-ins. A 'link' is a one-time sign-in link
+    // (`dashboard`, bound to the ssh key that asked for it); a 'session' is a
+    // signed-in browser's cookie, bound to that key or to the API token it
+    // signed in with: it ends when that key or token is removed. Only the
+    // SHA-256 of a link's code or a cookie is kept.
+    R"sql(
+    CREATE TABLE web_sessions (
+      id              INTEGER PRIMARY KEY,
+      hash            TEXT NOT NULL UNIQUE,
+      kind            TEXT NOT NULL CHECK (kind IN ('link', 'session')),
+      key_name        TEXT NOT NULL,
+      key_fingerprint TEXT NOT NULL DEFAULT '',  -- signed in by a key's link
+      token_id        INTEGER NOT NULL DEFAULT 0,  -- signed in with an API token
+      csrf            TEXT NOT NULL DEFAULT '',   -- what changes must echo (X-CSRF-Token)
+      created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      expires_at      INTEGER NOT NULL            -- Unix seconds
+    );
+    )sql",
 };
 
 }  // namespace

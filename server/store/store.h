@@ -108,6 +108,18 @@ struct ApiToken {
   int64_t expires_at = 0;    // Unix seconds; 0 never
 };
 
+// A dashboard sign-in (server/store/store_sessions.cc): a one-time link or a
+// browser's session, and who it acts as.
+struct WebSession {
+  std::string key_name;
+  Role role = Role::kDeveloper;
+  std::string key_fingerprint;  // a key's link, and sessions signed in by one
+  int64_t token_id = 0;         // sessions signed in with an API token
+  std::string token_name;       // that token's name
+  std::string csrf;
+  int64_t expires_at = 0;
+};
+
 struct Deploy {
   int64_t id = 0;
   std::string app;
@@ -196,6 +208,14 @@ class Store {
   Result<std::vector<ApiToken>> ListTokens(const std::string& key_name);
   // false when the key name has no token of that name.
   Result<bool> RemoveToken(const std::string& key_name, const std::string& name);
+
+  // Dashboard sign-ins (server/store/store_sessions.cc), stored as the hex
+  // SHA-256 of a link's code or a session's cookie. AddWebSession drops expired ones.
+  Result<void> AddWebSession(const std::string& hash, bool link, const WebSession& session);
+  // The session (or, with `link`, the link, which it removes: links work once)
+  // with this hash, unexpired at `now` and whose key or token still exists.
+  Result<std::optional<WebSession>> FindWebSession(const std::string& hash, bool link, int64_t now);
+  Result<void> RemoveWebSession(const std::string& hash);
 
   // The audit log (server/store/store_audit.cc). Records the app's id with its
   // name so the record follows a rename and outlives a destroy.
