@@ -5,6 +5,8 @@
 //   LINK          a one-time sign-in link of the developer `dev`
 //   ADMIN_TOKEN   an admin's API token; OTHER_TOKEN: the token of `other`, a
 //                 member of other-app only
+//   APP, SCRATCH  the names of the app it makes and deploys, and of one it
+//                 makes and destroys; OTHER_APP: other's app
 //   SOURCE_DIR    a folder holding an app's source (deployed from the page)
 //   HTTP_PORT     the proxy's http port (apps answer as APP.localhost there)
 //   SCREENSHOTS   where each page's screenshots go (desktop and phone sizes)
@@ -19,6 +21,7 @@ import puppeteer from "puppeteer-core";
 const env = process.env;
 const BASE = env.BASE_URL.replace(/\/$/, "");
 const shots = env.SCREENSHOTS;
+const APP = env.APP, SCRATCH = env.SCRATCH, OTHER_APP = env.OTHER_APP;
 const figures = {pages_ms: {}};
 let failures = 0;
 
@@ -84,20 +87,25 @@ async function shot(page, name) {
   fs.mkdirSync(shots, {recursive: true});
   await page.setViewport({width: 1280, height: 860});
   await page.screenshot({path: path.join(shots, `${name}-desktop.png`), fullPage: true});
-  await page.setViewport({width: 375, height: 800, isMobile: true, hasTouch: true, deviceScaleFactor: 2});
+  // (Not isMobile: changing it makes puppeteer reload the page.)
+  await page.setViewport({width: 375, height: 800});
   await new Promise((r) => setTimeout(r, 50));  // (one frame to lay out at the new size)
   await page.screenshot({path: path.join(shots, `${name}-phone.png`), fullPage: true});
   await page.setViewport({width: 1280, height: 860});
 }
 const text = (page, selector) => page.$eval(selector, (n) => n.textContent);
-// Goes to a page of the dashboard; records how long until `selector` shows (interactive).
+// Goes to a page of the dashboard; records how long the page took to be
+// drawn and usable (its "route #/..." Performance measure: from the address's
+// change to the page's last element).
 async function visit(page, hash, selector, name) {
-  const t0 = Date.now();
-  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.evaluate((h) => {
+    performance.clearMeasures();
+    if (location.hash === h) dispatchEvent(new HashChangeEvent("hashchange"));  // (the same address: drawn again)
+    else location.hash = h;
+  }, hash);
   await page.waitForSelector(selector, {visible: true, timeout: 30000});
-  const ms = Date.now() - t0;
-  if (name) figures.pages_ms[name] = ms;
-  return ms;
+  const ms = await page.waitForFunction((h) => performance.getEntriesByName("route " + h).at(-1)?.duration, {}, hash);
+  if (name) figures.pages_ms[name] = Math.round(await ms.jsonValue());
 }
 
 const browser = await puppeteer.launch({
@@ -116,10 +124,12 @@ try {
   await step("sign in with a one-time link: the apps page, under 150 KB and interactive in 300 ms", async () => {
     await page.goto(env.LINK, {waitUntil: "load"});
     await page.waitForSelector(".apps table", {visible: true});
+    await page.waitForFunction(() => performance.getEntriesByType("measure").length > 0);
     const load = await page.evaluate(() => {
       const nav = performance.getEntriesByType("navigation")[0];
       const bytes = nav.transferSize + performance.getEntriesByType("resource").reduce((n, r) => n + r.transferSize, 0);
-      return {bytes, interactive_ms: Math.round(performance.now())};
+      const first = performance.getEntriesByType("measure").find((m) => m.name.startsWith("route "));
+      return {bytes, interactive_ms: Math.round(first.startTime + first.duration)};
     });
     figures.first_load_bytes = load.bytes;
     figures.first_load_interactive_ms = load.interactive_ms;
@@ -147,10 +157,10 @@ try {
 
   await step("create an app from the page", async () => {
     await shot(page, "apps");
-    await page.type("#new-app", "web");
+    await page.type("#new-app", APP);
     await page.click(".apps ~ .card button[type=submit]");
     await page.waitForSelector("#deploy-folder", {visible: true});
-    check(page.url().endsWith("#/apps/web/deploy"), "lands on the new app's deploy tab");
+    check(page.url().endsWith(`#/apps/${APP}/deploy`), "lands on the new app's deploy tab");
   });
 
   await step("deploy a folder from the page: the build streams, the page lands on the new release, the app answers through the proxy", async () => {
@@ -159,117 +169,127 @@ try {
     const count = await page.$eval("#deploy-folder", (n) => n.files.length);
     check(count >= 2, `the folder's files are picked (${count})`);
     await page.click("#deploy-folder-go");
-    await page.waitForFunction(() => (document.querySelector("#deploy-output")?.textContent || "").includes("Build #"), {timeout: 60000});
-    await page.waitForFunction(() => (document.querySelector("#deploy-output")?.textContent || "").split("\n").length > 8, {timeout: 120000});
+    await page.waitForFunction(() => (document.querySelector("#deploy-output")?.textContent || "").includes("Build #"), {timeout: 60000, polling: 250});
+    await page.waitForFunction(() => (document.querySelector("#deploy-output")?.textContent || "").split("\n").length > 8, {timeout: 120000, polling: 250});
     await shot(page, "deploy");
-    await page.waitForFunction(() => /#\/apps\/web\/releases\/\d+$/.test(location.hash) || document.querySelector("#tab .error"), {timeout: 600000});
+    const progress = setInterval(async () => {
+      const shown = await page.evaluate(() => location.hash + " " + (document.querySelector("#deploy-output")?.textContent || "").slice(-300)).catch(() => "");
+      console.log(`  (deploying: ${shown.replace(/\n/g, " | ")})`);
+    }, 30000);
+    await page.waitForFunction((app) => new RegExp(`#/apps/${app}/releases/\\d+$`).test(location.hash) || document.querySelector("#tab .error"), {timeout: 420000, polling: 250}, APP)
+      .finally(() => clearInterval(progress));
     const error = await page.$("#tab .error");
     check(!error, "the build succeeded: " + (error ? await text(page, "#tab .error") : ""));
     await page.waitForSelector(".notice", {visible: true});
     check((await text(page, ".notice")).match(/Released v1\./), "the page shows the new release v1");
-    const answer = await poll("web to answer through the proxy", async () => {
-      const r = await appAnswer("web");
+    const answer = await poll("the app to answer through the proxy", async () => {
+      const r = await appAnswer(APP);
       return r.status === 200 && r.body.includes("Hello from Mothership") && r;
     }, 120);
     check(answer.body.startsWith("Hello from Mothership!"), "the app's answer");
   });
 
   await step("change a config var and see the new release", async () => {
-    await visit(page, "#/apps/web/config", "#config-key", "config");
+    await visit(page, `#/apps/${APP}/config`, "#config-key", "config");
     await page.type("#config-key", "GREETING");
     await page.type("#config-value", "Hi from the dashboard");
     await page.click("#tab form button[type=submit]");
-    await page.waitForFunction(() => (document.querySelector("#tab .notice")?.textContent || "").includes("Released v2."), {timeout: 180000});
+    await page.waitForFunction(() => (document.querySelector("#tab .notice")?.textContent || "").includes("Released v2."), {timeout: 180000, polling: 250});
     check((await text(page, "#tab td.value")).includes("••••"), "values are hidden");
     await page.click('[data-show="GREETING"]');
     check((await text(page, "#tab td.value")) === "Hi from the dashboard", "a value shows when asked");
     await shot(page, "config");
-    await poll("the new greeting through the proxy", async () => (await appAnswer("web")).body.startsWith("Hi from the dashboard!"), 120);
+    await poll("the new greeting through the proxy", async () => (await appAnswer(APP)).body.startsWith("Hi from the dashboard!"), 120);
   });
 
   const logs = await browser.newPage();  // a second tab, on the same session
   await step("follow live logs", async () => {
     await logs.setViewport({width: 1280, height: 860});
-    await logs.goto(BASE + "/#/apps/web/logs", {waitUntil: "load"});
-    await logs.waitForFunction(() => (document.querySelector("#log-lines")?.textContent || "").includes("listening"), {timeout: 60000});
+    await logs.goto(`${BASE}/#/apps/${APP}/logs`, {waitUntil: "load"});
+    await logs.waitForFunction(() => (document.querySelector("#log-lines")?.textContent || "").includes("listening"), {timeout: 60000, polling: 250});
+    // The first tab in front again (a tab behind gets no animation frames,
+    // which puppeteer's waits use); the logs tab is read by timed polls.
+    await page.bringToFront();
   });
 
   await step("scale from the page; the new process's log line arrives live", async () => {
     const before = (await text(logs, "#log-lines")).split("hello-node listening").length;
-    await visit(page, "#/apps/web/processes", '[data-scale="web"]', "processes");
+    await visit(page, `#/apps/${APP}/processes`, '[data-scale="web"]', "processes");
     const field = await page.$('input[data-type="web"]');
     await field.click({clickCount: 3});
     await field.type("2");
     await page.click('[data-scale="web"]');
-    await page.waitForFunction(() => (document.querySelector("#tab .notice")?.textContent || "").includes("Scaled web to 2"), {timeout: 180000});
+    await page.waitForFunction(() => (document.querySelector("#tab .notice")?.textContent || "").includes("Scaled web to 2"), {timeout: 180000, polling: 250});
     await poll("2 of 2 web processes", async () => {
-      await visit(page, "#/apps/web/releases", "#tab table");
-      await visit(page, "#/apps/web/processes", '[data-scale="web"]');
+      await visit(page, `#/apps/${APP}/releases`, "#tab table");
+      await visit(page, `#/apps/${APP}/processes`, '[data-scale="web"]');
       return (await text(page, "#tab table")).includes("2 of 2");
     }, 120);
     await shot(page, "processes");
-    await logs.waitForFunction((n) => document.querySelector("#log-lines").textContent.split("hello-node listening").length > n, {timeout: 60000}, before);
+    await logs.waitForFunction((n) => document.querySelector("#log-lines").textContent.split("hello-node listening").length > n, {timeout: 60000, polling: 250}, before);
+    await logs.bringToFront();
     await shot(logs, "logs");
     await logs.close();
+    await page.bringToFront();
   });
 
   await step("roll back from the page", async () => {
-    await visit(page, "#/apps/web/releases", '[data-rollback="1"]', "releases");
+    await visit(page, `#/apps/${APP}/releases`, '[data-rollback="1"]', "releases");
     await shot(page, "releases");
     await page.click('[data-rollback="1"]');
-    await page.waitForFunction(() => /#\/apps\/web\/releases\/3$/.test(location.hash), {timeout: 180000});
+    await page.waitForFunction((app) => location.hash === `#/apps/${app}/releases/3`, {timeout: 180000, polling: 250}, APP);
     await page.waitForSelector("#tab .notice", {visible: true});
     check((await text(page, "#tab table")).includes("Rollback to v1") || (await text(page, "#tab table")).toLowerCase().includes("rollback"), "v3 is the rollback");
-    await poll("v1's greeting again through the proxy", async () => (await appAnswer("web")).body.startsWith("Hello from Mothership!"), 120);
+    await poll("v1's greeting again through the proxy", async () => (await appAnswer(APP)).body.startsWith("Hello from Mothership!"), 120);
   });
 
   await step("type a command in the terminal and see its output", async () => {
-    await visit(page, "#/apps/web/terminal", "#terminal-command", "terminal");
+    await visit(page, `#/apps/${APP}/terminal`, "#terminal-command", "terminal");
     await page.click("#tab form button[type=submit]");
-    await page.waitForFunction(() => document.querySelector("#terminal").textContent.length > 12, {timeout: 60000});
+    await page.waitForFunction(() => document.querySelector("#terminal").textContent.length > 12, {timeout: 60000, polling: 250});
     await page.focus("#terminal");
     await page.keyboard.type("echo hello-$((6*7))\n");
-    await page.waitForFunction(() => document.querySelector("#terminal").textContent.includes("hello-42"), {timeout: 60000});
+    await page.waitForFunction(() => document.querySelector("#terminal").textContent.includes("hello-42"), {timeout: 60000, polling: 250});
     await shot(page, "terminal");
     await page.keyboard.type("exit\n");
-    await page.waitForFunction(() => document.querySelector("#terminal").textContent.includes("[exited with status 0]"), {timeout: 60000});
+    await page.waitForFunction(() => document.querySelector("#terminal").textContent.includes("[exited with status 0]"), {timeout: 60000, polling: 250});
   });
 
   await step("the build history with its output, and the other tabs", async () => {
-    await visit(page, "#/apps/web/builds", "#tab table a", "builds");
+    await visit(page, `#/apps/${APP}/builds`, "#tab table a", "builds");
     check((await text(page, "#tab table")).includes("succeeded"), "build #1 succeeded");
     await shot(page, "builds");
     await page.click("#tab table a");
-    await page.waitForFunction(() => (document.querySelector("#build-output")?.textContent || "").length > 100, {timeout: 30000});
+    await page.waitForFunction(() => (document.querySelector("#build-output")?.textContent || "").length > 100, {timeout: 30000, polling: 250});
     await shot(page, "build-output");
-    await visit(page, "#/apps/web/domains", "#domain", "domains");
+    await visit(page, `#/apps/${APP}/domains`, "#domain", "domains");
     await shot(page, "domains");
-    await visit(page, "#/apps/web/access", "#member", "members");
-    check((await text(page, "#tab table")).includes("dev"), "dev owns web");
+    await visit(page, `#/apps/${APP}/access`, "#member", "members");
+    check((await text(page, "#tab table")).includes("dev"), "dev owns the app");
     await shot(page, "members");
-    await visit(page, "#/apps/web/settings", "#destroy-confirm", "settings");
+    await visit(page, `#/apps/${APP}/settings`, "#destroy-confirm", "settings");
     await visit(page, "#/tokens", "h1", "tokens");
     await visit(page, "#/", ".apps table", "apps");
-    check((await text(page, ".apps")).includes("web"), "the list shows web");
-    await page.waitForFunction(() => document.querySelector(".apps").textContent.includes("running"), {timeout: 30000});
+    check((await text(page, ".apps")).includes(APP), "the list shows the app");
+    await page.waitForFunction(() => document.querySelector(".apps").textContent.includes("running"), {timeout: 30000, polling: 250});
     await shot(page, "apps");
   });
 
   await step("destroy an app by typing its name", async () => {
     await visit(page, "#/", "#new-app");
-    await page.type("#new-app", "scratch");
+    await page.type("#new-app", SCRATCH);
     await page.click(".apps ~ .card button[type=submit]");
     await page.waitForSelector("#deploy-folder", {visible: true});
-    await visit(page, "#/apps/scratch/settings", "#destroy-confirm");
-    await page.type("#destroy-confirm", "scratc");
+    await visit(page, `#/apps/${SCRATCH}/settings`, "#destroy-confirm");
+    await page.type("#destroy-confirm", SCRATCH.slice(0, -1));
     await page.click("#tab form button[type=submit]");
     await page.waitForSelector("#tab .error", {visible: true});
-    check((await text(page, "#tab .error")).includes("Type scratch to confirm"), "a wrong name is refused");
+    check((await text(page, "#tab .error")).includes(`Type ${SCRATCH} to confirm`), "a wrong name is refused");
     await shot(page, "settings");
-    await page.type("#destroy-confirm", "h");
+    await page.type("#destroy-confirm", SCRATCH.slice(-1));
     await page.click("#tab form button[type=submit]");
-    await page.waitForSelector(".apps table", {visible: true});
-    await page.waitForFunction(() => !document.querySelector(".apps").textContent.includes("scratch"), {timeout: 30000});
+    await page.waitForSelector(".apps table", {visible: true, timeout: 120000});
+    await page.waitForFunction((name) => !document.querySelector(".apps").textContent.includes(name), {timeout: 120000, polling: 250}, SCRATCH);
   });
 
   await step("an admin sees the nodes and what runs where, and the keys", async () => {
@@ -283,7 +303,7 @@ try {
     await admin.click(".signin button");
     await admin.waitForSelector(".apps table", {visible: true});
     await visit(admin, "#/admin/nodes", "main .card h2", "nodes");
-    await admin.waitForFunction(() => document.querySelector("main").textContent.includes("web"), {timeout: 30000});
+    await admin.waitForFunction((app) => document.querySelector("main").textContent.includes(`${app}-web`), {timeout: 30000, polling: 250}, APP);
     await shot(admin, "nodes");
     await visit(admin, "#/admin/keys", "main table", "keys");
     check((await text(admin, "main table")).includes("other"), "the keys list names other");
@@ -300,13 +320,13 @@ try {
     await other.click(".signin button");
     await other.waitForSelector(".apps table", {visible: true});
     const apps = await text(other, ".apps table");
-    check(apps.includes("other-app") && !apps.includes("web"), `other sees only other-app: ${apps}`);
+    check(apps.includes(OTHER_APP) && !apps.includes(APP), `other sees only ${OTHER_APP}: ${apps}`);
     check(!(await other.$('a[href="#/admin/nodes"]')), "no admin pages for a developer");
-    await other.evaluate(() => { location.hash = "#/apps/web/config"; });
+    await other.evaluate((app) => { location.hash = `#/apps/${app}/config`; }, APP);
     await other.waitForSelector("main .error", {visible: true});
-    check(/no app|not found|does not exist/i.test(await text(other, "main .error")), "web is not found for other");
-    const direct = await other.evaluate(() => fetch("/api/v1/apps/web/config-vars").then((r) => r.status));
-    check(direct === 404, `the API answers 404 for web (${direct})`);
+    check(/no app|not found|does not exist/i.test(await text(other, "main .error")), "the app is not found for other");
+    const direct = await other.evaluate((app) => fetch(`/api/v1/apps/${app}/config-vars`).then((r) => r.status), APP);
+    check(direct === 404, `the API answers 404 for the app (${direct})`);
     // Revoke other's token: the session behind it ends.
     const revoke = await fetch(`http://127.0.0.1:${env.API_PORT}/api/v1/commands`, {method: "POST",
       headers: {Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json"},

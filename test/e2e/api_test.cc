@@ -17,6 +17,7 @@
 #include "test/support/test_certs.h"
 #include "test/support/test_server.h"
 
+using ms::test::MakeToken;
 using ms::test::Run;
 using ms::test::TestServer;
 using json = nlohmann::json;
@@ -47,13 +48,6 @@ Http Curl(TestServer& s, const std::string& token, const std::string& method, co
   h.text = r.out.substr(0, nl);
   h.body = json::parse(h.text, nullptr, false);
   return h;
-}
-
-std::string MakeToken(TestServer& s, const std::filesystem::path& key, const std::string& name) {
-  auto made = s.SshAs(key, "tokens:create " + name);
-  INFO(made.Both());
-  REQUIRE(made.exit_code == 0);
-  return made.out.substr(0, made.out.find('\n'));
 }
 
 // What may differ between two runs of one command: times, and the

@@ -12,18 +12,12 @@
 #include "test/support/apps.h"
 #include "test/support/test_server.h"
 
+using ms::test::MakeToken;
 using ms::test::Run;
 using ms::test::TestServer;
 using json = nlohmann::json;
 
 namespace {
-
-std::string MakeToken(TestServer& s, const std::filesystem::path& key, const std::string& name) {
-  auto made = s.SshAs(key, "tokens:create " + name);
-  INFO(made.Both());
-  REQUIRE(made.exit_code == 0);
-  return made.out.substr(0, made.out.find('\n'));
-}
 
 // A sign-in link's code (`dashboard --json` over ssh).
 std::string LinkCode(TestServer& s, const std::filesystem::path& key) {
@@ -154,7 +148,10 @@ TEST_CASE("browser: the dashboard in chromium - sign in, deploy a folder and wat
   s.AddKey("dev", dev_key, "developer");
   auto other_key = s.NewKey("other");
   s.AddKey("other", other_key, "developer");
-  REQUIRE(s.SshAs(other_key, "apps:create other-app").exit_code == 0);
+  // (Names unique to the run: apps' services share the engine with other tests.)
+  const std::string app = ms::test::Unique("web"), scratch = ms::test::Unique("scratch"),
+                    other_app = ms::test::Unique("other");
+  REQUIRE(s.SshAs(other_key, "apps:create " + other_app).exit_code == 0);
   const std::string other_token = MakeToken(s, other_key, "browser");
   const std::string admin_token = MakeToken(s, s.admin_key(), "browser");
 
@@ -169,6 +166,9 @@ TEST_CASE("browser: the dashboard in chromium - sign in, deploy a folder and wat
                  {"LINK", base + "/#code=" + LinkCode(s, dev_key)},
                  {"ADMIN_TOKEN", admin_token},
                  {"OTHER_TOKEN", other_token},
+                 {"APP", app},
+                 {"SCRATCH", scratch},
+                 {"OTHER_APP", other_app},
                  {"SOURCE_DIR", source.string()},
                  {"HTTP_PORT", std::to_string(s.http_port())},
                  {"API_PORT", std::to_string(s.api_port())},

@@ -84,6 +84,13 @@ std::unique_ptr<Store> OpenStore(TestServer& s) {
   return std::move(*store);
 }
 
+std::string MakeToken(TestServer& s, const std::filesystem::path& key, const std::string& name) {
+  auto made = s.SshAs(key, "tokens:create " + name);
+  INFO(made.Both());
+  REQUIRE(made.exit_code == 0);
+  return made.out.substr(0, made.out.find('\n'));
+}
+
 std::string Trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;

@@ -38,6 +38,8 @@ std::string Push(TestServer& s, const std::filesystem::path& repo, const std::st
 std::unique_ptr<Store> OpenStore(TestServer& s);
 // text without the newlines and spaces at its end (a command's output).
 std::string Trim(std::string text);
+// An API token named `name` made over ssh with `key` (tokens:create; REQUIREs it).
+std::string MakeToken(TestServer& s, const std::filesystem::path& key, const std::string& name);
 // The app answers a body containing text through the proxy within 60 s (CHECKed).
 void AnswersWith(TestServer& s, const std::string& app, const std::string& text);
 // Runs bash -c script in a throwaway container of the run image on network;

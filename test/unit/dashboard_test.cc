@@ -87,7 +87,7 @@ TEST_CASE("dashboard sign-in: a link works once, and its session acts as the key
   CHECK_FALSE(ms::SignIn(*t.store, unused));
 }
 
-TEST_CASE("dashboard sign-in: a token's session ends with the token; sign-out ends a session; junk is refused") {
+TEST_CASE("dashboard sign-in: a token's session ends with the token, sign-out ends a session, junk is refused") {
   Sessions t;
   auto token = ms::NewApiToken();
   REQUIRE(token);
