@@ -419,6 +419,7 @@ void ApiServer::Serve(int fd, Via via, std::string peer) {
     }
     ApiReply reply;
     bool keep_alive = false;
+    bool head = false;  // HEAD: the answer's headers only
     unsigned version = 11;
     if (early) {
       std::string message = early == 413   ? fmt::format("the body is over {} bytes", options_.max_body_bytes)
@@ -435,6 +436,7 @@ void ApiServer::Serve(int fd, Via via, std::string peer) {
       std::string target(req.target());
       ApiRequest request;
       request.method = std::string(req.method_string());
+      head = request.method == "HEAD";
       auto q = target.find('?');
       request.path = target.substr(0, q);
       if (q != std::string::npos) request.query = ParseQuery(std::string_view(target).substr(q + 1));
@@ -499,6 +501,11 @@ void ApiServer::Serve(int fd, Via via, std::string peer) {
                             : reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     res.keep_alive(keep_alive && !stopping_);
     res.prepare_payload();
+    if (head) {
+      const size_t length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+    }
     http::write(stream, res, ec);
     if (ec || !res.keep_alive()) return;
   }

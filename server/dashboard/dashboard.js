@@ -131,7 +131,15 @@ function signInPage(reason) {
   input.focus();
 }
 async function signIn(secret) {
-  session = await api("POST", "/api/v1/session", secret);
+  await api("POST", "/api/v1/session", secret);
+  // The cookie is Secure: browsers keep it over https (and on localhost) only.
+  try {
+    session = await api("GET", "/api/v1/session");
+  } catch (err) {
+    if (err.status !== 401) throw err;
+    throw new Error(`Signed in, but this browser keeps no session cookie over plain http on ${location.host}: ` +
+      `open the dashboard over https (https://${location.hostname}/).`);
+  }
 }
 async function signOut() {
   try { await api("DELETE", "/api/v1/session"); } catch (_) { /* gone already */ }

@@ -210,7 +210,9 @@ class Store {
   Result<bool> RemoveToken(const std::string& key_name, const std::string& name);
 
   // Dashboard sign-ins (server/store/store_sessions.cc), stored as the hex
-  // SHA-256 of a link's code or a session's cookie. AddWebSession drops expired ones.
+  // SHA-256 of a link's code or a session's cookie. AddWebSession drops expired
+  // ones, and a key name's oldest links or sessions past kMaxWebSessions.
+  static constexpr int64_t kMaxWebSessions = 50;
   Result<void> AddWebSession(const std::string& hash, bool link, const WebSession& session);
   // The session (or, with `link`, the link, which it removes: links work once)
   // with this hash, unexpired at `now` and whose key or token still exists.

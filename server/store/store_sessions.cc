@@ -31,14 +31,22 @@ Result<void> Store::AddWebSession(const std::string& hash, bool link, const WebS
       "INSERT INTO web_sessions (hash, kind, key_name, key_fingerprint, token_id, csrf, expires_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)");
   if (!stmt) return std::unexpected(stmt.error());
-  return stmt->Bind(1, hash)
-      .Bind(2, link ? "link" : "session")
-      .Bind(3, session.key_name)
-      .Bind(4, session.key_fingerprint)
-      .Bind(5, session.token_id)
-      .Bind(6, session.csrf)
-      .Bind(7, session.expires_at)
-      .Run();
+  auto added = stmt->Bind(1, hash)
+                   .Bind(2, link ? "link" : "session")
+                   .Bind(3, session.key_name)
+                   .Bind(4, session.key_fingerprint)
+                   .Bind(5, session.token_id)
+                   .Bind(6, session.csrf)
+                   .Bind(7, session.expires_at)
+                   .Run();
+  if (!added) return added;
+  // A key name keeps its newest kMaxWebSessions of each kind: one that signs
+  // in again and again cannot fill the disk.
+  auto oldest = db_->Prepare(
+      "DELETE FROM web_sessions WHERE key_name = ?1 AND kind = ?2 AND id NOT IN "
+      "(SELECT id FROM web_sessions WHERE key_name = ?1 AND kind = ?2 ORDER BY id DESC LIMIT ?3)");
+  if (!oldest) return std::unexpected(oldest.error());
+  return oldest->Bind(1, session.key_name).Bind(2, link ? "link" : "session").Bind(3, kMaxWebSessions).Run();
 }
 
 Result<std::optional<WebSession>> Store::FindWebSession(const std::string& hash, bool link, int64_t now) {

@@ -78,6 +78,10 @@ TEST_CASE("dashboard: the page is served by the daemon - a link signs in once, t
   CHECK(js.status == 200);
   CHECK(Header(js, "Cache-Control").find("immutable") != std::string::npos);
   CHECK(Curl(s, {}, "/nothing-here").status == 404);
+  auto head = Curl(s, {"-I"}, "/");  // HEAD: the headers, no body
+  CHECK(head.status == 200);
+  CHECK(Header(head, "Content-Length") == std::to_string(plain.body.size()));
+  CHECK(head.body.find("<title>") == std::string::npos);
 
   // A link works once.
   const std::string code = LinkCode(s, dev_key);

@@ -116,6 +116,31 @@ TEST_CASE("dashboard sign-in: a token's session ends with the token, sign-out en
   }
 }
 
+TEST_CASE("dashboard sign-in: a key name keeps its newest 50 sessions, so signing in again and again cannot "
+          "fill the disk") {
+  Sessions t;
+  auto token = ms::NewApiToken();
+  REQUIRE(token);
+  ms::ApiToken row;
+  row.key_name = "dev";
+  row.name = "loop";
+  REQUIRE(t.store->AddToken(row, ms::ApiTokenHash(*token)));
+  std::vector<std::string> cookies;
+  for (int i = 0; i < ms::Store::kMaxWebSessions + 10; ++i) {
+    auto in = ms::SignIn(*t.store, *token);
+    REQUIRE(in);
+    cookies.push_back(in->cookie);
+  }
+  int valid = 0;
+  for (const auto& c : cookies) valid += t.Valid(c) ? 1 : 0;
+  CHECK(valid == ms::Store::kMaxWebSessions);
+  CHECK_FALSE(t.Valid(cookies.front()));
+  CHECK(t.Valid(cookies.back()));
+  // Another name's sessions are not touched.
+  auto root_link = t.Link("root", "SHA256:root");
+  CHECK(ms::SignIn(*t.store, root_link));
+}
+
 TEST_CASE("dashboard: the session cookie is read from a Cookie header and written Secure, HttpOnly, "
           "SameSite=Strict") {
   CHECK(ms::CookieValue("a=1; mothership_session=abc; b=2", "mothership_session") == "abc");
