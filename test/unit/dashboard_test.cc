@@ -48,6 +48,16 @@ struct Sessions {
     REQUIRE(code);
     return *code;
   }
+  // A new API token of key_name's.
+  std::string Token(const std::string& key_name, const std::string& name) {
+    auto token = ms::NewApiToken();
+    REQUIRE(token);
+    ms::ApiToken row;
+    row.key_name = key_name;
+    row.name = name;
+    REQUIRE(store->AddToken(row, ms::ApiTokenHash(*token)));
+    return *token;
+  }
   bool Valid(const std::string& cookie) {
     auto s = ms::FindSession(*store, cookie);
     REQUIRE(s);
@@ -89,17 +99,12 @@ TEST_CASE("dashboard sign-in: a link works once, and its session acts as the key
 
 TEST_CASE("dashboard sign-in: a token's session ends with the token, sign-out ends a session, junk is refused") {
   Sessions t;
-  auto token = ms::NewApiToken();
-  REQUIRE(token);
-  ms::ApiToken row;
-  row.key_name = "root";
-  row.name = "laptop";
-  REQUIRE(t.store->AddToken(row, ms::ApiTokenHash(*token)));
-  auto in = ms::SignIn(*t.store, *token);
+  const std::string token = t.Token("root", "laptop");
+  auto in = ms::SignIn(*t.store, token);
   REQUIRE(in);
   CHECK(in->session.role == ms::Role::kAdmin);
   CHECK(in->session.token_name == "laptop");
-  auto out = ms::SignIn(*t.store, *token);  // a token signs in as often as it likes
+  auto out = ms::SignIn(*t.store, token);  // a token signs in as often as it likes
   REQUIRE(out);
   CHECK(t.Valid(in->cookie));
   REQUIRE(ms::SignOut(*t.store, out->cookie));
@@ -107,7 +112,7 @@ TEST_CASE("dashboard sign-in: a token's session ends with the token, sign-out en
   CHECK(t.Valid(in->cookie));
   REQUIRE(t.store->RemoveToken("root", "laptop").value());
   CHECK_FALSE(t.Valid(in->cookie));
-  CHECK_FALSE(ms::SignIn(*t.store, *token));
+  CHECK_FALSE(ms::SignIn(*t.store, token));
   for (const std::string& junk : std::vector<std::string>{"", "mst_", std::string(64, 'g'), std::string(64, '0'), std::string(10000, 'a')}) {
     auto r = ms::SignIn(*t.store, junk);
     REQUIRE_FALSE(r);
@@ -119,15 +124,10 @@ TEST_CASE("dashboard sign-in: a token's session ends with the token, sign-out en
 TEST_CASE("dashboard sign-in: a key name keeps its newest 50 sessions, so signing in again and again cannot "
           "fill the disk") {
   Sessions t;
-  auto token = ms::NewApiToken();
-  REQUIRE(token);
-  ms::ApiToken row;
-  row.key_name = "dev";
-  row.name = "loop";
-  REQUIRE(t.store->AddToken(row, ms::ApiTokenHash(*token)));
+  const std::string token = t.Token("dev", "loop");
   std::vector<std::string> cookies;
   for (int i = 0; i < ms::Store::kMaxWebSessions + 10; ++i) {
-    auto in = ms::SignIn(*t.store, *token);
+    auto in = ms::SignIn(*t.store, token);
     REQUIRE(in);
     cookies.push_back(in->cookie);
   }
