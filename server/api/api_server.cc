@@ -268,12 +268,19 @@ void ApiServer::AcceptLoop(int listen_fd, Via via) {
   }
 }
 
+std::optional<ApiReply> ApiServer::RateLimited(const std::string& address, AuthLimiter::Clock::time_point now) {
+  auto wait = limiter_.RetryAfter(address, now);
+  if (!wait) return std::nullopt;
+  ApiReply reply = ErrorReply(
+      429, "rate_limit", fmt::format("too many failed authentications from {}; try again in {} s", address, *wait));
+  reply.headers.emplace_back("Retry-After", std::to_string(*wait));
+  return reply;
+}
+
 std::optional<Caller> ApiServer::Authenticate(const Request& req, const std::string& address, ApiReply& reply) {
   auto now = AuthLimiter::Clock::now();
-  if (auto wait = limiter_.RetryAfter(address, now)) {
-    reply = ErrorReply(429, "rate_limit",
-                       fmt::format("too many failed authentications from {}; try again in {} s", address, *wait));
-    reply.headers.emplace_back("Retry-After", std::to_string(*wait));
+  if (auto limited = RateLimited(address, now)) {
+    reply = std::move(*limited);
     return std::nullopt;
   }
   std::optional<Caller> caller;
@@ -312,16 +319,11 @@ std::optional<Caller> ApiServer::Authenticate(const Request& req, const std::str
     if (token.empty()) {
       reply = ErrorReply(401, "unauthorized",
                          "this needs an API token: Authorization: Bearer TOKEN (ssh ... tokens:create NAME)");
-    } else if (IsApiTokenShape(token)) {
-      auto found = services_.store.UseToken(ApiTokenHash(token), static_cast<int64_t>(std::time(nullptr)));
-      if (!found) {
-        reply = ErrorReply(found.error());
-      } else if (*found) {
-        auto keys = services_.store.KeysNamed((*found)->key_name);
-        if (keys && !keys->empty()) {
-          caller = Caller{(*found)->key_name, keys->front().role, address, (*found)->name, "", (*found)->id};
-        }
-      }
+    } else if (auto found = TokenCaller(services_.store, token, static_cast<int64_t>(std::time(nullptr))); !found) {
+      reply = ErrorReply(found.error());
+    } else if (*found) {
+      caller = std::move(**found);
+      caller->address = address;
     }
     if (!caller && reply.status == 200) {
       reply = ErrorReply(401, "unauthorized", "the token is not valid: it was revoked, expired, or never made");
@@ -357,12 +359,7 @@ ApiReply ApiServer::SessionRoute(const ApiRequest& request, const Request& req, 
     return ErrorReply(405, "method_not_allowed", "the session is read (GET), made (POST) or ended (DELETE)");
   }
   auto now = AuthLimiter::Clock::now();
-  if (auto wait = limiter_.RetryAfter(address, now)) {
-    ApiReply reply = ErrorReply(429, "rate_limit",
-                                fmt::format("too many failed sign-ins from {}; try again in {} s", address, *wait));
-    reply.headers.emplace_back("Retry-After", std::to_string(*wait));
-    return reply;
-  }
+  if (auto limited = RateLimited(address, now)) return std::move(*limited);
   auto body = nlohmann::json::parse(request.body, nullptr, false);
   std::string secret;
   if (body.is_object()) {

@@ -61,6 +61,8 @@ class ApiServer {
   // Who asks: an API token (Authorization: Bearer) or a dashboard session
   // (its cookie, with the CSRF checks); nullopt with `reply` set to say why not.
   std::optional<Caller> Authenticate(const Request& req, const std::string& address, ApiReply& reply);
+  // The 429 for an address past its failed authentications (Retry-After); nullopt when it may try.
+  std::optional<ApiReply> RateLimited(const std::string& address, AuthLimiter::Clock::time_point now);
   // /api/v1/session: the dashboard's sign-in (POST), session (GET) and sign-out (DELETE).
   ApiReply SessionRoute(const ApiRequest& request, const Request& req, const std::string& address);
 

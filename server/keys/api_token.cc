@@ -36,4 +36,15 @@ bool IsApiTokenShape(std::string_view text) {
   return true;
 }
 
+Result<std::optional<Caller>> TokenCaller(Store& store, std::string_view token, int64_t now) {
+  if (!IsApiTokenShape(token)) return std::optional<Caller>();
+  auto found = store.UseToken(ApiTokenHash(token), now);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return std::optional<Caller>();
+  auto keys = store.KeysNamed((*found)->key_name);
+  if (!keys) return std::unexpected(keys.error());
+  if (keys->empty()) return std::optional<Caller>();
+  return std::optional<Caller>(Caller{(*found)->key_name, keys->front().role, "", (*found)->name, "", (*found)->id});
+}
+
 }  // namespace ms

@@ -6,7 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
 #include "server/common/result.h"
+#include "server/keys/caller.h"
+#include "server/store/store.h"
 
 namespace ms {
 
@@ -16,5 +20,9 @@ Result<std::string> NewApiToken();
 std::string ApiTokenHash(std::string_view token);
 // Whether text has a token's shape (checked before any lookup).
 bool IsApiTokenShape(std::string_view text);
+// Who a token acts as at `now` (Unix seconds), marking it used: its key name
+// with that name's role as it is now, the token's name and id; nullopt when it
+// has not a token's shape, or is unknown, revoked, expired, or its name has no key.
+Result<std::optional<Caller>> TokenCaller(Store& store, std::string_view token, int64_t now);
 
 }  // namespace ms

@@ -57,13 +57,10 @@ Result<std::string> NewSignInLink(Store& store, const Caller& caller) {
 Result<NewSession> SignIn(Store& store, std::string_view code_or_token) {
   WebSession session;
   if (IsApiTokenShape(code_or_token)) {
-    auto token = store.UseToken(ApiTokenHash(code_or_token), Now());
-    if (!token) return std::unexpected(token.error());
-    if (!*token) return PermissionDenied("the token is not valid: it was revoked, expired, or never made");
-    auto keys = store.KeysNamed((*token)->key_name);
-    if (!keys) return std::unexpected(keys.error());
-    if (keys->empty()) return PermissionDenied("the token's key was removed");
-    session = WebSession{(*token)->key_name, keys->front().role, "", (*token)->id, (*token)->name, "", 0};
+    auto caller = TokenCaller(store, code_or_token, Now());
+    if (!caller) return std::unexpected(caller.error());
+    if (!*caller) return PermissionDenied("the token is not valid: it was revoked, expired, or never made");
+    session = WebSession{(*caller)->key_name, (*caller)->role, "", (*caller)->token_id, (*caller)->token, "", 0};
   } else if (IsWebSecretShape(code_or_token)) {
     auto link = store.FindWebSession(Hash(code_or_token), true, Now());
     if (!link) return std::unexpected(link.error());
