@@ -20,6 +20,7 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 asio::awaitable<ExchangeResult> Exchange::Run(const RequestHead& req, std::string_view head, Framing& body,
                                               Buffer& out, ResponseHead& resp) {
   failure_ = AttemptFailure{};
+  tried_.clear();
   // Only a request without a body can be sent again: its bytes are all here.
   failure_.can_retry = body.kind == Framing::kNone && IsIdempotent(req.method);
   for (;; ++failure_.attempt) {
@@ -49,9 +50,10 @@ asio::awaitable<bool> Exchange::Pick() {
   if (upstreams_.Unresolved(route_.upstream)) {
     co_await upstreams_.Resolve(route_.upstream_host, route_.upstream_port);
   }
-  auto address = upstreams_.Pick(route_.upstream, task_);
+  auto address = upstreams_.Pick(route_.upstream, tried_);
   if (!address) co_return false;
   task_ = address;
+  tried_.push_back(*address);
   peer_ = *address;
   if (config_.access_log) task_name_ = address->address().to_string() + ":" + std::to_string(address->port());
   co_return true;
@@ -59,8 +61,8 @@ asio::awaitable<bool> Exchange::Pick() {
 
 asio::awaitable<Exchange::Step> Exchange::Connect() {
   failure_.stage = AttemptStage::kConnect;
-  // The first try is short when another task can take the request.
-  const bool another = task_ && failure_.attempt == 0 && upstreams_.Addresses(route_.upstream) > 1;
+  // A try is short when another task, not tried yet, can take the request.
+  const bool another = task_ && upstreams_.Untried(route_.upstream, tried_) > 0;
   const std::chrono::milliseconds limit = another ? config_.first_connect_timeout : config_.connect_timeout;
   c_.SetUpstreamDeadline(limit);
   auto [ec] = co_await c_.upstream.async_connect(peer_, kNoThrow);
@@ -162,6 +164,7 @@ FailureAction Exchange::OnFailure() {
   c_.CloseUpstream();
   failure_.client_open = c_.client.is_open();
   failure_.timed_out = c_.timed_out;
+  failure_.untried = task_ ? upstreams_.Untried(route_.upstream, tried_) : 0;
   FailureAction action = OnAttemptFailure(failure_);
   if (action.eject && task_) upstreams_.Eject(route_.upstream, *task_);
   return action;

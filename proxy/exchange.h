@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio.hpp>
 
@@ -79,6 +80,7 @@ class Exchange {
   const Route& route_;
   const std::string& app_;
   std::optional<tcp::endpoint> task_;  // the app's task last tried (none for a socket)
+  std::vector<tcp::endpoint> tried_;   // the tasks this request was tried on, in order
   UpstreamEndpoint peer_;
   std::string task_name_;
   AttemptFailure failure_;

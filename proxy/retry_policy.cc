@@ -11,17 +11,21 @@ FailureAction Close(bool eject) { return {FailureAction::kClose, 0, eject}; }
 
 FailureAction OnAttemptFailure(const AttemptFailure& f) {
   bool first = f.attempt == 0;
+  // Nothing reached a task (or its host is gone): another task may have it.
+  bool elsewhere = first || (f.untried > 0 && f.attempt + 1 < kMaxAttempts);
   switch (f.stage) {
     case AttemptStage::kConnect:
       if (!f.client_open) return Close(true);
-      return first ? Retry(true) : Answer(f.timed_out, true);
+      return elsewhere ? Retry(true) : Answer(f.timed_out, true);
     case AttemptStage::kSend:
-      if ((f.reused || f.unreachable) && f.can_retry && first && f.client_open) return Retry(f.unreachable);
+      if (f.can_retry && f.client_open && ((f.reused && first) || (f.unreachable && elsewhere))) {
+        return Retry(f.unreachable);
+      }
       return Answer(false, f.unreachable);
     case AttemptStage::kResponseHead:
       if (f.unreachable && !f.got_bytes) {
         if (!f.client_open) return Close(true);
-        return f.can_retry && first ? Retry(true) : Answer(true, true);
+        return f.can_retry && elsewhere ? Retry(true) : Answer(true, true);
       }
       if (!f.client_open && !f.timed_out) return Close(false);
       if (!f.malformed && !f.got_bytes && f.can_retry && first && !f.timed_out) return Retry(!f.reused);

@@ -1,16 +1,20 @@
 #pragma once
 // What the proxy does when an attempt to have a task answer a request fails:
-// send it to another task (once), answer the client with an error, or close
-// the client's connection. Pure; exchange.h applies it.
+// send it to another task, answer the client with an error, or close the
+// client's connection. Pure; exchange.h applies it.
 //
 // The rules: nothing was sent when a connection fails, so any request may go
-// to another task, and that task is ejected for a while. A request is sent
+// to another task, and that task is ejected for a while; while tasks not
+// tried yet remain, up to kMaxAttempts tries in all (a lost node takes all
+// its tasks at once: the second pick may be one of them too). A request is sent
 // again after it was (partly) sent only when it is idempotent and has no body
 // (its bytes are all in hand), and only when the task closed without a byte
 // of answer: a kept connection the task had closed, or a task that stopped.
 // A task whose kernel stopped acknowledging what was sent (its host is gone or
 // cut off) is ejected, and an idempotent request without a body goes to
-// another task.
+// another task (as a failed connection does). The second try always happens
+// (the same task when it is the only one: a kept connection it closed); later
+// ones only on tasks not tried yet.
 
 namespace ms::proxy {
 
@@ -32,7 +36,12 @@ struct AttemptFailure {
   // kSend, kResponseHead: what was sent went unacknowledged (ETIMEDOUT after
   // the socket's TCP_USER_TIMEOUT): the task's host is gone.
   bool unreachable = false;
+  int untried = 0;  // the app's tasks neither tried for this request nor ejected
 };
+
+// Tries of one request, on distinct tasks, when they fail before the task
+// received it (or its host is gone).
+constexpr int kMaxAttempts = 3;
 
 struct FailureAction {
   enum Next { kRetry, kAnswer, kClose } next = kAnswer;

@@ -81,9 +81,15 @@ bool Upstreams::HasAddress(const std::string& key) const {
   return it != entries_.end() && !it->second.addresses.empty();
 }
 
-size_t Upstreams::Addresses(const std::string& key) const {
+size_t Upstreams::Untried(const std::string& key, std::span<const tcp::endpoint> tried) const {
   auto it = entries_.find(key);
-  return it == entries_.end() ? 0 : it->second.addresses.size();
+  if (it == entries_.end()) return 0;
+  const Entry& e = it->second;
+  auto now = Clock::now();
+  return std::count_if(e.addresses.begin(), e.addresses.end(), [&](const tcp::endpoint& a) {
+    auto ejected = e.ejected.find(a);
+    return std::find(tried.begin(), tried.end(), a) == tried.end() && (ejected == e.ejected.end() || ejected->second <= now);
+  });
 }
 
 bool Upstreams::Unresolved(const std::string& key) {
@@ -91,16 +97,16 @@ bool Upstreams::Unresolved(const std::string& key) {
   return e.addresses.empty() && Clock::now() - e.resolved_at > std::chrono::milliseconds(250);
 }
 
-std::optional<tcp::endpoint> Upstreams::Pick(const std::string& key, const std::optional<tcp::endpoint>& avoid) {
+std::optional<tcp::endpoint> Upstreams::Pick(const std::string& key, std::span<const tcp::endpoint> tried) {
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.addresses.empty()) return std::nullopt;
   Entry& e = it->second;
   auto now = Clock::now();
-  std::optional<tcp::endpoint> ejected_choice, avoided_choice;
+  std::optional<tcp::endpoint> ejected_choice, tried_choice;
   for (size_t i = 0; i < e.addresses.size(); ++i) {
     const tcp::endpoint& candidate = e.addresses[(e.next + i) % e.addresses.size()];
-    if (avoid && candidate == *avoid) {
-      avoided_choice = candidate;
+    if (std::find(tried.begin(), tried.end(), candidate) != tried.end()) {
+      if (!tried_choice) tried_choice = candidate;
       continue;
     }
     if (auto ejected = e.ejected.find(candidate); ejected != e.ejected.end() && ejected->second > now) {
@@ -110,8 +116,8 @@ std::optional<tcp::endpoint> Upstreams::Pick(const std::string& key, const std::
     e.next = (e.next + i + 1) % e.addresses.size();
     return candidate;
   }
-  // Every task is ejected or to be avoided: one of them may be back by now.
-  return ejected_choice ? ejected_choice : avoided_choice;
+  // Every task is ejected or tried: one of them may be back by now.
+  return ejected_choice ? ejected_choice : tried_choice;
 }
 
 void Upstreams::Eject(const std::string& key, const tcp::endpoint& address) {

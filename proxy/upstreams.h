@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,14 +34,15 @@ class Upstreams {
   asio::awaitable<void> RefreshLoop();
   void Stop() { stopped_ = true; }
 
-  // An address for the name, not `avoid` when another exists. nullopt: no
+  // An address for the name: one not in `tried` and not ejected when there
+  // is one, else an ejected one (it may be back), else one tried. nullopt: no
   // task to send to (yet: see Unresolved).
   // key: "host:port".
-  std::optional<tcp::endpoint> Pick(const std::string& key, const std::optional<tcp::endpoint>& avoid);
+  std::optional<tcp::endpoint> Pick(const std::string& key, std::span<const tcp::endpoint> tried);
   // The name resolved to at least one address.
   bool HasAddress(const std::string& key) const;
-  // How many addresses the name has now.
-  size_t Addresses(const std::string& key) const;
+  // How many of the name's addresses are neither in `tried` nor ejected.
+  size_t Untried(const std::string& key, std::span<const tcp::endpoint> tried) const;
   // The name has no address and was not looked up in the last 250 ms.
   bool Unresolved(const std::string& key);
   asio::awaitable<void> Resolve(const std::string& host, uint16_t port);

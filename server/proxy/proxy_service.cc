@@ -145,10 +145,19 @@ Result<void> ProxyService::CheckPortsFree() {
       std::string suffix = fmt::format(":{}", port);
       for (const auto& arg : edge.args) {
         if (arg.ends_with(suffix)) {
+          std::string theirs = edge.Label("mothership.data_dir");
+          std::error_code ec;
+          if (!theirs.empty() && !std::filesystem::exists(theirs, ec)) {
+            return AlreadyExists(fmt::format(
+                "port {} is taken by the proxy of a Mothership installation whose data directory {} is gone (the "
+                "service {}); remove what it left with scripts/clean-docker, or set {} in {} to a free port",
+                port, theirs, edge.name, setting, (settings_.data_dir / "config.yaml").string()));
+          }
           return AlreadyExists(fmt::format(
               "port {} is taken by the proxy of another Mothership installation on this Docker engine (the "
-              "service {}); set {} in {} to a free port, then restart mothershipd",
-              port, edge.name, setting, (settings_.data_dir / "config.yaml").string()));
+              "service {}{}); set {} in {} to a free port, then restart mothershipd",
+              port, edge.name, theirs.empty() ? "" : ", data directory " + theirs, setting,
+              (settings_.data_dir / "config.yaml").string()));
         }
       }
     }
@@ -206,8 +215,11 @@ Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
 
   // The edge holds the ports on the host's network and hands connections to
   // the newest worker; it changes only with the binary.
+  // mothership.data_dir: which installation this is, for people and for
+  // scripts/clean-docker (an installation whose data directory is gone).
   std::map<std::string, std::string> edge_labels = {{"mothership.role", "proxy-edge"},
                                                     {"mothership.install", settings_.InstallId()},
+                                                    {"mothership.data_dir", settings_.data_dir.string()},
                                                     {"mothership.node", node}};
   std::vector<std::string> edge_args = {"edge", "--listen", fmt::format("0.0.0.0:{}", settings_.http_port)};
   if (settings_.https_port != 0) {
@@ -235,6 +247,7 @@ Result<void> ProxyService::Apply(const std::string& leaving, Output& out) {
   }
   std::map<std::string, std::string> labels = {{"mothership.role", "proxy"},
                                                {"mothership.install", settings_.InstallId()},
+                                               {"mothership.data_dir", settings_.data_dir.string()},
                                                {"mothership.networks", joined},
                                                {"mothership.node", node}};
   auto worker = ProxySpec(settings_.proxy_service, labels, *image, args,

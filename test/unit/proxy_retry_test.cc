@@ -36,6 +36,50 @@ TEST_CASE("A refused connection goes to another task once, whatever the request,
   CHECK(a.eject);
 }
 
+TEST_CASE("A node that is lost takes several tasks: a request goes on to tasks not tried yet, 3 tries in all",
+          "[proxy]") {
+  // Two of the app's four tasks were on the lost host: the second pick may be
+  // the other one.
+  for (auto stage : {AttemptStage::kConnect, AttemptStage::kSend, AttemptStage::kResponseHead}) {
+    INFO("stage " << static_cast<int>(stage));
+    AttemptFailure f = At(stage, 1);
+    f.timed_out = stage == AttemptStage::kConnect;
+    f.unreachable = stage != AttemptStage::kConnect;
+    f.can_retry = true;
+    f.untried = 2;
+    FailureAction a = OnAttemptFailure(f);
+    CHECK(a.next == FailureAction::kRetry);
+    CHECK(a.eject);
+
+    f.attempt = 2;  // the third try failed too: no fourth, however many tasks
+    a = OnAttemptFailure(f);
+    CHECK(a.next == FailureAction::kAnswer);
+    CHECK(a.status == (stage == AttemptStage::kSend ? 502 : 504));
+
+    f.attempt = 1;
+    f.untried = 0;  // every other task was tried or is ejected
+    CHECK(OnAttemptFailure(f).next == FailureAction::kAnswer);
+
+    f.untried = 2;
+    f.client_open = false;  // nobody to answer
+    CHECK(OnAttemptFailure(f).next != FailureAction::kRetry);
+  }
+  // A POST with a body is sent once; only a failed connection (nothing sent)
+  // goes on to other tasks.
+  AttemptFailure post = At(AttemptStage::kResponseHead, 1);
+  post.unreachable = true;
+  post.untried = 2;
+  CHECK(OnAttemptFailure(post).next == FailureAction::kAnswer);
+  post.stage = AttemptStage::kConnect;
+  post.unreachable = false;
+  CHECK(OnAttemptFailure(post).next == FailureAction::kRetry);
+  // A kept connection the task had closed is sent again once, not more.
+  AttemptFailure stale = At(AttemptStage::kSend, 1);
+  stale.reused = stale.can_retry = true;
+  stale.untried = 2;
+  CHECK(OnAttemptFailure(stale).next == FailureAction::kAnswer);
+}
+
 TEST_CASE("A second connection that times out is answered 504", "[proxy]") {
   AttemptFailure f = At(AttemptStage::kConnect, 1);
   f.timed_out = true;

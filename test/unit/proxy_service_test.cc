@@ -254,4 +254,30 @@ TEST_CASE("ProxyService: another installation's proxy service or port on this en
                              "(the service mothership-proxy-edge); set http_port in ",
                              answerer.port())));
   CHECK(env.docker.CountCalls("CreateService mine") == 0);
+
+  // An installation whose data directory is gone (another checkout's demo,
+  // deleted): the error says what removes it.
+  env.docker.RemoveService("mothership-proxy-edge");
+  theirs.name = "old-proxy-edge";
+  theirs.labels["mothership.data_dir"] = (env.settings.data_dir / "gone").string();
+  env.docker.AddRunningService(theirs);
+  auto orphan = env.proxy->Ensure();
+  REQUIRE_FALSE(orphan.has_value());
+  CHECK(Contains(orphan.error().message,
+                 fmt::format("port {} is taken by the proxy of a Mothership installation whose data directory {} is "
+                             "gone (the service old-proxy-edge); remove what it left with scripts/clean-docker",
+                             answerer.port(), (env.settings.data_dir / "gone").string())));
+  CHECK(env.docker.CountCalls("CreateService mine") == 0);
+}
+
+TEST_CASE("ProxyService: the proxy's services name their installation's data directory", "[proxy_service]") {
+  ProbeAnswerer answerer;
+  ProxyEnv env(answerer.port());
+  env.WebApp("shop");
+  REQUIRE(env.proxy->Ensure().has_value());
+  for (const char* name : {"mothership-proxy", "mothership-proxy-edge"}) {
+    INFO(name);
+    REQUIRE(env.docker.Service(name));
+    CHECK(env.docker.Service(name)->labels.at("mothership.data_dir") == env.settings.data_dir.string());
+  }
 }
