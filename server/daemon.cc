@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server/acme/cert_manager.h"
+#include "server/addons/addons.h"
 #include "server/api/api_server.h"
 #include "server/apps/app_lifecycle.h"
 #include "server/commands/dispatcher.h"
@@ -99,6 +100,7 @@ struct Daemon::Parts {
   std::unique_ptr<Runtime> runtime;
   std::unique_ptr<ProxyService> proxy;
   std::unique_ptr<CertManager> certs;
+  std::unique_ptr<Addons> addons;
   std::optional<Engine> engine;
   std::unique_ptr<DeployStep> deploy;
   std::unique_ptr<Services> services;
@@ -172,7 +174,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
     p->runtime = std::make_unique<Runtime>(settings, *p->docker, store_ref);
     p->proxy = std::make_unique<ProxyService>(settings, *p->docker, store_ref, prefix);
     p->certs = std::make_unique<CertManager>(settings, store_ref, *p->proxy);
-    p->engine.emplace(Engine{*p->builder, *p->runtime, *p->proxy, *p->certs});
+    p->addons = std::make_unique<Addons>(settings, *p->docker, store_ref, *p->builder);
+    p->engine.emplace(Engine{*p->builder, *p->runtime, *p->proxy, *p->certs, *p->addons});
+    if (auto r = store_ref.FailInterruptedBackups(); !r) LogWarn("cannot mark interrupted backups: {}", r.error().message);
     p->builder->CleanLeftovers();
     // Running apps are left as they are; services of apps that are gone go.
     if (auto r = p->runtime->Reconcile(); !r) LogWarn("cannot reconcile with Docker Swarm yet: {}", r.error().message);

@@ -13,6 +13,7 @@
 
 namespace ms {
 
+class Addons;
 class Builder;
 class CertManager;
 class DeployStep;
@@ -26,6 +27,7 @@ struct Engine {
   Runtime& runtime;
   ProxyService& proxy;
   CertManager& certs;  // ACME (it does nothing when ACME is off)
+  Addons& addons;      // databases of apps (addons:create)
 };
 
 struct Services {

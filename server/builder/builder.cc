@@ -268,31 +268,36 @@ Result<void> Builder::EnsureStackImages(bool force, Output& out) {
   }
   for (const auto& [image, dir] : {std::pair{settings_.build_image, std::string("build")},
                                    std::pair{settings_.run_image, std::string("run")}}) {
-    // An image made from other files (an older Mothership) is made again.
-    const std::string hash = StackHash(buildpacks_dir_ / "stack" / dir);
-    auto exists = docker_.ImageExists(image);
-    if (!exists) return std::unexpected(exists.error());
-    if (*exists && !force) {
-      auto info = docker_.InspectImage(image);
-      if (!info) return std::unexpected(info.error());
-      auto label = info->labels.find("mothership.stack");
-      if (label != info->labels.end() && label->second == hash) continue;
-    }
-    WriteLine(out, fmt::format("Building the {} stack image {}...", dir, image));
-    auto start = clock_.Now();
-    ScratchDir scratch(settings_.data_dir / "tmp");
-    TarWriter tar(scratch.path() / "context.tar");
-    if (auto r = tar.AddTree(buildpacks_dir_ / "stack" / dir, ""); !r) return r;
-    if (auto r = tar.Finish(); !r) return r;
-    auto r = docker_.BuildImage(scratch.path() / "context.tar", image,
-                                {{"BASE", settings_.base_image}, {"STACK_HASH", hash}},
-                                [&](std::string_view line) {
-                                  if (line.starts_with("Step ")) WriteLine(out, "  " + std::string(line));
-                                });
-    if (!r) return r;
-    WriteLine(out, fmt::format("  built {} in {} s", image,
-                    std::chrono::duration_cast<std::chrono::seconds>(clock_.Now() - start).count()));
+    if (auto r = EnsureStackImage(image, dir, force, out); !r) return r;
   }
+  return {};
+}
+
+Result<void> Builder::EnsureStackImage(const std::string& image, const std::string& dir, bool force, Output& out) {
+  // An image made from other files (an older Mothership) is made again.
+  const std::string hash = StackHash(buildpacks_dir_ / "stack" / dir);
+  auto exists = docker_.ImageExists(image);
+  if (!exists) return std::unexpected(exists.error());
+  if (*exists && !force) {
+    auto info = docker_.InspectImage(image);
+    if (!info) return std::unexpected(info.error());
+    auto label = info->labels.find("mothership.stack");
+    if (label != info->labels.end() && label->second == hash) return {};
+  }
+  WriteLine(out, fmt::format("Building the {} stack image {}...", dir, image));
+  auto start = clock_.Now();
+  ScratchDir scratch(settings_.data_dir / "tmp");
+  TarWriter tar(scratch.path() / "context.tar");
+  if (auto r = tar.AddTree(buildpacks_dir_ / "stack" / dir, ""); !r) return r;
+  if (auto r = tar.Finish(); !r) return r;
+  auto r = docker_.BuildImage(scratch.path() / "context.tar", image,
+                              {{"BASE", settings_.base_image}, {"STACK_HASH", hash}},
+                              [&](std::string_view line) {
+                                if (line.starts_with("Step ")) WriteLine(out, "  " + std::string(line));
+                              });
+  if (!r) return r;
+  WriteLine(out, fmt::format("  built {} in {} s", image,
+                             std::chrono::duration_cast<std::chrono::seconds>(clock_.Now() - start).count()));
   return {};
 }
 

@@ -68,6 +68,9 @@ class Builder {
   Result<BuildResult> Build(const BuildRequest& request, Output& out);
   // Builds the base, build and run stack images that are missing (force: all).
   Result<void> EnsureStackImages(bool force, Output& out);
+  // Builds IMAGE from buildpacks/stack/DIR on the base image when it is
+  // missing or was made from other files (force: always); says so on out.
+  Result<void> EnsureStackImage(const std::string& image, const std::string& dir, bool force, Output& out);
   // Removes the image of the release that falls out of the last keep_releases
   // from the registry and the local engine.
   // Images the kept releases run (after a rollback, an older one) stay.

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/addons/addon_changes.h"
+#include "server/addons/addons.h"
 #include "server/apps/app_lifecycle.h"
 #include "server/commands/command.h"
 #include "server/common/json.h"
@@ -117,6 +119,13 @@ Result<void> AppsInfo(CommandContext& ctx, const Args& args) {
 Result<void> AppsRename(CommandContext& ctx, const Args& args) {
   const std::string& from = args.positional[0];
   const std::string& to = args.positional[1];
+  // An add-on's service is on the app's network, named after the app.
+  auto attached = ctx.services.store.ListAttachments(from);
+  if (!attached) return std::unexpected(attached.error());
+  if (!attached->empty()) {
+    return InvalidArgument(fmt::format("{} has add-ons ({}): detach or destroy them before renaming it", from,
+                                       attached->front().addon));
+  }
   if (auto r = RenameApp(ctx.services, from, to, ctx.caller); !r) return r;
   Audit(ctx, to, fmt::format("from {}", from));
   ctx.out.Write(fmt::format(
@@ -133,6 +142,38 @@ Result<void> AppsDestroy(CommandContext& ctx, const Args& args) {
         "destroying {} deletes its code, config and history for good.\nTo proceed, run: "
         "apps:destroy {} --confirm {}",
         name, name, name));
+  }
+  // Its add-ons go first, each with a last backup, only when told; other
+  // apps' add-ons it was attached to are detached from it.
+  auto addons = ctx.services.store.ListAddons();
+  if (!addons) return std::unexpected(addons.error());
+  std::vector<Addon> own;
+  for (const auto& a : *addons) {
+    if (a.app == name) own.push_back(a);
+  }
+  if (!own.empty() && !args.Has("--destroy-addons")) {
+    return Failed(fmt::format(
+        "{} has add-ons ({}) holding data. To destroy them too (each is backed up first), run: apps:destroy {} "
+        "--confirm {} --destroy-addons",
+        name, own.front().name, name, name));
+  }
+  Output& progress = ctx.json ? ctx.err : ctx.out;
+  for (const auto& a : own) {
+    auto kept = DestroyAddon(ctx.services, a, true, ctx.caller.key_name, progress, ctx.cancelled);
+    if (!kept) return std::unexpected(kept.error());
+    progress.Write(fmt::format("Destroyed {}; its last backup {} is kept.\n", a.name, *kept));
+  }
+  auto attached = ctx.services.store.ListAttachments(name);
+  if (!attached) return std::unexpected(attached.error());
+  for (const auto& at : *attached) {
+    if (auto r = ctx.services.store.DetachAddon(at.addon, name); !r) return std::unexpected(r.error());
+    auto addon = ctx.services.store.GetAddon(at.addon);
+    if (addon && *addon && ctx.services.engine) {
+      if (auto r = ctx.services.engine->addons.Refresh(**addon, progress); !r) {
+        progress.Write(fmt::format("warning: {} keeps {}'s network until it restarts: {}\n", at.addon, name,
+                                   r.error().message));
+      }
+    }
   }
   auto left = DestroyApp(ctx.services, name);
   if (!left) return std::unexpected(left.error());

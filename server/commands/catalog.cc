@@ -23,8 +23,9 @@ const Command kApps[] = {
     {"apps:rename", "APP NEW", "Rename an app", Access::kMember, 2, 2},
     {"apps:transfer", "APP KEYNAME",
      "Make another key name the app's owner (the old owner stays a member)", Access::kOwner, 2, 2},
-    {"apps:destroy", "APP --confirm APP", "Delete an app with its code and config",
-     Access::kOwner, 1, 1, {"--confirm="}},
+    {"apps:destroy", "APP --confirm APP [--destroy-addons]",
+     "Delete an app with its code and config (and its add-ons, each backed up last, when told)",
+     Access::kOwner, 1, 1, {"--confirm=", "--destroy-addons"}},
 };
 
 const Command kBuilds[] = {
@@ -179,6 +180,40 @@ const Command kDashboard[] = {
      Access::kAnyone, 0, 0},
 };
 
+const Command kAddons[] = {
+    {"addons", "[APP]", "List add-ons: an app's, or every one you may see, with the apps they are attached to",
+     Access::kAnyone, 0, 1},
+    {"addons:create", "APP postgres [--name NAME] [--as NAME]",
+     "Make a Postgres 15 for the app; sets DATABASE_URL (or NAME_URL) in a new release", Access::kMember, 2, 2,
+     {"--name=", "--as="}},
+    {"addons:info", "APP ADDON", "Show an add-on: kind, service, volume, node, attachments, backups",
+     Access::kMember, 2, 2},
+    {"addons:destroy", "APP ADDON --confirm ADDON [--no-backup]",
+     "Destroy an add-on and its data; a last backup is kept (pg:backups)", Access::kOwner, 2, 2,
+     {"--confirm=", "--no-backup"}},
+    {"addons:attach", "ADDON --app APP [--as NAME]",
+     "Give another app the add-on's URL as NAME_URL (default DATABASE_URL); member of both apps",
+     Access::kAnyone, 1, 1, {"--app=", "--as="}},
+    {"addons:detach", "ADDON --app APP", "Take the add-on's URL away from an app it was attached to",
+     Access::kAnyone, 1, 1, {"--app="}},
+};
+
+const Command kPg[] = {
+    {"pg:info", "APP", "Show the app's database: version, size, connections, tables", Access::kMember, 1, 1},
+    {"pg:psql", "APP", "psql on the app's database (ssh -t for a terminal), or the SQL on stdin",
+     Access::kMember, 1, 1},
+    {"pg:credentials:rotate", "APP", "Give the app's database a new password; its apps get a new release",
+     Access::kOwner, 1, 1},
+    {"pg:backups", "APP", "List the backups of the app's database: id, time, size, status", Access::kMember, 1,
+     1},
+    {"pg:backups:capture", "APP", "Back up the app's database now (pg_dump -Fc)", Access::kMember, 1, 1},
+    {"pg:backups:download", "APP [ID]",
+     "Write a backup (default: the newest) to stdout: ... > dump.pgdump", Access::kMember, 1, 2},
+    {"pg:backups:restore", "APP [ID] --confirm APP",
+     "Restore a backup (default: the newest) into the app's database, replacing what it holds",
+     Access::kOwner, 1, 2, {"--confirm="}},
+};
+
 const Command kNodes[] = {
     {"nodes", "", "List the Swarm nodes and the tasks each runs", Access::kAdmin, 0, 0},
     {"nodes:join-command", "", "Print the command that joins a new node", Access::kAdmin, 0, 0},
@@ -205,6 +240,8 @@ const Namespace kNamespaces[] = {
     {"domains", "custom domains the proxy routes to an app", kDomains},
     {"certs", "https certificates of an app", kCerts},
     {"http", "http and https of an app", kHttp},
+    {"addons", "databases of apps (add-ons)", kAddons},
+    {"pg", "an app's Postgres and its backups", kPg},
     {"nodes", "the machines apps run on", kNodes},
 };
 

@@ -90,5 +90,7 @@ std::span<const HandlerEntry> DomainsHandlers();
 std::span<const HandlerEntry> CertsHandlers();
 std::span<const HandlerEntry> HttpHandlers();
 std::span<const HandlerEntry> NodesHandlers();
+std::span<const HandlerEntry> AddonsHandlers();
+std::span<const HandlerEntry> PgHandlers();
 
 }  // namespace ms

@@ -205,7 +205,10 @@ nlohmann::json ServiceSpecJson(const ServiceSpec& spec) {
   if (!spec.mounts.empty()) {
     nlohmann::json mounts = nlohmann::json::array();
     for (const auto& m : spec.mounts) {
-      mounts.push_back({{"Type", "bind"}, {"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}});
+      mounts.push_back({{"Type", m.volume ? "volume" : "bind"},
+                        {"Source", m.source},
+                        {"Target", m.target},
+                        {"ReadOnly", m.read_only}});
     }
     container["Mounts"] = mounts;
   }

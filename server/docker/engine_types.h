@@ -123,9 +123,10 @@ struct NodeInfo {
 
 // A Swarm service to create or update.
 struct BindMount {
-  std::string source;
+  std::string source;  // a host path; a volume's name when volume
   std::string target;
   bool read_only = false;
+  bool volume = false;  // a named volume (made on the task's node when missing)
 };
 
 struct NetworkAttachment {

@@ -3,7 +3,6 @@
 #include <crypt.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <fstream>
 
 #include "server/common/base64.h"
+#include "server/common/random.h"
 
 namespace ms {
 namespace {
@@ -21,16 +21,6 @@ namespace {
 std::string PortOf(const std::string& registry) {
   auto colon = registry.rfind(':');
   return colon == std::string::npos ? "5000" : registry.substr(colon + 1);
-}
-
-Result<std::string> RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
-    return Failed("cannot draw random bytes for the registry's password (OpenSSL RAND_bytes failed)");
-  }
-  std::string hex;
-  for (unsigned char c : raw) hex += fmt::format("{:02x}", c);
-  return hex;
 }
 
 // Writes path with mode 0600 (through a temporary file, so a reader never sees

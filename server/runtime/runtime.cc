@@ -482,17 +482,31 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   spec.limits = Limits(size);
   spec.cap_drop = {"ALL"};
   spec.no_new_privileges = true;
+  const int64_t started = UnixSeconds();
+  return RunOneOff(docker_, std::move(spec), io, [&](const std::string& id, int code) {
+    // 137 is SIGKILL; only then is it worth asking whether the kernel's OOM killer sent it.
+    if (code == 137 && io.err && OomKilled(id, started)) {
+      const ProcessSize* s = FindProcessSize(size);
+      io.err->Write(fmt::format(
+          "\nThe process used all the memory of its size ({}, {} MB) and was stopped. "
+          "Run it at a bigger size with `run APP --size SIZE ...`; ps:sizes lists them.\n",
+          size, s ? s->memory_mb : 0));
+    }
+  });
+}
+
+Result<int> RunOneOff(DockerClient& docker, ContainerSpec spec, const RunIO& io,
+                      const std::function<void(const std::string& id, int status)>& ended) {
   spec.tty = io.tty;
   spec.open_stdin = io.stdin_fd >= 0;
-  const int64_t started = UnixSeconds();
-  auto id = docker_.CreateContainer(spec);
+  auto id = docker.CreateContainer(spec);
   if (!id) return std::unexpected(id.error());
   struct Remove {
     DockerClient& docker;
     std::string id;
     ~Remove() { (void)docker.RemoveContainer(id); }
-  } remove{docker_, *id};
-  auto attached = docker_.Attach(
+  } remove{docker, *id};
+  auto attached = docker.Attach(
       *id, io.stdin_fd,
       [&](int stream, std::string_view data) {
         Output* to = stream == 2 && io.err ? io.err : io.out;
@@ -502,16 +516,9 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
       io.tty, io.cancelled);
   if (!attached) return std::unexpected(attached.error());
   if (io.cancelled && io.cancelled()) return 130;
-  auto code = docker_.WaitContainer(*id);
+  auto code = docker.WaitContainer(*id);
   if (!code) return std::unexpected(code.error());
-  // 137 is SIGKILL; only then is it worth asking whether the kernel's OOM killer sent it.
-  if (*code == 137 && io.err && OomKilled(*id, started)) {
-    const ProcessSize* s = FindProcessSize(size);
-    io.err->Write(fmt::format(
-        "\nThe process used all the memory of its size ({}, {} MB) and was stopped. "
-        "Run it at a bigger size with `run APP --size SIZE ...`; ps:sizes lists them.\n",
-        size, s ? s->memory_mb : 0));
-  }
+  if (ended) ended(*id, *code);
   return *code;
 }
 

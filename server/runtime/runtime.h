@@ -52,6 +52,13 @@ struct RunIO {
   std::string size;  // a process size; "" is default_size
 };
 
+// A one-off container: creates it from spec (its tty and stdin from io),
+// streams its output to io.out/io.err until it ends or io.cancelled() says
+// so (then 130), and removes it; its exit status. `ended`, when given, sees
+// the container's id and status before it is removed.
+Result<int> RunOneOff(DockerClient& docker, ContainerSpec spec, const RunIO& io,
+                      const std::function<void(const std::string& id, int status)>& ended = nullptr);
+
 // Makes this engine a Swarm manager when it is in no swarm (advertising
 // swarm_advertise_addr, else automatic, else 127.0.0.1); true when it did.
 // Fails on a worker or a swarm in a bad state, saying what to do.

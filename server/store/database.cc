@@ -229,6 +229,41 @@ const std::vector<std::string_view> kMigrations = {
       expires_at      INTEGER NOT NULL            -- Unix seconds
     );
     )sql",
+    // 12: add-ons (addons:create): a Postgres per app, its attachments (the
+    // apps that get its URL as NAME_URL) and its backups. A backup row names
+    // its add-on by name and outlives it (addons:destroy keeps a last one).
+    R"sql(
+    CREATE TABLE addons (
+      id          INTEGER PRIMARY KEY,
+      name        TEXT NOT NULL UNIQUE,
+      kind        TEXT NOT NULL,                          -- "postgres"
+      app_id      INTEGER NOT NULL REFERENCES apps(id),   -- the app it was made for
+      node_id     TEXT NOT NULL DEFAULT '',               -- the Swarm node its volume is on
+      db_name     TEXT NOT NULL,
+      db_user     TEXT NOT NULL,
+      db_password TEXT NOT NULL,
+      created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE TABLE addon_attachments (
+      addon_id INTEGER NOT NULL REFERENCES addons(id) ON DELETE CASCADE,
+      app_id   INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      name     TEXT NOT NULL,  -- the config var is NAME_URL ("DATABASE")
+      PRIMARY KEY (addon_id, app_id),
+      UNIQUE (app_id, name)
+    );
+    CREATE TABLE addon_backups (
+      id          INTEGER PRIMARY KEY,
+      addon       TEXT NOT NULL,
+      app         TEXT NOT NULL,       -- the add-on's app when it was taken
+      status      TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+      reason      TEXT NOT NULL DEFAULT '',   -- why it failed
+      size        INTEGER NOT NULL DEFAULT 0,
+      location    TEXT NOT NULL DEFAULT '',   -- where the dump is: "local" or "s3"
+      taken_by    TEXT NOT NULL DEFAULT '',   -- "alice", "schedule", "addons:destroy"
+      created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      finished_at TEXT NOT NULL DEFAULT ''
+    );
+    )sql",
 };
 
 }  // namespace

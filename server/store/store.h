@@ -154,6 +154,41 @@ struct DestroyedApp {
   std::vector<int> versions;  // of its releases
 };
 
+// An add-on (addons:create): a database service made for an app, reached by
+// the apps attached to it through NAME_URL.
+struct Addon {
+  int64_t id = 0;
+  std::string name;  // unique: "shop-postgres"
+  std::string kind;  // "postgres"
+  std::string app;   // the app it was made for
+  std::string node_id;  // the Swarm node its volume is on
+  std::string db_name;
+  std::string db_user;
+  std::string db_password;
+  std::string created_at;
+};
+
+// An app that gets an add-on's URL as NAME_URL.
+struct AddonAttachment {
+  std::string addon;
+  std::string app;
+  std::string name;  // "DATABASE": DATABASE_URL
+};
+
+// A dump of an add-on's database (pg:backups:capture).
+struct AddonBackup {
+  int64_t id = 0;
+  std::string addon;
+  std::string app;
+  std::string status;  // running, succeeded, failed
+  std::string reason;  // failed: why
+  int64_t size = 0;
+  std::string location;  // "local", "s3"
+  std::string taken_by;
+  std::string created_at;
+  std::string finished_at;
+};
+
 class Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& path);
@@ -303,6 +338,33 @@ class Store {
   // http:redirect, per app (off unless set).
   Result<bool> GetHttpsRedirect(const std::string& app);
   Result<void> SetHttpsRedirect(const std::string& app, bool on);
+
+  // Add-ons (store_addons.cc). CreateAddon records it attached to its app
+  // as `attach_as`; kAlreadyExists when the name is taken or the app has an
+  // attachment of that name.
+  Result<Addon> CreateAddon(const Addon& addon, const std::string& attach_as);
+  Result<std::optional<Addon>> GetAddon(const std::string& name);
+  // Every add-on, by name.
+  Result<std::vector<Addon>> ListAddons();
+  // The app's attachments ("" : every app's), by app then name.
+  Result<std::vector<AddonAttachment>> ListAttachments(const std::string& app);
+  // The add-on's attachments, by app.
+  Result<std::vector<AddonAttachment>> AttachmentsOf(const std::string& addon);
+  // kAlreadyExists when the app has it already, or another of that name.
+  Result<void> AttachAddon(const std::string& addon, const std::string& app, const std::string& name);
+  // false when the app did not have it.
+  Result<bool> DetachAddon(const std::string& addon, const std::string& app);
+  // With its attachments; its backups stay.
+  Result<void> DeleteAddon(const std::string& name);
+  Result<void> SetAddonPassword(const std::string& name, const std::string& password);
+  // Backups, newest first (ListBackups); ids count up across add-ons.
+  Result<int64_t> StartBackup(const AddonBackup& backup);
+  Result<void> FinishBackup(int64_t id, bool succeeded, int64_t size, const std::string& reason);
+  Result<std::vector<AddonBackup>> ListBackups(const std::string& addon);
+  Result<std::optional<AddonBackup>> GetBackup(int64_t id);
+  Result<void> DeleteBackup(int64_t id);
+  // Backups left 'running' by a daemon that stopped: failed, saying so.
+  Result<void> FailInterruptedBackups();
 
   // Finishes the deploys still 'running' (the daemon stopped during them): one
   // whose release was recorded succeeded (the daemon stopped after its last

@@ -1,0 +1,217 @@
+#include "server/addons/addons.h"
+
+#include <fmt/format.h>
+
+#include "server/addons/postgres_service.h"
+#include "server/builder/builder.h"
+#include "server/common/random.h"
+#include "server/runtime/service_spec.h"
+
+namespace ms {
+namespace {
+
+// Postgres's first start makes its cluster (a few seconds); a start after
+// that replays the write-ahead log.
+constexpr auto kReadyTimeout = std::chrono::seconds(120);
+
+std::map<std::string, std::string> AppNetworkLabels(const std::string& app, const std::string& install) {
+  return {{"mothership.app", app}, {"mothership.install", install}};
+}
+
+std::string QuoteIdentifier(const std::string& id) { return "\"" + id + "\""; }
+
+}  // namespace
+
+Result<Addon> DatabaseOf(Store& store, const std::string& app) {
+  auto attached = store.ListAttachments(app);
+  if (!attached) return std::unexpected(attached.error());
+  const AddonAttachment* chosen = nullptr;
+  for (const auto& a : *attached) {
+    if (a.name == "DATABASE") chosen = &a;
+  }
+  if (!chosen && attached->size() == 1) chosen = &attached->front();
+  if (!chosen && attached->empty()) {
+    return NotFound(fmt::format("{} has no database; addons:create {} postgres makes one", app, app));
+  }
+  if (!chosen) {
+    return InvalidArgument(fmt::format("{} has several add-ons and none is its DATABASE (addons {} lists them)", app,
+                                       app));
+  }
+  auto addon = store.GetAddon(chosen->addon);
+  if (!addon) return std::unexpected(addon.error());
+  if (!*addon) return NotFound(fmt::format("the add-on {} is gone", chosen->addon));
+  return **addon;
+}
+
+Result<std::vector<std::string>> Addons::Networks(const Addon& addon) {
+  auto attached = store_.AttachmentsOf(addon.name);
+  if (!attached) return std::unexpected(attached.error());
+  std::vector<std::string> networks;
+  for (const auto& a : *attached) {
+    if (auto r = docker_.EnsureOverlayNetwork(AppNetworkName(a.app), AppNetworkLabels(a.app, settings_.InstallId()));
+        !r) {
+      return std::unexpected(r.error());
+    }
+    networks.push_back(AppNetworkName(a.app));
+  }
+  return networks;
+}
+
+Result<Addon> Addons::CreatePostgres(const std::string& app, const std::string& name, const std::string& attach_as,
+                                     Output& out) {
+  if (auto r = builder_.EnsureStackImage(std::string(kPostgresImage), std::string(kPostgresStackDir), false, out); !r) {
+    return std::unexpected(r.error());
+  }
+  auto info = docker_.Info();
+  if (!info) return std::unexpected(info.error());
+  if (info->node_id.empty()) return Failed("this Docker engine is not a Swarm node; restart mothershipd");
+  auto password = RandomHex(24);
+  if (!password) return std::unexpected(password.error());
+  Addon addon;
+  addon.name = name;
+  addon.kind = "postgres";
+  addon.app = app;
+  addon.node_id = info->node_id;
+  addon.db_name = addon.db_user = PgIdentifier(app);
+  addon.db_password = *password;
+  auto created = store_.CreateAddon(addon, attach_as);
+  if (!created) return std::unexpected(created.error());
+  // From here a failure removes what was made, the record last.
+  auto undo = [&](const Error& error) -> Result<Addon> {
+    (void)Remove(*created);
+    (void)store_.DeleteAddon(name);
+    return std::unexpected(error);
+  };
+  auto networks = Networks(*created);
+  if (!networks) return undo(networks.error());
+  WriteLine(out, fmt::format("Starting Postgres 15 ({}) on {}'s network ...", AddonServiceName(name), app));
+  auto service = docker_.CreateService(MakePostgresServiceSpec(*created, settings_.InstallId(), *networks));
+  if (!service) return undo(service.error());
+  auto ready = WaitReady(*created, kReadyTimeout);
+  if (!ready) return undo(ready.error());
+  // (CREATE DATABASE cannot run in the same transaction as another statement.)
+  auto role = AdminSql(*created,
+                       fmt::format("CREATE ROLE {} LOGIN PASSWORD '{}'", QuoteIdentifier(addon.db_user),
+                                   addon.db_password),
+                       "postgres");
+  if (!role) return undo(role.error());
+  auto database = AdminSql(
+      *created,
+      fmt::format("CREATE DATABASE {} OWNER {}", QuoteIdentifier(addon.db_name), QuoteIdentifier(addon.db_user)),
+      "postgres");
+  if (!database) return undo(database.error());
+  return *created;
+}
+
+Result<void> Addons::Refresh(const Addon& addon, Output& out) {
+  auto networks = Networks(addon);
+  if (!networks) return std::unexpected(networks.error());
+  auto current = docker_.InspectService(AddonServiceName(addon.name));
+  if (!current) return std::unexpected(current.error());
+  ServiceSpec spec = MakePostgresServiceSpec(addon, settings_.InstallId(), *networks);
+  if (!*current) {
+    WriteLine(out, fmt::format("Starting {} again (its service was gone; its data is in its volume) ...",
+                               AddonServiceName(addon.name)));
+    if (auto r = docker_.CreateService(spec); !r) return std::unexpected(r.error());
+  } else {
+    WriteLine(out, fmt::format("Restarting {} on the networks of {} app(s) ...", AddonServiceName(addon.name),
+                               networks->size()));
+    if (auto r = docker_.UpdateService((*current)->id, (*current)->version, spec); !r) return r;
+  }
+  auto ready = WaitReady(addon, kReadyTimeout);
+  if (!ready) return std::unexpected(ready.error());
+  return {};
+}
+
+Result<void> Addons::Remove(const Addon& addon) {
+  const std::string service = AddonServiceName(addon.name);
+  auto found = docker_.InspectService(service);
+  if (!found) return std::unexpected(found.error());
+  if (*found) {
+    if (auto r = docker_.RemoveService(service); !r) return r;
+  }
+  // The volume is in use until the task's container is gone.
+  const std::string volume = AddonVolumeName(settings_.InstallId(), addon.name);
+  auto deadline = clock_.Now() + std::chrono::seconds(60);
+  for (;;) {
+    auto r = docker_.RemoveVolume(volume);
+    if (r || r.error().code == ErrorCode::kNotFound) return {};
+    if (clock_.Now() > deadline) {
+      return Failed(fmt::format("cannot remove the volume {} of {}: {}", volume, addon.name, r.error().message));
+    }
+    clock_.SleepFor(std::chrono::milliseconds(250));
+  }
+}
+
+Result<std::string> Addons::RunningContainer(const Addon& addon) {
+  auto containers = docker_.ListContainers("com.docker.swarm.service.name=" + AddonServiceName(addon.name));
+  if (!containers) return std::unexpected(containers.error());
+  for (const auto& c : *containers) {
+    auto info = docker_.InspectContainer(c.id);
+    if (info && info->running) return c.id;
+  }
+  return Unavailable(fmt::format("the add-on {} is not running on this node now (docker service ps {} says why)",
+                                 addon.name, AddonServiceName(addon.name)));
+}
+
+Result<std::string> Addons::WaitReady(const Addon& addon, std::chrono::seconds timeout) {
+  auto deadline = clock_.Now() + timeout;
+  std::string last = "no task yet";
+  for (;;) {
+    auto id = RunningContainer(addon);
+    if (id) {
+      std::string said;
+      auto status = docker_.Exec(*id, {"pg_isready", "-h", "/var/run/postgresql"},
+                                 [&](std::string_view line) { said = std::string(line); });
+      if (status && *status == 0) return *id;
+      last = status ? said : status.error().message;
+    } else {
+      last = id.error().message;
+    }
+    if (clock_.Now() > deadline) {
+      return Failed(fmt::format("Postgres of {} did not answer within {} s ({})", addon.name, timeout.count(), last));
+    }
+    clock_.SleepFor(std::chrono::milliseconds(250));
+  }
+}
+
+Result<std::string> Addons::AdminSql(const Addon& addon, const std::string& sql, const std::string& database) {
+  auto id = RunningContainer(addon);
+  if (!id) return std::unexpected(id.error());
+  std::string output, errors;
+  auto status = docker_.Exec(
+      *id,
+      {"psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql", "-U", "postgres", "-d",
+       database.empty() ? addon.db_name : database, "-c", sql},
+      [&](std::string_view line) { errors += std::string(line) + "\n"; },
+      [&](std::string_view data) {
+        output.append(data);
+        return output.size() < (1 << 20);
+      });
+  if (!status) return std::unexpected(status.error());
+  if (*status != 0) {
+    return Failed(fmt::format("Postgres of {} refused: {}", addon.name, errors.empty() ? "(no message)" : errors));
+  }
+  return output;
+}
+
+Result<int> Addons::RunClient(const Addon& addon, const std::vector<std::string>& argv,
+                              const std::vector<std::string>& binds, RunIO io) {
+  ContainerSpec spec;
+  spec.image = std::string(kPostgresImage);
+  spec.cmd = argv;
+  spec.env = {"PGHOST=" + AddonServiceName(addon.name), fmt::format("PGPORT={}", kPostgresPort),
+              "PGUSER=" + addon.db_user, "PGPASSWORD=" + addon.db_password, "PGDATABASE=" + addon.db_name,
+              "PGCONNECT_TIMEOUT=10"};
+  spec.labels = {{"mothership.install", settings_.InstallId()},
+                 {"mothership.addon", addon.name},
+                 {"mothership.role", "addon-client"}};
+  spec.binds = binds;
+  spec.network_mode = AppNetworkName(addon.app);
+  spec.limits = ResourceLimits{int64_t{1} << 30, kNanosPerSecond, 256, 0};
+  spec.cap_drop = {"ALL"};
+  spec.no_new_privileges = true;
+  return RunOneOff(docker_, std::move(spec), io);
+}
+
+}  // namespace ms

@@ -1,0 +1,72 @@
+#pragma once
+// Addons: the add-ons' services on Docker Swarm (postgres_service.h says
+// what they are). Making one builds its image the first time, starts its
+// service on the app's network pinned to this engine's node (the daemon runs
+// its admin SQL in the container and keeps the backups here), waits until
+// Postgres answers and creates the app's role and database; a failure leaves
+// nothing behind. Postgres clients (psql, pg_dump, pg_restore) run in one-off
+// containers of the add-on's image on its app's network, as its user.
+// Thread-safe; callers hold the owning app's lock for changes.
+
+#include <string>
+#include <vector>
+
+#include "server/common/clock.h"
+#include "server/common/output.h"
+#include "server/common/result.h"
+#include "server/config/settings.h"
+#include "server/docker/docker_client.h"
+#include "server/runtime/runtime.h"
+#include "server/store/store.h"
+
+namespace ms {
+
+class Builder;
+
+// The app's database: the add-on attached as DATABASE, else its only one.
+// kNotFound (saying how to make one) or kInvalidArgument (several, none
+// named DATABASE) otherwise.
+Result<Addon> DatabaseOf(Store& store, const std::string& app);
+
+class Addons {
+ public:
+  Addons(const Settings& settings, DockerClient& docker, Store& store, Builder& builder,
+         Clock& clock = SystemClock::Get())
+      : settings_(settings), docker_(docker), store_(store), builder_(builder), clock_(clock) {}
+
+  // Makes a Postgres named `name` for app and records it, attached to the app
+  // as attach_as. Progress goes to out.
+  Result<Addon> CreatePostgres(const std::string& app, const std::string& name, const std::string& attach_as,
+                               Output& out);
+  // Puts the service on the networks of the apps attached to it now (after an
+  // attach or a detach) and waits until Postgres answers again.
+  Result<void> Refresh(const Addon& addon, Output& out);
+  // Removes the service and then its volume: the data is gone. The record is
+  // the caller's to delete.
+  Result<void> Remove(const Addon& addon);
+  // Runs SQL as postgres in the add-on's container (psql -At, stops at the
+  // first error); its output. database "": the add-on's own.
+  Result<std::string> AdminSql(const Addon& addon, const std::string& sql, const std::string& database = "");
+  // Runs a Postgres client (argv: psql, pg_dump, pg_restore ...) in a
+  // one-off container of the add-on's image on its app's network, with
+  // PGHOST/PGUSER/PGPASSWORD/PGDATABASE of the add-on, and binds
+  // ("HOST:CONTAINER[:ro]"); its exit status.
+  Result<int> RunClient(const Addon& addon, const std::vector<std::string>& argv,
+                        const std::vector<std::string>& binds, RunIO io);
+  // Waits (up to timeout) until Postgres in the add-on's container answers.
+  Result<std::string> WaitReady(const Addon& addon, std::chrono::seconds timeout);
+
+ private:
+  // The networks of the apps attached to the add-on.
+  Result<std::vector<std::string>> Networks(const Addon& addon);
+  // The id of the add-on's running container on this engine.
+  Result<std::string> RunningContainer(const Addon& addon);
+
+  const Settings& settings_;
+  DockerClient& docker_;
+  Store& store_;
+  Builder& builder_;
+  Clock& clock_;
+};
+
+}  // namespace ms

@@ -1,0 +1,201 @@
+#include "server/addons/pg_backups.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace ms {
+namespace {
+
+// Writes what a client container prints to a file, remembering the first
+// write error (a full disk) instead of going on.
+class FileOutput : public Output {
+ public:
+  explicit FileOutput(int fd) : fd_(fd) {}
+  void Write(std::string_view data) override {
+    while (error_ == 0 && !data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error_ = errno;
+        return;
+      }
+      written_ += n;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  int error() const { return error_; }
+  int64_t written() const { return written_; }
+
+ private:
+  int fd_;
+  int error_ = 0;
+  int64_t written_ = 0;
+};
+
+// Keeps the last lines a client printed on stderr, to say why it failed,
+// and passes each to progress.
+class StderrOutput : public Output {
+ public:
+  explicit StderrOutput(Output& progress) : progress_(progress) {}
+  void Write(std::string_view data) override {
+    progress_.Write(data);
+    tail_.append(data);
+    if (tail_.size() > 2000) tail_.erase(0, tail_.size() - 2000);
+  }
+  std::string Tail() const {
+    std::string t = tail_;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+    auto cut = t.rfind('\n', t.size() > 600 ? t.size() - 600 : 0);
+    return cut == std::string::npos ? t : t.substr(cut + 1);
+  }
+
+ private:
+  Output& progress_;
+  std::string tail_;
+};
+
+}  // namespace
+
+std::string BackupName(int64_t id) { return fmt::format("b{:03}", id); }
+
+Result<int64_t> ParseBackupId(const std::string& text) {
+  std::string digits = !text.empty() && (text[0] == 'b' || text[0] == 'B') ? text.substr(1) : text;
+  int64_t id = 0;
+  bool ok = !digits.empty() && digits.size() <= 12;
+  for (char c : digits) {
+    ok = ok && c >= '0' && c <= '9';
+    if (ok) id = id * 10 + (c - '0');
+  }
+  if (!ok || id == 0) {
+    return InvalidArgument(fmt::format("'{}' is not a backup id: use one that pg:backups lists (b001)",
+                                       text.substr(0, 32)));
+  }
+  return id;
+}
+
+std::filesystem::path PgBackups::PathOf(const AddonBackup& backup) const {
+  return settings_.data_dir / "backups" / backup.addon / (BackupName(backup.id) + ".pgdump");
+}
+
+Result<AddonBackup> PgBackups::Capture(const Addon& addon, const std::string& taken_by, Output& progress,
+                                       const std::function<bool()>& cancelled) {
+  AddonBackup backup;
+  backup.addon = addon.name;
+  backup.app = addon.app;
+  backup.location = "local";
+  backup.taken_by = taken_by;
+  auto id = store_.StartBackup(backup);
+  if (!id) return std::unexpected(id.error());
+  backup.id = *id;
+  const auto path = PathOf(backup);
+  auto partial = path;
+  partial += ".partial";
+  auto fail = [&](const std::string& reason) -> Result<AddonBackup> {
+    std::error_code ec;
+    std::filesystem::remove(partial, ec);
+    (void)store_.FinishBackup(backup.id, false, 0, reason);
+    return Failed(fmt::format("backup {} of {} failed: {}", BackupName(backup.id), addon.name, reason));
+  };
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) return fail(fmt::format("cannot make {}: {}", path.parent_path().string(), ec.message()));
+  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(errno)));
+  FileOutput file(fd);
+  StderrOutput errors(progress);
+  WriteLine(progress, fmt::format("Backing up {} ({}) to {} ...", addon.name, addon.app, BackupName(backup.id)));
+  RunIO io;
+  io.out = &file;
+  io.err = &errors;
+  io.cancelled = cancelled;
+  auto status = addons_.RunClient(addon, {"pg_dump", "--format=custom", "--verbose"}, {}, io);
+  int sync = ::fsync(fd);
+  ::close(fd);
+  if (!status) return fail(status.error().message);
+  if (*status != 0) return fail(fmt::format("pg_dump exited with status {}: {}", *status, errors.Tail()));
+  if (file.error() != 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(file.error())));
+  if (sync != 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(errno)));
+  if (file.written() == 0) return fail("pg_dump wrote nothing");
+  std::filesystem::rename(partial, path, ec);
+  if (ec) return fail(fmt::format("cannot rename {}: {}", partial.string(), ec.message()));
+  if (auto r = store_.FinishBackup(backup.id, true, file.written(), ""); !r) return std::unexpected(r.error());
+  auto done = store_.GetBackup(backup.id);
+  if (!done) return std::unexpected(done.error());
+  if (!*done) return Failed("the backup was not recorded");
+  WriteLine(progress, fmt::format("Backup {} of {}: {} bytes.", BackupName(backup.id), addon.name, file.written()));
+  return **done;
+}
+
+Result<AddonBackup> PgBackups::Find(const std::string& addon, int64_t id) {
+  if (id != 0) {
+    auto backup = store_.GetBackup(id);
+    if (!backup) return std::unexpected(backup.error());
+    if (!*backup || (*backup)->addon != addon) {
+      return NotFound(fmt::format("{} has no backup {} (pg:backups lists them)", addon, BackupName(id)));
+    }
+    if ((*backup)->status != "succeeded") {
+      return InvalidArgument(fmt::format("backup {} {}: {}", BackupName(id),
+                                         (*backup)->status == "running" ? "is still running" : "failed",
+                                         (*backup)->reason));
+    }
+    return **backup;
+  }
+  auto all = store_.ListBackups(addon);
+  if (!all) return std::unexpected(all.error());
+  for (const auto& b : *all) {
+    if (b.status == "succeeded") return b;
+  }
+  return NotFound(fmt::format("{} has no backup yet; pg:backups:capture makes one", addon));
+}
+
+Result<void> PgBackups::Restore(const Addon& addon, const AddonBackup& backup, Output& progress,
+                                const std::function<bool()>& cancelled) {
+  const auto path = PathOf(backup);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Failed(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  StderrOutput errors(progress);
+  WriteLine(progress, fmt::format("Restoring {} into {} ...", BackupName(backup.id), addon.name));
+  RunIO io;
+  io.out = &progress;
+  io.err = &errors;
+  io.stdin_fd = fd;
+  io.cancelled = cancelled;
+  auto status = addons_.RunClient(addon,
+                                  {"pg_restore", "--clean", "--if-exists", "--no-owner", "--no-acl",
+                                   "--single-transaction", "--exit-on-error", "--dbname", addon.db_name},
+                                  {}, io);
+  ::close(fd);
+  if (!status) return std::unexpected(status.error());
+  if (*status != 0) {
+    return Failed(fmt::format("pg_restore exited with status {} and changed nothing: {}", *status, errors.Tail()));
+  }
+  WriteLine(progress, fmt::format("Restored {} into {}.", BackupName(backup.id), addon.name));
+  return {};
+}
+
+Result<void> PgBackups::Download(const AddonBackup& backup, Output& out) {
+  const auto path = PathOf(backup);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Failed(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return Failed(fmt::format("cannot read {}: {}", path.string(), std::strerror(e)));
+    }
+    if (n == 0) break;
+    out.Write(std::string_view(buf, static_cast<size_t>(n)));
+  }
+  ::close(fd);
+  return {};
+}
+
+}  // namespace ms

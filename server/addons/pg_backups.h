@@ -1,0 +1,52 @@
+#pragma once
+// Backups of Postgres add-ons (pg:backups): `pg_dump -Fc` of the add-on's
+// database, run as its user in a client container (addons.h), its output
+// written to DATA_DIR/backups/ADDON/ID.pgdump (mode 0600) through a
+// ".partial" file renamed once pg_dump succeeded. Each backup is a row of
+// the store; one that fails (pg_dump's error, a full disk) is marked failed
+// with the reason and its file removed, never reported good. A restore feeds
+// a dump to `pg_restore --clean --if-exists --no-owner --no-acl
+// --single-transaction`: all of it or nothing. Any thread.
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "server/addons/addons.h"
+#include "server/common/output.h"
+#include "server/common/result.h"
+#include "server/config/settings.h"
+#include "server/store/store.h"
+
+namespace ms {
+
+// "b007" for backup 7; ParseBackupId takes "b007" or "7".
+std::string BackupName(int64_t id);
+Result<int64_t> ParseBackupId(const std::string& text);
+
+class PgBackups {
+ public:
+  PgBackups(const Settings& settings, Store& store, Addons& addons)
+      : settings_(settings), store_(store), addons_(addons) {}
+
+  // Dumps the add-on's database; progress (pg_dump's verbose lines) to
+  // progress. The backup's row, succeeded; or the error, the row failed.
+  Result<AddonBackup> Capture(const Addon& addon, const std::string& taken_by, Output& progress,
+                              const std::function<bool()>& cancelled);
+  // Restores a succeeded backup into the add-on's database.
+  Result<void> Restore(const Addon& addon, const AddonBackup& backup, Output& progress,
+                       const std::function<bool()>& cancelled);
+  // Writes the backup's bytes to out.
+  Result<void> Download(const AddonBackup& backup, Output& out);
+  // The add-on's backup: by id, or (id 0) its newest that succeeded.
+  Result<AddonBackup> Find(const std::string& addon, int64_t id);
+
+  std::filesystem::path PathOf(const AddonBackup& backup) const;
+
+ private:
+  const Settings& settings_;
+  Store& store_;
+  Addons& addons_;
+};
+
+}  // namespace ms

@@ -1,0 +1,213 @@
+// pg:* — an app's Postgres (its DATABASE add-on): psql, info, a new password,
+// and backups (server/addons/pg_backups.h).
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/addons/addons.h"
+#include "server/addons/pg_backups.h"
+#include "server/addons/postgres_service.h"
+#include "server/apps/release_changes.h"
+#include "server/commands/command.h"
+#include "server/commands/table.h"
+#include "server/common/json.h"
+#include "server/common/random.h"
+
+namespace ms {
+namespace {
+
+struct Database {
+  Addons* addons;
+  Addon addon;
+};
+
+Result<Database> NeedDatabase(CommandContext& ctx, const std::string& app) {
+  if (!ctx.services.engine) {
+    return Failed("this server records deploys only (deploy_step: record); add-ons need deploy_step: build");
+  }
+  auto addon = DatabaseOf(ctx.services.store, app);
+  if (!addon) return std::unexpected(addon.error());
+  return Database{&ctx.services.engine->addons, *addon};
+}
+
+Result<void> PgInfo(CommandContext& ctx, const Args& args) {
+  auto db = NeedDatabase(ctx, args.positional[0]);
+  if (!db) return std::unexpected(db.error());
+  auto row = db->addons->AdminSql(
+      db->addon,
+      "SELECT current_setting('server_version'), pg_database_size(current_database()), "
+      "pg_size_pretty(pg_database_size(current_database())), "
+      "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()), "
+      "current_setting('max_connections'), "
+      "(SELECT count(*) FROM pg_stat_user_tables)");
+  if (!row) return std::unexpected(row.error());
+  std::vector<std::string> f;
+  std::string line = row->substr(0, row->find('\n'));
+  for (size_t start = 0;;) {
+    size_t bar = line.find('|', start);
+    f.push_back(line.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  if (f.size() != 6) return Failed(fmt::format("Postgres answered '{}', not the figures asked for", line.substr(0, 200)));
+  if (ctx.json) {
+    ctx.out.Write(JsonLine({{"addon", db->addon.name}, {"version", f[0]}, {"size_bytes", std::stoll(f[1])},
+                            {"connections", std::stoi(f[3])}, {"max_connections", std::stoi(f[4])},
+                            {"tables", std::stoi(f[5])}}));
+    return {};
+  }
+  ctx.out.Write(fmt::format("Add-on:      {}\nVersion:     PostgreSQL {}\nSize:        {}\nConnections: {} of {}\n"
+                            "Tables:      {}\nDatabase:    {} (user {})\n",
+                            db->addon.name, f[0], f[2], f[3], f[4], f[5], db->addon.db_name, db->addon.db_user));
+  return {};
+}
+
+Result<void> PgPsql(CommandContext& ctx, const Args& args) {
+  auto db = NeedDatabase(ctx, args.positional[0]);
+  if (!db) return std::unexpected(db.error());
+  RunIO io;
+  io.tty = ctx.pty;
+  io.stdin_fd = ctx.stdin_fd;
+  io.out = &ctx.out;
+  io.err = &ctx.err;
+  io.cancelled = ctx.cancelled;
+  std::vector<std::string> argv = {"psql", "-X"};
+  // SQL on stdin: stop at the first error, and say so in the exit status.
+  if (!ctx.pty) argv.insert(argv.end(), {"-v", "ON_ERROR_STOP=1"});
+  auto code = db->addons->RunClient(db->addon, argv, {}, io);
+  if (!code) return std::unexpected(code.error());
+  ctx.exit_status = *code;
+  return {};
+}
+
+Result<void> PgRotate(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  auto db = NeedDatabase(ctx, app);
+  if (!db) return std::unexpected(db.error());
+  auto password = RandomHex(24);
+  if (!password) return std::unexpected(password.error());
+  if (auto r = db->addons->AdminSql(db->addon,
+                                    fmt::format("ALTER ROLE \"{}\" PASSWORD '{}'", db->addon.db_user, *password));
+      !r) {
+    return std::unexpected(r.error());
+  }
+  if (auto r = ctx.services.store.SetAddonPassword(db->addon.name, *password); !r) return r;
+  Addon rotated = db->addon;
+  rotated.db_password = *password;
+  auto attachments = ctx.services.store.AttachmentsOf(rotated.name);
+  if (!attachments) return std::unexpected(attachments.error());
+  std::vector<std::string> released;
+  for (const auto& at : *attachments) {
+    auto config = ctx.services.store.GetConfig(at.app);
+    if (!config) return std::unexpected(config.error());
+    ConfigVars next = *config;
+    next[at.name + "_URL"] = DatabaseUrl(rotated);
+    auto release = ChangeConfig(ctx.services, at.app, next,
+                                fmt::format("Rotate {} credentials by {}", rotated.name, ctx.caller.key_name),
+                                ctx.json ? ctx.err : ctx.out, ctx.cancelled);
+    if (!release) {
+      return Failed(fmt::format("the password of {} changed, but {} could not get its new {}_URL: {}; run "
+                                "pg:credentials:rotate {} again",
+                                rotated.name, at.app, at.name, release.error().message, app));
+    }
+    released.push_back(*release ? fmt::format("{} v{}", at.app, *release) : at.app);
+  }
+  Audit(ctx, app, rotated.name);
+  ctx.out.Write(fmt::format("{} has a new password; released {}.\n", rotated.name, fmt::join(released, ", ")));
+  return {};
+}
+
+Result<void> PgBackupsList(CommandContext& ctx, const Args& args) {
+  auto addon = DatabaseOf(ctx.services.store, args.positional[0]);
+  if (!addon) return std::unexpected(addon.error());
+  auto backups = ctx.services.store.ListBackups(addon->name);
+  if (!backups) return std::unexpected(backups.error());
+  if (ctx.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& b : *backups) {
+      list.push_back({{"id", BackupName(b.id)}, {"addon", b.addon}, {"status", b.status}, {"reason", b.reason},
+                      {"size", b.size}, {"location", b.location}, {"taken_by", b.taken_by},
+                      {"created_at", b.created_at}, {"finished_at", b.finished_at}});
+    }
+    ctx.out.Write(JsonLine(list));
+    return {};
+  }
+  if (backups->empty()) {
+    ctx.out.Write(fmt::format("{} has no backups yet; pg:backups:capture {} makes one.\n", addon->name,
+                              args.positional[0]));
+    return {};
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& b : *backups) {
+    rows.push_back({BackupName(b.id), b.created_at, fmt::format("{}", b.size),
+                    b.status == "failed" ? "failed: " + b.reason : b.status, b.taken_by});
+  }
+  ctx.out.Write(FormatTable({"ID", "TAKEN", "BYTES", "STATUS", "BY"}, rows));
+  return {};
+}
+
+Result<void> PgBackupsCapture(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  auto db = NeedDatabase(ctx, app);
+  if (!db) return std::unexpected(db.error());
+  PgBackups backups(ctx.services.settings, ctx.services.store, *db->addons);
+  Output& progress = ctx.json ? ctx.err : ctx.out;
+  auto backup = backups.Capture(db->addon, ctx.caller.key_name, progress, ctx.cancelled);
+  if (!backup) return std::unexpected(backup.error());
+  Audit(ctx, app, BackupName(backup->id));
+  if (ctx.json) ctx.out.Write(JsonLine({{"id", BackupName(backup->id)}, {"size", backup->size}}));
+  return {};
+}
+
+Result<AddonBackup> ChosenBackup(CommandContext& ctx, PgBackups& backups, const Addon& addon, const Args& args) {
+  int64_t id = 0;
+  if (args.positional.size() > 1) {
+    auto parsed = ParseBackupId(args.positional[1]);
+    if (!parsed) return std::unexpected(parsed.error());
+    id = *parsed;
+  }
+  (void)ctx;
+  return backups.Find(addon.name, id);
+}
+
+Result<void> PgBackupsDownload(CommandContext& ctx, const Args& args) {
+  auto db = NeedDatabase(ctx, args.positional[0]);
+  if (!db) return std::unexpected(db.error());
+  PgBackups backups(ctx.services.settings, ctx.services.store, *db->addons);
+  auto backup = ChosenBackup(ctx, backups, db->addon, args);
+  if (!backup) return std::unexpected(backup.error());
+  return backups.Download(*backup, ctx.out);
+}
+
+Result<void> PgBackupsRestore(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  if (args.Option("--confirm") != app) {
+    return InvalidArgument(fmt::format(
+        "this replaces what the database of {} holds with the backup; run again with --confirm {}", app, app));
+  }
+  auto db = NeedDatabase(ctx, app);
+  if (!db) return std::unexpected(db.error());
+  PgBackups backups(ctx.services.settings, ctx.services.store, *db->addons);
+  auto backup = ChosenBackup(ctx, backups, db->addon, args);
+  if (!backup) return std::unexpected(backup.error());
+  if (auto r = backups.Restore(db->addon, *backup, ctx.json ? ctx.err : ctx.out, ctx.cancelled); !r) return r;
+  Audit(ctx, app, BackupName(backup->id));
+  return {};
+}
+
+const HandlerEntry kHandlers[] = {
+    {"pg:info", PgInfo},
+    {"pg:psql", PgPsql},
+    {"pg:credentials:rotate", PgRotate},
+    {"pg:backups", PgBackupsList},
+    {"pg:backups:capture", PgBackupsCapture},
+    {"pg:backups:download", PgBackupsDownload},
+    {"pg:backups:restore", PgBackupsRestore},
+};
+
+}  // namespace
+
+std::span<const HandlerEntry> PgHandlers() { return kHandlers; }
+
+}  // namespace ms

@@ -1,0 +1,158 @@
+// The Postgres add-on end to end: a Node.js app using the `pg` module gets
+// DATABASE_URL from addons:create and writes rows; they survive a redeploy,
+// a kill -9 of the database's container and a daemon restart; pg:psql reads
+// and writes them; a backup is captured, rows deleted, the backup restored
+// and the rows are back; a downloaded dump is read by the real pg_restore;
+// apps:destroy refuses while the add-on holds data, then destroys it with a
+// last backup kept. Needs a Docker engine and the registry at localhost:5000.
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
+#include "server/config/settings.h"
+#include "test/support/apps.h"
+#include "test/support/run.h"
+#include "test/support/test_server.h"
+
+using ms::test::BuildServer;
+using ms::test::CommitAll;
+using ms::test::HttpGet;
+using ms::test::Push;
+using ms::test::Run;
+using ms::test::SampleRepo;
+using ms::test::TempDir;
+using ms::test::TestServer;
+using ms::test::Trim;
+using ms::test::Unique;
+
+namespace {
+
+// GET / of the app's web tasks (each one writes a row) until it answers
+// "items=..." (the database may be restarting), within 90 s; its answer.
+std::string WriteRow(const std::string& app) {
+  std::string last;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+       std::chrono::steady_clock::now() < until;) {
+    last = Trim(HttpGet(app + "-net", app + "-web"));
+    if (last.starts_with("items=")) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return last;
+}
+
+// The rows of the app's table, counted by pg:psql with the SQL on stdin.
+std::string CountRows(TestServer& s, const std::string& app) {
+  auto psql = s.Ssh("pg:psql " + app, "SELECT 'rows=' || count(*) FROM items;\n");
+  INFO(psql.Both());
+  CHECK(psql.exit_code == 0);
+  auto at = psql.out.find("rows=");
+  return at == std::string::npos ? psql.Both() : Trim(psql.out.substr(at, psql.out.find('\n', at) - at));
+}
+
+}  // namespace
+
+TEST_CASE("addons: a Postgres keeps an app's rows through redeploys, kill -9, a daemon restart - backups restore",
+          "[long]") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("pg");
+  const std::string addon = app + "-postgres";
+  auto repo = SampleRepo(s, "pg-node");
+  Push(s, repo, app);
+  CHECK(Trim(HttpGet(app + "-net", app + "-web")) == "no database");
+
+  // The add-on: a new release with DATABASE_URL, the app restarted with it.
+  auto created = s.Ssh(fmt::format("addons:create {} postgres", app));
+  INFO(created.Both());
+  REQUIRE(created.exit_code == 0);
+  CHECK(created.out.find(fmt::format("Created {} (Postgres 15) for {}; DATABASE_URL is set. Released v2.", addon,
+                                     app)) != std::string::npos);
+  auto url = Trim(s.Ssh(fmt::format("config:get {} DATABASE_URL", app)).out);
+  CHECK(url.starts_with("postgres://"));
+  CHECK(url.find(fmt::format("@addon_{}:5432/", addon)) != std::string::npos);
+  auto listed = s.Ssh("addons " + app);
+  CHECK(listed.out.find(fmt::format("{} as DATABASE_URL", app)) != std::string::npos);
+  // Only the app's network: no port on the host, no other network.
+  auto networks = Trim(Run({"docker", "service", "inspect", "-f",
+                            "{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}|{{.Endpoint.Spec.Ports}}",
+                            "addon_" + addon})
+                           .out);
+  auto app_network = Trim(Run({"docker", "network", "inspect", "-f", "{{.ID}}", app + "-net"}).out);
+  CHECK(networks == app_network + " |[]");
+
+  CHECK(WriteRow(app) == "items=1");
+  CHECK(WriteRow(app) == "items=2");
+
+  // A redeploy.
+  ms::test::WriteFile(repo / "CHANGES", "a second release\n");
+  CommitAll(s, repo, "a change");
+  Push(s, repo, app);
+  CHECK(WriteRow(app) == "items=3");
+
+  // kill -9 of the database's container: Swarm starts it again on its volume.
+  auto container = Trim(Run({"docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=addon_" + addon}).out);
+  REQUIRE_FALSE(container.empty());
+  REQUIRE(Run({"docker", "kill", "-s", "KILL", container}).exit_code == 0);
+  CHECK(WriteRow(app) == "items=4");
+
+  // A daemon restart.
+  s.Stop();
+  s.Start();
+  CHECK(WriteRow(app) == "items=5");
+  CHECK(CountRows(s, app) == "rows=5");
+
+  auto info = s.Ssh("pg:info " + app);
+  INFO(info.Both());
+  CHECK(info.out.find("Version:     PostgreSQL 15.") != std::string::npos);
+  CHECK(info.out.find("Tables:      1") != std::string::npos);
+
+  // A backup, the rows deleted, the backup restored: the rows are back.
+  auto capture = s.Ssh("pg:backups:capture " + app);
+  INFO(capture.Both());
+  REQUIRE(capture.exit_code == 0);
+  CHECK(capture.out.find(fmt::format("Backup b")) != std::string::npos);
+  auto backups = s.Ssh("pg:backups " + app);
+  CHECK(backups.out.find("succeeded") != std::string::npos);
+  CHECK(s.Ssh("pg:psql " + app, "DELETE FROM items;\n").exit_code == 0);
+  CHECK(CountRows(s, app) == "rows=0");
+  auto unconfirmed = s.Ssh("pg:backups:restore " + app);
+  CHECK(unconfirmed.exit_code != 0);
+  CHECK(unconfirmed.err.find("--confirm " + app) != std::string::npos);
+  auto restored = s.Ssh(fmt::format("pg:backups:restore {} --confirm {}", app, app));
+  INFO(restored.Both());
+  REQUIRE(restored.exit_code == 0);
+  CHECK(CountRows(s, app) == "rows=5");
+
+  // The download is a dump the real pg_restore reads: the table and its rows.
+  auto download = s.Ssh("pg:backups:download " + app);
+  REQUIRE(download.exit_code == 0);
+  CHECK(download.out.starts_with("PGDMP"));
+  TempDir dir;
+  ms::test::WriteFile(dir.path() / "dump.pgdump", download.out);
+  auto sql = Run({"pg_restore", "--file", "-", (dir.path() / "dump.pgdump").string()});
+  INFO(sql.err);
+  CHECK(sql.exit_code == 0);
+  CHECK(sql.out.find("CREATE TABLE public.items") != std::string::npos);
+  CHECK(sql.out.find("COPY public.items (id, at) FROM stdin;") != std::string::npos);
+
+  // A bad SQL statement on stdin fails the command.
+  CHECK(s.Ssh("pg:psql " + app, "SELECT * FROM no_such_table;\n").exit_code != 0);
+
+  // apps:destroy keeps the data unless told; then a last backup is kept.
+  auto refused = s.Ssh(fmt::format("apps:destroy {} --confirm {}", app, app));
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("--destroy-addons") != std::string::npos);
+  CHECK(s.Ssh("apps:info " + app).exit_code == 0);
+  auto destroyed = s.Ssh(fmt::format("apps:destroy {} --confirm {} --destroy-addons", app, app));
+  INFO(destroyed.Both());
+  REQUIRE(destroyed.exit_code == 0);
+  CHECK(destroyed.Both().find(fmt::format("Destroyed {}; its last backup b", addon)) != std::string::npos);
+  CHECK(Run({"docker", "service", "inspect", "addon_" + addon}).exit_code != 0);
+  ms::Settings settings;
+  settings.data_dir = s.data_dir();
+  CHECK(Run({"docker", "volume", "inspect", fmt::format("mothership-addon-{}-{}", settings.InstallId(), addon)})
+            .exit_code != 0);
+  CHECK(std::filesystem::exists(s.data_dir() / "backups" / addon));
+}
