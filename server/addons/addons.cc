@@ -117,6 +117,25 @@ Result<void> Addons::Refresh(const Addon& addon, Output& out) {
     WriteLine(out, fmt::format("Restarting {} on the networks of {} app(s) ...", AddonServiceName(addon.name),
                                networks->size()));
     if (auto r = docker_.UpdateService((*current)->id, (*current)->version, spec); !r) return r;
+    // Swarm may replace the task more than once before the update is done
+    // (measured: a second task 20 s after the first answered): wait for it.
+    auto deadline = clock_.Now() + kReadyTimeout;
+    for (;;) {
+      auto state = docker_.InspectService(AddonServiceName(addon.name));
+      if (!state) return std::unexpected(state.error());
+      if (!*state) return Failed(fmt::format("the service {} went away", AddonServiceName(addon.name)));
+      const std::string& update = (*state)->update_state;
+      // (Swarm clears the status when it takes the update, then says "updating".)
+      if (update == "completed") break;
+      if (!update.empty() && update != "updating") {
+        return Failed(fmt::format("Swarm did not restart {} on its new networks ({}: {})", addon.name, update,
+                                  (*state)->update_message));
+      }
+      if (clock_.Now() > deadline) {
+        return Failed(fmt::format("Swarm did not finish restarting {} within {} s", addon.name, kReadyTimeout.count()));
+      }
+      clock_.SleepFor(std::chrono::milliseconds(250));
+    }
   }
   auto ready = WaitReady(addon, kReadyTimeout);
   if (!ready) return std::unexpected(ready.error());
@@ -163,16 +182,30 @@ Result<std::string> Addons::WaitReady(const Addon& addon, std::chrono::seconds t
       std::string said;
       auto status = docker_.Exec(*id, {"pg_isready", "-h", "/var/run/postgresql"},
                                  [&](std::string_view line) { said = std::string(line); });
-      if (status && *status == 0) return *id;
+      if (status && *status == 0) {
+        // Up; and the apps' network must know its name (after a restart
+        // the overlay's DNS learns the new task a moment later).
+        NullOutput quiet;
+        RunIO io;
+        io.out = io.err = &quiet;
+        auto reachable = RunClient(addon,
+                                   {"sh", "-c",
+                                    "i=0; until pg_isready -q; do i=$((i+1)); [ $i -ge 240 ] && exit 1; sleep 0.25; "
+                                    "done"},
+                                   {}, io);
+        if (reachable && *reachable == 0) return *id;
+        last = fmt::format("its name {} does not resolve on {}'s network", AddonServiceName(addon.name), addon.app);
+        if (clock_.Now() > deadline) break;
+        continue;
+      }
       last = status ? said : status.error().message;
     } else {
       last = id.error().message;
     }
-    if (clock_.Now() > deadline) {
-      return Failed(fmt::format("Postgres of {} did not answer within {} s ({})", addon.name, timeout.count(), last));
-    }
+    if (clock_.Now() > deadline) break;
     clock_.SleepFor(std::chrono::milliseconds(250));
   }
+  return Failed(fmt::format("Postgres of {} did not answer within {} s ({})", addon.name, timeout.count(), last));
 }
 
 Result<std::string> Addons::AdminSql(const Addon& addon, const std::string& sql, const std::string& database) {

@@ -53,7 +53,8 @@ class Addons {
   // ("HOST:CONTAINER[:ro]"); its exit status.
   Result<int> RunClient(const Addon& addon, const std::vector<std::string>& argv,
                         const std::vector<std::string>& binds, RunIO io);
-  // Waits (up to timeout) until Postgres in the add-on's container answers.
+  // Waits (up to timeout) until Postgres in the add-on's container answers,
+  // and answers by its name on its app's network; the container's id.
   Result<std::string> WaitReady(const Addon& addon, std::chrono::seconds timeout);
 
  private:

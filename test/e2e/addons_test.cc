@@ -156,3 +156,68 @@ TEST_CASE("addons: a Postgres keeps an app's rows through redeploys, kill -9, a 
             .exit_code != 0);
   CHECK(std::filesystem::exists(s.data_dir() / "backups" / addon));
 }
+
+TEST_CASE("addons: attach gives another app the URL and its network only to members of both - rotate - run - detach",
+          "[long]") {
+  TestServer s = BuildServer();
+  const std::string shop = Unique("shop"), reports = Unique("rep");
+  const std::string addon = shop + "-postgres";
+  auto alice = s.NewKey("alice");
+  s.AddKey("alice", alice, "developer");
+  Push(s, SampleRepo(s, "pg-node"), shop);
+  Push(s, SampleRepo(s, "pg-node"), reports);
+  REQUIRE(s.Ssh(fmt::format("addons:create {} postgres", shop)).exit_code == 0);
+  CHECK(WriteRow(shop) == "items=1");
+
+  // alice is a member of reports only: she can neither see nor attach shop's add-on.
+  REQUIRE(s.Ssh(fmt::format("access:add {} alice", reports)).exit_code == 0);
+  auto not_hers = s.SshAs(alice, fmt::format("addons:attach {} --app {}", addon, reports));
+  CHECK(not_hers.exit_code != 0);
+  CHECK(not_hers.err.find(fmt::format("no add-on is named '{}'", addon)) != std::string::npos);
+  CHECK(s.SshAs(alice, "addons").out.find(addon) == std::string::npos);
+  CHECK(s.SshAs(alice, "pg:psql " + shop, "SELECT 1;\n").exit_code != 0);
+
+  // The admin attaches it: reports writes to the same table, over its own network.
+  auto attached = s.Ssh(fmt::format("addons:attach {} --app {}", addon, reports));
+  INFO(attached.Both());
+  REQUIRE(attached.exit_code == 0);
+  CHECK(attached.out.find(fmt::format("Attached {} to {} as DATABASE_URL.", addon, reports)) != std::string::npos);
+  CHECK(WriteRow(reports) == "items=2");
+  auto networks = Trim(Run({"docker", "service", "inspect", "-f",
+                            "{{len .Spec.TaskTemplate.Networks}}", "addon_" + addon}).out);
+  CHECK(networks == "2");
+
+  // A one-off process of the app reaches its database.
+  auto run = s.Ssh(fmt::format("run {} node -e \"const {{Client}}=require('pg');const c=new "
+                               "Client(process.env.DATABASE_URL);c.connect().then(()=>c.query('SELECT count(*) AS n "
+                               "FROM items')).then(r=>{{console.log('n='+r.rows[0].n);return c.end()}})\"",
+                               shop));
+  INFO(run.Both());
+  CHECK(run.out.find("n=2") != std::string::npos);
+
+  // A new password: both apps get a release with it and go on writing.
+  auto old_url = Trim(s.Ssh(fmt::format("config:get {} DATABASE_URL", shop)).out);
+  auto rotated = s.Ssh("pg:credentials:rotate " + shop);
+  INFO(rotated.Both());
+  REQUIRE(rotated.exit_code == 0);
+  auto new_url = Trim(s.Ssh(fmt::format("config:get {} DATABASE_URL", shop)).out);
+  CHECK(new_url != old_url);
+  CHECK(Trim(s.Ssh(fmt::format("config:get {} DATABASE_URL", reports)).out) == new_url);
+  CHECK(WriteRow(shop) == "items=3");
+  CHECK(WriteRow(reports) == "items=4");
+
+  // Detached, reports has no database again; shop keeps its own.
+  auto own = s.Ssh(fmt::format("addons:detach {} --app {}", addon, shop));
+  CHECK(own.exit_code != 0);
+  CHECK(own.err.find("addons:destroy") != std::string::npos);
+  auto detached = s.Ssh(fmt::format("addons:detach {} --app {}", addon, reports));
+  INFO(detached.Both());
+  REQUIRE(detached.exit_code == 0);
+  CHECK(Trim(HttpGet(reports + "-net", reports + "-web")) == "no database");
+  CHECK(WriteRow(shop) == "items=5");
+  CHECK(Trim(Run({"docker", "service", "inspect", "-f", "{{len .Spec.TaskTemplate.Networks}}", "addon_" + addon}).out) ==
+        "1");
+  auto destroyed = s.Ssh(fmt::format("apps:destroy {} --confirm {} --destroy-addons", shop, shop));
+  INFO(destroyed.Both());
+  CHECK(destroyed.exit_code == 0);
+}
