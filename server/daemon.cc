@@ -11,6 +11,7 @@
 
 #include "server/acme/cert_manager.h"
 #include "server/addons/addons.h"
+#include "server/addons/backup_schedule.h"
 #include "server/api/api_server.h"
 #include "server/apps/app_lifecycle.h"
 #include "server/commands/dispatcher.h"
@@ -101,6 +102,7 @@ struct Daemon::Parts {
   std::unique_ptr<ProxyService> proxy;
   std::unique_ptr<CertManager> certs;
   std::unique_ptr<Addons> addons;
+  std::unique_ptr<BackupSchedule> backup_schedule;
   std::optional<Engine> engine;
   std::unique_ptr<DeployStep> deploy;
   std::unique_ptr<Services> services;
@@ -177,6 +179,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
     p->addons = std::make_unique<Addons>(settings, *p->docker, store_ref, *p->builder);
     p->engine.emplace(Engine{*p->builder, *p->runtime, *p->proxy, *p->certs, *p->addons});
     if (auto r = store_ref.FailInterruptedBackups(); !r) LogWarn("cannot mark interrupted backups: {}", r.error().message);
+    p->backup_schedule = std::make_unique<BackupSchedule>(settings, store_ref, *p->addons);
+    p->backup_schedule->Start();
     p->builder->CleanLeftovers();
     // Running apps are left as they are; services of apps that are gone go.
     if (auto r = p->runtime->Reconcile(); !r) LogWarn("cannot reconcile with Docker Swarm yet: {}", r.error().message);

@@ -8,6 +8,10 @@
 
 #include <fmt/format.h>
 
+#include "server/backups/s3_client.h"
+#include "server/common/clock.h"
+#include "server/common/log.h"
+
 namespace ms {
 namespace {
 
@@ -59,6 +63,29 @@ class StderrOutput : public Output {
   std::string tail_;
 };
 
+// A backup fetched from the bucket into a scratch file goes once used.
+struct RemoveWhenDone {
+  std::filesystem::path path;
+  bool remove;
+  ~RemoveWhenDone() {
+    std::error_code ec;
+    if (remove) std::filesystem::remove(path, ec);
+  }
+};
+
+S3Settings S3Of(const Settings& s) {
+  S3Settings s3;
+  s3.endpoint = s.backups_s3_endpoint;
+  s3.bucket = s.backups_s3_bucket;
+  s3.access_key = s.backups_s3_access_key;
+  s3.secret_key = s.backups_s3_secret_key;
+  s3.region = s.backups_s3_region;
+  s3.ca_file = s.backups_s3_ca_file;
+  return s3;
+}
+
+std::string S3Key(const AddonBackup& b) { return b.addon + "/" + BackupName(b.id) + ".pgdump"; }
+
 }  // namespace
 
 std::string BackupName(int64_t id) { return fmt::format("b{:03}", id); }
@@ -87,7 +114,7 @@ Result<AddonBackup> PgBackups::Capture(const Addon& addon, const std::string& ta
   AddonBackup backup;
   backup.addon = addon.name;
   backup.app = addon.app;
-  backup.location = "local";
+  backup.location = settings_.BackupsInS3() ? "s3" : "local";
   backup.taken_by = taken_by;
   auto id = store_.StartBackup(backup);
   if (!id) return std::unexpected(id.error());
@@ -123,6 +150,13 @@ Result<AddonBackup> PgBackups::Capture(const Addon& addon, const std::string& ta
   if (file.written() == 0) return fail("pg_dump wrote nothing");
   std::filesystem::rename(partial, path, ec);
   if (ec) return fail(fmt::format("cannot rename {}: {}", partial.string(), ec.message()));
+  if (backup.location == "s3") {
+    WriteLine(progress, fmt::format("Uploading {} ({} bytes) to the bucket {} ...", BackupName(backup.id),
+                                    file.written(), settings_.backups_s3_bucket));
+    auto put = S3Client(S3Of(settings_)).PutFile(S3Key(backup), path);
+    std::filesystem::remove(path, ec);
+    if (!put) return fail(put.error().message);
+  }
   if (auto r = store_.FinishBackup(backup.id, true, file.written(), ""); !r) return std::unexpected(r.error());
   auto done = store_.GetBackup(backup.id);
   if (!done) return std::unexpected(done.error());
@@ -155,9 +189,12 @@ Result<AddonBackup> PgBackups::Find(const std::string& addon, int64_t id) {
 
 Result<void> PgBackups::Restore(const Addon& addon, const AddonBackup& backup, Output& progress,
                                 const std::function<bool()>& cancelled) {
-  const auto path = PathOf(backup);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Failed(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  bool fetched = false;
+  auto path = Local(backup, fetched);
+  if (!path) return std::unexpected(path.error());
+  RemoveWhenDone cleanup{*path, fetched};
+  int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Failed(fmt::format("cannot read {}: {}", path->string(), std::strerror(errno)));
   StderrOutput errors(progress);
   WriteLine(progress, fmt::format("Restoring {} into {} ...", BackupName(backup.id), addon.name));
   RunIO io;
@@ -178,8 +215,23 @@ Result<void> PgBackups::Restore(const Addon& addon, const AddonBackup& backup, O
   return {};
 }
 
+Result<std::filesystem::path> PgBackups::Local(const AddonBackup& backup, bool& fetched) {
+  fetched = false;
+  if (backup.location != "s3") return PathOf(backup);
+  std::error_code ec;
+  std::filesystem::create_directories(settings_.data_dir / "tmp", ec);
+  auto copy = settings_.data_dir / "tmp" / fmt::format("{}-{}.pgdump", backup.addon, BackupName(backup.id));
+  if (auto r = S3Client(S3Of(settings_)).GetFile(S3Key(backup), copy); !r) return std::unexpected(r.error());
+  fetched = true;
+  return copy;
+}
+
 Result<void> PgBackups::Download(const AddonBackup& backup, Output& out) {
-  const auto path = PathOf(backup);
+  bool fetched = false;
+  auto local = Local(backup, fetched);
+  if (!local) return std::unexpected(local.error());
+  const auto path = *local;
+  RemoveWhenDone cleanup{path, fetched};
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Failed(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
   char buf[1 << 16];
@@ -196,6 +248,53 @@ Result<void> PgBackups::Download(const AddonBackup& backup, Output& out) {
   }
   ::close(fd);
   return {};
+}
+
+Result<void> PgBackups::Prune(const std::string& addon) {
+  auto all = store_.ListBackups(addon);
+  if (!all) return std::unexpected(all.error());
+  int kept = 0;
+  for (const auto& b : *all) {  // newest first
+    if (b.taken_by != "schedule" || b.status == "running") continue;
+    if (b.status == "succeeded" && kept < settings_.backups_keep) {
+      ++kept;
+      continue;
+    }
+    if (b.location == "s3" && b.status == "succeeded") {
+      if (auto r = S3Client(S3Of(settings_)).Delete(S3Key(b)); !r) return r;
+    } else {
+      std::error_code ec;
+      std::filesystem::remove(PathOf(b), ec);
+    }
+    if (auto r = store_.DeleteBackup(b.id); !r) return r;
+  }
+  return {};
+}
+
+void PgBackups::RunSchedule(int64_t now, const std::function<bool()>& cancelled) {
+  auto addons = store_.ListAddons();
+  if (!addons) return;
+  const std::string today = UtcText(now, "%Y-%m-%d");
+  const std::string time = UtcText(now, "%H:%M");
+  for (const auto& addon : *addons) {
+    if (cancelled && cancelled()) return;
+    if (addon.backup_at.empty() || time < addon.backup_at) continue;
+    auto backups = store_.ListBackups(addon.name);
+    if (!backups) continue;
+    bool done = false;
+    for (const auto& b : *backups) {
+      done = done || (b.taken_by == "schedule" && b.created_at.starts_with(today));
+    }
+    if (done) continue;
+    NullOutput quiet;
+    auto taken = Capture(addon, "schedule", quiet, cancelled);
+    if (!taken) {
+      LogWarn("the scheduled backup of {} failed: {}", addon.name, taken.error().message);
+      continue;
+    }
+    LogInfo("backed up {} ({}, {} bytes)", addon.name, BackupName(taken->id), taken->size);
+    if (auto r = Prune(addon.name); !r) LogWarn("cannot remove old backups of {}: {}", addon.name, r.error().message);
+  }
 }
 
 }  // namespace ms

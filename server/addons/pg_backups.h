@@ -2,7 +2,10 @@
 // Backups of Postgres add-ons (pg:backups): `pg_dump -Fc` of the add-on's
 // database, run as its user in a client container (addons.h), its output
 // written to DATA_DIR/backups/ADDON/ID.pgdump (mode 0600) through a
-// ".partial" file renamed once pg_dump succeeded. Each backup is a row of
+// ".partial" file renamed once pg_dump succeeded; with backups_s3_bucket set
+// it is then uploaded as ADDON/ID.pgdump to the bucket (S3Client) and the
+// local file removed, and a restore or a download fetches it back first.
+// Scheduled backups beyond backups_keep are removed. Each backup is a row of
 // the store; one that fails (pg_dump's error, a full disk) is marked failed
 // with the reason and its file removed, never reported good. A restore feeds
 // a dump to `pg_restore --clean --if-exists --no-owner --no-acl
@@ -42,8 +45,18 @@ class PgBackups {
   Result<AddonBackup> Find(const std::string& addon, int64_t id);
 
   std::filesystem::path PathOf(const AddonBackup& backup) const;
+  // Removes the add-on's scheduled backups but its newest backups_keep.
+  Result<void> Prune(const std::string& addon);
+
+  // Takes the backups of the add-ons whose schedule time (UTC "HH:MM") has
+  // come today and that have none from the schedule today. now: Unix seconds.
+  void RunSchedule(int64_t now, const std::function<bool()>& cancelled);
 
  private:
+  // The dump of a backup on this disk: its file, or (in S3) a copy fetched
+  // into DATA_DIR/tmp, which `fetched` says to remove after use.
+  Result<std::filesystem::path> Local(const AddonBackup& backup, bool& fetched);
+
   const Settings& settings_;
   Store& store_;
   Addons& addons_;

@@ -212,6 +212,10 @@ const Command kPg[] = {
     {"pg:backups:restore", "APP [ID] --confirm APP",
      "Restore a backup (default: the newest) into the app's database, replacing what it holds",
      Access::kOwner, 1, 2, {"--confirm="}},
+    {"pg:backups:schedule", "APP --at HH:MM",
+     "Back up the app's database every day at HH:MM (UTC), keeping the last backups_keep", Access::kMember, 1, 1,
+     {"--at="}},
+    {"pg:backups:unschedule", "APP", "Stop the daily backups of the app's database", Access::kMember, 1, 1},
 };
 
 const Command kNodes[] = {

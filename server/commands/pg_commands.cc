@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "server/addons/addons.h"
@@ -133,9 +135,14 @@ Result<void> PgBackupsList(CommandContext& ctx, const Args& args) {
     ctx.out.Write(JsonLine(list));
     return {};
   }
+  const std::string schedule =
+      addon->backup_at.empty()
+          ? fmt::format("No daily backups (pg:backups:schedule {} --at HH:MM).\n", args.positional[0])
+          : fmt::format("Daily backups at {} UTC, the last {} kept.\n", addon->backup_at,
+                        ctx.services.settings.backups_keep);
   if (backups->empty()) {
-    ctx.out.Write(fmt::format("{} has no backups yet; pg:backups:capture {} makes one.\n", addon->name,
-                              args.positional[0]));
+    ctx.out.Write(fmt::format("{} has no backups yet; pg:backups:capture {} makes one.\n{}", addon->name,
+                              args.positional[0], schedule));
     return {};
   }
   std::vector<std::vector<std::string>> rows;
@@ -143,7 +150,7 @@ Result<void> PgBackupsList(CommandContext& ctx, const Args& args) {
     rows.push_back({BackupName(b.id), b.created_at, fmt::format("{}", b.size),
                     b.status == "failed" ? "failed: " + b.reason : b.status, b.taken_by});
   }
-  ctx.out.Write(FormatTable({"ID", "TAKEN", "BYTES", "STATUS", "BY"}, rows));
+  ctx.out.Write(FormatTable({"ID", "TAKEN", "BYTES", "STATUS", "BY"}, rows) + schedule);
   return {};
 }
 
@@ -196,6 +203,40 @@ Result<void> PgBackupsRestore(CommandContext& ctx, const Args& args) {
   return {};
 }
 
+// "HH:MM" of a 24-hour clock.
+bool IsTimeOfDay(const std::string& at) {
+  return at.size() == 5 && at[2] == ':' && std::isdigit(static_cast<unsigned char>(at[0])) &&
+         std::isdigit(static_cast<unsigned char>(at[1])) && std::isdigit(static_cast<unsigned char>(at[3])) &&
+         std::isdigit(static_cast<unsigned char>(at[4])) && at.substr(0, 2) < "24" && at.substr(3, 2) < "60";
+}
+
+Result<void> PgBackupsSchedule(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  const std::string at = args.Option("--at");
+  if (!IsTimeOfDay(at)) {
+    return InvalidArgument(fmt::format("'{}' is not a time of day: give --at HH:MM (UTC, 00:00 to 23:59)",
+                                       at.substr(0, 32)));
+  }
+  auto addon = DatabaseOf(ctx.services.store, app);
+  if (!addon) return std::unexpected(addon.error());
+  if (auto r = ctx.services.store.SetBackupSchedule(addon->name, at); !r) return r;
+  Audit(ctx, app, fmt::format("{} at {}", addon->name, at));
+  ctx.out.Write(fmt::format("{} is backed up every day at {} UTC; the last {} are kept.\n", addon->name, at,
+                            ctx.services.settings.backups_keep));
+  return {};
+}
+
+Result<void> PgBackupsUnschedule(CommandContext& ctx, const Args& args) {
+  const std::string& app = args.positional[0];
+  auto addon = DatabaseOf(ctx.services.store, app);
+  if (!addon) return std::unexpected(addon.error());
+  if (auto r = ctx.services.store.SetBackupSchedule(addon->name, ""); !r) return r;
+  Audit(ctx, app, addon->name);
+  ctx.out.Write(fmt::format("{} has no daily backups now{}.\n", addon->name,
+                            addon->backup_at.empty() ? " (it had none)" : ""));
+  return {};
+}
+
 const HandlerEntry kHandlers[] = {
     {"pg:info", PgInfo},
     {"pg:psql", PgPsql},
@@ -204,6 +245,8 @@ const HandlerEntry kHandlers[] = {
     {"pg:backups:capture", PgBackupsCapture},
     {"pg:backups:download", PgBackupsDownload},
     {"pg:backups:restore", PgBackupsRestore},
+    {"pg:backups:schedule", PgBackupsSchedule},
+    {"pg:backups:unschedule", PgBackupsUnschedule},
 };
 
 }  // namespace

@@ -65,7 +65,9 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
       "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "max_push_mb", "local_buildpacks", "buildpack_fetch_timeout_seconds", "buildpack_max_mb", "keep_releases", "swarm_advertise_addr",
       "stop_grace_seconds", "proxy_service", "http_port", "https_port", "acme_directory", "acme_email", "acme_ca_bundle", "hsts_max_age_seconds", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
-      "proxy_max_connections_per_address", "proxy_header_timeout_seconds"};
+      "proxy_max_connections_per_address", "proxy_header_timeout_seconds", "backups_keep", "backups_s3_endpoint",
+      "backups_s3_bucket", "backups_s3_access_key", "backups_s3_secret_key", "backups_s3_region",
+      "backups_s3_ca_file"};
   for (const auto& item : root) {
     if (!item.first.IsScalar()) {
       return InvalidArgument(fmt::format("{}: setting names must be plain words", s.ConfigPath().string()));
@@ -108,7 +110,14 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "proxy_metrics_address", s.proxy_metrics_address),
                  Read(root, "max_body_mb", s.max_body_mb),
                  Read(root, "proxy_max_connections_per_address", s.proxy_max_connections_per_address),
-                 Read(root, "proxy_header_timeout_seconds", s.proxy_header_timeout_seconds)}) {
+                 Read(root, "proxy_header_timeout_seconds", s.proxy_header_timeout_seconds),
+                 Read(root, "backups_keep", s.backups_keep),
+                 Read(root, "backups_s3_endpoint", s.backups_s3_endpoint),
+                 Read(root, "backups_s3_bucket", s.backups_s3_bucket),
+                 Read(root, "backups_s3_access_key", s.backups_s3_access_key),
+                 Read(root, "backups_s3_secret_key", s.backups_s3_secret_key),
+                 Read(root, "backups_s3_region", s.backups_s3_region),
+                 Read(root, "backups_s3_ca_file", s.backups_s3_ca_file)}) {
     if (!r) return std::unexpected(r.error());
   }
   if (auto r = ValidateSettings(s); !r) return std::unexpected(r.error());
@@ -123,6 +132,12 @@ Result<void> ValidateSettings(const Settings& s) {
     return InvalidArgument("ssh timeouts must be at least 1 second");
   }
   if (s.ssh_max_connections < 1) return InvalidArgument("ssh_max_connections must be at least 1");
+  if (s.backups_keep < 1) return InvalidArgument("backups_keep must be at least 1");
+  if (s.BackupsInS3() && (s.backups_s3_endpoint.empty() || s.backups_s3_access_key.empty() ||
+                          s.backups_s3_secret_key.empty())) {
+    return InvalidArgument(
+        "backups_s3_bucket is set: set backups_s3_endpoint, backups_s3_access_key and backups_s3_secret_key too");
+  }
   if (s.api_port < -1 || s.api_port > 65535) {
     return InvalidArgument(fmt::format("api_port {} is not a port (0 to 65535, or -1 for none)", s.api_port));
   }
@@ -291,6 +306,15 @@ Result<void> SaveSettings(const Settings& s) {
       << YAML::Comment("open connections from one client address; 0: no cap");
   out << YAML::Key << "proxy_header_timeout_seconds" << YAML::Value << s.proxy_header_timeout_seconds
       << YAML::Comment("to send a request's head; a body must then average 240 bytes/s");
+  out << YAML::Key << "backups_keep" << YAML::Value << s.backups_keep
+      << YAML::Comment("scheduled backups each add-on keeps");
+  out << YAML::Key << "backups_s3_endpoint" << YAML::Value << s.backups_s3_endpoint
+      << YAML::Comment("backups in an S3-compatible bucket when backups_s3_bucket is set; else DATA_DIR/backups");
+  out << YAML::Key << "backups_s3_bucket" << YAML::Value << s.backups_s3_bucket;
+  out << YAML::Key << "backups_s3_access_key" << YAML::Value << s.backups_s3_access_key;
+  out << YAML::Key << "backups_s3_secret_key" << YAML::Value << s.backups_s3_secret_key;
+  out << YAML::Key << "backups_s3_region" << YAML::Value << s.backups_s3_region;
+  out << YAML::Key << "backups_s3_ca_file" << YAML::Value << s.backups_s3_ca_file;
   out << YAML::EndMap;
 
   auto tmp = s.ConfigPath();
@@ -301,6 +325,8 @@ Result<void> SaveSettings(const Settings& s) {
     if (!f) return Failed(fmt::format("cannot write {}", tmp.string()));
   }
   std::error_code ec;
+  // It may hold secrets (backups_s3_secret_key): its owner reads it, no one else.
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   std::filesystem::rename(tmp, s.ConfigPath(), ec);
   if (ec) return Failed(fmt::format("cannot write {}: {}", s.ConfigPath().string(), ec.message()));
   return {};

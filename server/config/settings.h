@@ -86,6 +86,19 @@ struct Settings {
   // average 240 bytes/s once that time has passed.
   int proxy_max_connections_per_address = 1000;
   int proxy_header_timeout_seconds = 10;
+  // Backups of add-ons (issue 20): how many scheduled ones each add-on keeps
+  // (captured by hand and last ones are kept until removed), and where: a
+  // directory of the data dir (DATA_DIR/backups), or an S3-compatible bucket
+  // when backups_s3_bucket is set.
+  int backups_keep = 7;
+  std::string backups_s3_endpoint;  // "https://s3.eu-west-1.amazonaws.com", "http://minio:9000"
+  std::string backups_s3_bucket;
+  std::string backups_s3_access_key;
+  std::string backups_s3_secret_key;
+  std::string backups_s3_region = "us-east-1";
+  std::string backups_s3_ca_file;  // PEM: trust this for the endpoint's TLS
+  bool BackupsInS3() const { return !backups_s3_bucket.empty(); }
+  std::filesystem::path BackupsDir() const { return data_dir / "backups"; }
 
   std::filesystem::path ConfigPath() const { return data_dir / "config.yaml"; }
   std::filesystem::path DatabasePath() const { return data_dir / "mothership.db"; }

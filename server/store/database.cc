@@ -242,6 +242,7 @@ const std::vector<std::string_view> kMigrations = {
       db_name     TEXT NOT NULL,
       db_user     TEXT NOT NULL,
       db_password TEXT NOT NULL,
+      backup_at   TEXT NOT NULL DEFAULT '',               -- daily backups at "HH:MM" UTC; '' none
       created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
     );
     CREATE TABLE addon_attachments (

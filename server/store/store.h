@@ -166,6 +166,7 @@ struct Addon {
   std::string db_user;
   std::string db_password;
   std::string created_at;
+  std::string backup_at;  // daily backups at "HH:MM" UTC; "" none
 };
 
 // An app that gets an add-on's URL as NAME_URL.
@@ -357,6 +358,8 @@ class Store {
   // With its attachments; its backups stay.
   Result<void> DeleteAddon(const std::string& name);
   Result<void> SetAddonPassword(const std::string& name, const std::string& password);
+  // at: "HH:MM" (UTC), "" for none.
+  Result<void> SetBackupSchedule(const std::string& name, const std::string& at);
   // Backups, newest first (ListBackups); ids count up across add-ons.
   Result<int64_t> StartBackup(const AddonBackup& backup);
   Result<void> FinishBackup(int64_t id, bool succeeded, int64_t size, const std::string& reason);

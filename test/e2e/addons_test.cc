@@ -9,12 +9,15 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "server/config/settings.h"
 #include "test/support/apps.h"
 #include "test/support/run.h"
+#include "test/support/s3rver.h"
 #include "test/support/test_server.h"
 
 using ms::test::BuildServer;
@@ -220,4 +223,72 @@ TEST_CASE("addons: attach gives another app the URL and its network only to memb
   auto destroyed = s.Ssh(fmt::format("apps:destroy {} --confirm {} --destroy-addons", shop, shop));
   INFO(destroyed.Both());
   CHECK(destroyed.exit_code == 0);
+}
+
+TEST_CASE("addons: backups in an S3 bucket - captured, restored and downloaded through it, daily by schedule, "
+          "a bucket that does not answer marks the backup failed",
+          "[long]") {
+  TempDir dir;
+  std::optional<ms::test::S3rver> s3;
+  s3.emplace(dir.path());
+  const std::string endpoint = s3->endpoint();
+  TestServer s = BuildServer([&](ms::Settings& settings) {
+    settings.backups_s3_endpoint = endpoint;
+    settings.backups_s3_bucket = ms::test::kBucket;
+    settings.backups_s3_access_key = ms::test::kAccessKey;
+    settings.backups_s3_secret_key = ms::test::kSecretKey;
+  });
+  const std::string app = Unique("pgs3");
+  const std::string addon = app + "-postgres";
+  Push(s, SampleRepo(s, "pg-node"), app);
+  REQUIRE(s.Ssh(fmt::format("addons:create {} postgres", app)).exit_code == 0);
+  CHECK(WriteRow(app) == "items=1");
+  CHECK(WriteRow(app) == "items=2");
+
+  auto capture = s.Ssh("pg:backups:capture " + app);
+  INFO(capture.Both());
+  REQUIRE(capture.exit_code == 0);
+  CHECK(capture.out.find(fmt::format("to the bucket {}", ms::test::kBucket)) != std::string::npos);
+  auto files = s3->Files();
+  INFO(fmt::format("{}", fmt::join(files, ", ")));
+  CHECK(std::any_of(files.begin(), files.end(),
+                    [&](const std::string& f) { return f.find(addon) != std::string::npos && f.find("b001") != std::string::npos; }));
+  CHECK_FALSE(std::filesystem::exists(s.data_dir() / "backups" / addon / "b001.pgdump"));  // only in the bucket
+
+  CHECK(s.Ssh("pg:psql " + app, "DELETE FROM items;\n").exit_code == 0);
+  CHECK(CountRows(s, app) == "rows=0");
+  auto restored = s.Ssh(fmt::format("pg:backups:restore {} --confirm {}", app, app));
+  INFO(restored.Both());
+  REQUIRE(restored.exit_code == 0);
+  CHECK(CountRows(s, app) == "rows=2");
+  auto download = s.Ssh("pg:backups:download " + app);
+  REQUIRE(download.exit_code == 0);
+  CHECK(download.out.starts_with("PGDMP"));
+
+  // Daily at 00:00 UTC: it is past that today, so the schedule takes one now.
+  auto scheduled = s.Ssh(fmt::format("pg:backups:schedule {} --at 00:00", app));
+  INFO(scheduled.Both());
+  REQUIRE(scheduled.exit_code == 0);
+  CHECK(s.Ssh(fmt::format("pg:backups:schedule {} --at 25:00", app)).exit_code != 0);
+  std::string listed;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+       std::chrono::steady_clock::now() < until;) {
+    listed = s.Ssh("pg:backups " + app).out;
+    if (listed.find("schedule") != std::string::npos && listed.find("running") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  INFO(listed);
+  CHECK(listed.find("b002") != std::string::npos);
+  CHECK(listed.find("Daily backups at 00:00 UTC") != std::string::npos);
+  REQUIRE(s.Ssh("pg:backups:unschedule " + app).exit_code == 0);
+
+  // The bucket stops answering: the backup is marked failed with the reason.
+  s3.reset();
+  auto failed = s.Ssh("pg:backups:capture " + app);
+  CHECK(failed.exit_code != 0);
+  auto backups = s.Ssh("pg:backups " + app).out;
+  INFO(backups);
+  CHECK(backups.find("failed: ") != std::string::npos);
+  CHECK(s.Ssh(fmt::format("apps:destroy {} --confirm {} --destroy-addons", app, app)).exit_code != 0);  // no last backup
+  REQUIRE(s.Ssh(fmt::format("addons:destroy {} {} --confirm {} --no-backup", app, addon, addon)).exit_code == 0);
 }

@@ -23,80 +23,22 @@
 
 #include "test/support/run.h"
 #include "test/support/running.h"
+#include "test/support/s3rver.h"
 #include "test/support/test_server.h"
 
 namespace fs = std::filesystem;
 using ms::ErrorCode;
 using ms::test::Running;
+using ms::test::S3rver;
 using ms::test::TempDir;
+using ms::test::kAccessKey;
+using ms::test::kBucket;
+using ms::test::kSecretKey;
+using ms::test::SettingsAt;
 
 namespace {
 
-constexpr char kBucket[] = "mothership-backups";
-constexpr char kAccessKey[] = "MOTHERSHIPTEST";
-constexpr char kSecretKey[] = "mothership-test-secret";
 constexpr uint64_t kMiB = uint64_t{1} << 20;
-
-// The settings of the test's bucket and keys at endpoint.
-ms::S3Settings SettingsAt(std::string endpoint) {
-  ms::S3Settings s;
-  s.endpoint = std::move(endpoint);
-  s.bucket = kBucket;
-  s.access_key = kAccessKey;
-  s.secret_key = kSecretKey;
-  return s;
-}
-
-// Ends the program (and waits for it) however the test ends.
-struct KillThenWait {
-  void operator()(Running* r) const {
-    r->Kill();
-    delete r;
-  }
-};
-
-class S3rver {
- public:
-  explicit S3rver(const fs::path& dir, const std::vector<std::string>& extra = {}) : data_(dir / "s3rver") {
-    const fs::path s3 = fs::path(MOTHERSHIP_SOURCE_DIR) / "test" / "s3";
-    INFO("run `npm ci` in test/s3 first (scripts/test does)");
-    REQUIRE(fs::exists(s3 / "node_modules" / "s3rver"));
-    fs::create_directories(data_);
-    // (The legacy provider has DES, which s3rver's continuation tokens use.)
-    std::vector<std::string> argv{"node", "--openssl-legacy-provider", (s3 / "s3rver.js").string(),
-                                  "--directory", data_.string(), "--access-key", kAccessKey,
-                                  "--secret-key", kSecretKey, "--bucket", kBucket};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    running_.reset(new Running(argv, dir, {}));
-    const bool ready = running_->WaitFor("s3rver listening on");  // polls, with a deadline
-    const std::string output = running_->output();
-    INFO(output);
-    REQUIRE(ready);
-    std::smatch port;
-    REQUIRE(std::regex_search(output, port, std::regex("listening on 127\\.0\\.0\\.1:([0-9]+)")));
-    port_ = port[1].str();
-    endpoint_ = "http://127.0.0.1:" + port_;
-  }
-
-  ms::S3Settings Settings() const { return SettingsAt(endpoint_); }
-  const std::string& endpoint() const { return endpoint_; }
-  // For virtual-hosted-style requests: BUCKET.s3.localhost (curl takes *.localhost to be loopback).
-  std::string HostedEndpoint() const { return "http://s3.localhost:" + port_; }
-  // The largest file the server keeps on its disk.
-  uintmax_t LargestFile() const {
-    uintmax_t largest = 0;
-    for (const auto& e : fs::recursive_directory_iterator(data_)) {
-      if (e.is_regular_file()) largest = std::max(largest, e.file_size());
-    }
-    return largest;
-  }
-
- private:
-  fs::path data_;
-  std::string port_;
-  std::string endpoint_;
-  std::unique_ptr<Running, KillThenWait> running_;
-};
 
 // size bytes that differ from offset to offset and from one seed to another.
 void WriteData(const fs::path& path, uint64_t size, uint64_t seed) {
