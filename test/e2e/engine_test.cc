@@ -1,7 +1,8 @@
 // The Docker engine restarted under running apps, end to end (issue 16, item
 // 2): as `systemctl restart docker` does (SIGTERM, then start it again) and
 // as a crash does (SIGKILL). The apps, the proxy with its routes (custom
-// domains included) and the registry come back on their own, the daemon,
+// domains included), a Postgres add-on with its rows and the registry come
+// back on their own, the daemon,
 // which was not restarted, answers while the engine is away with a clear
 // error and works again once it is back, and the next push deploys.
 // Tagged [serial]: it stops the engine every other test uses, so ctest runs it
@@ -83,6 +84,13 @@ TEST_CASE("engine: the Docker engine stopped and started again, then killed and 
   REQUIRE(s.Ssh(fmt::format("domains:add {} {}", two, domain)).exit_code == 0);
   AnswersWith(s, one, "Hello from one");
   REQUIRE(PollFor(60, [&] { return Get(s, domain).find("Hello from two") != std::string::npos; }));
+  // An app with a Postgres add-on: each GET / writes a row and says how many
+  // there are; the rows outlive the engine's restarts.
+  const std::string three = Unique("engine-pg");
+  Push(s, SampleRepo(s, "pg-node"), three);
+  REQUIRE(s.Ssh(fmt::format("addons:create {} postgres", three)).exit_code == 0);
+  REQUIRE(PollFor(60, [&] { return Get(s, three + ".localhost") == "items=1\n"; }));
+  int rows = 1;
 
   for (int signal : {SIGTERM, SIGKILL}) {
     INFO((signal == SIGTERM ? "stopped (SIGTERM)" : "killed (SIGKILL)"));
@@ -111,6 +119,13 @@ TEST_CASE("engine: the Docker engine stopped and started again, then killed and 
       return Get(s, one + ".localhost").find("Hello from one") != std::string::npos &&
              Get(s, domain).find("Hello from two") != std::string::npos;
     }));
+    // (A request whose answer was lost may have written a row too: more, never fewer.)
+    std::string answer;
+    CHECK(PollFor(120, [&] { return (answer = Get(s, three + ".localhost")).starts_with("items="); }));
+    INFO(answer);
+    const int now = answer.starts_with("items=") ? std::stoi(answer.substr(6)) : 0;
+    CHECK(now > rows);
+    rows = now;
     WARN(fmt::format("{}: the apps answered through the proxy {} ms after the engine was started",
                      signal == SIGTERM ? "SIGTERM" : "SIGKILL",
                      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()));

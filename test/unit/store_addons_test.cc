@@ -1,0 +1,105 @@
+// The store's add-ons, attachments and backups (server/store/store_addons.cc).
+
+#include <catch2/catch.hpp>
+
+#include "server/store/store.h"
+#include "test_helpers.h"
+
+using ms_test::Contains;
+using ms_test::TempDir;
+
+namespace {
+
+ms::Addon Postgres(const std::string& name, const std::string& app) {
+  ms::Addon a;
+  a.name = name;
+  a.kind = "postgres";
+  a.app = app;
+  a.node_id = "node1";
+  a.db_name = a.db_user = app;
+  a.db_password = "pw";
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("Store: an add-on is recorded attached to its app - attachments name their config var once per app",
+          "[store][addons]") {
+  TempDir dir;
+  auto store = ms_test::OpenStore(dir.path() / "mothership.db");
+  REQUIRE_OK(store->CreateApp("shop", "alice"));
+  REQUIRE_OK(store->CreateApp("reports", "bob"));
+  auto created = store->CreateAddon(Postgres("shop-postgres", "shop"), "DATABASE");
+  REQUIRE_OK(created);
+  CHECK(created->app == "shop");
+  CHECK(created->backup_at.empty());
+
+  auto again = store->CreateAddon(Postgres("shop-postgres", "reports"), "DATABASE");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == ms::ErrorCode::kAlreadyExists);
+  CHECK(Contains(again.error().message, "--name"));
+
+  // Another add-on as DATABASE on shop: refused; as another name: attached.
+  REQUIRE_OK(store->CreateAddon(Postgres("reports-postgres", "reports"), "DATABASE"));
+  auto clash = store->AttachAddon("reports-postgres", "shop", "DATABASE");
+  REQUIRE_FALSE(clash);
+  CHECK(clash.error().code == ms::ErrorCode::kAlreadyExists);
+  REQUIRE_OK(store->AttachAddon("reports-postgres", "shop", "REPORTS"));
+  auto of_shop = store->ListAttachments("shop");
+  REQUIRE_OK(of_shop);
+  REQUIRE(of_shop->size() == 2);
+  CHECK((*of_shop)[0].name == "DATABASE");
+  CHECK((*of_shop)[1].addon == "reports-postgres");
+  auto missing = store->AttachAddon("nope", "shop", "X");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ms::ErrorCode::kNotFound);
+
+  auto detached = store->DetachAddon("reports-postgres", "shop");
+  REQUIRE_OK(detached);
+  CHECK(*detached);
+  CHECK_FALSE(*store->DetachAddon("reports-postgres", "shop"));
+
+  REQUIRE_OK(store->SetAddonPassword("shop-postgres", "new"));
+  REQUIRE_OK(store->SetBackupSchedule("shop-postgres", "02:30"));
+  auto read = store->GetAddon("shop-postgres");
+  REQUIRE_OK(read);
+  REQUIRE(*read);
+  CHECK((*read)->db_password == "new");
+  CHECK((*read)->backup_at == "02:30");
+
+  // An app with an add-on cannot leave the store under it.
+  CHECK_FALSE(store->DeleteApp("shop"));
+  REQUIRE_OK(store->DeleteAddon("shop-postgres"));
+  CHECK_FALSE(*store->GetAddon("shop-postgres"));
+  REQUIRE_OK(store->DeleteApp("shop"));
+}
+
+TEST_CASE("Store: backups outlive their add-on - a daemon's restart fails the ones it left running",
+          "[store][addons]") {
+  TempDir dir;
+  auto store = ms_test::OpenStore(dir.path() / "mothership.db");
+  REQUIRE_OK(store->CreateApp("shop", "alice"));
+  REQUIRE_OK(store->CreateAddon(Postgres("shop-postgres", "shop"), "DATABASE"));
+  ms::AddonBackup b;
+  b.addon = "shop-postgres";
+  b.app = "shop";
+  b.location = "local";
+  b.taken_by = "alice";
+  auto one = store->StartBackup(b);
+  auto two = store->StartBackup(b);
+  REQUIRE_OK(one);
+  REQUIRE_OK(two);
+  REQUIRE_OK(store->FinishBackup(*one, true, 1234, ""));
+  REQUIRE_OK(store->FailInterruptedBackups());
+  REQUIRE_OK(store->DeleteAddon("shop-postgres"));
+  auto list = store->ListBackups("shop-postgres");
+  REQUIRE_OK(list);
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].id == *two);  // newest first
+  CHECK((*list)[0].status == "failed");
+  CHECK((*list)[0].reason == "the daemon stopped while it ran");
+  CHECK((*list)[1].status == "succeeded");
+  CHECK((*list)[1].size == 1234);
+  REQUIRE_OK(store->DeleteBackup(*two));
+  CHECK(store->ListBackups("shop-postgres")->size() == 1);
+}
