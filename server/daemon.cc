@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server/acme/cert_manager.h"
+#include "server/addons/addon_changes.h"
 #include "server/addons/addons.h"
 #include "server/addons/backup_schedule.h"
 #include "server/api/api_server.h"
@@ -197,6 +198,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
                                                     p->engine ? &*p->engine : nullptr});
   Tidy(settings, store_ref, *p->repos, p->builder.get());
   FinishDestroyedApps(*p->services);
+  ReconcileAddons(*p->services);
 
   p->hooks = std::make_unique<HookServer>(*p->services, p->pushes, settings.HookSocketPath());
   if (auto r = p->hooks->Start(); !r) return std::unexpected(r.error());

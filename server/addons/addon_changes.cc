@@ -4,7 +4,9 @@
 
 #include "server/addons/addons.h"
 #include "server/addons/pg_backups.h"
+#include "server/addons/postgres_service.h"
 #include "server/apps/release_changes.h"
+#include "server/common/log.h"
 
 namespace ms {
 
@@ -36,6 +38,8 @@ Result<std::string> DestroyAddon(Services& services, const Addon& addon, bool ba
     }
     kept = BackupName(last->id);
   }
+  // From here it goes, whatever stops it: the daemon finishes it at start.
+  if (auto r = services.store.SetAddonState(addon.name, "destroying"); !r) return std::unexpected(r.error());
   auto attachments = services.store.AttachmentsOf(addon.name);
   if (!attachments) return std::unexpected(attachments.error());
   for (const auto& at : *attachments) {
@@ -46,6 +50,50 @@ Result<std::string> DestroyAddon(Services& services, const Addon& addon, bool ba
   if (auto r = addons.Remove(addon); !r) return std::unexpected(r.error());
   if (auto r = services.store.DeleteAddon(addon.name); !r) return std::unexpected(r.error());
   return kept;
+}
+
+void ReconcileAddons(Services& services) {
+  if (!services.engine) return;
+  auto addons = services.store.ListAddons();
+  if (!addons) {
+    LogWarn("cannot read the add-ons: {}", addons.error().message);
+    return;
+  }
+  NullOutput quiet;
+  for (const auto& addon : *addons) {
+    if (addon.state == "creating") {
+      // The daemon stopped while it made it: nothing was given to an app yet.
+      LogWarn("removing the add-on {}, which was being made when the daemon stopped", addon.name);
+      if (auto r = services.engine->addons.Remove(addon); !r) {
+        LogWarn("cannot remove {}: {}", addon.name, r.error().message);
+        continue;
+      }
+      (void)services.store.DeleteAddon(addon.name);
+    } else if (addon.state == "destroying") {
+      LogWarn("finishing the destruction of the add-on {}", addon.name);
+      if (auto r = DestroyAddon(services, addon, false, "the daemon", quiet, nullptr); !r) {
+        LogWarn("cannot finish destroying {}: {}", addon.name, r.error().message);
+      }
+    } else {
+      // Ready: its apps have its URL (the daemon may have stopped between
+      // making it and the release that gives it).
+      auto attachments = services.store.AttachmentsOf(addon.name);
+      if (!attachments) continue;
+      for (const auto& at : *attachments) {
+        auto config = services.store.GetConfig(at.app);
+        if (!config) continue;
+        auto it = config->find(at.name + "_URL");
+        if (it != config->end() && it->second == DatabaseUrl(addon)) continue;
+        LogWarn("giving {} its {}_URL of {} (the daemon stopped before)", at.app, at.name, addon.name);
+        if (auto r = SetAddonUrl(services, at.app, at.name, DatabaseUrl(addon),
+                                 fmt::format("Attach {} as {}_URL by the daemon", addon.name, at.name), quiet,
+                                 nullptr);
+            !r) {
+          LogWarn("cannot give {} its {}_URL: {}", at.app, at.name, r.error().message);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace ms

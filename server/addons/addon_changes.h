@@ -25,4 +25,9 @@ Result<int> SetAddonUrl(Services& services, const std::string& app, const std::s
 Result<std::string> DestroyAddon(Services& services, const Addon& addon, bool backup, const std::string& by,
                                  Output& out, const std::function<bool()>& cancelled);
 
+// At daemon start: an add-on left "creating" by a daemon that stopped is
+// removed (no app was given it yet), one left "destroying" is destroyed, and
+// the apps of a ready one get its URL when they lack it. Logs what it does.
+void ReconcileAddons(Services& services);
+
 }  // namespace ms

@@ -100,6 +100,8 @@ Result<Addon> Addons::CreatePostgres(const std::string& app, const std::string& 
       fmt::format("CREATE DATABASE {} OWNER {}", QuoteIdentifier(addon.db_name), QuoteIdentifier(addon.db_user)),
       "postgres");
   if (!database) return undo(database.error());
+  if (auto r = store_.SetAddonState(name, "ready"); !r) return undo(r.error());
+  created->state = "ready";
   return *created;
 }
 

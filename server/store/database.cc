@@ -243,6 +243,9 @@ const std::vector<std::string_view> kMigrations = {
       db_user     TEXT NOT NULL,
       db_password TEXT NOT NULL,
       backup_at   TEXT NOT NULL DEFAULT '',               -- daily backups at "HH:MM" UTC; '' none
+      -- creating: until its role and database exist; destroying: from the
+      -- last backup on. The daemon finishes or undoes either at start.
+      state       TEXT NOT NULL DEFAULT 'creating' CHECK (state IN ('creating', 'ready', 'destroying')),
       created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
     );
     CREATE TABLE addon_attachments (

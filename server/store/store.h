@@ -167,6 +167,7 @@ struct Addon {
   std::string db_password;
   std::string created_at;
   std::string backup_at;  // daily backups at "HH:MM" UTC; "" none
+  std::string state;      // creating, ready, destroying
 };
 
 // An app that gets an add-on's URL as NAME_URL.
@@ -358,6 +359,8 @@ class Store {
   // With its attachments; its backups stay.
   Result<void> DeleteAddon(const std::string& name);
   Result<void> SetAddonPassword(const std::string& name, const std::string& password);
+  // state: creating, ready, destroying.
+  Result<void> SetAddonState(const std::string& name, const std::string& state);
   // at: "HH:MM" (UTC), "" for none.
   Result<void> SetBackupSchedule(const std::string& name, const std::string& at);
   // Backups, newest first (ListBackups); ids count up across add-ons.

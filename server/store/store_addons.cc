@@ -10,10 +10,10 @@ namespace {
 
 constexpr const char* kAddonColumns =
     "addons.id, addons.name, addons.kind, apps.name, addons.node_id, addons.db_name, addons.db_user, "
-    "addons.db_password, addons.created_at, addons.backup_at";
+    "addons.db_password, addons.created_at, addons.backup_at, addons.state";
 Addon AddonRow(const Statement& s) {
   return Addon{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6), s.Text(7), s.Text(8),
-               s.Text(9)};
+               s.Text(9), s.Text(10)};
 }
 
 constexpr const char* kBackupColumns =
@@ -159,6 +159,15 @@ Result<void> Store::SetAddonPassword(const std::string& name, const std::string&
   auto stmt = db_->Prepare("UPDATE addons SET db_password = ? WHERE name = ?");
   if (!stmt) return std::unexpected(stmt.error());
   if (auto r = stmt->Bind(1, password).Bind(2, name).Run(); !r) return r;
+  if (db_->Changes() == 0) return NotFound(NoSuchAddon(name));
+  return {};
+}
+
+Result<void> Store::SetAddonState(const std::string& name, const std::string& state) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare("UPDATE addons SET state = ? WHERE name = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto r = stmt->Bind(1, state).Bind(2, name).Run(); !r) return r;
   if (db_->Changes() == 0) return NotFound(NoSuchAddon(name));
   return {};
 }

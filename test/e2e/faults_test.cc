@@ -267,3 +267,57 @@ TEST_CASE("faults: the daemon killed at each step of a push, a config change, a 
   CHECK(load.requests() > 100);
   CHECK(load.failures() == std::vector<std::string>{});
 }
+
+TEST_CASE("faults: the daemon killed while an add-on is made and while it is destroyed - after the restart it is "
+          "removed, or its destruction finished, nothing left behind",
+          "[long]") {
+  TestServer s = BuildServer();
+  const std::string app = Unique("crashpg");
+  const std::string addon = app + "-postgres";
+  const std::string service = "addon_" + addon;
+  REQUIRE(s.Ssh("apps:create " + app).exit_code == 0);
+  auto settings = ms::LoadSettings(s.data_dir());
+  REQUIRE(settings);
+  const std::string volume = fmt::format("mothership-addon-{}-{}", settings->InstallId(), addon);
+  auto gone = [&] {
+    return Run({"docker", "service", "inspect", service}).exit_code != 0 &&
+           Run({"docker", "volume", "inspect", volume}).exit_code != 0;
+  };
+
+  {
+    INFO("addons:create, killed once its service exists");
+    Running running(SshArgv(s, fmt::format("addons:create {} postgres", app)), s.dir(), {});
+    REQUIRE(PollFor([&] { return Run({"docker", "service", "inspect", service}).exit_code == 0; }));
+    s.Kill();
+    running.Finish();
+    s.Start();
+    INFO(s.Log());
+    CHECK(s.Log().find(fmt::format("removing the add-on {}, which was being made", addon)) != std::string::npos);
+    CHECK_FALSE(OpenStore(s)->GetAddon(addon).value());
+    CHECK(PollFor(gone));
+    CHECK(s.Ssh(fmt::format("config:get {} DATABASE_URL", app)).exit_code != 0);
+  }
+
+  // Made again (the name is free), then destroyed and killed once its service is gone.
+  auto created = s.Ssh(fmt::format("addons:create {} postgres", app));
+  INFO(created.Both());
+  REQUIRE(created.exit_code == 0);
+  {
+    INFO("addons:destroy, killed once its service is gone");
+    Running running(SshArgv(s, fmt::format("addons:destroy {} {} --confirm {}", app, addon, addon)), s.dir(), {});
+    REQUIRE(PollFor([&] { return Run({"docker", "service", "inspect", service}).exit_code != 0; }));
+    s.Kill();
+    running.Finish();
+    s.Start();
+    INFO(s.Log());
+    CHECK_FALSE(OpenStore(s)->GetAddon(addon).value());
+    CHECK(PollFor(gone));
+    CHECK(s.Ssh(fmt::format("config:get {} DATABASE_URL", app)).exit_code != 0);
+    // Its last backup was taken before it went.
+    auto backups = OpenStore(s)->ListBackups(addon);
+    REQUIRE(backups);
+    REQUIRE_FALSE(backups->empty());
+    CHECK(backups->front().status == "succeeded");
+  }
+  REQUIRE(s.Ssh(fmt::format("apps:destroy {} --confirm {}", app, app)).exit_code == 0);
+}

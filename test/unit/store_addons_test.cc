@@ -33,6 +33,9 @@ TEST_CASE("Store: an add-on is recorded attached to its app - attachments name t
   REQUIRE_OK(created);
   CHECK(created->app == "shop");
   CHECK(created->backup_at.empty());
+  CHECK(created->state == "creating");  // ready once its role and database exist
+  REQUIRE_OK(store->SetAddonState("shop-postgres", "ready"));
+  CHECK((*store->GetAddon("shop-postgres"))->state == "ready");
 
   auto again = store->CreateAddon(Postgres("shop-postgres", "reports"), "DATABASE");
   REQUIRE_FALSE(again);
