@@ -180,7 +180,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
     p->addons = std::make_unique<Addons>(settings, *p->docker, store_ref, *p->builder);
     p->engine.emplace(Engine{*p->builder, *p->runtime, *p->proxy, *p->certs, *p->addons});
     if (auto r = store_ref.FailInterruptedBackups(); !r) LogWarn("cannot mark interrupted backups: {}", r.error().message);
-    p->backup_schedule = std::make_unique<BackupSchedule>(settings, store_ref, *p->addons);
+    p->backup_schedule = std::make_unique<BackupSchedule>(settings, store_ref, *p->addons, p->locks);
     p->backup_schedule->Start();
     p->builder->CleanLeftovers();
     // Running apps are left as they are; services of apps that are gone go.

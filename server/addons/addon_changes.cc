@@ -10,6 +10,17 @@
 
 namespace ms {
 
+Result<AppLock> LockAddon(Services& services, const std::string& addon) {
+  // "addon:" cannot begin an app's name: the two never share a lock.
+  AppLock lock = services.locks.TryAcquire("addon:" + addon);
+  if (!lock) {
+    return Busy(fmt::format("another change of {} is under way (a backup, a restore, an attach ...); try again "
+                            "when it ends",
+                            addon));
+  }
+  return lock;
+}
+
 Result<int> SetAddonUrl(Services& services, const std::string& app, const std::string& as, const std::string& url,
                         const std::string& description, Output& out, const std::function<bool()>& cancelled) {
   auto config = services.store.GetConfig(app);
@@ -27,6 +38,8 @@ Result<std::string> DestroyAddon(Services& services, const Addon& addon, bool ba
                                  Output& out, const std::function<bool()>& cancelled) {
   if (!services.engine) return Failed("this server records deploys only (deploy_step: record)");
   Addons& addons = services.engine->addons;
+  auto lock = LockAddon(services, addon.name);
+  if (!lock) return std::unexpected(lock.error());
   std::string kept;
   if (backup) {
     PgBackups backups(services.settings, services.store, addons);
@@ -45,7 +58,13 @@ Result<std::string> DestroyAddon(Services& services, const Addon& addon, bool ba
   for (const auto& at : *attachments) {
     auto release = SetAddonUrl(services, at.app, at.name, "", fmt::format("Detach {} by {}", addon.name, by), out,
                                cancelled);
-    if (!release) return std::unexpected(release.error());
+    if (!release) {
+      // Nothing is removed yet: it stays, and says why it did not go.
+      (void)services.store.SetAddonState(addon.name, "ready");
+      return Failed(fmt::format("{} was not destroyed: {} could not be released without its {}_URL ({}); it is "
+                                "still there",
+                                addon.name, at.app, at.name, release.error().message));
+    }
   }
   if (auto r = addons.Remove(addon); !r) return std::unexpected(r.error());
   if (auto r = services.store.DeleteAddon(addon.name); !r) return std::unexpected(r.error());

@@ -13,6 +13,11 @@
 
 namespace ms {
 
+// One change of an add-on at a time (create, destroy, attach, detach, a new
+// password, a backup, a restore): kBusy, saying so, when another is under
+// way. (Not the app's lock: a change takes that for its release.)
+Result<AppLock> LockAddon(Services& services, const std::string& addon);
+
 // Sets (url "": unsets) AS_URL on app in a new release described as
 // "WHAT by BY"; its version (0: the app has no release yet, config stored).
 Result<int> SetAddonUrl(Services& services, const std::string& app, const std::string& as, const std::string& url,

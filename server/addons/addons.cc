@@ -78,8 +78,9 @@ Result<Addon> Addons::CreatePostgres(const std::string& app, const std::string& 
   if (!created) return std::unexpected(created.error());
   // From here a failure removes what was made, the record last.
   auto undo = [&](const Error& error) -> Result<Addon> {
-    (void)Remove(*created);
-    (void)store_.DeleteAddon(name);
+    // The record goes only with what it names (else the daemon removes both
+    // at its next start: the record says "creating").
+    if (Remove(*created)) (void)store_.DeleteAddon(name);
     return std::unexpected(error);
   };
   auto networks = Networks(*created);
@@ -92,13 +93,11 @@ Result<Addon> Addons::CreatePostgres(const std::string& app, const std::string& 
   // (CREATE DATABASE cannot run in the same transaction as another statement.)
   auto role = AdminSql(*created,
                        fmt::format("CREATE ROLE {} LOGIN PASSWORD '{}'", QuoteIdentifier(addon.db_user),
-                                   addon.db_password),
-                       "postgres");
+                                   addon.db_password));
   if (!role) return undo(role.error());
   auto database = AdminSql(
       *created,
-      fmt::format("CREATE DATABASE {} OWNER {}", QuoteIdentifier(addon.db_name), QuoteIdentifier(addon.db_user)),
-      "postgres");
+      fmt::format("CREATE DATABASE {} OWNER {}", QuoteIdentifier(addon.db_name), QuoteIdentifier(addon.db_user)));
   if (!database) return undo(database.error());
   if (auto r = store_.SetAddonState(name, "ready"); !r) return undo(r.error());
   created->state = "ready";
@@ -190,11 +189,11 @@ Result<std::string> Addons::WaitReady(const Addon& addon, std::chrono::seconds t
         NullOutput quiet;
         RunIO io;
         io.out = io.err = &quiet;
-        auto reachable = RunClient(addon,
+        auto reachable = RunClient(addon, addon.app,
                                    {"sh", "-c",
                                     "i=0; until pg_isready -q; do i=$((i+1)); [ $i -ge 240 ] && exit 1; sleep 0.25; "
                                     "done"},
-                                   {}, io);
+                                   io);
         if (reachable && *reachable == 0) return *id;
         last = fmt::format("its name {} does not resolve on {}'s network", AddonServiceName(addon.name), addon.app);
         if (clock_.Now() > deadline) break;
@@ -210,14 +209,14 @@ Result<std::string> Addons::WaitReady(const Addon& addon, std::chrono::seconds t
   return Failed(fmt::format("Postgres of {} did not answer within {} s ({})", addon.name, timeout.count(), last));
 }
 
-Result<std::string> Addons::AdminSql(const Addon& addon, const std::string& sql, const std::string& database) {
+Result<std::string> Addons::AdminSql(const Addon& addon, const std::string& sql) {
   auto id = RunningContainer(addon);
   if (!id) return std::unexpected(id.error());
   std::string output, errors;
   auto status = docker_.Exec(
       *id,
       {"psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql", "-U", "postgres", "-d",
-       database.empty() ? addon.db_name : database, "-c", sql},
+       "postgres", "-c", sql},
       [&](std::string_view line) { errors += std::string(line) + "\n"; },
       [&](std::string_view data) {
         output.append(data);
@@ -230,8 +229,8 @@ Result<std::string> Addons::AdminSql(const Addon& addon, const std::string& sql,
   return output;
 }
 
-Result<int> Addons::RunClient(const Addon& addon, const std::vector<std::string>& argv,
-                              const std::vector<std::string>& binds, RunIO io) {
+Result<int> Addons::RunClient(const Addon& addon, const std::string& app, const std::vector<std::string>& argv,
+                              RunIO io) {
   ContainerSpec spec;
   spec.image = std::string(kPostgresImage);
   spec.cmd = argv;
@@ -241,8 +240,7 @@ Result<int> Addons::RunClient(const Addon& addon, const std::vector<std::string>
   spec.labels = {{"mothership.install", settings_.InstallId()},
                  {"mothership.addon", addon.name},
                  {"mothership.role", "addon-client"}};
-  spec.binds = binds;
-  spec.network_mode = AppNetworkName(addon.app);
+  spec.network_mode = AppNetworkName(app);
   spec.limits = ResourceLimits{int64_t{1} << 30, kNanosPerSecond, 256, 0};
   spec.cap_drop = {"ALL"};
   spec.no_new_privileges = true;

@@ -45,14 +45,16 @@ class Addons {
   // the caller's to delete.
   Result<void> Remove(const Addon& addon);
   // Runs SQL as postgres in the add-on's container (psql -At, stops at the
-  // first error); its output. database "": the add-on's own.
-  Result<std::string> AdminSql(const Addon& addon, const std::string& sql, const std::string& database = "");
-  // Runs a Postgres client (argv: psql, pg_dump, pg_restore ...) in a
-  // one-off container of the add-on's image on its app's network, with
-  // PGHOST/PGUSER/PGPASSWORD/PGDATABASE of the add-on, and binds
-  // ("HOST:CONTAINER[:ro]"); its exit status.
-  Result<int> RunClient(const Addon& addon, const std::vector<std::string>& argv,
-                        const std::vector<std::string>& binds, RunIO io);
+  // first error) in the database "postgres", never in the app's own (whose
+  // owner, the tenant, could make its functions run as postgres there); its
+  // output.
+  Result<std::string> AdminSql(const Addon& addon, const std::string& sql);
+  // Runs a Postgres client (argv: psql, pg_dump, pg_restore ...) as the
+  // add-on's role in a one-off container of the add-on's image on the network
+  // of `app` (one the add-on is attached to: a client of an attached app
+  // stays on that app's network), with PGHOST/PGUSER/PGPASSWORD/PGDATABASE of
+  // the add-on; its exit status.
+  Result<int> RunClient(const Addon& addon, const std::string& app, const std::vector<std::string>& argv, RunIO io);
   // Waits (up to timeout) until Postgres in the add-on's container answers,
   // and answers by its name on its app's network; the container's id.
   Result<std::string> WaitReady(const Addon& addon, std::chrono::seconds timeout);

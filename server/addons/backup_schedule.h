@@ -9,17 +9,20 @@
 #include <thread>
 
 #include "server/addons/pg_backups.h"
+#include "server/git/app_locks.h"
 
 namespace ms {
 
 class BackupSchedule {
  public:
-  BackupSchedule(const Settings& settings, Store& store, Addons& addons) : backups_(settings, store, addons) {}
+  BackupSchedule(const Settings& settings, Store& store, Addons& addons, AppLocks& locks)
+      : backups_(settings, store, addons), locks_(locks) {}
   ~BackupSchedule();
   void Start();
 
  private:
   PgBackups backups_;
+  AppLocks& locks_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

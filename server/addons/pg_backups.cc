@@ -10,6 +10,7 @@
 
 #include "server/backups/s3_client.h"
 #include "server/common/clock.h"
+#include "server/common/random.h"
 #include "server/common/log.h"
 
 namespace ms {
@@ -112,6 +113,7 @@ std::filesystem::path PgBackups::PathOf(const AddonBackup& backup) const {
 Result<AddonBackup> PgBackups::Capture(const Addon& addon, const std::string& taken_by, Output& progress,
                                        const std::function<bool()>& cancelled) {
   AddonBackup backup;
+  backup.addon_id = addon.id;
   backup.addon = addon.name;
   backup.app = addon.app;
   backup.location = settings_.BackupsInS3() ? "s3" : "local";
@@ -140,13 +142,13 @@ Result<AddonBackup> PgBackups::Capture(const Addon& addon, const std::string& ta
   io.out = &file;
   io.err = &errors;
   io.cancelled = cancelled;
-  auto status = addons_.RunClient(addon, {"pg_dump", "--format=custom", "--verbose"}, {}, io);
-  int sync = ::fsync(fd);
+  auto status = addons_.RunClient(addon, addon.app, {"pg_dump", "--format=custom", "--verbose"}, io);
+  int sync_error = ::fsync(fd) == 0 ? 0 : errno;
   ::close(fd);
   if (!status) return fail(status.error().message);
   if (*status != 0) return fail(fmt::format("pg_dump exited with status {}: {}", *status, errors.Tail()));
   if (file.error() != 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(file.error())));
-  if (sync != 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(errno)));
+  if (sync_error != 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(sync_error)));
   if (file.written() == 0) return fail("pg_dump wrote nothing");
   std::filesystem::rename(partial, path, ec);
   if (ec) return fail(fmt::format("cannot rename {}: {}", partial.string(), ec.message()));
@@ -165,12 +167,12 @@ Result<AddonBackup> PgBackups::Capture(const Addon& addon, const std::string& ta
   return **done;
 }
 
-Result<AddonBackup> PgBackups::Find(const std::string& addon, int64_t id) {
+Result<AddonBackup> PgBackups::Find(const Addon& addon, int64_t id) {
   if (id != 0) {
     auto backup = store_.GetBackup(id);
     if (!backup) return std::unexpected(backup.error());
-    if (!*backup || (*backup)->addon != addon) {
-      return NotFound(fmt::format("{} has no backup {} (pg:backups lists them)", addon, BackupName(id)));
+    if (!*backup || (*backup)->addon_id != addon.id) {
+      return NotFound(fmt::format("{} has no backup {} (pg:backups lists them)", addon.name, BackupName(id)));
     }
     if ((*backup)->status != "succeeded") {
       return InvalidArgument(fmt::format("backup {} {}: {}", BackupName(id),
@@ -179,12 +181,12 @@ Result<AddonBackup> PgBackups::Find(const std::string& addon, int64_t id) {
     }
     return **backup;
   }
-  auto all = store_.ListBackups(addon);
+  auto all = store_.ListBackups(addon.id);
   if (!all) return std::unexpected(all.error());
   for (const auto& b : *all) {
     if (b.status == "succeeded") return b;
   }
-  return NotFound(fmt::format("{} has no backup yet; pg:backups:capture makes one", addon));
+  return NotFound(fmt::format("{} has no backup yet; pg:backups:capture makes one", addon.name));
 }
 
 Result<void> PgBackups::Restore(const Addon& addon, const AddonBackup& backup, Output& progress,
@@ -202,10 +204,10 @@ Result<void> PgBackups::Restore(const Addon& addon, const AddonBackup& backup, O
   io.err = &errors;
   io.stdin_fd = fd;
   io.cancelled = cancelled;
-  auto status = addons_.RunClient(addon,
+  auto status = addons_.RunClient(addon, addon.app,
                                   {"pg_restore", "--clean", "--if-exists", "--no-owner", "--no-acl",
                                    "--single-transaction", "--exit-on-error", "--dbname", addon.db_name},
-                                  {}, io);
+                                  io);
   ::close(fd);
   if (!status) return std::unexpected(status.error());
   if (*status != 0) {
@@ -220,7 +222,9 @@ Result<std::filesystem::path> PgBackups::Local(const AddonBackup& backup, bool& 
   if (backup.location != "s3") return PathOf(backup);
   std::error_code ec;
   std::filesystem::create_directories(settings_.data_dir / "tmp", ec);
-  auto copy = settings_.data_dir / "tmp" / fmt::format("{}-{}.pgdump", backup.addon, BackupName(backup.id));
+  auto suffix = RandomHex(8);
+  if (!suffix) return std::unexpected(suffix.error());
+  auto copy = settings_.data_dir / "tmp" / fmt::format("{}-{}-{}.pgdump", backup.addon, BackupName(backup.id), *suffix);
   if (auto r = S3Client(S3Of(settings_)).GetFile(S3Key(backup), copy); !r) return std::unexpected(r.error());
   fetched = true;
   return copy;
@@ -250,12 +254,13 @@ Result<void> PgBackups::Download(const AddonBackup& backup, Output& out) {
   return {};
 }
 
-Result<void> PgBackups::Prune(const std::string& addon) {
-  auto all = store_.ListBackups(addon);
+Result<void> PgBackups::Prune(const Addon& addon) {
+  auto all = store_.ListBackups(addon.id);
   if (!all) return std::unexpected(all.error());
-  int kept = 0;
+  int scheduled = 0, by_hand = 0;
   for (const auto& b : *all) {  // newest first
-    if (b.taken_by != "schedule" || b.status == "running") continue;
+    if (b.status == "running" || b.taken_by.starts_with("addons:destroy")) continue;
+    int& kept = b.taken_by == "schedule" ? scheduled : by_hand;
     if (b.status == "succeeded" && kept < settings_.backups_keep) {
       ++kept;
       continue;
@@ -271,7 +276,7 @@ Result<void> PgBackups::Prune(const std::string& addon) {
   return {};
 }
 
-void PgBackups::RunSchedule(int64_t now, const std::function<bool()>& cancelled) {
+void PgBackups::RunSchedule(int64_t now, AppLocks& locks, const std::function<bool()>& cancelled) {
   auto addons = store_.ListAddons();
   if (!addons) return;
   const std::string today = UtcText(now, "%Y-%m-%d");
@@ -279,13 +284,15 @@ void PgBackups::RunSchedule(int64_t now, const std::function<bool()>& cancelled)
   for (const auto& addon : *addons) {
     if (cancelled && cancelled()) return;
     if (addon.backup_at.empty() || time < addon.backup_at) continue;
-    auto backups = store_.ListBackups(addon.name);
+    auto backups = store_.ListBackups(addon.id);
     if (!backups) continue;
     bool done = false;
     for (const auto& b : *backups) {
       done = done || (b.taken_by == "schedule" && b.created_at.starts_with(today));
     }
-    if (done) continue;
+    if (done || addon.state != "ready") continue;
+    AppLock lock = locks.TryAcquire("addon:" + addon.name);
+    if (!lock) continue;  // a change of it is under way: the next round
     NullOutput quiet;
     auto taken = Capture(addon, "schedule", quiet, cancelled);
     if (!taken) {
@@ -293,7 +300,7 @@ void PgBackups::RunSchedule(int64_t now, const std::function<bool()>& cancelled)
       continue;
     }
     LogInfo("backed up {} ({}, {} bytes)", addon.name, BackupName(taken->id), taken->size);
-    if (auto r = Prune(addon.name); !r) LogWarn("cannot remove old backups of {}: {}", addon.name, r.error().message);
+    if (auto r = Prune(addon); !r) LogWarn("cannot remove old backups of {}: {}", addon.name, r.error().message);
   }
 }
 

@@ -19,6 +19,7 @@
 #include "server/common/output.h"
 #include "server/common/result.h"
 #include "server/config/settings.h"
+#include "server/git/app_locks.h"
 #include "server/store/store.h"
 
 namespace ms {
@@ -42,15 +43,18 @@ class PgBackups {
   // Writes the backup's bytes to out.
   Result<void> Download(const AddonBackup& backup, Output& out);
   // The add-on's backup: by id, or (id 0) its newest that succeeded.
-  Result<AddonBackup> Find(const std::string& addon, int64_t id);
+  Result<AddonBackup> Find(const Addon& addon, int64_t id);
 
   std::filesystem::path PathOf(const AddonBackup& backup) const;
-  // Removes the add-on's scheduled backups but its newest backups_keep.
-  Result<void> Prune(const std::string& addon);
+  // Removes the add-on's backups but its newest backups_keep scheduled ones
+  // and its newest backups_keep taken by hand (last ones stay).
+  Result<void> Prune(const Addon& addon);
 
   // Takes the backups of the add-ons whose schedule time (UTC "HH:MM") has
-  // come today and that have none from the schedule today. now: Unix seconds.
-  void RunSchedule(int64_t now, const std::function<bool()>& cancelled);
+  // come today and that have none from the schedule today (a failed one
+  // counts: it is tried again the next day), each under the add-on's lock
+  // ("addon:NAME"; one busy is tried again in the next round). now: Unix seconds.
+  void RunSchedule(int64_t now, AppLocks& locks, const std::function<bool()>& cancelled);
 
  private:
   // The dump of a backup on this disk: its file, or (in S3) a copy fetched

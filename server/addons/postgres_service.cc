@@ -40,8 +40,12 @@ std::string PgIdentifier(const std::string& app) {
   for (char& c : id) {
     if (c == '-') c = '_';
   }
-  // Postgres reserves names starting with pg_; none may start with a digit.
-  if (id.empty() || (id.front() >= '0' && id.front() <= '9') || id.starts_with("pg_")) id = "app_" + id;
+  // Postgres reserves names starting with pg_ and has postgres, template0
+  // and template1 already; none may start with a digit.
+  if (id.empty() || (id.front() >= '0' && id.front() <= '9') || id.starts_with("pg_") || id == "postgres" ||
+      id == "template0" || id == "template1") {
+    id = "app_" + id;
+  }
   return id;
 }
 

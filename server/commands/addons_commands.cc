@@ -93,13 +93,22 @@ Result<void> AddonsCreate(CommandContext& ctx, const Args& args) {
   if (auto r = ValidateAttachmentName(as); !r) return r;
   auto addons = NeedAddons(ctx);
   if (!addons) return std::unexpected(addons.error());
+  auto config = ctx.services.store.GetConfig(app);
+  if (!config) return std::unexpected(config.error());
+  if (config->contains(as + "_URL")) {
+    return AlreadyExists(fmt::format("{} has {}_URL set already; give the new database another name with --as "
+                                     "NAME (NAME_URL), or unset it first",
+                                     app, as));
+  }
+  auto lock = LockAddon(ctx.services, name);
+  if (!lock) return std::unexpected(lock.error());
   Output& progress = ctx.json ? ctx.err : ctx.out;
   auto addon = (*addons)->CreatePostgres(app, name, as, progress);
   if (!addon) return std::unexpected(addon.error());
   auto release = SetUrl(ctx, app, as, DatabaseUrl(*addon), fmt::format("Attach {} as {}_URL", name, as));
   if (!release) {
-    (void)(*addons)->Remove(*addon);
-    (void)ctx.services.store.DeleteAddon(name);
+    (void)ctx.services.store.SetAddonState(name, "destroying");
+    if ((*addons)->Remove(*addon)) (void)ctx.services.store.DeleteAddon(name);
     return Failed(fmt::format("{} could not be given {}_URL, so {} was removed again: {}", app, as, name,
                               release.error().message));
   }
@@ -125,7 +134,7 @@ Result<void> AddonsInfo(CommandContext& ctx, const Args& args) {
     attached.push_back(fmt::format("{} as {}_URL", at.app, at.name));
   }
   if (!on_app) return NotFound(fmt::format("{} is not attached to {} (addons {} lists its add-ons)", addon->name, app, app));
-  auto backups = ctx.services.store.ListBackups(addon->name);
+  auto backups = ctx.services.store.ListBackups(addon->id);
   if (!backups) return std::unexpected(backups.error());
   const std::string volume = AddonVolumeName(ctx.services.settings.InstallId(), addon->name);
   if (ctx.json) {
@@ -161,8 +170,12 @@ Result<void> AddonsDestroy(CommandContext& ctx, const Args& args) {
   if (!kept) return std::unexpected(kept.error());
   Audit(ctx, app, name);
   ctx.out.Write(fmt::format("Destroyed {}.{}\n", name,
-                            kept->empty() ? "" : fmt::format(" Its last backup {} is kept in {}.", *kept,
-                                                             (ctx.services.settings.data_dir / "backups" / name).string())));
+                            kept->empty() ? ""
+                            : ctx.services.settings.BackupsInS3()
+                                ? fmt::format(" Its last backup {} is kept in the bucket {} as {}/{}.pgdump.", *kept,
+                                              ctx.services.settings.backups_s3_bucket, name, *kept)
+                                : fmt::format(" Its last backup {} is kept in {}.", *kept,
+                                              (ctx.services.settings.BackupsDir() / name).string())));
   return {};
 }
 
@@ -177,6 +190,9 @@ Result<void> AddonsAttach(CommandContext& ctx, const Args& args) {
   if (auto r = CheckAppAccess(ctx.services.store, ctx.caller, app, AppNeed::kMember); !r) return r;
   auto addons = NeedAddons(ctx);
   if (!addons) return std::unexpected(addons.error());
+  auto lock = LockAddon(ctx.services, name);
+  if (!lock) return std::unexpected(lock.error());
+  if (addon->state != "ready") return Busy(fmt::format("{} is being made or destroyed", name));
   if (auto r = ctx.services.store.AttachAddon(name, app, as); !r) return r;
   Output& progress = ctx.json ? ctx.err : ctx.out;
   if (auto r = (*addons)->Refresh(*addon, progress); !r) {
@@ -215,6 +231,8 @@ Result<void> AddonsDetach(CommandContext& ctx, const Args& args) {
   if (as.empty()) return NotFound(fmt::format("{} is not attached to {}", name, app));
   auto addons = NeedAddons(ctx);
   if (!addons) return std::unexpected(addons.error());
+  auto lock = LockAddon(ctx.services, name);
+  if (!lock) return std::unexpected(lock.error());
   auto release = SetUrl(ctx, app, as, "", fmt::format("Detach {}", name));
   if (!release) return std::unexpected(release.error());
   if (auto r = ctx.services.store.DetachAddon(name, app); !r) return std::unexpected(r.error());

@@ -4,9 +4,12 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "server/addons/addon_changes.h"
 #include "server/addons/addons.h"
 #include "server/addons/pg_backups.h"
 #include "server/addons/postgres_service.h"
@@ -33,36 +36,76 @@ Result<Database> NeedDatabase(CommandContext& ctx, const std::string& app) {
   return Database{&ctx.services.engine->addons, *addon};
 }
 
+// A whole number of psql's output; nullopt when it is not one.
+std::optional<int64_t> Number(const std::string& text) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
 Result<void> PgInfo(CommandContext& ctx, const Args& args) {
-  auto db = NeedDatabase(ctx, args.positional[0]);
+  const std::string& app = args.positional[0];
+  auto db = NeedDatabase(ctx, app);
   if (!db) return std::unexpected(db.error());
-  auto row = db->addons->AdminSql(
-      db->addon,
-      "SELECT current_setting('server_version'), pg_database_size(current_database()), "
-      "pg_size_pretty(pg_database_size(current_database())), "
-      "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()), "
-      "current_setting('max_connections'), "
-      "(SELECT count(*) FROM pg_stat_user_tables)");
-  if (!row) return std::unexpected(row.error());
+  // As the app's own role, on its network: it reads its own database, never
+  // as postgres in a database its owner shapes.
+  std::string answer, errors;
+  LambdaOutput out([&](std::string_view data) {
+    if (answer.size() < 4096) answer.append(data);
+  });
+  LambdaOutput err([&](std::string_view data) {
+    if (errors.size() < 4096) errors.append(data);
+  });
+  RunIO io;
+  io.out = &out;
+  io.err = &err;
+  io.cancelled = ctx.cancelled;
+  auto status = db->addons->RunClient(
+      db->addon, app,
+      {"psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c",
+       "SELECT pg_catalog.current_setting('server_version'), pg_catalog.pg_database_size(pg_catalog.current_database()), "
+       "pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(pg_catalog.current_database())), "
+       "(SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity WHERE datname = pg_catalog.current_database()), "
+       "pg_catalog.current_setting('max_connections'), "
+       "(SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_user_tables)"},
+      io);
+  if (!status) return std::unexpected(status.error());
+  if (*status != 0) return Failed(fmt::format("Postgres of {} did not answer: {}", db->addon.name, errors));
   std::vector<std::string> f;
-  std::string line = row->substr(0, row->find('\n'));
+  std::string line = answer.substr(0, answer.find('\n'));
   for (size_t start = 0;;) {
     size_t bar = line.find('|', start);
     f.push_back(line.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
     if (bar == std::string::npos) break;
     start = bar + 1;
   }
-  if (f.size() != 6) return Failed(fmt::format("Postgres answered '{}', not the figures asked for", line.substr(0, 200)));
+  std::optional<int64_t> size, connections, max_connections, tables;
+  if (f.size() == 6) {
+    size = Number(f[1]), connections = Number(f[3]), max_connections = Number(f[4]), tables = Number(f[5]);
+  }
+  if (!size || !connections || !max_connections || !tables) {
+    return Failed(fmt::format("Postgres answered '{}', not the figures asked for", line.substr(0, 200)));
+  }
   if (ctx.json) {
-    ctx.out.Write(JsonLine({{"addon", db->addon.name}, {"version", f[0]}, {"size_bytes", std::stoll(f[1])},
-                            {"connections", std::stoi(f[3])}, {"max_connections", std::stoi(f[4])},
-                            {"tables", std::stoi(f[5])}}));
+    ctx.out.Write(JsonLine({{"addon", db->addon.name}, {"version", f[0]}, {"size_bytes", *size},
+                            {"connections", *connections}, {"max_connections", *max_connections},
+                            {"tables", *tables}}));
     return {};
   }
   ctx.out.Write(fmt::format("Add-on:      {}\nVersion:     PostgreSQL {}\nSize:        {}\nConnections: {} of {}\n"
                             "Tables:      {}\nDatabase:    {} (user {})\n",
-                            db->addon.name, f[0], f[2], f[3], f[4], f[5], db->addon.db_name, db->addon.db_user));
+                            db->addon.name, f[0], f[2], *connections, *max_connections, *tables, db->addon.db_name,
+                            db->addon.db_user));
   return {};
+}
+
+// Changes of the add-on itself (its password, its data) are for its own app's
+// owner, not for the apps it is attached to.
+Result<void> NeedOwnApp(const Addon& addon, const std::string& app) {
+  if (addon.app == app) return {};
+  return PermissionDenied(fmt::format("{} belongs to {}: its owner runs this there (it is attached to {})",
+                                      addon.name, addon.app, app));
 }
 
 Result<void> PgPsql(CommandContext& ctx, const Args& args) {
@@ -77,7 +120,7 @@ Result<void> PgPsql(CommandContext& ctx, const Args& args) {
   std::vector<std::string> argv = {"psql", "-X"};
   // SQL on stdin: stop at the first error, and say so in the exit status.
   if (!ctx.pty) argv.insert(argv.end(), {"-v", "ON_ERROR_STOP=1"});
-  auto code = db->addons->RunClient(db->addon, argv, {}, io);
+  auto code = db->addons->RunClient(db->addon, args.positional[0], argv, io);
   if (!code) return std::unexpected(code.error());
   ctx.exit_status = *code;
   return {};
@@ -87,6 +130,9 @@ Result<void> PgRotate(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
   auto db = NeedDatabase(ctx, app);
   if (!db) return std::unexpected(db.error());
+  if (auto r = NeedOwnApp(db->addon, app); !r) return r;
+  auto lock = LockAddon(ctx.services, db->addon.name);
+  if (!lock) return std::unexpected(lock.error());
   auto password = RandomHex(24);
   if (!password) return std::unexpected(password.error());
   if (auto r = db->addons->AdminSql(db->addon,
@@ -123,7 +169,7 @@ Result<void> PgRotate(CommandContext& ctx, const Args& args) {
 Result<void> PgBackupsList(CommandContext& ctx, const Args& args) {
   auto addon = DatabaseOf(ctx.services.store, args.positional[0]);
   if (!addon) return std::unexpected(addon.error());
-  auto backups = ctx.services.store.ListBackups(addon->name);
+  auto backups = ctx.services.store.ListBackups(addon->id);
   if (!backups) return std::unexpected(backups.error());
   if (ctx.json) {
     nlohmann::json list = nlohmann::json::array();
@@ -158,10 +204,15 @@ Result<void> PgBackupsCapture(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
   auto db = NeedDatabase(ctx, app);
   if (!db) return std::unexpected(db.error());
+  auto lock = LockAddon(ctx.services, db->addon.name);
+  if (!lock) return std::unexpected(lock.error());
   PgBackups backups(ctx.services.settings, ctx.services.store, *db->addons);
   Output& progress = ctx.json ? ctx.err : ctx.out;
   auto backup = backups.Capture(db->addon, ctx.caller.key_name, progress, ctx.cancelled);
   if (!backup) return std::unexpected(backup.error());
+  if (auto r = backups.Prune(db->addon); !r) {
+    progress.Write(fmt::format("warning: cannot remove older backups: {}\n", r.error().message));
+  }
   Audit(ctx, app, BackupName(backup->id));
   if (ctx.json) ctx.out.Write(JsonLine({{"id", BackupName(backup->id)}, {"size", backup->size}}));
   return {};
@@ -175,7 +226,7 @@ Result<AddonBackup> ChosenBackup(CommandContext& ctx, PgBackups& backups, const 
     id = *parsed;
   }
   (void)ctx;
-  return backups.Find(addon.name, id);
+  return backups.Find(addon, id);
 }
 
 Result<void> PgBackupsDownload(CommandContext& ctx, const Args& args) {
@@ -195,6 +246,9 @@ Result<void> PgBackupsRestore(CommandContext& ctx, const Args& args) {
   }
   auto db = NeedDatabase(ctx, app);
   if (!db) return std::unexpected(db.error());
+  if (auto r = NeedOwnApp(db->addon, app); !r) return r;
+  auto lock = LockAddon(ctx.services, db->addon.name);
+  if (!lock) return std::unexpected(lock.error());
   PgBackups backups(ctx.services.settings, ctx.services.store, *db->addons);
   auto backup = ChosenBackup(ctx, backups, db->addon, args);
   if (!backup) return std::unexpected(backup.error());

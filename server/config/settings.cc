@@ -1,5 +1,8 @@
 #include "server/config/settings.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -320,6 +323,9 @@ Result<void> SaveSettings(const Settings& s) {
   auto tmp = s.ConfigPath();
   tmp += ".tmp";
   {
+    // Made 0600 before a byte is written (it may hold secrets).
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
     std::ofstream f(tmp, std::ios::trunc);
     f << out.c_str() << "\n";
     if (!f) return Failed(fmt::format("cannot write {}", tmp.string()));

@@ -231,10 +231,10 @@ const std::vector<std::string_view> kMigrations = {
     )sql",
     // 12: add-ons (addons:create): a Postgres per app, its attachments (the
     // apps that get its URL as NAME_URL) and its backups. A backup row names
-    // its add-on by name and outlives it (addons:destroy keeps a last one).
+    // its add-on by id and outlives it (addons:destroy keeps a last one).
     R"sql(
     CREATE TABLE addons (
-      id          INTEGER PRIMARY KEY,
+      id          INTEGER PRIMARY KEY AUTOINCREMENT,          -- never reused: backups name it
       name        TEXT NOT NULL UNIQUE,
       kind        TEXT NOT NULL,                          -- "postgres"
       app_id      INTEGER NOT NULL REFERENCES apps(id),   -- the app it was made for
@@ -257,6 +257,7 @@ const std::vector<std::string_view> kMigrations = {
     );
     CREATE TABLE addon_backups (
       id          INTEGER PRIMARY KEY,
+      addon_id    INTEGER NOT NULL,    -- its add-on's id (a name can be taken again)
       addon       TEXT NOT NULL,
       app         TEXT NOT NULL,       -- the add-on's app when it was taken
       status      TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),

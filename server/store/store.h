@@ -180,6 +180,7 @@ struct AddonAttachment {
 // A dump of an add-on's database (pg:backups:capture).
 struct AddonBackup {
   int64_t id = 0;
+  int64_t addon_id = 0;  // Addon::id: an add-on made later with the same name has other backups
   std::string addon;
   std::string app;
   std::string status;  // running, succeeded, failed
@@ -366,7 +367,7 @@ class Store {
   // Backups, newest first (ListBackups); ids count up across add-ons.
   Result<int64_t> StartBackup(const AddonBackup& backup);
   Result<void> FinishBackup(int64_t id, bool succeeded, int64_t size, const std::string& reason);
-  Result<std::vector<AddonBackup>> ListBackups(const std::string& addon);
+  Result<std::vector<AddonBackup>> ListBackups(int64_t addon_id);
   Result<std::optional<AddonBackup>> GetBackup(int64_t id);
   Result<void> DeleteBackup(int64_t id);
   // Backups left 'running' by a daemon that stopped: failed, saying so.

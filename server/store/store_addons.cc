@@ -17,10 +17,10 @@ Addon AddonRow(const Statement& s) {
 }
 
 constexpr const char* kBackupColumns =
-    "id, addon, app, status, reason, size, location, taken_by, created_at, finished_at";
+    "id, addon_id, addon, app, status, reason, size, location, taken_by, created_at, finished_at";
 AddonBackup BackupRow(const Statement& s) {
-  return AddonBackup{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4),
-                     s.Int(5), s.Text(6), s.Text(7), s.Text(8), s.Text(9)};
+  return AddonBackup{s.Int(0),  s.Int(1),  s.Text(2), s.Text(3), s.Text(4), s.Text(5),
+                     s.Int(6),  s.Text(7), s.Text(8), s.Text(9), s.Text(10)};
 }
 
 template <typename T, typename Row>
@@ -59,7 +59,7 @@ Result<Addon> Store::CreateAddon(const Addon& addon, const std::string& attach_a
                .Run();
   if (!r) {
     if (r.error().code == ErrorCode::kAlreadyExists) {
-      return AlreadyExists(fmt::format("an add-on named '{}' exists already; choose another with --name", addon.name));
+      return AlreadyExists(fmt::format("the add-on name '{}' is not available; choose another with --name", addon.name));
     }
     return std::unexpected(r.error());
   }
@@ -184,9 +184,15 @@ Result<void> Store::SetBackupSchedule(const std::string& name, const std::string
 Result<int64_t> Store::StartBackup(const AddonBackup& backup) {
   auto lock = db_->Lock();
   auto stmt = db_->Prepare(
-      "INSERT INTO addon_backups (addon, app, status, location, taken_by) VALUES (?, ?, 'running', ?, ?)");
+      "INSERT INTO addon_backups (addon_id, addon, app, status, location, taken_by) "
+      "VALUES (?, ?, ?, 'running', ?, ?)");
   if (!stmt) return std::unexpected(stmt.error());
-  if (auto r = stmt->Bind(1, backup.addon).Bind(2, backup.app).Bind(3, backup.location).Bind(4, backup.taken_by).Run();
+  if (auto r = stmt->Bind(1, backup.addon_id)
+                   .Bind(2, backup.addon)
+                   .Bind(3, backup.app)
+                   .Bind(4, backup.location)
+                   .Bind(5, backup.taken_by)
+                   .Run();
       !r) {
     return std::unexpected(r.error());
   }
@@ -202,11 +208,12 @@ Result<void> Store::FinishBackup(int64_t id, bool succeeded, int64_t size, const
   return stmt->Bind(1, succeeded ? "succeeded" : "failed").Bind(2, size).Bind(3, reason).Bind(4, id).Run();
 }
 
-Result<std::vector<AddonBackup>> Store::ListBackups(const std::string& addon) {
+Result<std::vector<AddonBackup>> Store::ListBackups(int64_t addon_id) {
   auto lock = db_->Lock();
-  auto stmt = db_->Prepare(fmt::format("SELECT {} FROM addon_backups WHERE addon = ? ORDER BY id DESC", kBackupColumns));
+  auto stmt =
+      db_->Prepare(fmt::format("SELECT {} FROM addon_backups WHERE addon_id = ? ORDER BY id DESC", kBackupColumns));
   if (!stmt) return std::unexpected(stmt.error());
-  stmt->Bind(1, addon);
+  stmt->Bind(1, addon_id);
   return All<AddonBackup>(*stmt, BackupRow);
 }
 

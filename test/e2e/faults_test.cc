@@ -302,6 +302,7 @@ TEST_CASE("faults: the daemon killed while an add-on is made and while it is des
   auto created = s.Ssh(fmt::format("addons:create {} postgres", app));
   INFO(created.Both());
   REQUIRE(created.exit_code == 0);
+  const int64_t addon_id = OpenStore(s)->GetAddon(addon).value()->id;
   {
     INFO("addons:destroy, killed once its service is gone");
     Running running(SshArgv(s, fmt::format("addons:destroy {} {} --confirm {}", app, addon, addon)), s.dir(), {});
@@ -314,7 +315,7 @@ TEST_CASE("faults: the daemon killed while an add-on is made and while it is des
     CHECK(PollFor(gone));
     CHECK(s.Ssh(fmt::format("config:get {} DATABASE_URL", app)).exit_code != 0);
     // Its last backup was taken before it went.
-    auto backups = OpenStore(s)->ListBackups(addon);
+    auto backups = OpenStore(s)->ListBackups(addon_id);
     REQUIRE(backups);
     REQUIRE_FALSE(backups->empty());
     CHECK(backups->front().status == "succeeded");

@@ -95,8 +95,8 @@ TEST_CASE("fences: a second installation's setup on the same engine cannot take 
   INFO(same_port.Both());
   CHECK(same_port.exit_code != 0);
   CHECK(same_port.Both().find(fmt::format("port {} is taken by the proxy of another Mothership installation on this "
-                                          "Docker engine (the service {}); set http_port in",
-                                          first.http_port(), edge)) != std::string::npos);
+                                          "Docker engine (the service {}, data directory {}); set http_port in",
+                                          first.http_port(), edge, first.data_dir().string())) != std::string::npos);
   CHECK(Run({"docker", "service", "inspect", theirs->proxy_service + "-edge"}).exit_code != 0);
 
   // Nothing of the first changed, and its app answers through its proxy.

@@ -82,8 +82,10 @@ TEST_CASE("Store: backups outlive their add-on - a daemon's restart fails the on
   TempDir dir;
   auto store = ms_test::OpenStore(dir.path() / "mothership.db");
   REQUIRE_OK(store->CreateApp("shop", "alice"));
-  REQUIRE_OK(store->CreateAddon(Postgres("shop-postgres", "shop"), "DATABASE"));
+  auto addon = store->CreateAddon(Postgres("shop-postgres", "shop"), "DATABASE");
+  REQUIRE_OK(addon);
   ms::AddonBackup b;
+  b.addon_id = addon->id;
   b.addon = "shop-postgres";
   b.app = "shop";
   b.location = "local";
@@ -95,7 +97,7 @@ TEST_CASE("Store: backups outlive their add-on - a daemon's restart fails the on
   REQUIRE_OK(store->FinishBackup(*one, true, 1234, ""));
   REQUIRE_OK(store->FailInterruptedBackups());
   REQUIRE_OK(store->DeleteAddon("shop-postgres"));
-  auto list = store->ListBackups("shop-postgres");
+  auto list = store->ListBackups(addon->id);
   REQUIRE_OK(list);
   REQUIRE(list->size() == 2);
   CHECK((*list)[0].id == *two);  // newest first
@@ -104,5 +106,10 @@ TEST_CASE("Store: backups outlive their add-on - a daemon's restart fails the on
   CHECK((*list)[1].status == "succeeded");
   CHECK((*list)[1].size == 1234);
   REQUIRE_OK(store->DeleteBackup(*two));
-  CHECK(store->ListBackups("shop-postgres")->size() == 1);
+  CHECK(store->ListBackups(addon->id)->size() == 1);
+  // An add-on made later with the name has none of them.
+  auto later = store->CreateAddon(Postgres("shop-postgres", "shop"), "DATABASE");
+  REQUIRE_OK(later);
+  CHECK(later->id != addon->id);
+  CHECK(store->ListBackups(later->id)->empty());
 }
