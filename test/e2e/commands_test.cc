@@ -60,7 +60,7 @@ TEST_CASE("bad app names are refused before anything is created") {
   CHECK(rename_bad.exit_code == 2);  // "&&" is just an argument: no shell ever runs
   REQUIRE(s.Ssh("apps:create good").exit_code == 0);
   CHECK(s.Ssh("apps:rename good ../evil").exit_code == 2);
-  CHECK(s.Ssh("apps:list --json").out == "[{\"created_at\":" + nlohmann::json::parse(s.Ssh("apps:list --json").out)[0]["created_at"].dump() + ",\"deploy_branch\":\"\",\"name\":\"good\",\"owner\":\"admin\"}]\n");
+  CHECK(s.Ssh("apps:list --json").out == "[{\"created_at\":" + nlohmann::json::parse(s.Ssh("apps:list --json").out)[0]["created_at"].dump() + ",\"deploy_branch\":\"\",\"name\":\"good\",\"owner\":\"admin\",\"web_url\":\"http://good.localhost/\"}]\n");
   std::vector<std::string> repos;
   for (const auto& e : std::filesystem::directory_iterator(s.data_dir() / "repos")) {
     repos.push_back(e.path().filename().string());
