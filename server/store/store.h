@@ -383,6 +383,8 @@ class Store {
   Result<void> EndAccessOf(const std::string& name, const std::string& heir, KeyRemoval& removal);
   explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Result<int64_t> AppId(const std::string& name);
+  // Add-on attachments WHERE where (?1: value), ORDER BY order.
+  Result<std::vector<AddonAttachment>> Attachments(const char* where, const std::string& value, const char* order);
 
   std::unique_ptr<Database> db_;
 };

@@ -92,26 +92,23 @@ Result<std::vector<Addon>> Store::ListAddons() {
 }
 
 Result<std::vector<AddonAttachment>> Store::ListAttachments(const std::string& app) {
-  auto lock = db_->Lock();
-  auto stmt = db_->Prepare(
-      "SELECT addons.name, apps.name, addon_attachments.name FROM addon_attachments "
-      "JOIN addons ON addons.id = addon_attachments.addon_id JOIN apps ON apps.id = addon_attachments.app_id "
-      "WHERE ?1 = '' OR apps.name = ?1 ORDER BY apps.name, addon_attachments.name");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->Bind(1, app);
-  return All<AddonAttachment>(*stmt, [](const Statement& s) {
-    return AddonAttachment{s.Text(0), s.Text(1), s.Text(2)};
-  });
+  return Attachments("?1 = '' OR apps.name = ?1", app, "apps.name, addon_attachments.name");
 }
 
 Result<std::vector<AddonAttachment>> Store::AttachmentsOf(const std::string& addon) {
+  return Attachments("addons.name = ?1", addon, "apps.name");
+}
+
+Result<std::vector<AddonAttachment>> Store::Attachments(const char* where, const std::string& value,
+                                                        const char* order) {
   auto lock = db_->Lock();
-  auto stmt = db_->Prepare(
+  auto stmt = db_->Prepare(fmt::format(
       "SELECT addons.name, apps.name, addon_attachments.name FROM addon_attachments "
       "JOIN addons ON addons.id = addon_attachments.addon_id JOIN apps ON apps.id = addon_attachments.app_id "
-      "WHERE addons.name = ? ORDER BY apps.name");
+      "WHERE {} ORDER BY {}",
+      where, order));
   if (!stmt) return std::unexpected(stmt.error());
-  stmt->Bind(1, addon);
+  stmt->Bind(1, value);
   return All<AddonAttachment>(*stmt, [](const Statement& s) {
     return AddonAttachment{s.Text(0), s.Text(1), s.Text(2)};
   });
