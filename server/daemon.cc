@@ -13,6 +13,7 @@
 #include "server/addons/addon_changes.h"
 #include "server/addons/addons.h"
 #include "server/addons/backup_schedule.h"
+#include "server/addons/pg_backups.h"
 #include "server/api/api_server.h"
 #include "server/apps/app_lifecycle.h"
 #include "server/commands/dispatcher.h"
@@ -179,7 +180,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
     p->certs = std::make_unique<CertManager>(settings, store_ref, *p->proxy);
     p->addons = std::make_unique<Addons>(settings, *p->docker, store_ref, *p->builder);
     p->engine.emplace(Engine{*p->builder, *p->runtime, *p->proxy, *p->certs, *p->addons});
-    if (auto r = store_ref.FailInterruptedBackups(); !r) LogWarn("cannot mark interrupted backups: {}", r.error().message);
+    PgBackups(settings, store_ref, *p->addons).FinishInterrupted();
     p->backup_schedule = std::make_unique<BackupSchedule>(settings, store_ref, *p->addons, p->locks);
     p->backup_schedule->Start();
     p->builder->CleanLeftovers();

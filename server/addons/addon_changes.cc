@@ -94,8 +94,12 @@ void ReconcileAddons(Services& services) {
         LogWarn("cannot finish destroying {}: {}", addon.name, r.error().message);
       }
     } else {
-      // Ready: its apps have its URL (the daemon may have stopped between
-      // making it and the release that gives it).
+      // Ready: it runs on its apps' networks, and they have its URL (the
+      // daemon may have stopped during an attach, or between making it and
+      // the release that gives the URL).
+      if (auto r = services.engine->addons.Ensure(addon, quiet); !r) {
+        LogWarn("cannot start {} on the networks of its apps: {}", addon.name, r.error().message);
+      }
       auto attachments = services.store.AttachmentsOf(addon.name);
       if (!attachments) continue;
       for (const auto& at : *attachments) {

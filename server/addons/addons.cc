@@ -1,6 +1,9 @@
 #include "server/addons/addons.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "server/addons/postgres_service.h"
 #include "server/builder/builder.h"
@@ -143,6 +146,26 @@ Result<void> Addons::Refresh(const Addon& addon, Output& out) {
   return {};
 }
 
+Result<void> Addons::Ensure(const Addon& addon, Output& out) {
+  auto networks = Networks(addon);
+  if (!networks) return std::unexpected(networks.error());
+  auto current = docker_.InspectService(AddonServiceName(addon.name));
+  if (!current) return std::unexpected(current.error());
+  if (*current && (*current)->Label("mothership.networks") == fmt::format("{}", fmt::join(*networks, ","))) return {};
+  return Refresh(addon, out);
+}
+
+Result<int64_t> Addons::DatabaseSize(const Addon& addon) {
+  // (The name is a literal here: pg_database_size runs no function of the tenant's.)
+  auto size = AdminSql(addon, fmt::format("SELECT pg_catalog.pg_database_size('{}')", addon.db_name));
+  if (!size) return std::unexpected(size.error());
+  try {
+    return std::stoll(*size);
+  } catch (const std::exception&) {
+    return Failed(fmt::format("Postgres of {} gave no size ('{}')", addon.name, size->substr(0, 64)));
+  }
+}
+
 Result<void> Addons::Remove(const Addon& addon) {
   const std::string service = AddonServiceName(addon.name);
   auto found = docker_.InspectService(service);
@@ -230,7 +253,7 @@ Result<std::string> Addons::AdminSql(const Addon& addon, const std::string& sql)
 }
 
 Result<int> Addons::RunClient(const Addon& addon, const std::string& app, const std::vector<std::string>& argv,
-                              RunIO io) {
+                              RunIO io, const std::filesystem::path& dump_dir) {
   ContainerSpec spec;
   spec.image = std::string(kPostgresImage);
   spec.cmd = argv;
@@ -244,6 +267,10 @@ Result<int> Addons::RunClient(const Addon& addon, const std::string& app, const 
   spec.limits = ResourceLimits{int64_t{1} << 30, kNanosPerSecond, 256, 0};
   spec.cap_drop = {"ALL"};
   spec.no_new_privileges = true;
+  if (!dump_dir.empty()) {
+    spec.binds = {dump_dir.string() + ":/dump"};
+    spec.user = fmt::format("{}:{}", ::getuid(), ::getgid());
+  }
   return RunOneOff(docker_, std::move(spec), io);
 }
 

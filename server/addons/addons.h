@@ -8,6 +8,7 @@
 // containers of the add-on's image on its app's network, as its user.
 // Thread-safe; callers hold the owning app's lock for changes.
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ class Addons {
   // Puts the service on the networks of the apps attached to it now (after an
   // attach or a detach) and waits until Postgres answers again.
   Result<void> Refresh(const Addon& addon, Output& out);
+  // At the daemon's start: starts the service again when it is gone, or puts
+  // it on the networks of its attached apps when it is on others (the daemon
+  // stopped during an attach or a detach); nothing when it is as it should be.
+  Result<void> Ensure(const Addon& addon, Output& out);
   // Removes the service and then its volume: the data is gone. The record is
   // the caller's to delete.
   Result<void> Remove(const Addon& addon);
@@ -49,12 +54,17 @@ class Addons {
   // owner, the tenant, could make its functions run as postgres there); its
   // output.
   Result<std::string> AdminSql(const Addon& addon, const std::string& sql);
+  // The size of the app's database in bytes (pg_database_size).
+  Result<int64_t> DatabaseSize(const Addon& addon);
   // Runs a Postgres client (argv: psql, pg_dump, pg_restore ...) as the
   // add-on's role in a one-off container of the add-on's image on the network
   // of `app` (one the add-on is attached to: a client of an attached app
   // stays on that app's network), with PGHOST/PGUSER/PGPASSWORD/PGDATABASE of
-  // the add-on; its exit status.
-  Result<int> RunClient(const Addon& addon, const std::string& app, const std::vector<std::string>& argv, RunIO io);
+  // the add-on; its exit status. With dump_dir, that directory of this host
+  // is /dump in the container, which then runs as the daemon's user (pg_dump
+  // --file writes there without a stream through the daemon).
+  Result<int> RunClient(const Addon& addon, const std::string& app, const std::vector<std::string>& argv, RunIO io,
+                        const std::filesystem::path& dump_dir = {});
   // Waits (up to timeout) until Postgres in the add-on's container answers,
   // and answers by its name on its app's network; the container's id.
   Result<std::string> WaitReady(const Addon& addon, std::chrono::seconds timeout);

@@ -1,6 +1,7 @@
 #include "server/addons/pg_backups.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,31 +17,8 @@
 namespace ms {
 namespace {
 
-// Writes what a client container prints to a file, remembering the first
-// write error (a full disk) instead of going on.
-class FileOutput : public Output {
- public:
-  explicit FileOutput(int fd) : fd_(fd) {}
-  void Write(std::string_view data) override {
-    while (error_ == 0 && !data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        error_ = errno;
-        return;
-      }
-      written_ += n;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  int error() const { return error_; }
-  int64_t written() const { return written_; }
-
- private:
-  int fd_;
-  int error_ = 0;
-  int64_t written_ = 0;
-};
+// What a backup leaves free on the disk of the data directory.
+constexpr int64_t kFreeMargin = int64_t{512} << 20;
 
 // Keeps the last lines a client printed on stderr, to say why it failed,
 // and passes each to progress.
@@ -133,37 +111,56 @@ Result<AddonBackup> PgBackups::Capture(const Addon& addon, const std::string& ta
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) return fail(fmt::format("cannot make {}: {}", path.parent_path().string(), ec.message()));
-  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(errno)));
-  FileOutput file(fd);
+  for (const auto& dir : {settings_.BackupsDir(), path.parent_path()}) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  }
+  // A dump is smaller than its database (compressed); what it may take, and
+  // a margin for the platform, must be free before it starts.
+  auto size = addons_.DatabaseSize(addon);
+  if (!size) return fail(size.error().message);
+  auto space = std::filesystem::space(path.parent_path(), ec);
+  if (ec) return fail(fmt::format("cannot read the free space of {}: {}", path.parent_path().string(), ec.message()));
+  if (static_cast<int64_t>(space.available) < *size + kFreeMargin) {
+    return fail(fmt::format("not enough free disk in {}: {} MB free, the database is {} MB and {} MB are kept free; "
+                            "free some space (old backups go with a lower backups_keep)",
+                            path.parent_path().string(), space.available >> 20, *size >> 20, kFreeMargin >> 20));
+  }
   StderrOutput errors(progress);
   WriteLine(progress, fmt::format("Backing up {} ({}) to {} ...", addon.name, addon.app, BackupName(backup.id)));
   RunIO io;
-  io.out = &file;
+  io.out = &progress;
   io.err = &errors;
   io.cancelled = cancelled;
-  auto status = addons_.RunClient(addon, addon.app, {"pg_dump", "--format=custom", "--verbose"}, io);
-  int sync_error = ::fsync(fd) == 0 ? 0 : errno;
-  ::close(fd);
+  // pg_dump writes the file itself, in the add-on's directory mounted at
+  // /dump: no copy through Docker's stream and the daemon.
+  auto status = addons_.RunClient(
+      addon, addon.app,
+      {"pg_dump", "--format=custom", "--verbose", "--file", "/dump/" + partial.filename().string()}, io,
+      path.parent_path());
   if (!status) return fail(status.error().message);
   if (*status != 0) return fail(fmt::format("pg_dump exited with status {}: {}", *status, errors.Tail()));
-  if (file.error() != 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(file.error())));
-  if (sync_error != 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(sync_error)));
-  if (file.written() == 0) return fail("pg_dump wrote nothing");
+  int fd = ::open(partial.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(fmt::format("cannot read {}: {}", partial.string(), std::strerror(errno)));
+  struct stat st {};
+  int error = ::fchmod(fd, 0600) == 0 && ::fsync(fd) == 0 && ::fstat(fd, &st) == 0 ? 0 : errno;
+  ::close(fd);
+  if (error != 0) return fail(fmt::format("cannot write {}: {}", partial.string(), std::strerror(error)));
+  const int64_t written = st.st_size;
+  if (written == 0) return fail("pg_dump wrote nothing");
   std::filesystem::rename(partial, path, ec);
   if (ec) return fail(fmt::format("cannot rename {}: {}", partial.string(), ec.message()));
   if (backup.location == "s3") {
     WriteLine(progress, fmt::format("Uploading {} ({} bytes) to the bucket {} ...", BackupName(backup.id),
-                                    file.written(), settings_.backups_s3_bucket));
+                                    written, settings_.backups_s3_bucket));
     auto put = S3Client(S3Of(settings_)).PutFile(S3Key(backup), path);
     std::filesystem::remove(path, ec);
     if (!put) return fail(put.error().message);
   }
-  if (auto r = store_.FinishBackup(backup.id, true, file.written(), ""); !r) return std::unexpected(r.error());
+  if (auto r = store_.FinishBackup(backup.id, true, written, ""); !r) return std::unexpected(r.error());
   auto done = store_.GetBackup(backup.id);
   if (!done) return std::unexpected(done.error());
   if (!*done) return Failed("the backup was not recorded");
-  WriteLine(progress, fmt::format("Backup {} of {}: {} bytes.", BackupName(backup.id), addon.name, file.written()));
+  WriteLine(progress, fmt::format("Backup {} of {}: {} bytes.", BackupName(backup.id), addon.name, written));
   return **done;
 }
 
@@ -197,8 +194,15 @@ Result<void> PgBackups::Restore(const Addon& addon, const AddonBackup& backup, O
   RemoveWhenDone cleanup{*path, fetched};
   int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Failed(fmt::format("cannot read {}: {}", path->string(), std::strerror(errno)));
+  auto restored = RestoreFrom(addon, fd, BackupName(backup.id), progress, cancelled);
+  ::close(fd);
+  return restored;
+}
+
+Result<void> PgBackups::RestoreFrom(const Addon& addon, int fd, const std::string& what, Output& progress,
+                                    const std::function<bool()>& cancelled) {
   StderrOutput errors(progress);
-  WriteLine(progress, fmt::format("Restoring {} into {} ...", BackupName(backup.id), addon.name));
+  WriteLine(progress, fmt::format("Restoring {} into {} ...", what, addon.name));
   RunIO io;
   io.out = &progress;
   io.err = &errors;
@@ -208,13 +212,29 @@ Result<void> PgBackups::Restore(const Addon& addon, const AddonBackup& backup, O
                                   {"pg_restore", "--clean", "--if-exists", "--no-owner", "--no-acl",
                                    "--single-transaction", "--exit-on-error", "--dbname", addon.db_name},
                                   io);
-  ::close(fd);
   if (!status) return std::unexpected(status.error());
   if (*status != 0) {
     return Failed(fmt::format("pg_restore exited with status {} and changed nothing: {}", *status, errors.Tail()));
   }
-  WriteLine(progress, fmt::format("Restored {} into {}.", BackupName(backup.id), addon.name));
+  WriteLine(progress, fmt::format("Restored {} into {}.", what, addon.name));
   return {};
+}
+
+void PgBackups::FinishInterrupted() {
+  if (auto r = store_.FailInterruptedBackups(); !r) LogWarn("cannot mark interrupted backups: {}", r.error().message);
+  std::error_code ec;
+  for (const auto& dir : std::filesystem::directory_iterator(settings_.BackupsDir(), ec)) {
+    std::error_code dir_ec;
+    for (const auto& file : std::filesystem::directory_iterator(dir.path(), dir_ec)) {
+      if (file.path().extension() != ".partial") continue;
+      LogInfo("removing {}, the part of a backup the daemon stopped during", file.path().string());
+      std::filesystem::remove(file.path(), dir_ec);
+    }
+  }
+  for (const auto& file : std::filesystem::directory_iterator(settings_.data_dir / "tmp", ec)) {
+    std::error_code file_ec;
+    if (file.path().extension() == ".pgdump") std::filesystem::remove(file.path(), file_ec);
+  }
 }
 
 Result<std::filesystem::path> PgBackups::Local(const AddonBackup& backup, bool& fetched) {

@@ -1,8 +1,8 @@
 #pragma once
 // Backups of Postgres add-ons (pg:backups): `pg_dump -Fc` of the add-on's
-// database, run as its user in a client container (addons.h), its output
-// written to DATA_DIR/backups/ADDON/ID.pgdump (mode 0600) through a
-// ".partial" file renamed once pg_dump succeeded; with backups_s3_bucket set
+// database, run as its user in a client container (addons.h) that writes
+// DATA_DIR/backups/ADDON/ID.pgdump.partial itself (the directory mounted into
+// it; mode 0700), made 0600, synced and renamed once pg_dump succeeded; with backups_s3_bucket set
 // it is then uploaded as ADDON/ID.pgdump to the bucket (S3Client) and the
 // local file removed, and a restore or a download fetches it back first.
 // Scheduled backups beyond backups_keep are removed. Each backup is a row of
@@ -40,12 +40,19 @@ class PgBackups {
   // Restores a succeeded backup into the add-on's database.
   Result<void> Restore(const Addon& addon, const AddonBackup& backup, Output& progress,
                        const std::function<bool()>& cancelled);
+  // Restores a dump read from fd (pg:backups:restore APP -: one uploaded,
+  // from another installation or a Heroku backup); `what` names it in the output.
+  Result<void> RestoreFrom(const Addon& addon, int fd, const std::string& what, Output& progress,
+                           const std::function<bool()>& cancelled);
   // Writes the backup's bytes to out.
   Result<void> Download(const AddonBackup& backup, Output& out);
   // The add-on's backup: by id, or (id 0) its newest that succeeded.
   Result<AddonBackup> Find(const Addon& addon, int64_t id);
 
   std::filesystem::path PathOf(const AddonBackup& backup) const;
+  // At the daemon's start: the backups it stopped during are marked failed,
+  // and their ".partial" files and the dumps fetched from the bucket go.
+  void FinishInterrupted();
   // Removes the add-on's backups but its newest backups_keep scheduled ones
   // and its newest backups_keep taken by hand (last ones stay).
   Result<void> Prune(const Addon& addon);

@@ -1,6 +1,7 @@
 #include "server/addons/postgres_service.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace ms {
 namespace {
@@ -66,6 +67,8 @@ ServiceSpec MakePostgresServiceSpec(const Addon& addon, const std::string& insta
   s.name = AddonServiceName(addon.name);
   s.labels = {{"mothership.install", install}, {"mothership.addon", addon.name}, {"mothership.addon.kind", addon.kind}};
   s.container_labels = s.labels;
+  // The networks it should be on, compared at the daemon's start (Ensure).
+  s.labels["mothership.networks"] = fmt::format("{}", fmt::join(networks, ","));
   s.image = std::string(kPostgresImage);
   s.cap_drop = {"ALL"};
   s.mounts = {BindMount{AddonVolumeName(install, addon.name), "/var/lib/postgresql/data", false, true}};

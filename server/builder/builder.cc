@@ -207,13 +207,15 @@ ContainerSpec Builder::BuilderSpec(const std::string& app) const {
 }
 
 void Builder::CleanLeftovers() {
-  // Builder containers (busy or idle) and one-off containers (run, release).
+  // Builder containers (busy or idle) and one-off containers (run, release,
+  // the Postgres clients of add-ons: a pg_restore cut off changes nothing).
   // Never the containers of Swarm tasks: they carry the install label too.
   auto leftovers = docker_.ListContainers("mothership.install=" + settings_.InstallId());
   if (!leftovers) return;
   for (const auto& c : *leftovers) {
     auto role = c.labels.find("mothership.role");
-    if (role == c.labels.end() || (role->second != "build" && role->second != "run" && role->second != "release")) {
+    if (role == c.labels.end() || (role->second != "build" && role->second != "run" && role->second != "release" &&
+                                  role->second != "addon-client")) {
       continue;
     }
     LogInfo("removing leftover {} container {}", role->second, c.name);

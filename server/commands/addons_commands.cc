@@ -1,6 +1,8 @@
 // addons:* — add-ons: a Postgres made for an app (server/addons/), attached
 // to apps as NAME_URL config vars (each change a release).
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -102,6 +104,14 @@ Result<void> AddonsCreate(CommandContext& ctx, const Args& args) {
   }
   auto lock = LockAddon(ctx.services, name);
   if (!lock) return std::unexpected(lock.error());
+  auto all = ctx.services.store.ListAddons();
+  if (!all) return std::unexpected(all.error());
+  const auto owned = std::count_if(all->begin(), all->end(), [&](const Addon& a) { return a.app == app; });
+  if (owned >= ctx.services.settings.addons_max_per_app) {
+    return InvalidArgument(fmt::format("{} has {} add-on(s), as many as an app may own (addons_max_per_app); "
+                                    "addons:destroy one first, or ask an admin to raise the limit",
+                                    app, owned));
+  }
   Output& progress = ctx.json ? ctx.err : ctx.out;
   auto addon = (*addons)->CreatePostgres(app, name, as, progress);
   if (!addon) return std::unexpected(addon.error());

@@ -209,8 +209,9 @@ const Command kPg[] = {
     {"pg:backups:capture", "APP", "Back up the app's database now (pg_dump -Fc)", Access::kMember, 1, 1},
     {"pg:backups:download", "APP [ID]",
      "Write a backup (default: the newest) to stdout: ... > dump.pgdump", Access::kMember, 1, 2},
-    {"pg:backups:restore", "APP [ID] --confirm APP",
-     "Restore a backup (default: the newest) into the app's database, replacing what it holds",
+    {"pg:backups:restore", "APP [ID|-] --confirm APP",
+     "Restore a backup (default: the newest; -: a pg_dump -Fc dump on stdin) into the app's database, replacing "
+     "what it holds",
      Access::kOwner, 1, 2, {"--confirm="}},
     {"pg:backups:schedule", "APP --at HH:MM",
      "Back up the app's database every day at HH:MM (UTC), keeping the last backups_keep", Access::kMember, 1, 1,

@@ -250,9 +250,20 @@ Result<void> PgBackupsRestore(CommandContext& ctx, const Args& args) {
   auto lock = LockAddon(ctx.services, db->addon.name);
   if (!lock) return std::unexpected(lock.error());
   PgBackups backups(ctx.services.settings, ctx.services.store, *db->addons);
+  Output& progress = ctx.json ? ctx.err : ctx.out;
+  if (args.positional.size() > 1 && args.positional[1] == "-") {
+    // A dump on stdin: pg_restore reads it as it comes; one cut short or not
+    // a dump fails, and its single transaction changes nothing.
+    if (ctx.stdin_fd < 0) return InvalidArgument("give the dump on stdin: pg:backups:restore APP - --confirm APP < FILE");
+    if (auto r = backups.RestoreFrom(db->addon, ctx.stdin_fd, "the dump from stdin", progress, ctx.cancelled); !r) {
+      return r;
+    }
+    Audit(ctx, app, "a dump from stdin");
+    return {};
+  }
   auto backup = ChosenBackup(ctx, backups, db->addon, args);
   if (!backup) return std::unexpected(backup.error());
-  if (auto r = backups.Restore(db->addon, *backup, ctx.json ? ctx.err : ctx.out, ctx.cancelled); !r) return r;
+  if (auto r = backups.Restore(db->addon, *backup, progress, ctx.cancelled); !r) return r;
   Audit(ctx, app, BackupName(backup->id));
   return {};
 }

@@ -68,7 +68,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
       "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "max_push_mb", "local_buildpacks", "buildpack_fetch_timeout_seconds", "buildpack_max_mb", "keep_releases", "swarm_advertise_addr",
       "stop_grace_seconds", "proxy_service", "http_port", "https_port", "acme_directory", "acme_email", "acme_ca_bundle", "hsts_max_age_seconds", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
-      "proxy_max_connections_per_address", "proxy_header_timeout_seconds", "backups_keep", "backups_s3_endpoint",
+      "proxy_max_connections_per_address", "proxy_header_timeout_seconds", "backups_keep", "addons_max_per_app", "backups_s3_endpoint",
       "backups_s3_bucket", "backups_s3_access_key", "backups_s3_secret_key", "backups_s3_region",
       "backups_s3_ca_file"};
   for (const auto& item : root) {
@@ -115,6 +115,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "proxy_max_connections_per_address", s.proxy_max_connections_per_address),
                  Read(root, "proxy_header_timeout_seconds", s.proxy_header_timeout_seconds),
                  Read(root, "backups_keep", s.backups_keep),
+                 Read(root, "addons_max_per_app", s.addons_max_per_app),
                  Read(root, "backups_s3_endpoint", s.backups_s3_endpoint),
                  Read(root, "backups_s3_bucket", s.backups_s3_bucket),
                  Read(root, "backups_s3_access_key", s.backups_s3_access_key),
@@ -136,6 +137,7 @@ Result<void> ValidateSettings(const Settings& s) {
   }
   if (s.ssh_max_connections < 1) return InvalidArgument("ssh_max_connections must be at least 1");
   if (s.backups_keep < 1) return InvalidArgument("backups_keep must be at least 1");
+  if (s.addons_max_per_app < 0) return InvalidArgument("addons_max_per_app must be 0 or more");
   if (s.BackupsInS3() && (s.backups_s3_endpoint.empty() || s.backups_s3_access_key.empty() ||
                           s.backups_s3_secret_key.empty())) {
     return InvalidArgument(
@@ -311,6 +313,8 @@ Result<void> SaveSettings(const Settings& s) {
       << YAML::Comment("to send a request's head; a body must then average 240 bytes/s");
   out << YAML::Key << "backups_keep" << YAML::Value << s.backups_keep
       << YAML::Comment("scheduled backups each add-on keeps");
+  out << YAML::Key << "addons_max_per_app" << YAML::Value << s.addons_max_per_app
+      << YAML::Comment("add-ons (databases) an app may own");
   out << YAML::Key << "backups_s3_endpoint" << YAML::Value << s.backups_s3_endpoint
       << YAML::Comment("backups in an S3-compatible bucket when backups_s3_bucket is set; else DATA_DIR/backups");
   out << YAML::Key << "backups_s3_bucket" << YAML::Value << s.backups_s3_bucket;

@@ -91,6 +91,8 @@ struct Settings {
   // directory of the data dir (DATA_DIR/backups), or an S3-compatible bucket
   // when backups_s3_bucket is set.
   int backups_keep = 7;
+  // Add-ons an app may own (each one a database with up to 1 GB of memory).
+  int addons_max_per_app = 4;
   std::string backups_s3_endpoint;  // "https://s3.eu-west-1.amazonaws.com", "http://minio:9000"
   std::string backups_s3_bucket;
   std::string backups_s3_access_key;

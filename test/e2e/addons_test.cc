@@ -140,6 +140,18 @@ TEST_CASE("addons: a Postgres keeps an app's rows through redeploys, kill -9, a 
   CHECK(sql.out.find("CREATE TABLE public.items") != std::string::npos);
   CHECK(sql.out.find("COPY public.items (id, at) FROM stdin;") != std::string::npos);
 
+  // The downloaded dump restores through stdin (how data moves between installations);
+  // bytes that are not a dump change nothing.
+  CHECK(s.Ssh("pg:psql " + app, "DELETE FROM items;\n").exit_code == 0);
+  auto uploaded = s.Ssh(fmt::format("pg:backups:restore {} - --confirm {}", app, app), download.out);
+  INFO(uploaded.Both());
+  REQUIRE(uploaded.exit_code == 0);
+  CHECK(CountRows(s, app) == "rows=5");
+  auto garbage = s.Ssh(fmt::format("pg:backups:restore {} - --confirm {}", app, app), "DROP TABLE items;\n");
+  CHECK(garbage.exit_code != 0);
+  CHECK(garbage.err.find("changed nothing") != std::string::npos);
+  CHECK(CountRows(s, app) == "rows=5");
+
   // A bad SQL statement on stdin fails the command.
   CHECK(s.Ssh("pg:psql " + app, "SELECT * FROM no_such_table;\n").exit_code != 0);
 
@@ -162,7 +174,7 @@ TEST_CASE("addons: a Postgres keeps an app's rows through redeploys, kill -9, a 
 
 TEST_CASE("addons: attach gives another app the URL and its network only to members of both - rotate - run - detach",
           "[long]") {
-  TestServer s = BuildServer();
+  TestServer s = BuildServer([](ms::Settings& settings) { settings.addons_max_per_app = 1; });
   const std::string shop = Unique("shop"), reports = Unique("rep");
   const std::string addon = shop + "-postgres";
   auto alice = s.NewKey("alice");
@@ -171,6 +183,12 @@ TEST_CASE("addons: attach gives another app the URL and its network only to memb
   Push(s, SampleRepo(s, "pg-node"), reports);
   REQUIRE(s.Ssh(fmt::format("addons:create {} postgres", shop)).exit_code == 0);
   CHECK(WriteRow(shop) == "items=1");
+  // One add-on per app here (addons_max_per_app): a second is refused, nothing made.
+  auto second = s.Ssh(fmt::format("addons:create {} postgres --name {}-second --as SECOND", shop, shop));
+  CHECK(second.exit_code != 0);
+  CHECK(second.err.find("as many as an app may own (addons_max_per_app)") != std::string::npos);
+  CHECK(Run({"docker", "service", "inspect", "addon_" + shop + "-second"}).exit_code != 0);
+  CHECK(s.Ssh(fmt::format("config:get {} SECOND_URL", shop)).exit_code != 0);
 
   // alice is a member of reports only: she can neither see nor attach shop's add-on.
   REQUIRE(s.Ssh(fmt::format("access:add {} alice", reports)).exit_code == 0);

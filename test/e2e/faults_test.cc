@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <filesystem>
 #include <chrono>
 #include <mutex>
 #include <sstream>
@@ -268,8 +269,8 @@ TEST_CASE("faults: the daemon killed at each step of a push, a config change, a 
   CHECK(load.failures() == std::vector<std::string>{});
 }
 
-TEST_CASE("faults: the daemon killed while an add-on is made and while it is destroyed - after the restart it is "
-          "removed, or its destruction finished, nothing left behind",
+TEST_CASE("faults: the daemon killed while an add-on is made, backed up, restored, attached and destroyed - after "
+          "each restart it is whole or gone, nothing left behind",
           "[long]") {
   TestServer s = BuildServer();
   const std::string app = Unique("crashpg");
@@ -303,6 +304,96 @@ TEST_CASE("faults: the daemon killed while an add-on is made and while it is des
   INFO(created.Both());
   REQUIRE(created.exit_code == 0);
   const int64_t addon_id = OpenStore(s)->GetAddon(addon).value()->id;
+  // Rows enough for a dump and a restore of a few seconds (about 100 MB).
+  REQUIRE(s.Ssh("pg:psql " + app,
+                "CREATE TABLE t AS SELECT g, md5(g || 'a') || md5(g || 'b') || md5(g || 'c') || md5(g || 'd') AS v "
+                "FROM generate_series(1, 400000) g;\n")
+              .exit_code == 0);
+  auto rows = [&] {
+    auto counted = s.Ssh("pg:psql " + app, "SELECT 'rows=' || count(*) FROM t;\n");
+    auto at = counted.out.find("rows=");
+    return at == std::string::npos ? std::string("(none: " + counted.Both() + ")")
+                                   : Trim(counted.out.substr(at + 5, counted.out.find('\n', at) - at - 5));
+  };
+  auto client_containers = [&] {
+    return Trim(Run({"docker", "ps", "-aq", "--filter", "label=mothership.role=addon-client", "--filter",
+                     "label=mothership.addon=" + addon})
+                    .out);
+  };
+  {
+    INFO("pg:backups:capture, killed while pg_dump writes");
+    Running running(SshArgv(s, "pg:backups:capture " + app), s.dir(), {});
+    REQUIRE(running.WaitFor("dumping contents of table"));
+    s.Kill();
+    running.Finish();
+    s.Start();
+    INFO(s.Log());
+    auto backups = OpenStore(s)->ListBackups(addon_id);
+    REQUIRE(backups);
+    REQUIRE(backups->size() == 1);
+    CHECK(backups->front().status == "failed");
+    CHECK(backups->front().reason == "the daemon stopped while it ran");
+    std::vector<std::string> partial;
+    for (const auto& f : std::filesystem::directory_iterator(s.data_dir() / "backups" / addon)) {
+      partial.push_back(f.path().filename().string());
+    }
+    CHECK(partial == std::vector<std::string>{});
+    CHECK(PollFor([&] { return client_containers().empty(); }));
+    auto listed = s.Ssh("pg:backups " + app);
+    CHECK(listed.out.find("failed") != std::string::npos);
+    auto again = s.Ssh("pg:backups:capture " + app);
+    INFO(again.Both());
+    REQUIRE(again.exit_code == 0);
+  }
+  {
+    INFO("pg:backups:restore, killed while pg_restore runs: all of the backup or none of it");
+    REQUIRE(s.Ssh("pg:psql " + app, "DELETE FROM t WHERE g > 1000;\n").exit_code == 0);
+    REQUIRE(rows() == "1000");
+    Running running(SshArgv(s, fmt::format("pg:backups:restore {} --confirm {}", app, app)), s.dir(), {});
+    REQUIRE(running.WaitFor("Restoring"));
+    REQUIRE(PollFor([&] { return !client_containers().empty(); }));
+    s.Kill();
+    running.Finish();
+    s.Start();
+    INFO(s.Log());
+    const std::string after = rows();
+    CHECK((after == "1000" || after == "400000"));
+    CHECK(PollFor([&] { return client_containers().empty(); }));
+    auto restored = s.Ssh(fmt::format("pg:backups:restore {} --confirm {}", app, app));
+    INFO(restored.Both());
+    REQUIRE(restored.exit_code == 0);
+    CHECK(rows() == "400000");
+  }
+  const std::string other = Unique("crashpg-b");
+  REQUIRE(s.Ssh("apps:create " + other).exit_code == 0);
+  {
+    INFO("addons:attach, killed while the database moves onto the other app's network");
+    Running running(SshArgv(s, fmt::format("addons:attach {} --app {}", addon, other)), s.dir(), {});
+    REQUIRE(PollFor([&] {
+      auto attached = OpenStore(s)->AttachmentsOf(addon);
+      return attached && attached->size() == 2;
+    }));
+    s.Kill();
+    running.Finish();
+    s.Start();
+    INFO(s.Log());
+    // The attachment was recorded: after the restart the database is on the
+    // other app's network and the app has its URL.
+    CHECK(Inspect("{{index .Spec.Labels \"mothership.networks\"}}", service).find(other + "-net") !=
+          std::string::npos);
+    CHECK(PollFor([&] {
+      return s.Ssh(fmt::format("config:get {} DATABASE_URL", other)).out.find("@" + service + ":") !=
+             std::string::npos;
+    }));
+    const std::string network_id = Inspect("{{.Id}}", other + "-net");
+    REQUIRE_FALSE(network_id.empty());
+    CHECK(Inspect("{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}", service).find(network_id) !=
+          std::string::npos);
+    auto detached = s.Ssh(fmt::format("addons:detach {} --app {}", addon, other));
+    INFO(detached.Both());
+    CHECK(detached.exit_code == 0);
+  }
+  REQUIRE(s.Ssh(fmt::format("apps:destroy {} --confirm {}", other, other)).exit_code == 0);
   {
     INFO("addons:destroy, killed once its service is gone");
     Running running(SshArgv(s, fmt::format("addons:destroy {} {} --confirm {}", app, addon, addon)), s.dir(), {});

@@ -51,6 +51,8 @@ TEST_CASE("addons: the Postgres service - its own name, pinned, stop-first, its 
   REQUIRE(s.networks.size() == 2);
   CHECK(s.networks[0].target == "shop-net");
   CHECK(s.networks[1].target == "reports-net");
+  // The daemon compares this label with the attachments at its start (Addons::Ensure).
+  CHECK(s.labels.at("mothership.networks") == "shop-net,reports-net");
   CHECK(s.labels.at("mothership.install") == "inst");
   CHECK_FALSE(s.labels.contains("mothership.app"));  // the app's own services are the runtime's
   CHECK(s.cap_drop == std::vector<std::string>{"ALL"});
