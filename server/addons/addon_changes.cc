@@ -41,7 +41,7 @@ Result<std::string> DestroyAddon(Services& services, const Addon& addon, bool ba
   auto lock = LockAddon(services, addon.name);
   if (!lock) return std::unexpected(lock.error());
   std::string kept;
-  if (backup) {
+  if (backup && addon.kind == "postgres") {  // (a Redis has no backups: its data goes with it)
     PgBackups backups(services.settings, services.store, addons);
     auto last = backups.Capture(addon, "addons:destroy by " + by, out, cancelled);
     if (!last) {
@@ -106,9 +106,9 @@ void ReconcileAddons(Services& services) {
         auto config = services.store.GetConfig(at.app);
         if (!config) continue;
         auto it = config->find(at.name + "_URL");
-        if (it != config->end() && it->second == DatabaseUrl(addon)) continue;
+        if (it != config->end() && it->second == AddonUrl(addon)) continue;
         LogWarn("giving {} its {}_URL of {} (the daemon stopped before)", at.app, at.name, addon.name);
-        if (auto r = SetAddonUrl(services, at.app, at.name, DatabaseUrl(addon),
+        if (auto r = SetAddonUrl(services, at.app, at.name, AddonUrl(addon),
                                  fmt::format("Attach {} as {}_URL by the daemon", addon.name, at.name), quiet,
                                  nullptr);
             !r) {

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "server/addons/postgres_service.h"
+#include "server/addons/redis_service.h"
 #include "server/builder/builder.h"
 #include "server/common/random.h"
 #include "server/runtime/service_spec.h"
@@ -25,25 +26,41 @@ std::string QuoteIdentifier(const std::string& id) { return "\"" + id + "\""; }
 
 }  // namespace
 
-Result<Addon> DatabaseOf(Store& store, const std::string& app) {
+std::string AddonUrl(const Addon& addon) { return addon.kind == "redis" ? RedisUrl(addon) : DatabaseUrl(addon); }
+
+std::string AddonProduct(const Addon& addon) { return addon.kind == "redis" ? "Redis 7" : "Postgres 15"; }
+
+namespace {
+
+// The app's add-on of a kind: the one attached as `preferred` (NAME of
+// NAME_URL), else its only one of that kind.
+Result<Addon> AttachedOfKind(Store& store, const std::string& app, const std::string& kind,
+                             const std::string& preferred, const std::string& what) {
   auto attached = store.ListAttachments(app);
   if (!attached) return std::unexpected(attached.error());
-  const AddonAttachment* chosen = nullptr;
+  std::vector<std::pair<std::string, Addon>> of_kind;  // attachment name, add-on
   for (const auto& a : *attached) {
-    if (a.name == "DATABASE") chosen = &a;
+    auto addon = store.GetAddon(a.addon);
+    if (!addon) return std::unexpected(addon.error());
+    if (*addon && (*addon)->kind == kind) of_kind.emplace_back(a.name, **addon);
   }
-  if (!chosen && attached->size() == 1) chosen = &attached->front();
-  if (!chosen && attached->empty()) {
-    return NotFound(fmt::format("{} has no database; addons:create {} postgres makes one", app, app));
+  for (const auto& [as, addon] : of_kind) {
+    if (as == preferred) return addon;
   }
-  if (!chosen) {
-    return InvalidArgument(fmt::format("{} has several add-ons and none is its DATABASE (addons {} lists them)", app,
-                                       app));
-  }
-  auto addon = store.GetAddon(chosen->addon);
-  if (!addon) return std::unexpected(addon.error());
-  if (!*addon) return NotFound(fmt::format("the add-on {} is gone", chosen->addon));
-  return **addon;
+  if (of_kind.size() == 1) return of_kind.front().second;
+  if (of_kind.empty()) return NotFound(fmt::format("{} has no {}; addons:create {} {} makes one", app, what, app, kind));
+  return InvalidArgument(fmt::format("{} has several {} add-ons and none is attached as {}_URL (addons {} lists them)",
+                                     app, kind, preferred, app));
+}
+
+}  // namespace
+
+Result<Addon> DatabaseOf(Store& store, const std::string& app) {
+  return AttachedOfKind(store, app, "postgres", "DATABASE", "database");
+}
+
+Result<Addon> RedisOf(Store& store, const std::string& app) {
+  return AttachedOfKind(store, app, "redis", "REDIS", "Redis");
 }
 
 Result<std::vector<std::string>> Addons::Networks(const Addon& addon) {
@@ -60,9 +77,11 @@ Result<std::vector<std::string>> Addons::Networks(const Addon& addon) {
   return networks;
 }
 
-Result<Addon> Addons::CreatePostgres(const std::string& app, const std::string& name, const std::string& attach_as,
-                                     Output& out) {
-  if (auto r = builder_.EnsureStackImage(std::string(kPostgresImage), std::string(kPostgresStackDir), false, out); !r) {
+Result<Addon> Addons::Create(Addon addon, const std::string& attach_as, Output& out) {
+  const bool redis = addon.kind == "redis";
+  if (auto r = builder_.EnsureStackImage(std::string(redis ? kRedisImage : kPostgresImage),
+                                         std::string(redis ? kRedisStackDir : kPostgresStackDir), false, out);
+      !r) {
     return std::unexpected(r.error());
   }
   auto info = docker_.Info();
@@ -70,13 +89,10 @@ Result<Addon> Addons::CreatePostgres(const std::string& app, const std::string& 
   if (info->node_id.empty()) return Failed("this Docker engine is not a Swarm node; restart mothershipd");
   auto password = RandomHex(24);
   if (!password) return std::unexpected(password.error());
-  Addon addon;
-  addon.name = name;
-  addon.kind = "postgres";
-  addon.app = app;
   addon.node_id = info->node_id;
-  addon.db_name = addon.db_user = PgIdentifier(app);
+  if (!redis) addon.db_name = addon.db_user = PgIdentifier(addon.app);
   addon.db_password = *password;
+  const std::string name = addon.name;
   auto created = store_.CreateAddon(addon, attach_as);
   if (!created) return std::unexpected(created.error());
   // From here a failure removes what was made, the record last.
@@ -88,23 +104,29 @@ Result<Addon> Addons::CreatePostgres(const std::string& app, const std::string& 
   };
   auto networks = Networks(*created);
   if (!networks) return undo(networks.error());
-  WriteLine(out, fmt::format("Starting Postgres 15 ({}) on {}'s network ...", AddonServiceName(name), app));
-  auto service = docker_.CreateService(MakePostgresServiceSpec(*created, settings_.InstallId(), *networks));
+  WriteLine(out, fmt::format("Starting {} ({}) on {}'s network ...", AddonProduct(addon), AddonServiceName(name),
+                             addon.app));
+  auto service = docker_.CreateService(SpecOf(*created, *networks));
   if (!service) return undo(service.error());
   auto ready = WaitReady(*created, kReadyTimeout);
   if (!ready) return undo(ready.error());
-  // (CREATE DATABASE cannot run in the same transaction as another statement.)
-  auto role = AdminSql(*created,
-                       fmt::format("CREATE ROLE {} LOGIN PASSWORD '{}'", QuoteIdentifier(addon.db_user),
-                                   addon.db_password));
-  if (!role) return undo(role.error());
-  auto database = AdminSql(
-      *created,
-      fmt::format("CREATE DATABASE {} OWNER {}", QuoteIdentifier(addon.db_name), QuoteIdentifier(addon.db_user)));
-  if (!database) return undo(database.error());
+  if (!redis) {
+    // (CREATE DATABASE cannot run in the same transaction as another statement.)
+    auto role = AdminSql(*created, fmt::format("CREATE ROLE {} LOGIN PASSWORD '{}'", QuoteIdentifier(addon.db_user),
+                                               addon.db_password));
+    if (!role) return undo(role.error());
+    auto database = AdminSql(*created, fmt::format("CREATE DATABASE {} OWNER {}", QuoteIdentifier(addon.db_name),
+                                                   QuoteIdentifier(addon.db_user)));
+    if (!database) return undo(database.error());
+  }
   if (auto r = store_.SetAddonState(name, "ready"); !r) return undo(r.error());
   created->state = "ready";
   return *created;
+}
+
+ServiceSpec Addons::SpecOf(const Addon& addon, const std::vector<std::string>& networks) const {
+  return addon.kind == "redis" ? MakeRedisServiceSpec(addon, settings_.InstallId(), networks)
+                               : MakePostgresServiceSpec(addon, settings_.InstallId(), networks);
 }
 
 Result<void> Addons::Refresh(const Addon& addon, Output& out) {
@@ -112,7 +134,7 @@ Result<void> Addons::Refresh(const Addon& addon, Output& out) {
   if (!networks) return std::unexpected(networks.error());
   auto current = docker_.InspectService(AddonServiceName(addon.name));
   if (!current) return std::unexpected(current.error());
-  ServiceSpec spec = MakePostgresServiceSpec(addon, settings_.InstallId(), *networks);
+  ServiceSpec spec = SpecOf(addon, *networks);
   if (!*current) {
     WriteLine(out, fmt::format("Starting {} again (its service was gone; its data is in its volume) ...",
                                AddonServiceName(addon.name)));
@@ -198,25 +220,29 @@ Result<std::string> Addons::RunningContainer(const Addon& addon) {
 }
 
 Result<std::string> Addons::WaitReady(const Addon& addon, std::chrono::seconds timeout) {
+  const bool redis = addon.kind == "redis";
   auto deadline = clock_.Now() + timeout;
   std::string last = "no task yet";
   for (;;) {
     auto id = RunningContainer(addon);
     if (id) {
       std::string said;
-      auto status = docker_.Exec(*id, {"pg_isready", "-h", "/var/run/postgresql"},
-                                 [&](std::string_view line) { said = std::string(line); });
-      if (status && *status == 0) {
+      const std::vector<std::string> probe =
+          redis ? std::vector<std::string>{"/usr/local/bin/mothership-redis", "cli", "ping"}
+                : std::vector<std::string>{"pg_isready", "-h", "/var/run/postgresql"};
+      auto status = docker_.Exec(*id, probe, [&](std::string_view line) { said = std::string(line); });
+      if (status && *status == 0 && (!redis || said == "PONG")) {
         // Up; and the apps' network must know its name (after a restart
         // the overlay's DNS learns the new task a moment later).
         NullOutput quiet;
         RunIO io;
         io.out = io.err = &quiet;
-        auto reachable = RunClient(addon, addon.app,
-                                   {"sh", "-c",
-                                    "i=0; until pg_isready -q; do i=$((i+1)); [ $i -ge 240 ] && exit 1; sleep 0.25; "
-                                    "done"},
-                                   io);
+        const std::string wait =
+            redis ? fmt::format("i=0; until [ \"$(redis-cli -h {} -p {} ping 2>/dev/null)\" = PONG ]; do i=$((i+1)); "
+                                "[ $i -ge 240 ] && exit 1; sleep 0.25; done",
+                                AddonServiceName(addon.name), kRedisPort)
+                  : "i=0; until pg_isready -q; do i=$((i+1)); [ $i -ge 240 ] && exit 1; sleep 0.25; done";
+        auto reachable = RunClient(addon, addon.app, {"sh", "-c", wait}, io);
         if (reachable && *reachable == 0) return *id;
         last = fmt::format("its name {} does not resolve on {}'s network", AddonServiceName(addon.name), addon.app);
         if (clock_.Now() > deadline) break;
@@ -229,7 +255,27 @@ Result<std::string> Addons::WaitReady(const Addon& addon, std::chrono::seconds t
     if (clock_.Now() > deadline) break;
     clock_.SleepFor(std::chrono::milliseconds(250));
   }
-  return Failed(fmt::format("Postgres of {} did not answer within {} s ({})", addon.name, timeout.count(), last));
+  return Failed(fmt::format("{} of {} did not answer within {} s ({})", redis ? "Redis" : "Postgres", addon.name,
+                            timeout.count(), last));
+}
+
+Result<std::string> Addons::RedisCommand(const Addon& addon, const std::vector<std::string>& args) {
+  auto id = RunningContainer(addon);
+  if (!id) return std::unexpected(id.error());
+  std::vector<std::string> cmd = {"/usr/local/bin/mothership-redis", "cli"};
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  std::string output, errors;
+  auto status = docker_.Exec(
+      *id, cmd, [&](std::string_view line) { errors += std::string(line) + "\n"; },
+      [&](std::string_view data) {
+        output.append(data);
+        return output.size() < (1 << 20);
+      });
+  if (!status) return std::unexpected(status.error());
+  if (*status != 0) {
+    return Failed(fmt::format("Redis of {} refused: {}", addon.name, errors.empty() ? "(no message)" : errors));
+  }
+  return output;
 }
 
 Result<std::string> Addons::AdminSql(const Addon& addon, const std::string& sql) {
@@ -255,11 +301,20 @@ Result<std::string> Addons::AdminSql(const Addon& addon, const std::string& sql)
 Result<int> Addons::RunClient(const Addon& addon, const std::string& app, const std::vector<std::string>& argv,
                               RunIO io, const std::filesystem::path& dump_dir) {
   ContainerSpec spec;
-  spec.image = std::string(kPostgresImage);
   spec.cmd = argv;
-  spec.env = {"PGHOST=" + AddonServiceName(addon.name), fmt::format("PGPORT={}", kPostgresPort),
-              "PGUSER=" + addon.db_user, "PGPASSWORD=" + addon.db_password, "PGDATABASE=" + addon.db_name,
-              "PGCONNECT_TIMEOUT=10"};
+  if (addon.kind == "redis") {
+    spec.image = std::string(kRedisImage);
+    spec.env = {"REDISCLI_AUTH=" + addon.db_password};
+    // redis-cli has no host variable: the client's first words name it.
+    if (!spec.cmd.empty() && spec.cmd.front() == "redis-cli") {
+      spec.cmd.insert(spec.cmd.begin() + 1, {"-h", AddonServiceName(addon.name), "-p", std::to_string(kRedisPort)});
+    }
+  } else {
+    spec.image = std::string(kPostgresImage);
+    spec.env = {"PGHOST=" + AddonServiceName(addon.name), fmt::format("PGPORT={}", kPostgresPort),
+                "PGUSER=" + addon.db_user, "PGPASSWORD=" + addon.db_password, "PGDATABASE=" + addon.db_name,
+                "PGCONNECT_TIMEOUT=10"};
+  }
   spec.labels = {{"mothership.install", settings_.InstallId()},
                  {"mothership.addon", addon.name},
                  {"mothership.role", "addon-client"}};

@@ -28,6 +28,12 @@ class Builder;
 // kNotFound (saying how to make one) or kInvalidArgument (several, none
 // named DATABASE) otherwise.
 Result<Addon> DatabaseOf(Store& store, const std::string& app);
+// The app's Redis: the add-on attached as REDIS, else its only Redis.
+Result<Addon> RedisOf(Store& store, const std::string& app);
+// What its apps get as NAME_URL: postgres://... or redis://...
+std::string AddonUrl(const Addon& addon);
+// "Postgres 15", "Redis 7".
+std::string AddonProduct(const Addon& addon);
 
 class Addons {
  public:
@@ -35,10 +41,10 @@ class Addons {
          Clock& clock = SystemClock::Get())
       : settings_(settings), docker_(docker), store_(store), builder_(builder), clock_(clock) {}
 
-  // Makes a Postgres named `name` for app and records it, attached to the app
-  // as attach_as. Progress goes to out.
-  Result<Addon> CreatePostgres(const std::string& app, const std::string& name, const std::string& attach_as,
-                               Output& out);
+  // Makes the add-on `draft` says (name, kind postgres or redis, app; a
+  // Redis's size_mb and policy) and records it, attached to its app as
+  // attach_as; for Postgres, the app's role and database. Progress to out.
+  Result<Addon> Create(Addon draft, const std::string& attach_as, Output& out);
   // Puts the service on the networks of the apps attached to it now (after an
   // attach or a detach) and waits until Postgres answers again.
   Result<void> Refresh(const Addon& addon, Output& out);
@@ -54,6 +60,8 @@ class Addons {
   // owner, the tenant, could make its functions run as postgres there); its
   // output.
   Result<std::string> AdminSql(const Addon& addon, const std::string& sql);
+  // Runs redis-cli ARGS in a Redis add-on's container, as its default user; the reply.
+  Result<std::string> RedisCommand(const Addon& addon, const std::vector<std::string>& args);
   // The size of the app's database in bytes (pg_database_size).
   Result<int64_t> DatabaseSize(const Addon& addon);
   // Runs a Postgres client (argv: psql, pg_dump, pg_restore ...) as the
@@ -70,6 +78,7 @@ class Addons {
   Result<std::string> WaitReady(const Addon& addon, std::chrono::seconds timeout);
 
  private:
+  ServiceSpec SpecOf(const Addon& addon, const std::vector<std::string>& networks) const;
   // The networks of the apps attached to the add-on.
   Result<std::vector<std::string>> Networks(const Addon& addon);
   // The id of the add-on's running container on this engine.

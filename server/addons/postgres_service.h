@@ -24,7 +24,7 @@ namespace ms {
 inline constexpr std::string_view kPostgresImage = "mothership/postgres:15";
 inline constexpr std::string_view kPostgresStackDir = "postgres";  // buildpacks/stack/postgres
 inline constexpr int kPostgresPort = 5432;
-inline constexpr std::string_view kAddonKinds = "postgres";
+inline constexpr std::string_view kAddonKinds = "postgres, redis";
 
 // An add-on's name: like an app's (lower-case letters, digits, dashes; 2 to 40).
 Result<void> ValidateAddonName(const std::string& name);

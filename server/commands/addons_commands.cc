@@ -10,6 +10,7 @@
 #include "server/addons/addon_changes.h"
 #include "server/addons/addons.h"
 #include "server/addons/pg_backups.h"
+#include "server/addons/redis_service.h"
 #include "server/addons/postgres_service.h"
 #include "server/commands/command.h"
 #include "server/commands/table.h"
@@ -85,12 +86,30 @@ Result<void> AddonsList(CommandContext& ctx, const Args& args) {
 
 Result<void> AddonsCreate(CommandContext& ctx, const Args& args) {
   const std::string& app = args.positional[0];
-  const std::string& kind = args.positional[1];
-  if (kind != "postgres" && kind != "postgresql" && kind != "heroku-postgresql") {
-    return InvalidArgument(fmt::format("'{}' is not a kind of add-on here (kinds: {})", kind.substr(0, 64), kAddonKinds));
+  const std::string& asked = args.positional[1];
+  Addon draft;
+  draft.app = app;
+  if (asked == "postgres" || asked == "postgresql" || asked == "heroku-postgresql") {
+    draft.kind = "postgres";
+  } else if (asked == "redis" || asked == "heroku-redis") {
+    draft.kind = "redis";
+  } else {
+    return InvalidArgument(fmt::format("'{}' is not a kind of add-on here (kinds: {})", asked.substr(0, 64), kAddonKinds));
   }
-  const std::string name = args.Option("--name", app + "-postgres");
-  const std::string as = args.Option("--as", "DATABASE");
+  const bool redis = draft.kind == "redis";
+  if ((args.options.contains("--size") || args.options.contains("--policy")) && !redis) {
+    return InvalidArgument("--size and --policy are a Redis's (addons:create APP redis --size MB --policy P)");
+  }
+  if (redis) {
+    auto size = ParseRedisSize(args.Option("--size", std::to_string(kRedisDefaultMb)));
+    if (!size) return std::unexpected(size.error());
+    draft.size_mb = *size;
+    draft.policy = args.Option("--policy", "noeviction");
+    if (auto r = ValidateRedisPolicy(draft.policy); !r) return r;
+  }
+  draft.name = args.Option("--name", app + "-" + draft.kind);
+  const std::string as = args.Option("--as", redis ? "REDIS" : "DATABASE");
+  const std::string name = draft.name;
   if (auto r = ValidateAddonName(name); !r) return r;
   if (auto r = ValidateAttachmentName(as); !r) return r;
   auto addons = NeedAddons(ctx);
@@ -113,20 +132,22 @@ Result<void> AddonsCreate(CommandContext& ctx, const Args& args) {
                                     app, owned));
   }
   Output& progress = ctx.json ? ctx.err : ctx.out;
-  auto addon = (*addons)->CreatePostgres(app, name, as, progress);
+  auto addon = (*addons)->Create(draft, as, progress);
   if (!addon) return std::unexpected(addon.error());
-  auto release = SetUrl(ctx, app, as, DatabaseUrl(*addon), fmt::format("Attach {} as {}_URL", name, as));
+  auto release = SetUrl(ctx, app, as, AddonUrl(*addon), fmt::format("Attach {} as {}_URL", name, as));
   if (!release) {
     (void)ctx.services.store.SetAddonState(name, "destroying");
     if ((*addons)->Remove(*addon)) (void)ctx.services.store.DeleteAddon(name);
     return Failed(fmt::format("{} could not be given {}_URL, so {} was removed again: {}", app, as, name,
                               release.error().message));
   }
-  Audit(ctx, app, fmt::format("{} (postgres) as {}_URL", name, as));
+  Audit(ctx, app, fmt::format("{} ({}) as {}_URL", name, draft.kind, as));
   if (ctx.json) {
-    ctx.out.Write(JsonLine({{"name", name}, {"kind", "postgres"}, {"app", app}, {"as", as}, {"release", *release}}));
+    ctx.out.Write(JsonLine({{"name", name}, {"kind", draft.kind}, {"app", app}, {"as", as}, {"release", *release}}));
   } else {
-    ctx.out.Write(fmt::format("Created {} (Postgres 15) for {}; {}_URL is set.{}\n", name, app, as, Released(*release)));
+    ctx.out.Write(fmt::format("Created {} ({}{}) for {}; {}_URL is set.{}\n", name, AddonProduct(*addon),
+                              redis ? fmt::format(", {} MB, {}", draft.size_mb, draft.policy) : "", app, as,
+                              Released(*release)));
   }
   return {};
 }
@@ -154,9 +175,10 @@ Result<void> AddonsInfo(CommandContext& ctx, const Args& args) {
     return {};
   }
   ctx.out.Write(fmt::format(
-      "Name:        {}\nKind:        {} (Postgres 15)\nApp:         {}\nAttached:    {}\nService:     {}\n"
+      "Name:        {}\nKind:        {} ({})\nApp:         {}\nAttached:    {}\nService:     {}\n"
       "Volume:      {} (on node {})\nBackups:     {} (pg:backups {})\nCreated:     {}\n",
-      addon->name, addon->kind, addon->app, fmt::join(attached, ", "), AddonServiceName(addon->name), volume,
+      addon->name, addon->kind, AddonProduct(*addon), addon->app, fmt::join(attached, ", "),
+      AddonServiceName(addon->name), volume,
       addon->node_id, backups->size(), addon->app, addon->created_at));
   return {};
 }
@@ -210,7 +232,7 @@ Result<void> AddonsAttach(CommandContext& ctx, const Args& args) {
     (void)(*addons)->Refresh(*addon, progress);
     return r;
   }
-  auto release = SetUrl(ctx, app, as, DatabaseUrl(*addon), fmt::format("Attach {} as {}_URL", name, as));
+  auto release = SetUrl(ctx, app, as, AddonUrl(*addon), fmt::format("Attach {} as {}_URL", name, as));
   if (!release) {
     (void)ctx.services.store.DetachAddon(name, app);
     (void)(*addons)->Refresh(*addon, progress);

@@ -1,6 +1,7 @@
 // apps:* — list, create, inspect, rename and destroy apps.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
@@ -126,6 +127,14 @@ Result<void> AppsRename(CommandContext& ctx, const Args& args) {
     return InvalidArgument(fmt::format("{} has add-ons ({}): detach or destroy them before renaming it", from,
                                        attached->front().addon));
   }
+  // Its storage volumes are named after it.
+  auto mounts = ctx.services.store.ListStorageMounts(from);
+  if (!mounts) return std::unexpected(mounts.error());
+  if (!mounts->empty()) {
+    return InvalidArgument(fmt::format("{} has storage mounted ({}): its volumes are named after it, so it cannot be "
+                                       "renamed",
+                                       from, mounts->front().name));
+  }
   if (auto r = RenameApp(ctx.services, from, to, ctx.caller); !r) return r;
   Audit(ctx, to, fmt::format("from {}", from));
   ctx.out.Write(fmt::format(
@@ -157,11 +166,25 @@ Result<void> AppsDestroy(CommandContext& ctx, const Args& args) {
         "--confirm {} --destroy-addons",
         name, own.front().name, name, name));
   }
+  // Its storage volumes hold data too: deleted only when told.
+  std::vector<std::string> volumes;
+  if (ctx.services.engine) {
+    auto found = ctx.services.engine->runtime.StorageVolumes(name);
+    if (!found) return std::unexpected(found.error());
+    volumes = *found;
+  }
+  if (!volumes.empty() && !args.Has("--destroy-storage")) {
+    return Failed(fmt::format(
+        "{} has storage volumes ({}) holding data. To delete them with the app, run: apps:destroy {} --confirm {} "
+        "--destroy-storage{}",
+        name, fmt::join(volumes, ", "), name, name, own.empty() ? "" : " --destroy-addons"));
+  }
   Output& progress = ctx.json ? ctx.err : ctx.out;
   for (const auto& a : own) {
     auto kept = DestroyAddon(ctx.services, a, true, ctx.caller.key_name, progress, ctx.cancelled);
     if (!kept) return std::unexpected(kept.error());
-    progress.Write(fmt::format("Destroyed {}; its last backup {} is kept.\n", a.name, *kept));
+    progress.Write(kept->empty() ? fmt::format("Destroyed {}.\n", a.name)
+                                 : fmt::format("Destroyed {}; its last backup {} is kept.\n", a.name, *kept));
   }
   auto attached = ctx.services.store.ListAttachments(name);
   if (!attached) return std::unexpected(attached.error());

@@ -23,9 +23,10 @@ const Command kApps[] = {
     {"apps:rename", "APP NEW", "Rename an app", Access::kMember, 2, 2},
     {"apps:transfer", "APP KEYNAME",
      "Make another key name the app's owner (the old owner stays a member)", Access::kOwner, 2, 2},
-    {"apps:destroy", "APP --confirm APP [--destroy-addons]",
-     "Delete an app with its code and config (and its add-ons, each backed up last, when told)",
-     Access::kOwner, 1, 1, {"--confirm=", "--destroy-addons"}},
+    {"apps:destroy", "APP --confirm APP [--destroy-addons] [--destroy-storage]",
+     "Delete an app with its code and config (and, when told, its add-ons, each Postgres backed up last, and its "
+     "storage volumes)",
+     Access::kOwner, 1, 1, {"--confirm=", "--destroy-addons", "--destroy-storage"}},
 };
 
 const Command kBuilds[] = {
@@ -183,9 +184,10 @@ const Command kDashboard[] = {
 const Command kAddons[] = {
     {"addons", "[APP]", "List add-ons: an app's, or every one you may see, with the apps they are attached to",
      Access::kAnyone, 0, 1},
-    {"addons:create", "APP postgres [--name NAME] [--as NAME]",
-     "Make a Postgres 15 for the app; sets DATABASE_URL (or NAME_URL) in a new release", Access::kMember, 2, 2,
-     {"--name=", "--as="}},
+    {"addons:create", "APP postgres|redis [--name NAME] [--as NAME] [--size MB] [--policy P]",
+     "Make a Postgres 15 (DATABASE_URL) or a Redis 7 (REDIS_URL; --size MB of maxmemory, default 256, --policy "
+     "its maxmemory-policy, default noeviction) for the app, in a new release",
+     Access::kMember, 2, 2, {"--name=", "--as=", "--size=", "--policy="}},
     {"addons:info", "APP ADDON", "Show an add-on: kind, service, volume, node, attachments, backups",
      Access::kMember, 2, 2},
     {"addons:destroy", "APP ADDON --confirm ADDON [--no-backup]",
@@ -196,6 +198,23 @@ const Command kAddons[] = {
      Access::kAnyone, 1, 1, {"--app=", "--as="}},
     {"addons:detach", "ADDON --app APP", "Take the add-on's URL away from an app it was attached to",
      Access::kAnyone, 1, 1, {"--app="}},
+};
+
+const Command kRedis[] = {
+    {"redis:info", "APP", "Show the app's Redis: version, memory used of its maxmemory, policy, clients, keys",
+     Access::kMember, 1, 1},
+    {"redis:cli", "APP", "redis-cli on the app's Redis (ssh -t for a terminal), or the commands on stdin",
+     Access::kMember, 1, 1},
+};
+
+const Command kStorage[] = {
+    {"storage:mount", "APP NAME:/path",
+     "Mount a volume at /path in the app's processes; data there outlives deploys (the app is pinned to its node "
+     "and rolled stop-first)",
+     Access::kMember, 2, 2},
+    {"storage:list", "APP", "List the app's storage: name, path, volume, node", Access::kMember, 1, 1},
+    {"storage:unmount", "APP NAME", "Take a storage out of the app's processes (its volume and data stay)",
+     Access::kMember, 2, 2},
 };
 
 const Command kPg[] = {
@@ -247,6 +266,8 @@ const Namespace kNamespaces[] = {
     {"http", "http and https of an app", kHttp},
     {"addons", "databases of apps (add-ons)", kAddons},
     {"pg", "an app's Postgres and its backups", kPg},
+    {"redis", "an app's Redis", kRedis},
+    {"storage", "directories that outlive deploys", kStorage},
     {"nodes", "the machines apps run on", kNodes},
 };
 

@@ -92,5 +92,7 @@ std::span<const HandlerEntry> HttpHandlers();
 std::span<const HandlerEntry> NodesHandlers();
 std::span<const HandlerEntry> AddonsHandlers();
 std::span<const HandlerEntry> PgHandlers();
+std::span<const HandlerEntry> RedisHandlers();
+std::span<const HandlerEntry> StorageHandlers();
 
 }  // namespace ms

@@ -14,7 +14,7 @@ std::vector<HandlerEntry> AllHandlers() {
       AppsHandlers,     BuildsHandlers, BuildpacksHandlers, ConfigHandlers, AccessHandlers,
       AuditHandlers,    KeysHandlers,   TokensHandlers, DashboardHandlers, StackHandlers,      SystemHandlers, ReleasesHandlers,
       PsHandlers,       LogsHandlers,   RunHandlers,        ChecksHandlers, DomainsHandlers,
-      CertsHandlers,    HttpHandlers,   NodesHandlers,      AddonsHandlers, PgHandlers};
+      CertsHandlers,    HttpHandlers,   NodesHandlers,      AddonsHandlers, PgHandlers, RedisHandlers, StorageHandlers};
   std::vector<HandlerEntry> all;
   for (Table table : tables) {
     for (const HandlerEntry& entry : table()) all.push_back(entry);

@@ -51,6 +51,8 @@ class DockerClient {
   virtual Result<void> EnsureVolume(const std::string& name,
                                     const std::map<std::string, std::string>& labels) = 0;
   virtual Result<void> RemoveVolume(const std::string& name) = 0;
+  // The names of the volumes with the label ("key=value").
+  virtual Result<std::vector<std::string>> ListVolumes(const std::string& label_filter) = 0;
 
   virtual Result<std::string> CreateContainer(const ContainerSpec& spec) = 0;
   virtual Result<void> StartContainer(const std::string& id) = 0;

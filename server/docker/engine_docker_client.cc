@@ -217,6 +217,20 @@ Result<void> EngineDockerClient::RemoveVolume(const std::string& name) {
   return {};
 }
 
+Result<std::vector<std::string>> EngineDockerClient::ListVolumes(const std::string& label_filter) {
+  nlohmann::json filters = {{"label", {label_filter}}};
+  auto r = Call(Req("GET", "/volumes?filters=" + UrlEncode(DumpJson(filters))), {200});
+  if (!r) return std::unexpected(r.error());
+  auto body = nlohmann::json::parse(r->body, nullptr, false);
+  std::vector<std::string> names;
+  if (body.is_object() && body.contains("Volumes") && body["Volumes"].is_array()) {
+    for (const auto& v : body["Volumes"]) {
+      if (v.is_object() && v.contains("Name") && v["Name"].is_string()) names.push_back(v["Name"].get<std::string>());
+    }
+  }
+  return names;
+}
+
 Result<std::string> EngineDockerClient::CreateContainer(const ContainerSpec& spec) {
   nlohmann::json host = {{"Binds", spec.binds}};
   if (spec.limits.memory_bytes > 0) {

@@ -43,6 +43,7 @@ class EngineDockerClient : public DockerClient {
   Result<void> EnsureVolume(const std::string& name,
                             const std::map<std::string, std::string>& labels) override;
   Result<void> RemoveVolume(const std::string& name) override;
+  Result<std::vector<std::string>> ListVolumes(const std::string& label_filter) override;
   Result<std::string> CreateContainer(const ContainerSpec& spec) override;
   Result<void> StartContainer(const std::string& id) override;
   Result<ContainerInfo> InspectContainer(const std::string& id) override;

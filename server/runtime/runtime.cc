@@ -14,6 +14,7 @@
 #include "server/config/process_sizes.h"
 #include "server/docker/ownership.h"
 #include "server/runtime/service_spec.h"
+#include "server/runtime/storage_spec.h"
 
 namespace ms {
 namespace {
@@ -109,6 +110,8 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
   if (!check) return std::unexpected(check.error());
   auto sizes = store_.GetProcessSizes(app);
   if (!sizes) return std::unexpected(sizes.error());
+  auto mounts = store_.ListStorageMounts(app);
+  if (!mounts) return std::unexpected(mounts.error());
   std::vector<Rollout> rollouts;
   for (const auto& [type, command] : ServiceTypes(release)) {
     ProcessSpec p;
@@ -127,6 +130,10 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
     p.size = size == sizes->end() ? settings_.default_size : size->second;
     p.limits = Limits(p.size);
     p.stopped = stop;
+    for (const auto& m : *mounts) {
+      p.storage.push_back(BindMount{StorageVolumeName(settings_.InstallId(), app, m.name), m.path, false, true});
+      p.storage_node = m.node_id;
+    }
     Rollout rollout;
     rollout.service = ServiceName(app, type);
     rollout.replicas = stop ? 0 : p.replicas;
@@ -259,7 +266,12 @@ Result<void> Runtime::Deploy(const std::string& app, const Release& release, Out
       return Failed(fmt::format("the release command failed (exit status {}); nothing was changed", *code));
     }
   }
-  out.Write(fmt::format("-----> Rolling out v{}\n", release.version));
+  auto mounts = store_.ListStorageMounts(app);
+  if (!mounts) return std::unexpected(mounts.error());
+  out.Write(fmt::format("-----> Rolling out v{}{}\n", release.version,
+                        mounts->empty() ? ""
+                                        : " stop-first: storage is mounted, and two releases never write the same "
+                                          "volume (each process stops before its new one starts)"));
   return ApplyRelease(app, release, out);
 }
 
@@ -482,6 +494,11 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   spec.limits = Limits(size);
   spec.cap_drop = {"ALL"};
   spec.no_new_privileges = true;
+  // The app's storage, as its processes have it (this engine is the node
+  // the volumes are on: the daemon's own).
+  auto mounts = store_.ListStorageMounts(app);
+  if (!mounts) return std::unexpected(mounts.error());
+  for (const auto& m : *mounts) spec.binds.push_back(StorageVolumeName(settings_.InstallId(), app, m.name) + ":" + m.path);
   const int64_t started = UnixSeconds();
   return RunOneOff(docker_, std::move(spec), io, [&](const std::string& id, int code) {
     // 137 is SIGKILL; only then is it worth asking whether the kernel's OOM killer sent it.
@@ -536,6 +553,47 @@ Result<int> Runtime::Run(const std::string& app, const std::vector<std::string>&
   return RunContainer(app, **release, "run", command, io);
 }
 
+Result<std::string> Runtime::PrepareStorage(const std::string& app, const std::string& name) {
+  auto info = docker_.Info();
+  if (!info) return std::unexpected(info.error());
+  if (info->node_id.empty()) return Failed("this Docker engine is not a Swarm node; restart mothershipd");
+  const std::string volume = StorageVolumeName(settings_.InstallId(), app, name);
+  if (auto r = docker_.EnsureVolume(volume, StorageVolumeLabels(settings_.InstallId(), app, name)); !r) {
+    return std::unexpected(r.error());
+  }
+  // Docker makes a volume's top directory root's, 0755; the app's processes
+  // run as their image's user (uid 1000 for buildpack apps). Root in a
+  // container without capabilities may still chmod what it owns.
+  ContainerSpec spec;
+  spec.image = settings_.base_image;
+  spec.cmd = {"chmod", "0777", "/mnt"};
+  spec.user = "0:0";
+  spec.binds = {volume + ":/mnt"};
+  spec.labels = Labels(app);
+  spec.labels["mothership.role"] = "run";
+  spec.network_mode = "none";
+  spec.cap_drop = {"ALL"};
+  spec.no_new_privileges = true;
+  NullOutput quiet;
+  RunIO io;
+  io.out = io.err = &quiet;
+  auto code = RunOneOff(docker_, std::move(spec), io);
+  if (!code) return std::unexpected(code.error());
+  if (*code != 0) return Failed(fmt::format("cannot make the volume {} writable (chmod exited with {})", volume, *code));
+  return info->node_id;
+}
+
+Result<std::vector<std::string>> Runtime::StorageVolumes(const std::string& app) {
+  auto volumes = docker_.ListVolumes(StorageAppFilter(app));
+  if (!volumes) return std::unexpected(volumes.error());
+  std::vector<std::string> ours;
+  for (const auto& v : *volumes) {
+    // (Another installation's have another prefix.)
+    if (v.starts_with(StorageVolumeName(settings_.InstallId(), app, ""))) ours.push_back(v);
+  }
+  return ours;
+}
+
 Result<void> Runtime::Destroy(const std::string& app) {
   auto services = docker_.ListServices(AppFilter(app, settings_.InstallId()));
   if (!services) return std::unexpected(services.error());
@@ -557,6 +615,18 @@ Result<void> Runtime::Destroy(const std::string& app) {
     if (r) break;
     if (clock_.Now() > deadline) return r;
     clock_.SleepFor(std::chrono::milliseconds(250));
+  }
+  // Its storage volumes (apps:destroy was told --destroy-storage), found by
+  // label: the store's rows went with the app.
+  auto volumes = StorageVolumes(app);
+  if (!volumes) return std::unexpected(volumes.error());
+  for (const auto& v : *volumes) {
+    for (;;) {
+      auto r = docker_.RemoveVolume(v);
+      if (r) break;
+      if (clock_.Now() > deadline) return r;
+      clock_.SleepFor(std::chrono::milliseconds(250));
+    }
   }
   return {};
 }

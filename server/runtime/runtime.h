@@ -86,7 +86,13 @@ class Runtime {
                     const std::function<bool()>& cancelled);
   // A one-off process of the current release; its exit status.
   Result<int> Run(const std::string& app, const std::vector<std::string>& argv, RunIO io);
-  // Services, network and one-off containers of the app.
+  // storage:mount: makes the volume of the app's storage `name` on this
+  // engine's node, writable by the app's processes whatever their user (the
+  // volume is the app's alone); the node's id, where the app is then pinned.
+  Result<std::string> PrepareStorage(const std::string& app, const std::string& name);
+  // The app's storage volumes, mounted or not (by label).
+  Result<std::vector<std::string>> StorageVolumes(const std::string& app);
+  // Services, network, one-off containers and storage volumes of the app.
   Result<void> Destroy(const std::string& app);
   // At daemon start: services and networks of apps that no longer exist go;
   // an app whose services do not all run its latest release (the daemon

@@ -87,6 +87,13 @@ ServiceSpec MakeServiceSpec(const ProcessSpec& p) {
   s.update.monitor_ns = int64_t{p.update_monitor_seconds} * kNanosPerSecond;
   s.update.max_failure_ratio = 0;
   s.update.order = "start-first";
+  if (!p.storage.empty()) {
+    // Two releases never write the same volume: the old task stops first,
+    // on the node the volume is on.
+    s.mounts = p.storage;
+    s.update.order = "stop-first";
+    if (!p.storage_node.empty()) s.constraints = {"node.id==" + p.storage_node};
+  }
   s.rollback = s.update;
   s.rollback->failure_action = "pause";
   s.endpoint_mode = "dnsrr";

@@ -9,7 +9,8 @@
 //   and no other: apps cannot reach each other's tasks (the proxy joins each
 //   app's network to reach its web tasks);
 // - web gets a health check: TCP connect to $PORT, or an HTTP GET of a path;
-// - start-first rolling updates, one task at a time, rolled back on failure;
+// - start-first rolling updates, one task at a time, rolled back on failure
+//   (stop-first, pinned to its node, for an app with storage mounted);
 //   restart on failure; a stop grace period; json-file logs with rotation;
 // - the memory, CPU and process limits of the type's size;
 // - no capabilities (the image's user, uid 1000 for buildpack apps, and the
@@ -19,6 +20,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/docker/engine_types.h"
 #include "server/store/store.h"
@@ -42,6 +44,10 @@ struct ProcessSpec {
   ResourceLimits limits;      // of its size (server/config/process_sizes.h)
   std::string size;           // its name, kept as the label mothership.size
   bool stopped = false;       // ps:stop: replicas 0, kept as the label mothership.stopped
+  // Storage mounts (storage:mount): volumes at paths; with any, the service
+  // is pinned to storage_node and rolled stop-first.
+  std::vector<BindMount> storage;
+  std::string storage_node;
 };
 
 // A health check path: "/..." of printable characters without quotes or

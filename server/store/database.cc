@@ -269,6 +269,21 @@ const std::vector<std::string_view> kMigrations = {
       finished_at TEXT NOT NULL DEFAULT ''
     );
     )sql",
+    // 13: the Redis add-on's size and eviction policy; storage mounts
+    // (storage:mount): named volumes in an app's processes.
+    R"sql(
+    ALTER TABLE addons ADD COLUMN size_mb INTEGER NOT NULL DEFAULT 0;  -- redis: maxmemory
+    ALTER TABLE addons ADD COLUMN policy TEXT NOT NULL DEFAULT '';     -- redis: maxmemory-policy
+    CREATE TABLE storage_mounts (
+      app_id     INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+      name       TEXT NOT NULL,
+      path       TEXT NOT NULL,
+      node_id    TEXT NOT NULL,   -- the Swarm node its volume is on
+      created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      PRIMARY KEY (app_id, name),
+      UNIQUE (app_id, path)
+    );
+    )sql",
 };
 
 }  // namespace

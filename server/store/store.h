@@ -168,6 +168,17 @@ struct Addon {
   std::string created_at;
   std::string backup_at;  // daily backups at "HH:MM" UTC; "" none
   std::string state;      // creating, ready, destroying
+  int64_t size_mb = 0;    // redis: its maxmemory
+  std::string policy;     // redis: its maxmemory-policy
+};
+
+// A named volume mounted into an app's processes (storage:mount).
+struct StorageMount {
+  std::string app;
+  std::string name;     // "uploads"
+  std::string path;     // "/app/uploads", in the processes
+  std::string node_id;  // the Swarm node its volume is on (the app's processes are pinned there)
+  std::string created_at;
 };
 
 // An app that gets an add-on's URL as NAME_URL.
@@ -364,6 +375,12 @@ class Store {
   Result<void> SetAddonState(const std::string& name, const std::string& state);
   // at: "HH:MM" (UTC), "" for none.
   Result<void> SetBackupSchedule(const std::string& name, const std::string& at);
+  // Storage mounts of an app (store_storage.cc). AddStorageMount: kAlreadyExists
+  // for a name or a path the app has; RemoveStorageMount: kNotFound.
+  Result<void> AddStorageMount(const StorageMount& mount);
+  Result<std::vector<StorageMount>> ListStorageMounts(const std::string& app);
+  Result<void> RemoveStorageMount(const std::string& app, const std::string& name);
+
   // Backups, newest first (ListBackups); ids count up across add-ons.
   Result<int64_t> StartBackup(const AddonBackup& backup);
   Result<void> FinishBackup(int64_t id, bool succeeded, int64_t size, const std::string& reason);

@@ -10,10 +10,10 @@ namespace {
 
 constexpr const char* kAddonColumns =
     "addons.id, addons.name, addons.kind, apps.name, addons.node_id, addons.db_name, addons.db_user, "
-    "addons.db_password, addons.created_at, addons.backup_at, addons.state";
+    "addons.db_password, addons.created_at, addons.backup_at, addons.state, addons.size_mb, addons.policy";
 Addon AddonRow(const Statement& s) {
-  return Addon{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6), s.Text(7), s.Text(8),
-               s.Text(9), s.Text(10)};
+  return Addon{s.Int(0), s.Text(1), s.Text(2), s.Text(3),  s.Text(4),  s.Text(5), s.Text(6),
+               s.Text(7), s.Text(8), s.Text(9), s.Text(10), s.Int(11), s.Text(12)};
 }
 
 constexpr const char* kBackupColumns =
@@ -47,7 +47,8 @@ Result<Addon> Store::CreateAddon(const Addon& addon, const std::string& attach_a
   auto app = AppId(addon.app);
   if (!app) return std::unexpected(app.error());
   auto insert = db_->Prepare(
-      "INSERT INTO addons (name, kind, app_id, node_id, db_name, db_user, db_password) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO addons (name, kind, app_id, node_id, db_name, db_user, db_password, size_mb, policy) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert) return std::unexpected(insert.error());
   auto r = insert->Bind(1, addon.name)
                .Bind(2, addon.kind)
@@ -56,6 +57,8 @@ Result<Addon> Store::CreateAddon(const Addon& addon, const std::string& attach_a
                .Bind(5, addon.db_name)
                .Bind(6, addon.db_user)
                .Bind(7, addon.db_password)
+               .Bind(8, addon.size_mb)
+               .Bind(9, addon.policy)
                .Run();
   if (!r) {
     if (r.error().code == ErrorCode::kAlreadyExists) {

@@ -434,16 +434,33 @@ Result<void> FakeDockerClient::RemoveImage(const std::string& image) {
   return {};
 }
 
-Result<void> FakeDockerClient::EnsureVolume(const std::string& name, const std::map<std::string, std::string>&) {
+Result<void> FakeDockerClient::EnsureVolume(const std::string& name,
+                                            const std::map<std::string, std::string>& labels) {
   MS_FAKE_RECORD("EnsureVolume", name);
   volumes_.insert(name);
+  volume_labels_.emplace(name, labels);
   return {};
 }
 
 Result<void> FakeDockerClient::RemoveVolume(const std::string& name) {
   MS_FAKE_RECORD("RemoveVolume", name);
   volumes_.erase(name);
+  volume_labels_.erase(name);
   return {};
+}
+
+Result<std::vector<std::string>> FakeDockerClient::ListVolumes(const std::string& label_filter) {
+  MS_FAKE_RECORD("ListVolumes", label_filter);
+  auto eq = label_filter.find('=');
+  const std::string key = label_filter.substr(0, eq);
+  std::vector<std::string> names;
+  for (const auto& [name, labels] : volume_labels_) {
+    auto it = labels.find(key);
+    if (it != labels.end() && (eq == std::string::npos || it->second == label_filter.substr(eq + 1))) {
+      names.push_back(name);
+    }
+  }
+  return names;
 }
 
 Result<std::string> FakeDockerClient::CreateContainer(const ContainerSpec& spec) {

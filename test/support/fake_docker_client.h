@@ -102,6 +102,7 @@ class FakeDockerClient : public DockerClient {
   Result<void> RemoveImage(const std::string& image) override;
   Result<void> EnsureVolume(const std::string& name, const std::map<std::string, std::string>& labels) override;
   Result<void> RemoveVolume(const std::string& name) override;
+  Result<std::vector<std::string>> ListVolumes(const std::string& label_filter) override;
   Result<std::string> CreateContainer(const ContainerSpec& spec) override;
   Result<void> StartContainer(const std::string& id) override;
   Result<ContainerInfo> InspectContainer(const std::string& id) override;
@@ -186,6 +187,7 @@ class FakeDockerClient : public DockerClient {
   std::map<std::string, std::vector<std::string>> service_logs_;
   std::map<std::string, Labels> networks_;  // name -> labels
   std::set<std::string> volumes_;
+  std::map<std::string, std::map<std::string, std::string>> volume_labels_;
   int network_busy_ = 0;
   EngineInfo info_;
   std::map<std::string, ServiceSpec> last_specs_;

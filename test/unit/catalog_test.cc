@@ -112,7 +112,7 @@ TEST_CASE("catalog: the Markdown reference has one row per command, pipes escape
 }
 
 TEST_CASE("catalog: the usage line of commands with and without arguments", "[catalog]") {
-  CHECK(ms::UsageLine(*ms::FindCommand("apps:destroy")) == "usage: apps:destroy APP --confirm APP [--destroy-addons]");
+  CHECK(ms::UsageLine(*ms::FindCommand("apps:destroy")) == "usage: apps:destroy APP --confirm APP [--destroy-addons] [--destroy-storage]");
   CHECK(ms::UsageLine(*ms::FindCommand("version")) == "usage: version");
   CHECK(ms::FindCommand("run")->verbatim_after == 2);
 }

@@ -113,3 +113,46 @@ TEST_CASE("Store: backups outlive their add-on - a daemon's restart fails the on
   CHECK(later->id != addon->id);
   CHECK(store->ListBackups(later->id)->empty());
 }
+
+TEST_CASE("Store: a Redis keeps its size and policy - storage mounts are the app's, by name and by path, and go "
+          "with it",
+          "[store][addons][storage]") {
+  TempDir dir;
+  auto store = ms_test::OpenStore(dir.path() / "mothership.db");
+  REQUIRE_OK(store->CreateApp("shop", "alice"));
+  ms::Addon redis;
+  redis.name = "shop-redis";
+  redis.kind = "redis";
+  redis.app = "shop";
+  redis.db_password = "pw";
+  redis.size_mb = 512;
+  redis.policy = "allkeys-lru";
+  REQUIRE_OK(store->CreateAddon(redis, "REDIS"));
+  auto got = store->GetAddon("shop-redis");
+  REQUIRE_OK(got);
+  REQUIRE(*got);
+  CHECK((*got)->size_mb == 512);
+  CHECK((*got)->policy == "allkeys-lru");
+
+  REQUIRE_OK(store->AddStorageMount(ms::StorageMount{"shop", "uploads", "/data", "node1", ""}));
+  REQUIRE_OK(store->AddStorageMount(ms::StorageMount{"shop", "db", "/app/db", "node1", ""}));
+  auto same_name = store->AddStorageMount(ms::StorageMount{"shop", "uploads", "/other", "node1", ""});
+  REQUIRE_FALSE(same_name);
+  CHECK(same_name.error().code == ms::ErrorCode::kAlreadyExists);
+  auto same_path = store->AddStorageMount(ms::StorageMount{"shop", "other", "/data", "node1", ""});
+  REQUIRE_FALSE(same_path);
+  CHECK(same_path.error().code == ms::ErrorCode::kAlreadyExists);
+  auto no_app = store->AddStorageMount(ms::StorageMount{"nope", "x", "/x", "node1", ""});
+  CHECK_FALSE(no_app);
+  auto mounts = store->ListStorageMounts("shop");
+  REQUIRE_OK(mounts);
+  REQUIRE(mounts->size() == 2);
+  CHECK(mounts->at(0).name == "db");
+  CHECK(mounts->at(1).path == "/data");
+  CHECK(mounts->at(1).node_id == "node1");
+  REQUIRE_OK(store->RemoveStorageMount("shop", "db"));
+  auto again = store->RemoveStorageMount("shop", "db");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == ms::ErrorCode::kNotFound);
+  CHECK(store->ListStorageMounts("shop").value().size() == 1);
+}
