@@ -44,9 +44,9 @@ bool PollFor(int seconds, const std::function<bool()>& fn) {
 }
 
 // The body of GET / with this Host through the proxy ("" when it fails).
-std::string Get(TestServer& s, const std::string& host) {
+std::string Get(TestServer& s, const std::string& host, const std::string& path = "/") {
   auto r = Run({"curl", "-sf", "--max-time", "3", "-H", "Host: " + host,
-                fmt::format("http://127.0.0.1:{}/", s.http_port())});
+                fmt::format("http://127.0.0.1:{}{}", s.http_port(), path)});
   return r.exit_code == 0 ? r.out : "";
 }
 
@@ -91,6 +91,13 @@ TEST_CASE("engine: the Docker engine stopped and started again, then killed and 
   REQUIRE(s.Ssh(fmt::format("addons:create {} postgres", three)).exit_code == 0);
   REQUIRE(PollFor(60, [&] { return Get(s, three + ".localhost") == "items=1\n"; }));
   int rows = 1;
+  // An app with a Redis add-on: each GET /count adds one (its append-only
+  // file is synced every second; the engine goes long after the last one).
+  const std::string four = Unique("engine-rd");
+  Push(s, SampleRepo(s, "redis-node"), four);
+  REQUIRE(s.Ssh(fmt::format("addons:create {} redis", four)).exit_code == 0);
+  REQUIRE(PollFor(60, [&] { return Get(s, four + ".localhost", "/count") == "count=1\n"; }));
+  int count = 1;
 
   for (int signal : {SIGTERM, SIGKILL}) {
     INFO((signal == SIGTERM ? "stopped (SIGTERM)" : "killed (SIGKILL)"));
@@ -126,6 +133,12 @@ TEST_CASE("engine: the Docker engine stopped and started again, then killed and 
     const int now = answer.starts_with("items=") ? std::stoi(answer.substr(6)) : 0;
     CHECK(now > rows);
     rows = now;
+    std::string counted;
+    CHECK(PollFor(120, [&] { return (counted = Get(s, four + ".localhost", "/count")).starts_with("count="); }));
+    INFO(counted);
+    const int next = counted.starts_with("count=") ? std::stoi(counted.substr(6)) : 0;
+    CHECK(next > count);
+    count = next;
     WARN(fmt::format("{}: the apps answered through the proxy {} ms after the engine was started",
                      signal == SIGTERM ? "SIGTERM" : "SIGKILL",
                      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()));
