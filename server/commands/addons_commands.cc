@@ -174,12 +174,14 @@ Result<void> AddonsInfo(CommandContext& ctx, const Args& args) {
                             {"attached", attached}, {"backups", backups->size()}, {"created_at", addon->created_at}}));
     return {};
   }
+  const std::string extra = addon->kind == "redis"
+                                ? fmt::format("Memory:      {} MB (maxmemory, policy {})\n", addon->size_mb, addon->policy)
+                                : fmt::format("Backups:     {} (pg:backups {})\n", backups->size(), addon->app);
   ctx.out.Write(fmt::format(
       "Name:        {}\nKind:        {} ({})\nApp:         {}\nAttached:    {}\nService:     {}\n"
-      "Volume:      {} (on node {})\nBackups:     {} (pg:backups {})\nCreated:     {}\n",
+      "Volume:      {} (on node {})\n{}Created:     {}\n",
       addon->name, addon->kind, AddonProduct(*addon), addon->app, fmt::join(attached, ", "),
-      AddonServiceName(addon->name), volume,
-      addon->node_id, backups->size(), addon->app, addon->created_at));
+      AddonServiceName(addon->name), volume, addon->node_id, extra, addon->created_at));
   return {};
 }
 
