@@ -119,7 +119,9 @@ TestServer::~TestServer() {
     for (const auto& repo : std::filesystem::directory_iterator(settings.ReposDir(), ec)) {
       if (repo.path().extension() == ".git") apps.insert(repo.path().stem().string());
     }
+    std::set<std::string> addons;
     for (const auto& svc : *services) {
+      if (std::string addon = svc.Label("mothership.addon"); !addon.empty()) addons.insert(addon);
       std::string app = svc.Label("mothership.app");
       if (!app.empty()) {  // (not the proxy: its image is shared)
         apps.insert(app);
@@ -139,6 +141,20 @@ TestServer::~TestServer() {
     }
     for (const auto& image : images) (void)docker.RemoveImage(image);
     for (const auto& app : apps) (void)docker.RemoveVolume(fmt::format("mothership-cache-{}-{}", settings.InstallId(), app));
+    // The data of its add-ons and its apps' storage (scripts/clean-docker
+    // never removes those: they may be someone's data; a test's are not).
+    std::vector<std::string> volumes;
+    for (const auto& addon : addons) volumes.push_back(fmt::format("mothership-addon-{}-{}", settings.InstallId(), addon));
+    if (auto labelled = docker.ListVolumes("mothership.install=" + settings.InstallId()); labelled) {
+      volumes.insert(volumes.end(), labelled->begin(), labelled->end());
+    }
+    for (const auto& volume : volumes) {
+      // (In use until the task's container is gone.)
+      for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);;) {
+        if (docker.RemoveVolume(volume) || std::chrono::steady_clock::now() > until) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+    }
     KeepSanitizerReports(docker, settings.InstallId());
   }
 }
