@@ -143,17 +143,18 @@ TestServer::~TestServer() {
     for (const auto& app : apps) (void)docker.RemoveVolume(fmt::format("mothership-cache-{}-{}", settings.InstallId(), app));
     // The data of its add-ons and its apps' storage (scripts/clean-docker
     // never removes those: they may be someone's data; a test's are not).
-    std::vector<std::string> volumes;
-    for (const auto& addon : addons) volumes.push_back(fmt::format("mothership-addon-{}-{}", settings.InstallId(), addon));
-    if (auto labelled = docker.ListVolumes("mothership.install=" + settings.InstallId()); labelled) {
-      volumes.insert(volumes.end(), labelled->begin(), labelled->end());
-    }
-    for (const auto& volume : volumes) {
+    for (const auto& addon : addons) {
       // (In use until the task's container is gone.)
+      const std::string volume = fmt::format("mothership-addon-{}-{}", settings.InstallId(), addon);
       for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);;) {
         if (docker.RemoveVolume(volume) || std::chrono::steady_clock::now() > until) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
       }
+    }
+    // Storage volumes (their apps' tasks stopped with the networks above); a
+    // cache volume still used by a builder a killed daemon left stays.
+    if (auto labelled = docker.ListVolumes("mothership.install=" + settings.InstallId()); labelled) {
+      for (const auto& volume : *labelled) (void)docker.RemoveVolume(volume);
     }
     KeepSanitizerReports(docker, settings.InstallId());
   }
