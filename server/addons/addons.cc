@@ -173,7 +173,9 @@ Result<void> Addons::Ensure(const Addon& addon, Output& out) {
   if (!networks) return std::unexpected(networks.error());
   auto current = docker_.InspectService(AddonServiceName(addon.name));
   if (!current) return std::unexpected(current.error());
-  if (*current && (*current)->Label("mothership.networks") == fmt::format("{}", fmt::join(*networks, ","))) return {};
+  if (*current && (*current)->Label("mothership.networks") == SpecOf(addon, *networks).labels.at("mothership.networks")) {
+    return {};
+  }
   return Refresh(addon, out);
 }
 

@@ -61,20 +61,15 @@ std::string DatabaseUrl(const Addon& addon) {
                      kPostgresPort, addon.db_name);
 }
 
-ServiceSpec MakePostgresServiceSpec(const Addon& addon, const std::string& install,
-                                    const std::vector<std::string>& networks) {
+ServiceSpec AddonServiceBase(const Addon& addon, const std::string& install,
+                             const std::vector<std::string>& networks) {
   ServiceSpec s;
   s.name = AddonServiceName(addon.name);
   s.labels = {{"mothership.install", install}, {"mothership.addon", addon.name}, {"mothership.addon.kind", addon.kind}};
   s.container_labels = s.labels;
   // The networks it should be on, compared at the daemon's start (Ensure).
   s.labels["mothership.networks"] = fmt::format("{}", fmt::join(networks, ","));
-  s.image = std::string(kPostgresImage);
   s.cap_drop = {"ALL"};
-  s.mounts = {BindMount{AddonVolumeName(install, addon.name), "/var/lib/postgresql/data", false, true}};
-  s.stop_grace_ns = 60 * kNanosPerSecond;
-  s.health_check = HealthCheckSpec{{"CMD", "pg_isready", "-q", "-h", "/var/run/postgresql"},
-                                   2 * kNanosPerSecond, 5 * kNanosPerSecond, 3, 60 * kNanosPerSecond};
   for (const auto& network : networks) s.networks.push_back(NetworkAttachment{network, {}});
   if (!addon.node_id.empty()) s.constraints = {"node.id==" + addon.node_id};
   s.restart_condition = "any";
@@ -82,8 +77,19 @@ ServiceSpec MakePostgresServiceSpec(const Addon& addon, const std::string& insta
   s.update.order = "stop-first";
   s.update.failure_action = "pause";
   s.endpoint_mode = "dnsrr";
-  s.limits = ResourceLimits{kMemoryBytes, kNanoCpus, kPids, 0};
   s.log_options = {{"max-size", "10m"}, {"max-file", "3"}};
+  return s;
+}
+
+ServiceSpec MakePostgresServiceSpec(const Addon& addon, const std::string& install,
+                                    const std::vector<std::string>& networks) {
+  ServiceSpec s = AddonServiceBase(addon, install, networks);
+  s.image = std::string(kPostgresImage);
+  s.mounts = {BindMount{AddonVolumeName(install, addon.name), "/var/lib/postgresql/data", false, true}};
+  s.stop_grace_ns = 60 * kNanosPerSecond;
+  s.health_check = HealthCheckSpec{{"CMD", "pg_isready", "-q", "-h", "/var/run/postgresql"},
+                                   2 * kNanosPerSecond, 5 * kNanosPerSecond, 3, 60 * kNanosPerSecond};
+  s.limits = ResourceLimits{kMemoryBytes, kNanoCpus, kPids, 0};
   return s;
 }
 

@@ -39,7 +39,11 @@ std::string AddonServiceName(const std::string& addon);
 std::string AddonVolumeName(const std::string& install, const std::string& addon);
 std::string DatabaseUrl(const Addon& addon);
 
-// networks: the overlay networks of the apps it is attached to.
+// What every add-on's service shares (the list above but its image, volume,
+// health check and limits); networks: the overlay networks of the apps it is
+// attached to, also kept as the label mothership.networks.
+ServiceSpec AddonServiceBase(const Addon& addon, const std::string& install,
+                             const std::vector<std::string>& networks);
 ServiceSpec MakePostgresServiceSpec(const Addon& addon, const std::string& install,
                                     const std::vector<std::string>& networks);
 

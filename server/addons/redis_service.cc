@@ -45,28 +45,15 @@ std::string RedisUrl(const Addon& addon) {
 ServiceSpec MakeRedisServiceSpec(const Addon& addon, const std::string& install,
                                  const std::vector<std::string>& networks) {
   const int64_t size_mb = addon.size_mb > 0 ? addon.size_mb : kRedisDefaultMb;
-  ServiceSpec s;
-  s.name = AddonServiceName(addon.name);
-  s.labels = {{"mothership.install", install}, {"mothership.addon", addon.name}, {"mothership.addon.kind", addon.kind}};
-  s.container_labels = s.labels;
-  s.labels["mothership.networks"] = fmt::format("{}", fmt::join(networks, ","));
+  ServiceSpec s = AddonServiceBase(addon, install, networks);
   s.image = std::string(kRedisImage);
   s.env = {"REDIS_PASSWORD=" + addon.db_password, fmt::format("REDIS_MAXMEMORY_MB={}", size_mb),
            "REDIS_POLICY=" + (addon.policy.empty() ? std::string("noeviction") : addon.policy)};
-  s.cap_drop = {"ALL"};
   s.mounts = {BindMount{AddonVolumeName(install, addon.name), "/data", false, true}};
   s.stop_grace_ns = 30 * kNanosPerSecond;
   s.health_check = HealthCheckSpec{{"CMD-SHELL", "/usr/local/bin/mothership-redis cli ping | grep -q PONG"},
                                    2 * kNanosPerSecond, 5 * kNanosPerSecond, 3, 30 * kNanosPerSecond};
-  for (const auto& network : networks) s.networks.push_back(NetworkAttachment{network, {}});
-  if (!addon.node_id.empty()) s.constraints = {"node.id==" + addon.node_id};
-  s.restart_condition = "any";
-  s.replicas = 1;
-  s.update.order = "stop-first";
-  s.update.failure_action = "pause";
-  s.endpoint_mode = "dnsrr";
   s.limits = ResourceLimits{(2 * size_mb + 64) << 20, kNanosPerSecond, 256, 0};
-  s.log_options = {{"max-size", "10m"}, {"max-file", "3"}};
   return s;
 }
 

@@ -17,31 +17,13 @@
 #include "test/support/test_server.h"
 
 using ms::test::BuildServer;
+using ms::test::ProxyGetUntil;
 using ms::test::Push;
 using ms::test::Run;
 using ms::test::SampleRepo;
 using ms::test::TestServer;
 using ms::test::Trim;
 using ms::test::Unique;
-
-namespace {
-
-// GET path of APP.localhost through the proxy until the answer starts with
-// `want` (Redis may be restarting), within 90 s; the last answer.
-std::string GetUntil(TestServer& s, const std::string& app, const std::string& path, const std::string& want) {
-  std::string last;
-  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-       std::chrono::steady_clock::now() < until;) {
-    last = Trim(Run({"curl", "-s", "-m", "10", "-H", "Host: " + app + ".localhost",
-                     fmt::format("http://127.0.0.1:{}{}", s.http_port(), path)})
-                    .out);
-    if (last.starts_with(want)) return last;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return last;
-}
-
-}  // namespace
 
 TEST_CASE("addons: a Redis counts through kill -9 and a daemon restart - a worker runs the jobs the web process "
           "queues - redis:info, redis:cli",
@@ -50,7 +32,7 @@ TEST_CASE("addons: a Redis counts through kill -9 and a daemon restart - a worke
   const std::string app = Unique("rd");
   const std::string addon = app + "-redis";
   Push(s, SampleRepo(s, "redis-node"), app);
-  CHECK(GetUntil(s, app, "/count", "no redis") == "no redis");
+  CHECK(ProxyGetUntil(s, app, "/count", "no redis") == "no redis");
 
   auto created = s.Ssh(fmt::format("addons:create {} redis --size 64", app));
   INFO(created.Both());
@@ -73,8 +55,8 @@ TEST_CASE("addons: a Redis counts through kill -9 and a daemon restart - a worke
   CHECK(bad_policy.exit_code != 0);
   CHECK(bad_policy.err.find("not a maxmemory policy") != std::string::npos);
 
-  CHECK(GetUntil(s, app, "/count", "count=") == "count=1");
-  CHECK(GetUntil(s, app, "/count", "count=") == "count=2");
+  CHECK(ProxyGetUntil(s, app, "/count", "count=") == "count=1");
+  CHECK(ProxyGetUntil(s, app, "/count", "count=") == "count=2");
 
   auto info = s.Ssh("redis:info " + app);
   INFO(info.Both());
@@ -94,19 +76,19 @@ TEST_CASE("addons: a Redis counts through kill -9 and a daemon restart - a worke
   auto container = Trim(Run({"docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=addon_" + addon}).out);
   REQUIRE_FALSE(container.empty());
   REQUIRE(Run({"docker", "kill", "-s", "KILL", container}).exit_code == 0);
-  CHECK(GetUntil(s, app, "/count", "count=") == "count=3");
+  CHECK(ProxyGetUntil(s, app, "/count", "count=") == "count=3");
 
   // A daemon restart.
   s.Stop();
   s.Start();
-  CHECK(GetUntil(s, app, "/count", "count=") == "count=4");
+  CHECK(ProxyGetUntil(s, app, "/count", "count=") == "count=4");
 
   // A worker: the web process queues jobs, the worker runs them.
   auto scaled = s.Ssh(fmt::format("ps:scale {} worker=1", app));
   INFO(scaled.Both());
   REQUIRE(scaled.exit_code == 0);
-  CHECK(GetUntil(s, app, "/enqueue?n=5", "queued=") == "queued=5");
-  CHECK(GetUntil(s, app, "/done", "done=5") == "done=5");
+  CHECK(ProxyGetUntil(s, app, "/enqueue?n=5", "queued=") == "queued=5");
+  CHECK(ProxyGetUntil(s, app, "/done", "done=5") == "done=5");
   std::string logs;
   for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
        std::chrono::steady_clock::now() < until;) {

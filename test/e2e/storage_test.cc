@@ -8,8 +8,6 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include <chrono>
-#include <thread>
 
 #include "server/config/settings.h"
 #include "test/support/apps.h"
@@ -18,6 +16,7 @@
 
 using ms::test::BuildServer;
 using ms::test::CommitAll;
+using ms::test::ProxyGetUntil;
 using ms::test::Push;
 using ms::test::Run;
 using ms::test::SampleRepo;
@@ -26,20 +25,6 @@ using ms::test::Trim;
 using ms::test::Unique;
 
 namespace {
-
-// GET path of APP.localhost through the proxy until it answers `want`, within 60 s; the last answer.
-std::string GetUntil(TestServer& s, const std::string& app, const std::string& path, const std::string& want) {
-  std::string last;
-  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-       std::chrono::steady_clock::now() < until;) {
-    last = Trim(Run({"curl", "-s", "-m", "10", "-H", "Host: " + app + ".localhost",
-                     fmt::format("http://127.0.0.1:{}{}", s.http_port(), path)})
-                    .out);
-    if (last == want) return last;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return last;
-}
 
 std::string Inspect(const std::string& format, const std::string& object) {
   return Trim(Run({"docker", "inspect", "-f", format, object}).out);
@@ -88,8 +73,8 @@ TEST_CASE("storage: a file under a mounted path outlives two redeploys and a res
   }
 
   // The app (uid 1000) writes under the mount.
-  CHECK(GetUntil(s, app, "/file/write?text=kept", "wrote") == "wrote");
-  CHECK(GetUntil(s, app, "/file/read", "kept") == "kept");
+  CHECK(ProxyGetUntil(s, app, "/file/write?text=kept", "wrote") == "wrote");
+  CHECK(ProxyGetUntil(s, app, "/file/read", "kept") == "kept");
 
   // Two redeploys: rolled stop-first, said in the push's output.
   for (int i = 1; i <= 2; ++i) {
@@ -97,10 +82,10 @@ TEST_CASE("storage: a file under a mounted path outlives two redeploys and a res
     CommitAll(s, repo, fmt::format("change {}", i));
     auto pushed = Push(s, repo, app);
     CHECK(pushed.find("stop-first: storage is mounted") != std::string::npos);
-    CHECK(GetUntil(s, app, "/file/read", "kept") == "kept");
+    CHECK(ProxyGetUntil(s, app, "/file/read", "kept") == "kept");
   }
   REQUIRE(s.Ssh("ps:restart " + app).exit_code == 0);
-  CHECK(GetUntil(s, app, "/file/read", "kept") == "kept");
+  CHECK(ProxyGetUntil(s, app, "/file/read", "kept") == "kept");
   // A one-off process has it too.
   auto run = s.Ssh(fmt::format("run {} cat /data/note.txt", app));
   INFO(run.Both());
@@ -114,7 +99,7 @@ TEST_CASE("storage: a file under a mounted path outlives two redeploys and a res
   CHECK(Inspect("{{.Spec.UpdateConfig.Order}}", service) == "start-first");
   CHECK(Run({"docker", "volume", "inspect", volume}).exit_code == 0);
   REQUIRE(s.Ssh(fmt::format("storage:mount {} files:/data", app)).exit_code == 0);
-  CHECK(GetUntil(s, app, "/file/read", "kept") == "kept");
+  CHECK(ProxyGetUntil(s, app, "/file/read", "kept") == "kept");
 
   // apps:rename cannot move it; apps:destroy asks before deleting it.
   CHECK(s.Ssh(fmt::format("apps:rename {} {}-2", app, app)).err.find("has storage mounted") != std::string::npos);

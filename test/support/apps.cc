@@ -142,6 +142,19 @@ std::string RunOnNetwork(const std::string& network, const std::string& script) 
   return out;
 }
 
+std::string ProxyGetUntil(TestServer& s, const std::string& app, const std::string& path, const std::string& want) {
+  std::string last;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+       std::chrono::steady_clock::now() < until;) {
+    last = Trim(Run({"curl", "-s", "-m", "10", "-H", "Host: " + app + ".localhost",
+                     fmt::format("http://127.0.0.1:{}{}", s.http_port(), path)})
+                    .out);
+    if (last.starts_with(want)) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return last;
+}
+
 std::string HttpGet(const std::string& network, const std::string& host) {
   return RunOnNetwork(network, fmt::format("exec 3<>/dev/tcp/{}/5000 && printf 'GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' >&3 "
                                            "&& timeout 10 cat <&3 | tail -n 1",

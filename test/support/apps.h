@@ -45,6 +45,10 @@ void AnswersWith(TestServer& s, const std::string& app, const std::string& text)
 // Runs bash -c script in a throwaway container of the run image on network;
 // returns what it printed (stdout and stderr).
 std::string RunOnNetwork(const std::string& network, const std::string& script);
+// GET path of APP.localhost through the test server's proxy until the answer
+// (trimmed) starts with `want` (the app may be restarting), within 90 s; the
+// last answer.
+std::string ProxyGetUntil(TestServer& s, const std::string& app, const std::string& path, const std::string& want);
 // GET / of host:5000 from a container on network ("" when it does not answer).
 std::string HttpGet(const std::string& network, const std::string& host);
 // The HTTP status of the registry (localhost:5000) for the manifest of
