@@ -30,7 +30,11 @@ Result<void> ApplyStorage(CommandContext& ctx, Runtime& runtime, const std::stri
     progress.Write(fmt::format("{} has no release yet: its processes get it from the first deploy.\n", app));
     return {};
   }
-  progress.Write(fmt::format("Restarting {} (stop-first from now on: two releases never write one volume) ...\n", app));
+  auto mounts = ctx.services.store.ListStorageMounts(app);
+  if (!mounts) return std::unexpected(mounts.error());
+  progress.Write(fmt::format("Restarting {} ({}) ...\n", app,
+                             mounts->empty() ? "no storage left: start-first again, on any node"
+                                             : "stop-first from now on: two releases never write one volume"));
   auto r = runtime.Scale(app, progress);
   if (r) RefreshRoutes(ctx, app);
   return r;

@@ -96,6 +96,7 @@ TEST_CASE("storage: a file under a mounted path outlives two redeploys and a res
   auto unmounted = s.Ssh(fmt::format("storage:unmount {} files", app));
   INFO(unmounted.Both());
   REQUIRE(unmounted.exit_code == 0);
+  CHECK(unmounted.out.find("start-first again") != std::string::npos);
   CHECK(Inspect("{{.Spec.UpdateConfig.Order}}", service) == "start-first");
   CHECK(Run({"docker", "volume", "inspect", volume}).exit_code == 0);
   REQUIRE(s.Ssh(fmt::format("storage:mount {} files:/data", app)).exit_code == 0);
