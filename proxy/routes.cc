@@ -40,6 +40,8 @@ std::optional<RouteTable> RouteTable::Parse(std::string_view json, std::string& 
     route->upstream = std::move(app.upstream);
     route->running = app.running;
     route->redirect_https = app.redirect_https;
+    route->tasks = std::move(app.tasks);
+    route->tasks_until = app.tasks_until;
     const Route* raw = route.get();
     table.routes_.push_back(std::move(route));
     table.by_name_[raw->app] = raw;

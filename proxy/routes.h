@@ -23,6 +23,10 @@ struct Route {
   bool running = true;  // false: stopped or scaled to 0 (503)
   bool redirect_https = false;  // http:redirect on
   std::string upstream;       // "host:port", the key Upstreams knows it by
+  // A rollout's new tasks, healthy before DNS says so (contracts::RouteEntry::tasks):
+  // addresses with upstream_port, named until then (unix seconds).
+  std::vector<std::string> tasks;
+  int64_t tasks_until = 0;
   // The platform's route only: the daemon's unix socket, in place of tasks
   // (upstream_host and upstream are empty, upstream_port 0).
   std::string socket;

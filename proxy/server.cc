@@ -124,6 +124,21 @@ void Server::SetRoutes(RouteTable routes) {
   std::vector<std::pair<std::string, uint16_t>> names;
   for (const auto& r : routes.routes()) names.emplace_back(r->upstream_host, r->upstream_port);
   upstreams_.Follow(names);
+  // A rollout's new tasks: named until a wall-clock time (the daemon's), kept
+  // here on the steady clock.
+  const auto wall_now = std::chrono::system_clock::now();
+  for (const auto& r : routes.routes()) {
+    auto until = std::chrono::system_clock::time_point(std::chrono::seconds(r->tasks_until));
+    if (r->tasks.empty() || until <= wall_now) continue;
+    std::vector<tcp::endpoint> addresses;
+    for (const auto& t : r->tasks) {
+      boost::system::error_code ec;
+      auto address = asio::ip::make_address_v4(t, ec);
+      if (!ec) addresses.emplace_back(address, r->upstream_port);
+    }
+    upstreams_.Announce(r->upstream, std::move(addresses),
+                        Clock::now() + std::chrono::duration_cast<Clock::duration>(until - wall_now), r->tasks_until);
+  }
   // The certificates are loaded again only when a file, its size or its time
   // changed: most routes changes (a deploy) leave them as they are.
   std::string files;

@@ -24,6 +24,27 @@ void Upstreams::Follow(const std::vector<std::pair<std::string, uint16_t>>& name
   followed_ = std::move(followed);
 }
 
+void Upstreams::Announce(const std::string& key, std::vector<tcp::endpoint> addresses, Clock::time_point until,
+                         int64_t stamp) {
+  if (!followed_.contains(key)) return;
+  std::sort(addresses.begin(), addresses.end());
+  Entry& e = entries_[key];
+  if (addresses == e.announced && stamp == e.announced_stamp) return;
+  e.announced = std::move(addresses);
+  e.announced_until = until;
+  e.announced_stamp = stamp;
+  for (const auto& a : e.announced) e.ejected.erase(a);
+}
+
+const std::vector<tcp::endpoint>& Upstreams::Current(const Entry& e, Clock::time_point now) {
+  if (e.announced.empty() || now >= e.announced_until) return e.addresses;
+  for (const auto& a : e.announced) {
+    auto ejected = e.ejected.find(a);
+    if (ejected == e.ejected.end() || ejected->second <= now) return e.announced;
+  }
+  return e.addresses;  // none of them takes connections
+}
+
 asio::awaitable<void> Upstreams::Resolve(const std::string& host, uint16_t port) {
   std::string key = Key(host, port);
   if (entries_[key].resolving) {
@@ -56,10 +77,15 @@ asio::awaitable<void> Upstreams::Resolve(const std::string& host, uint16_t port)
   // A name that no longer resolves (a failed lookup is not "no tasks") keeps
   // its last addresses; an answer with none empties it.
   if (!ec || ec == asio::error::host_not_found) e.addresses = std::move(addresses);
+  // DNS has caught up with the announcement: it is over.
+  if (!e.announced.empty() && e.addresses == e.announced) e.announced_until = Clock::time_point{};
   // Idle connections to tasks that are gone are closed (the daemon's socket
   // is no task: its connections stay).
   std::set<UpstreamEndpoint> tasks;
-  for (const auto& [_, entry] : entries_) tasks.insert(entry.addresses.begin(), entry.addresses.end());
+  for (const auto& [_, entry] : entries_) {
+    tasks.insert(entry.addresses.begin(), entry.addresses.end());
+    if (Clock::now() < entry.announced_until) tasks.insert(entry.announced.begin(), entry.announced.end());
+  }
   for (auto idle = idle_.begin(); idle != idle_.end();) {
     bool known = idle->first.protocol().family() == AF_UNIX || tasks.contains(idle->first);
     idle = known ? std::next(idle) : idle_.erase(idle);
@@ -78,7 +104,7 @@ asio::awaitable<void> Upstreams::RefreshLoop() {
 
 bool Upstreams::HasAddress(const std::string& key) const {
   auto it = entries_.find(key);
-  return it != entries_.end() && !it->second.addresses.empty();
+  return it != entries_.end() && !Current(it->second, Clock::now()).empty();
 }
 
 size_t Upstreams::Untried(const std::string& key, std::span<const tcp::endpoint> tried) const {
@@ -86,7 +112,8 @@ size_t Upstreams::Untried(const std::string& key, std::span<const tcp::endpoint>
   if (it == entries_.end()) return 0;
   const Entry& e = it->second;
   auto now = Clock::now();
-  return std::count_if(e.addresses.begin(), e.addresses.end(), [&](const tcp::endpoint& a) {
+  const auto& addresses = Current(e, now);
+  return std::count_if(addresses.begin(), addresses.end(), [&](const tcp::endpoint& a) {
     auto ejected = e.ejected.find(a);
     return std::find(tried.begin(), tried.end(), a) == tried.end() && (ejected == e.ejected.end() || ejected->second <= now);
   });
@@ -94,17 +121,20 @@ size_t Upstreams::Untried(const std::string& key, std::span<const tcp::endpoint>
 
 bool Upstreams::Unresolved(const std::string& key) {
   const Entry& e = entries_[key];
-  return e.addresses.empty() && Clock::now() - e.resolved_at > std::chrono::milliseconds(250);
+  auto now = Clock::now();
+  return Current(e, now).empty() && now - e.resolved_at > std::chrono::milliseconds(250);
 }
 
 std::optional<tcp::endpoint> Upstreams::Pick(const std::string& key, std::span<const tcp::endpoint> tried) {
   auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.addresses.empty()) return std::nullopt;
+  if (it == entries_.end()) return std::nullopt;
   Entry& e = it->second;
   auto now = Clock::now();
+  const auto& addresses = Current(e, now);
+  if (addresses.empty()) return std::nullopt;
   std::optional<tcp::endpoint> ejected_choice, tried_choice;
-  for (size_t i = 0; i < e.addresses.size(); ++i) {
-    const tcp::endpoint& candidate = e.addresses[(e.next + i) % e.addresses.size()];
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    const tcp::endpoint& candidate = addresses[(e.next + i) % addresses.size()];
     if (std::find(tried.begin(), tried.end(), candidate) != tried.end()) {
       if (!tried_choice) tried_choice = candidate;
       continue;
@@ -113,7 +143,7 @@ std::optional<tcp::endpoint> Upstreams::Pick(const std::string& key, std::span<c
       if (!ejected_choice) ejected_choice = candidate;
       continue;
     }
-    e.next = (e.next + i + 1) % e.addresses.size();
+    e.next = (e.next + i + 1) % addresses.size();
     return candidate;
   }
   // Every task is ejected or tried: one of them may be back by now.

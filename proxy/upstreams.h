@@ -3,7 +3,10 @@
 // (tasks.APP-web:5000) is resolved through DNS (Docker's, in a container)
 // every second while routes name it, and at once when it has no address yet;
 // requests are balanced round robin over its addresses. An address that
-// refuses connections is ejected for a while. Idle connections to tasks (and
+// refuses connections is ejected for a while. During a rollout the daemon
+// names the new tasks (Announce) once they are healthy: requests go to them
+// alone until DNS answers with exactly them, or until the announcement ends,
+// or while every one of them is ejected. Idle connections to tasks (and
 // to the daemon's socket, upstream_socket.h) are kept for reuse for a few
 // seconds (less than Node's 5 s keep-alive).
 
@@ -30,6 +33,11 @@ class Upstreams {
 
   // The names routes use now ("host:port"); others are dropped.
   void Follow(const std::vector<std::pair<std::string, uint16_t>>& names);
+  // The name's tasks are these until `until` (a followed name). `stamp`
+  // names the announcement (routes.json's tasks_until): the same one again,
+  // in a later routes file, changes nothing, even once it is over.
+  void Announce(const std::string& key, std::vector<tcp::endpoint> addresses, Clock::time_point until,
+                int64_t stamp);
   // Resolves every followed name once a second until Stop().
   asio::awaitable<void> RefreshLoop();
   void Stop() { stopped_ = true; }
@@ -54,7 +62,10 @@ class Upstreams {
 
  private:
   struct Entry {
-    std::vector<tcp::endpoint> addresses;
+    std::vector<tcp::endpoint> addresses;  // DNS's answer
+    std::vector<tcp::endpoint> announced;  // sorted; see Announce
+    Clock::time_point announced_until{};
+    int64_t announced_stamp = 0;
     std::map<tcp::endpoint, Clock::time_point> ejected;
     size_t next = 0;
     Clock::time_point resolved_at{};
@@ -65,6 +76,8 @@ class Upstreams {
     Clock::time_point since;
   };
   static std::string Key(const std::string& host, uint16_t port) { return host + ":" + std::to_string(port); }
+  // The addresses requests go to now: the announced ones, else DNS's.
+  static const std::vector<tcp::endpoint>& Current(const Entry& e, Clock::time_point now);
 
   asio::io_context& io_;
   tcp::resolver resolver_;

@@ -177,6 +177,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonFlags& flags, const Ma
                                            prefix / "share" / "mothership" / "buildpacks");
     p->runtime = std::make_unique<Runtime>(settings, *p->docker, store_ref);
     p->proxy = std::make_unique<ProxyService>(settings, *p->docker, store_ref, prefix);
+    p->runtime->OnWebReady([proxy = p->proxy.get()](const std::string& app, const std::vector<std::string>& addresses) {
+      proxy->AnnounceTasks(app, addresses);
+    });
     p->certs = std::make_unique<CertManager>(settings, store_ref, *p->proxy);
     p->addons = std::make_unique<Addons>(settings, *p->docker, store_ref, *p->builder);
     p->engine.emplace(Engine{*p->builder, *p->runtime, *p->proxy, *p->certs, *p->addons});

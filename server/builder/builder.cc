@@ -137,7 +137,7 @@ Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos
       slug_image_(docker, settings.registry, settings.run_image,
                   LoadRegistryCredentials(settings.registry, settings.RegistryDir()).value_or(std::nullopt)),
       slots_(settings.max_concurrent_builds),
-      pool_(docker) {}
+      pool_(docker, {settings.warm_builders, std::chrono::minutes(settings.warm_builder_minutes)}) {}
 
 void Builder::Forget(const std::string& app, const std::vector<int>& versions) {
   pool_.Drop(app);

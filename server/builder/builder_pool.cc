@@ -1,19 +1,70 @@
 #include "server/common/json.h"
 #include "server/builder/builder_pool.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "server/common/log.h"
 
 namespace ms {
 
+BuilderPool::BuilderPool(DockerClient& docker, Limits limits, Clock& clock)
+    : docker_(docker), limits_(limits), clock_(clock) {
+  expiry_ = std::thread([this] {
+    std::unique_lock lock(mu_);
+    while (!stop_.wait_for(lock, std::chrono::seconds(30), [&] { return stopping_; })) {
+      lock.unlock();
+      Expire();
+      lock.lock();
+    }
+  });
+}
+
 BuilderPool::~BuilderPool() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  stop_.notify_all();
+  expiry_.join();
   threads_.JoinAll();
   for (const auto& [app, idle] : idle_) (void)docker_.RemoveContainer(idle.id);
+}
+
+std::vector<std::string> BuilderPool::OverLimitLocked() {
+  std::vector<std::string> ids;
+  while (idle_.size() > size_t(std::max(limits_.max, 0))) {
+    auto oldest = idle_.begin();
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (it->second.since < oldest->second.since) oldest = it;
+    }
+    ids.push_back(oldest->second.id);
+    idle_.erase(oldest);
+  }
+  return ids;
+}
+
+void BuilderPool::Expire() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    const auto now = clock_.Now();
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      if (now - it->second.since >= limits_.keep) {
+        ids.push_back(it->second.id);
+        it = idle_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& id : ids) (void)docker_.RemoveContainer(id);
+}
+
+size_t BuilderPool::IdleCount() {
+  std::lock_guard lock(mu_);
+  return idle_.size();
 }
 
 Result<std::string> BuilderPool::Key(const ContainerSpec& spec) {
@@ -59,22 +110,27 @@ Result<std::string> BuilderPool::Take(const std::string& app, const ContainerSpe
 void BuilderPool::Prewarm(const std::string& app, const ContainerSpec& spec) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || idle_.contains(app) || starting_.contains(app)) return;
+    if (stopping_ || limits_.max <= 0 || idle_.contains(app) || starting_.contains(app)) return;
     starting_.insert(app);
   }
   threads_.Spawn([this, app, spec] {
     auto key = Key(spec);
     auto id = key ? Start(spec) : Result<std::string>(std::unexpected(key.error()));
     if (!id) LogWarn("cannot start the next builder container for {}: {}", app, id.error().message);
-    std::lock_guard lock(mu_);
-    starting_.erase(app);
-    started_.notify_all();
-    if (!id) return;
-    if (stopping_ || idle_.contains(app)) {
-      (void)docker_.RemoveContainer(*id);
-      return;
+    std::vector<std::string> over;
+    {
+      std::lock_guard lock(mu_);
+      starting_.erase(app);
+      started_.notify_all();
+      if (!id) return;
+      if (stopping_ || idle_.contains(app)) {
+        over.push_back(*id);
+      } else {
+        idle_[app] = {*id, *key, clock_.Now()};
+        over = OverLimitLocked();
+      }
     }
-    idle_[app] = {*id, *key};
+    for (const auto& old : over) (void)docker_.RemoveContainer(old);
   });
 }
 

@@ -66,7 +66,7 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
       "host_key",               "auto_create_apps", "ssh_auth_timeout_seconds",
       "ssh_idle_timeout_seconds", "ssh_max_connections", "api_port", "api_host", "api_max_connections", "deploy_step", "docker_socket",
       "registry", "base_image", "build_image", "run_image", "ca_bundle", "build_timeout_seconds",
-      "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "default_size", "slug_max_mb", "max_push_mb", "local_buildpacks", "buildpack_fetch_timeout_seconds", "buildpack_max_mb", "keep_releases", "swarm_advertise_addr",
+      "build_memory_mb", "build_cpus", "build_max_processes", "max_concurrent_builds", "warm_builders", "warm_builder_minutes", "default_size", "slug_max_mb", "max_push_mb", "local_buildpacks", "buildpack_fetch_timeout_seconds", "buildpack_max_mb", "keep_releases", "swarm_advertise_addr",
       "stop_grace_seconds", "proxy_service", "http_port", "https_port", "acme_directory", "acme_email", "acme_ca_bundle", "hsts_max_age_seconds", "proxy_metrics_port", "proxy_metrics_address", "max_body_mb", "deploy_timeout_seconds", "update_monitor_seconds",
       "proxy_max_connections_per_address", "proxy_header_timeout_seconds", "backups_keep", "addons_max_per_app", "backups_s3_endpoint",
       "backups_s3_bucket", "backups_s3_access_key", "backups_s3_secret_key", "backups_s3_region",
@@ -96,6 +96,8 @@ Result<Settings> LoadSettings(const std::filesystem::path& data_dir) {
                  Read(root, "build_memory_mb", s.build_memory_mb), Read(root, "build_cpus", s.build_cpus),
                  Read(root, "build_max_processes", s.build_max_processes),
                  Read(root, "max_concurrent_builds", s.max_concurrent_builds),
+                 Read(root, "warm_builders", s.warm_builders),
+                 Read(root, "warm_builder_minutes", s.warm_builder_minutes),
                  Read(root, "default_size", s.default_size), Read(root, "max_push_mb", s.max_push_mb),
                  ReadList(root, "local_buildpacks", s.local_buildpacks),
                  Read(root, "buildpack_fetch_timeout_seconds", s.buildpack_fetch_timeout_seconds),
@@ -174,6 +176,9 @@ Result<void> ValidateSettings(const Settings& s) {
   }
   if (s.build_max_processes < 64 || s.max_concurrent_builds < 1) {
     return InvalidArgument("build limits are out of range (build_max_processes >= 64, max_concurrent_builds >= 1)");
+  }
+  if (s.warm_builders < 0 || s.warm_builders > 1000 || s.warm_builder_minutes < 1) {
+    return InvalidArgument("warm builders are out of range (warm_builders 0-1000, warm_builder_minutes >= 1)");
   }
   if (s.build_timeout_seconds < 10 || s.build_memory_mb < 64 || s.build_cpus <= 0 ||
       s.slug_max_mb < 1 || s.max_push_mb < 1 || s.keep_releases < 1 || s.buildpack_fetch_timeout_seconds < 1 ||
@@ -275,6 +280,10 @@ Result<void> SaveSettings(const Settings& s) {
   out << YAML::Key << "build_max_processes" << YAML::Value << s.build_max_processes;
   out << YAML::Key << "max_concurrent_builds" << YAML::Value << s.max_concurrent_builds
       << YAML::Comment("more pushes wait in line");
+  out << YAML::Key << "warm_builders" << YAML::Value << s.warm_builders
+      << YAML::Comment("builder containers started ahead for the apps pushed last; 0: none");
+  out << YAML::Key << "warm_builder_minutes" << YAML::Value << s.warm_builder_minutes
+      << YAML::Comment("how long such a container waits for its app's next push");
   out << YAML::Key << "default_size" << YAML::Value << s.default_size
       << YAML::Comment("of processes ps:resize has not sized (ps:sizes lists the sizes)");
   out << YAML::Key << "slug_max_mb" << YAML::Value << s.slug_max_mb;

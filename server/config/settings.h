@@ -44,6 +44,11 @@ struct Settings {
   double build_cpus = 2.0;
   int build_max_processes = 2048;  // processes and threads of a buildpack build
   int max_concurrent_builds = 2;   // more pushes wait in line, told their place
+  // Builder containers started ahead for the next push of the apps pushed
+  // last (a container start off the push's path): at most this many, each
+  // kept this long. 0: none (each push starts its own).
+  int warm_builders = 4;
+  int warm_builder_minutes = 15;
   // The size (process_sizes.h) of process types ps:resize has not set, of
   // one-off runs and of the release phase.
   std::string default_size = "standard-1x";
@@ -60,7 +65,7 @@ struct Settings {
   std::string swarm_advertise_addr;  // "": the engine's choice, else 127.0.0.1
   int stop_grace_seconds = 10;       // SIGTERM to SIGKILL for old tasks
   int deploy_timeout_seconds = 300;  // a rollout that has not converged by then fails
-  int update_monitor_seconds = 5;    // a new task that fails this soon rolls the update back
+  int update_monitor_seconds = 1;    // a new task that fails this soon after its check passed rolls the update back
 
   // The proxy (issue 5): a Swarm service on every manager node, publishing
   // http_port, https_port and proxy_metrics_port on the host.

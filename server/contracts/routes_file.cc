@@ -1,5 +1,7 @@
 #include "server/contracts/routes_file.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 #include "server/contracts/json_fields.h"
@@ -13,6 +15,10 @@ std::string ToJson(const RoutesFile& routes) {
   for (const auto& app : routes.apps) {
     Json entry = {{"name", app.name}, {"upstream", app.upstream}, {"running", app.running}, {"domains", app.domains}};
     if (app.redirect_https) entry["redirect_https"] = true;  // (left out when false: the bytes of earlier daemons)
+    if (!app.tasks.empty()) {
+      entry["tasks"] = app.tasks;
+      entry["tasks_until"] = app.tasks_until;
+    }
     apps.push_back(std::move(entry));
   }
   Json doc = {{"domain", routes.domain}, {"apps", std::move(apps)}};
@@ -97,7 +103,18 @@ Result<RoutesFile> ParseRoutesFile(std::string_view text) {
     if (!domains) return std::unexpected(domains.error());
     auto redirect = detail::GetOr<bool>(app, "redirect_https", false, where);
     if (!redirect) return std::unexpected(redirect.error());
-    routes.apps.push_back({std::move(*name), std::move(*upstream), *running, std::move(*domains), *redirect});
+    auto tasks = detail::GetOr<std::vector<std::string>>(app, "tasks", {}, where);
+    if (!tasks) return std::unexpected(tasks.error());
+    for (const auto& task : *tasks) {
+      in_addr address{};
+      if (inet_pton(AF_INET, task.c_str(), &address) != 1) {
+        return Failed(where + " (" + *name + "): task \"" + task + "\" is not an IPv4 address");
+      }
+    }
+    auto tasks_until = detail::GetOr<int64_t>(app, "tasks_until", 0, where);
+    if (!tasks_until) return std::unexpected(tasks_until.error());
+    routes.apps.push_back({std::move(*name), std::move(*upstream), *running, std::move(*domains), *redirect,
+                           std::move(*tasks), *tasks_until});
   }
   auto certs = doc->find("certs");
   if (certs != doc->end() && !certs->is_array()) return Failed("routes.json: \"certs\" must be an array");

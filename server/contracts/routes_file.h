@@ -4,7 +4,8 @@
 // (ProxyService::WriteRoutes) and the proxy reads it on every change
 // (proxy/routes.h); both go through this header. The bytes:
 //   {"apps": [{"domains": ["shop.example.org", "*.shop.example.net"],
-//              "name": "shop", "running": true, "upstream": "tasks.shop-web:5000"}],
+//              "name": "shop", "running": true, "upstream": "tasks.shop-web:5000",
+//              "tasks": ["10.0.3.7"], "tasks_until": 1764950400}],
 //    "domain": "example.com",
 //    "certs": [{"hosts": ["shop.example.com", "shop.example.org"],
 //               "file": "/data/proxy/certs/shop.pem"}]}
@@ -42,6 +43,13 @@ struct RouteEntry {
   // http:redirect: a request over http for a host with a certificate gets a
   // redirect to https (and https answers carry HSTS when hsts_max_age > 0).
   bool redirect_https = false;
+  // During a rollout: the new web tasks' addresses (IPv4, port of upstream),
+  // healthy, that the daemon saw before Swarm's DNS says so. The proxy sends
+  // the app's requests to these alone until tasks_until (unix seconds) or
+  // until DNS answers with exactly these, whichever comes first (or until
+  // none of them takes connections): then DNS again.
+  std::vector<std::string> tasks{};
+  int64_t tasks_until = 0;
   bool operator==(const RouteEntry&) const = default;
 };
 

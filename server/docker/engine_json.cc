@@ -103,6 +103,19 @@ TaskInfo ParseTask(const nlohmann::json& task) {
   t.container_labels = StrMap(container, "Labels");
   t.release = LabelOf(t.container_labels, "mothership.release");
   t.force_update = Num<uint64_t>(spec, "ForceUpdate");
+  auto attachments = task.is_object() ? task.find("NetworksAttachments") : task.end();
+  if (task.is_object() && attachments != task.end() && attachments->is_array()) {
+    for (const auto& a : *attachments) {
+      const std::string network = Str(Obj(Obj(a, "Network"), "Spec"), "Name");
+      auto addresses = a.is_object() ? a.find("Addresses") : a.end();
+      if (network.empty() || !a.is_object() || addresses == a.end() || !addresses->is_array() ||
+          addresses->empty() || !(*addresses)[0].is_string()) {
+        continue;
+      }
+      std::string address = (*addresses)[0].get<std::string>();  // "10.0.1.5/24"
+      t.addresses[network] = address.substr(0, address.find('/'));
+    }
+  }
   return t;
 }
 

@@ -218,6 +218,8 @@ struct TaskInfo {
   Labels container_labels;
   std::string release;  // the container label mothership.release ("v3")
   uint64_t force_update = 0;
+  // Its address on each network it is attached to: network name -> "10.0.1.5".
+  std::map<std::string, std::string> addresses;
 
   // Why it failed: the error, else the message.
   std::string Why() const { return error.empty() ? message : error; }

@@ -25,6 +25,10 @@
 namespace ms {
 namespace {
 
+// How long routes.json names an app's new tasks after a rollout announced
+// them (RouteEntry::tasks): Swarm's DNS has them well before.
+constexpr int64_t kAnnouncedSeconds = 10;
+
 const char kRoutesDir[] = "/etc/mothership-proxy";
 const char kRunDir[] = "/run/mothership-proxy";
 const char kReadyFile[] = "/tmp/mothership-proxy-ready";  // in each worker's own container
@@ -388,8 +392,20 @@ void ProxyService::WithdrawChallenge(const std::string& token) {
   if (auto r = WriteRoutes(); !r) LogWarn("cannot withdraw an ACME challenge from the proxy: {}", r.error().message);
 }
 
+void ProxyService::AnnounceTasks(const std::string& app, const std::vector<std::string>& addresses) {
+  {
+    std::lock_guard lock(routes_mu_);
+    announced_[app] = {addresses, static_cast<int64_t>(std::time(nullptr)) + kAnnouncedSeconds};
+  }
+  if (auto r = WriteRoutes(); !r) {
+    LogWarn("routes: {}'s new tasks not announced to the proxy: {}", app, r.error().message);
+  }
+}
+
 Result<void> ProxyService::WriteRoutes() {
   std::lock_guard lock(routes_mu_);
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  std::erase_if(announced_, [&](const auto& a) { return a.second.until <= now; });
   auto apps = store_.ListApps();
   if (!apps) return std::unexpected(apps.error());
   auto services = docker_.ListServices(
@@ -404,11 +420,15 @@ Result<void> ProxyService::WriteRoutes() {
     auto it = replicas.find(app.name);
     auto redirect = store_.GetHttpsRedirect(app.name);
     if (!redirect) return std::unexpected(redirect.error());
+    auto announced = announced_.find(app.name);
     routes.apps.push_back({.name = app.name,
                            .upstream = fmt::format("tasks.{}:{}", ServiceName(app.name, "web"), 5000),
                            .running = it != replicas.end() && it->second > 0,
                            .domains = std::move(*domains),
-                           .redirect_https = *redirect});
+                           .redirect_https = *redirect,
+                           .tasks = announced == announced_.end() ? std::vector<std::string>{}
+                                                                  : announced->second.addresses,
+                           .tasks_until = announced == announced_.end() ? 0 : announced->second.until});
   }
   // Certificates. For each host the most specific: the app's own (certs:add),
   // else ACME's for that host; the admin's *.DOMAIN one serves every
@@ -429,7 +449,6 @@ Result<void> ProxyService::WriteRoutes() {
   // removes them).
   std::map<std::string, const AcmeHost*> acme_of;  // by host
   const bool acme_on = !settings_.AcmeDirectory().empty();
-  const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::map<std::string, bool> auto_on;  // by app
   for (const auto& h : *acme) {
     if (!acme_on || h.cert.file.empty() || h.cert.not_after <= now) continue;

@@ -54,6 +54,10 @@ class ProxyService {
   Result<void> Reconcile();
   // Rewrites routes.json from the store and what runs on Swarm.
   Result<void> WriteRoutes();
+  // During a rollout, the app's new web tasks are healthy at these addresses
+  // (on its network): the routes say so for 10 s (RouteEntry::tasks), and the
+  // proxy sends to them at once instead of after Swarm's DNS.
+  void AnnounceTasks(const std::string& app, const std::vector<std::string>& addresses);
   // Until the proxy's worker routes `app` as the routes last written say
   // (server/contracts/proxy_probe.h): to a task when its web tasks run, to a
   // 503 when it is stopped or scaled to 0. After this, the app's URL answers
@@ -114,6 +118,11 @@ class ProxyService {
   std::string image_;  // EnsureImage's answer
   std::map<std::string, bool> running_;  // per app, as WriteRoutes last wrote it (routes_mu_)
   std::map<std::string, std::string> challenges_;  // ACME token -> key authorization (routes_mu_)
+  struct Announced {
+    std::vector<std::string> addresses;
+    int64_t until = 0;  // unix seconds
+  };
+  std::map<std::string, Announced> announced_;  // per app (routes_mu_)
   uint64_t routes_generation_ = 0;  // how many times routes were written (routes_mu_)
   // The version (routes.json's digest) of the routes of each of the last 256
   // writes, to the latest write of that content (routes_mu_).

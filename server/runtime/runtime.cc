@@ -135,6 +135,8 @@ Result<std::vector<Runtime::Rollout>> Runtime::Apply(const std::string& app, con
       p.storage_node = m.node_id;
     }
     Rollout rollout;
+    rollout.app = app;
+    rollout.type = type;
     rollout.service = ServiceName(app, type);
     rollout.replicas = stop ? 0 : p.replicas;
     rollout.release = fmt::format("v{}", release.version);
@@ -172,6 +174,7 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
   std::string failure;
   std::string failed_task;
   std::map<std::string, int> reported;
+  std::set<std::string> announced;  // web services whose new tasks the proxy was told of
   while (done.size() < rollouts.size() && failure.empty()) {
     for (const auto& r : rollouts) {
       if (done.contains(r.service)) continue;
@@ -186,6 +189,7 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
       if (!tasks) return std::unexpected(tasks.error());
       int fresh_running = 0, stale_running = 0, fresh_failed = 0;
       const TaskInfo* last_failed = nullptr;
+      std::vector<std::string> fresh_addresses;
       for (const auto& t : *tasks) {
         bool fresh = t.release == r.release && t.force_update == r.force_update;
         const std::string& state = t.state;
@@ -194,8 +198,21 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
           if (!last_failed || t.updated_at > last_failed->updated_at) last_failed = &t;
         }
         if (!Desired(t)) continue;
-        if (fresh && state == "running") ++fresh_running;
+        if (fresh && state == "running") {
+          ++fresh_running;
+          if (auto a = t.addresses.find(AppNetworkName(r.app)); a != t.addresses.end()) {
+            fresh_addresses.push_back(a->second);
+          }
+        }
         if (!fresh && (state == "running" || state == "starting")) ++stale_running;
+      }
+      // Healthy tasks (Swarm says running only once the check passed) of the
+      // new spec, as many as there should be: the proxy may switch to them
+      // now, before Swarm stops the old ones and its DNS says so.
+      if (web_ready_ && r.type == "web" && r.replicas > 0 && fresh_running == r.replicas &&
+          fresh_addresses.size() == size_t(r.replicas) && !announced.contains(r.service)) {
+        announced.insert(r.service);
+        web_ready_(r.app, fresh_addresses);
       }
       if (reported[r.service] != fresh_running && r.replicas > 0) {
         reported[r.service] = fresh_running;
@@ -220,7 +237,7 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
       bool update_over = r.created || update.empty() || update == "completed";
       if (converged && update_over) done.insert(r.service);
     }
-    if (done.size() < rollouts.size() && failure.empty()) clock_.SleepFor(std::chrono::milliseconds(250));
+    if (done.size() < rollouts.size() && failure.empty()) clock_.SleepFor(std::chrono::milliseconds(100));
   }
   if (failure.empty()) return {};
 

@@ -103,8 +103,17 @@ class Runtime {
   Result<nlohmann::json> Nodes();
   Result<std::string> JoinCommand();
 
+  // Called during a rollout (deploy, scale, restart) as soon as every web
+  // task the app should have runs the new spec and is healthy, with their
+  // addresses on the app's network: the proxy can send to them at once
+  // instead of waiting for Swarm's DNS. Set once, before any rollout.
+  using WebReadyHook = std::function<void(const std::string& app, const std::vector<std::string>& addresses)>;
+  void OnWebReady(WebReadyHook hook) { web_ready_ = std::move(hook); }
+
  private:
   struct Rollout {
+    std::string app;
+    std::string type;
     std::string service;
     std::string id;
     bool created = false;
@@ -140,6 +149,7 @@ class Runtime {
   DockerClient& docker_;
   Store& store_;
   Clock& clock_;
+  WebReadyHook web_ready_;
   std::mutex mu_;
   bool swarm_ready_ = false;
 };

@@ -5,24 +5,38 @@
 namespace ms {
 namespace {
 
+// How long a check after a good one sleeps first (HealthCheck).
+constexpr int kHealthRestSeconds = 5;
+
 HealthCheckSpec HealthCheck(const std::string& path) {
   // bash's /dev/tcp: no curl needed in the run image.
-  std::string script =
+  std::string probe =
       path.empty()
           ? "exec 3<>/dev/tcp/127.0.0.1/$PORT"
           : fmt::format(
                 "exec 3<>/dev/tcp/127.0.0.1/$PORT && printf 'GET {} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 "
                 "&& read -r _ status _ <&3 && [ \"$status\" -ge 200 ] && [ \"$status\" -lt 400 ]",
                 path);
-  HealthCheckSpec check;
-  check.test = {"CMD", "bash", "-c", script};
   // Every check is a process the engine starts in the container (runc exec,
   // tens of milliseconds of CPU): at one every 0.5 s, twenty idle apps took
-  // both cores of a small host and failed their own checks. One every 2 s
-  // costs a quarter of that; a new task is found healthy within 2 s of
-  // listening. The timeout leaves room for a host under load.
-  check.interval_ns = 2 * kNanosPerSecond;
-  check.timeout_ns = 5 * kNanosPerSecond;
+  // both cores of a small host and failed their own checks. Yet a new task
+  // should be found healthy as soon as it listens (a deploy waits for it),
+  // and Docker 20.10 has no StartInterval. So the engine starts a check
+  // 250 ms after the last one ended, and the check itself first sleeps as
+  // long as its marker file says: no marker (the task has not answered yet):
+  // not at all; after a good check 5 s (one check per 5.25 s at rest, less
+  // CPU than the 2 s interval before); after a failed one that followed good
+  // ones 2 s (three failures in a row take 4.5 s, as before). The marker
+  // lives in the container's own /dev/shm (mode 1777, gone with it).
+  std::string script = fmt::format(
+      "m=/dev/shm/.mothership-check; if [ -e $m ]; then read -r s < $m; sleep \"${{s:-2}}\"; fi; "
+      "if ({}); then echo {} > $m; else [ -e $m ] && echo 2 > $m; exit 1; fi",
+      probe, kHealthRestSeconds);
+  HealthCheckSpec check;
+  check.test = {"CMD", "bash", "-c", script};
+  check.interval_ns = 250 * kNanosPerSecond / 1000;
+  // The probe's own 5 s for a host under load, after the sleep.
+  check.timeout_ns = (kHealthRestSeconds + 5) * kNanosPerSecond;
   check.retries = 3;
   check.start_period_ns = 60 * kNanosPerSecond;
   return check;

@@ -266,6 +266,7 @@ void FakeDockerClient::StartTask(FakeService& s, int slot) {
   t.info.container_labels = s.spec.container_labels;
   t.info.release = release;
   t.info.force_update = s.spec.force_update;
+  for (const auto& n : s.spec.networks) t.info.addresses[n.target] = fmt::format("10.0.{}.{}", next_id_ / 250, next_id_ % 250 + 2);
   t.info.timestamp = t.info.updated_at = fmt::format("2026-01-01T00:00:{:02}Z", ++clock_ % 60);
   tasks_.push_back(std::move(t));
 }

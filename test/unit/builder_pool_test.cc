@@ -172,6 +172,72 @@ TEST_CASE("BuilderPool::Prewarm of an app with one already warm starts no other"
 
 namespace {
 
+// Polls (with a deadline) until the pool holds n idle containers.
+bool WaitForIdle(ms::BuilderPool& pool, size_t n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (pool.IdleCount() != n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("BuilderPool keeps idle containers for the apps pushed last only - the oldest goes", "[builder_pool]") {
+  PoolEnv env;
+  ms::FakeClock clock;
+  ms::BuilderPool pool(env.docker, {.max = 2, .keep = std::chrono::minutes(15)}, clock);
+  pool.Prewarm("a", BuildSpec("a"));
+  REQUIRE(WaitForIdle(pool, 1));
+  clock.Advance(std::chrono::seconds(1));
+  pool.Prewarm("b", BuildSpec("b"));
+  REQUIRE(WaitForIdle(pool, 2));
+  clock.Advance(std::chrono::seconds(1));
+  pool.Prewarm("c", BuildSpec("c"));
+  REQUIRE(WaitForCalls(env.docker, "RemoveContainer", 1));
+  CHECK(pool.IdleCount() == 2);
+  CHECK(env.docker.ContainerIds().size() == 2);
+  // b and c are warm: taking them starts nothing; a's push starts its own.
+  const int created = env.docker.CountCalls("CreateContainer");
+  REQUIRE(pool.Take("b", BuildSpec("b")));
+  REQUIRE(pool.Take("c", BuildSpec("c")));
+  CHECK(env.docker.CountCalls("CreateContainer") == created);
+  REQUIRE(pool.Take("a", BuildSpec("a")));
+  CHECK(env.docker.CountCalls("CreateContainer") == created + 1);
+}
+
+TEST_CASE("BuilderPool removes idle containers once they waited their time", "[builder_pool]") {
+  PoolEnv env;
+  ms::FakeClock clock;
+  ms::BuilderPool pool(env.docker, {.max = 4, .keep = std::chrono::minutes(15)}, clock);
+  pool.Prewarm("a", BuildSpec("a"));
+  REQUIRE(WaitForIdle(pool, 1));
+  clock.Advance(std::chrono::minutes(10));
+  pool.Prewarm("b", BuildSpec("b"));
+  REQUIRE(WaitForIdle(pool, 2));
+  clock.Advance(std::chrono::minutes(5));
+  pool.Expire();
+  CHECK(pool.IdleCount() == 1);
+  CHECK(env.docker.ContainerIds().size() == 1);
+  clock.Advance(std::chrono::minutes(10));
+  pool.Expire();
+  CHECK(pool.IdleCount() == 0);
+  CHECK(env.docker.ContainerIds().empty());
+}
+
+TEST_CASE("BuilderPool with no warm builders starts none ahead", "[builder_pool]") {
+  PoolEnv env;
+  ms::BuilderPool pool(env.docker, {.max = 0, .keep = std::chrono::minutes(15)});
+  pool.Prewarm("a", BuildSpec("a"));
+  CHECK(pool.IdleCount() == 0);
+  CHECK(env.docker.CountCalls("CreateContainer") == 0);
+  REQUIRE(pool.Take("a", BuildSpec("a")));
+  CHECK(env.docker.CountCalls("CreateContainer") == 1);
+}
+
+namespace {
+
 struct BuilderEnv {
   TempDir dir;
   ms::Settings settings;

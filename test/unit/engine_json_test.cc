@@ -87,6 +87,21 @@ TEST_CASE("ParseTask reads slot, node, states, error, release and force update",
   CHECK(t.image == "r/shop:v3");
   CHECK(t.release == "v3");
   CHECK(t.force_update == 2);
+  CHECK(t.addresses.empty());
+}
+
+TEST_CASE("ParseTask reads the task's address on each network it is attached to", "[docker]") {
+  auto t = ms::engine::ParseTask(json::parse(R"J({
+    "ID": "t1", "Status": {"State": "running"},
+    "NetworksAttachments": [
+      {"Network": {"Spec": {"Name": "shop-net"}}, "Addresses": ["10.0.3.7/24"]},
+      {"Network": {"Spec": {"Name": "ingress"}}, "Addresses": []},
+      {"Network": {"Spec": {}}, "Addresses": ["10.0.9.1/24"]},
+      {"Network": {"Spec": {"Name": "odd"}}, "Addresses": [7]},
+      "not an object"
+    ]
+  })J"));
+  CHECK(t.addresses == std::map<std::string, std::string>{{"shop-net", "10.0.3.7"}});
 }
 
 TEST_CASE("TaskInfo::Why falls back to the status message when there is no error", "[docker]") {

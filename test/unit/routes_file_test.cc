@@ -228,3 +228,23 @@ TEST_CASE("routes.json: the platform route round-trips - left out when absent - 
   }
   CHECK(ParseRoutesFile(R"({"apps": [], "platform": {"host": "m.d", "socket": "/)" + std::string(106, 'a') + "\"}}"));
 }
+
+TEST_CASE("routes.json: a rollout's announced tasks round-trip - left out when none - a task that is not an IPv4 "
+          "address is an error naming the app",
+          "[contracts]") {
+  RoutesFile with = Sample();
+  with.apps[0].tasks = {"10.0.3.7", "10.0.3.9"};
+  with.apps[0].tasks_until = 1764950400;
+  auto text = ms::contracts::ToJson(with);
+  CHECK(text.find("\"tasks_until\": 1764950400") != std::string::npos);
+  auto parsed = ParseRoutesFile(text);
+  REQUIRE(parsed);
+  CHECK(*parsed == with);
+  CHECK(ms::contracts::ToJson(Sample()).find("\"tasks\"") == std::string::npos);
+  CHECK(ErrorOf(R"({"apps": [{"name": "shop", "upstream": "h:1", "tasks": ["tasks.shop-web"]}]})") ==
+        "routes.json apps[0] (shop): task \"tasks.shop-web\" is not an IPv4 address");
+  CHECK(ErrorOf(R"({"apps": [{"name": "shop", "upstream": "h:1", "tasks": "10.0.0.1"}]})") ==
+        "routes.json apps[0]: \"tasks\" must be an array of strings");
+  CHECK(ErrorOf(R"({"apps": [{"name": "shop", "upstream": "h:1", "tasks_until": "soon"}]})").find("tasks_until") !=
+        std::string::npos);
+}

@@ -132,6 +132,40 @@ TEST_CASE("Runtime::Deploy polls with the clock instead of sleeping", "[runtime]
   CHECK(env.clock.Elapsed() < std::chrono::seconds(5));
 }
 
+TEST_CASE("Runtime: a rollout tells the proxy of its new web tasks once all are healthy - not of other types, "
+          "not of a release that fails",
+          "[runtime]") {
+  RuntimeEnv env;
+  std::vector<std::pair<std::string, std::vector<std::string>>> told;
+  env.runtime->OnWebReady([&](const std::string& app, const std::vector<std::string>& addresses) {
+    told.emplace_back(app, addresses);
+  });
+  env.Deployed("shop", 1, {{"web", "npm start"}, {"worker", "node w.js"}});
+  REQUIRE(told.size() == 1);
+  CHECK(told[0].first == "shop");
+  REQUIRE(told[0].second.size() == 1);
+
+  // Three tasks of v2: announced together, none of them v1's.
+  env.SetFormation("shop", {{"web", 3}, {"worker", 1}});
+  env.Deployed("shop", 2, {{"web", "npm start"}, {"worker", "node w.js"}});
+  REQUIRE(told.size() == 2);
+  std::vector<std::string> expected;
+  for (const auto& t : env.docker.Tasks("shop-web")) {
+    if (t.desired_state == "running" && t.release == "v2") expected.push_back(t.addresses.at("shop-net"));
+  }
+  std::sort(expected.begin(), expected.end());
+  auto announced = told[1].second;
+  std::sort(announced.begin(), announced.end());
+  CHECK(expected.size() == 3);
+  CHECK(announced == expected);
+  CHECK(std::find(announced.begin(), announced.end(), told[0].second[0]) == announced.end());
+
+  env.docker.ScriptRelease("v3", Crashing("task: non-zero exit (1)"));
+  auto crashed = env.AddRelease("shop", 3);
+  CHECK_FALSE(env.runtime->Deploy("shop", crashed, env.out));
+  CHECK(told.size() == 2);
+}
+
 TEST_CASE("Runtime::Deploy: a crashing release is rolled back with its error and last lines", "[runtime]") {
   RuntimeEnv env;
   env.Deployed("shop", 1);

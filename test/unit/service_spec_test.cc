@@ -3,9 +3,22 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include "test/unit/test_helpers.h"
 
 namespace {
 
@@ -111,4 +124,94 @@ TEST_CASE("MakeServiceSpec: no capabilities - config values that look like Swarm
   CHECK(std::find(env.begin(), env.end(), "DYNO=web.{{.Task.Slot}}") != env.end());
   CHECK(ms::EscapeSwarmTemplate("plain") == "plain");
   CHECK(ms::EscapeSwarmTemplate("{{{{") == "{{\"{{\"}}{{\"{{\"}}");
+}
+
+namespace {
+
+// Runs a health check's script with bash as the engine would (PORT set); its
+// exit status.
+int RunCheck(const std::string& script, uint16_t port) {
+  std::string port_env = "PORT=" + std::to_string(port);
+  const char* argv[] = {"bash", "-c", script.c_str(), nullptr};
+  const char* envp[] = {port_env.c_str(), "PATH=/usr/bin:/bin", nullptr};
+  pid_t pid = 0;
+  posix_spawn_file_actions_t quiet;  // (a refused connection says so on stderr)
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
+  int spawned = posix_spawnp(&pid, "bash", &quiet, nullptr, const_cast<char**>(argv), const_cast<char**>(envp));
+  posix_spawn_file_actions_destroy(&quiet);
+  REQUIRE(spawned == 0);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// A listening socket on 127.0.0.1:port (0: any free one, set in port).
+int Listen(uint16_t& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(fd, 16) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+std::string Slurp(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string text;
+  std::getline(in, text);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("The web health check runs at once until the task answers, then sleeps 5 s first - after a failure 2 s",
+          "[runtime]") {
+  ms::Release release = Version1("localhost:5000/shop:v1");
+  auto spec = ms::MakeServiceSpec(Spec(release, "web"));
+  REQUIRE(spec.health_check);
+  CHECK(spec.health_check->interval_ns == 250'000'000);
+  CHECK(spec.health_check->timeout_ns == 10'000'000'000);
+  std::string script = spec.health_check->test.at(3);
+  // The marker in a directory of the test's own; the sleeps said instead of slept.
+  ms_test::TempDir dir;
+  const auto marker = dir.path() / "marker";
+  const auto slept = dir.path() / "slept";
+  auto at = script.find("/dev/shm/.mothership-check");
+  REQUIRE(at != std::string::npos);
+  script.replace(at, std::strlen("/dev/shm/.mothership-check"), marker.string());
+  at = script.find("sleep ");
+  REQUIRE(at != std::string::npos);
+  script.replace(at, std::strlen("sleep "), "echo >> " + slept.string() + " ");
+
+  uint16_t port = 0;
+  int listener = Listen(port);
+  ::close(listener);
+  // Not listening yet: fails at once, no marker (the next check runs 250 ms later).
+  CHECK(RunCheck(script, port) == 1);
+  CHECK_FALSE(std::filesystem::exists(marker));
+  CHECK_FALSE(std::filesystem::exists(slept));
+  // Listening: healthy at once; from now on each check first sleeps 5 s.
+  listener = Listen(port);
+  CHECK(RunCheck(script, port) == 0);
+  CHECK(Slurp(marker) == "5");
+  CHECK_FALSE(std::filesystem::exists(slept));
+  CHECK(RunCheck(script, port) == 0);
+  CHECK(Slurp(slept) == "5");
+  // Gone: failed, and the next checks sleep 2 s (three failures: 4.5 s, as before).
+  ::close(listener);
+  CHECK(RunCheck(script, port) == 1);
+  CHECK(Slurp(marker) == "2");
+  listener = Listen(port);
+  CHECK(RunCheck(script, port) == 0);
+  CHECK(Slurp(marker) == "5");
+  ::close(listener);
 }
