@@ -237,7 +237,7 @@ Result<void> Runtime::Converge(const std::vector<Rollout>& rollouts, Output& out
       bool update_over = r.created || update.empty() || update == "completed";
       if (converged && update_over) done.insert(r.service);
     }
-    if (done.size() < rollouts.size() && failure.empty()) clock_.SleepFor(std::chrono::milliseconds(100));
+    if (done.size() < rollouts.size() && failure.empty()) clock_.SleepFor(std::chrono::milliseconds(50));
   }
   if (failure.empty()) return {};
 

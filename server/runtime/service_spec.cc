@@ -22,9 +22,9 @@ HealthCheckSpec HealthCheck(const std::string& path) {
   // both cores of a small host and failed their own checks. Yet a new task
   // should be found healthy as soon as it listens (a deploy waits for it),
   // and Docker 20.10 has no StartInterval. So the engine starts a check
-  // 250 ms after the last one ended, and the check itself first sleeps as
+  // 100 ms after the last one ended, and the check itself first sleeps as
   // long as its marker file says: no marker (the task has not answered yet):
-  // not at all; after a good check 5 s (one check per 5.25 s at rest, less
+  // not at all; after a good check 5 s (one check per 5.1 s at rest, less
   // CPU than the 2 s interval before); after a failed one that followed good
   // ones 2 s (three failures in a row take 4.5 s, as before). The marker
   // lives in the container's own /dev/shm (mode 1777, gone with it).
@@ -34,7 +34,7 @@ HealthCheckSpec HealthCheck(const std::string& path) {
       probe, kHealthRestSeconds);
   HealthCheckSpec check;
   check.test = {"CMD", "bash", "-c", script};
-  check.interval_ns = 250 * kNanosPerSecond / 1000;
+  check.interval_ns = 100 * kNanosPerSecond / 1000;
   // The probe's own 5 s for a host under load, after the sleep.
   check.timeout_ns = (kHealthRestSeconds + 5) * kNanosPerSecond;
   check.retries = 3;

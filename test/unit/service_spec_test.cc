@@ -178,7 +178,7 @@ TEST_CASE("The web health check runs at once until the task answers, then sleeps
   ms::Release release = Version1("localhost:5000/shop:v1");
   auto spec = ms::MakeServiceSpec(Spec(release, "web"));
   REQUIRE(spec.health_check);
-  CHECK(spec.health_check->interval_ns == 250'000'000);
+  CHECK(spec.health_check->interval_ns == 100'000'000);
   CHECK(spec.health_check->timeout_ns == 10'000'000'000);
   std::string script = spec.health_check->test.at(3);
   // The marker in a directory of the test's own; the sleeps said instead of slept.
@@ -195,7 +195,7 @@ TEST_CASE("The web health check runs at once until the task answers, then sleeps
   uint16_t port = 0;
   int listener = Listen(port);
   ::close(listener);
-  // Not listening yet: fails at once, no marker (the next check runs 250 ms later).
+  // Not listening yet: fails at once, no marker (the next check runs 100 ms later).
   CHECK(RunCheck(script, port) == 1);
   CHECK_FALSE(std::filesystem::exists(marker));
   CHECK_FALSE(std::filesystem::exists(slept));
