@@ -45,6 +45,7 @@ void AppendAccessLogLine(std::string& out, std::string_view time, const AccessLo
 }
 
 void AccessLog::Add(const AccessLogEntry& entry) {
+  std::lock_guard lock(mu_);
   auto second = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   if (second != second_) {
     second_ = second;
@@ -61,10 +62,25 @@ void AccessLog::Add(const AccessLogEntry& entry) {
     dropped_ = 0;
   }
   AppendAccessLogLine(buffer_, time_, entry);
-  if (buffer_.size() > kFlushAt) Flush();
+  if (buffer_.size() > kFlushAt) FlushLocked();
 }
 
 void AccessLog::Flush() {
+  std::lock_guard lock(mu_);
+  FlushLocked();
+}
+
+bool AccessLog::empty() {
+  std::lock_guard lock(mu_);
+  return buffer_.empty();
+}
+
+uint64_t AccessLog::dropped() {
+  std::lock_guard lock(mu_);
+  return dropped_total_;
+}
+
+void AccessLog::FlushLocked() {
   size_t written = 0;
   while (written < buffer_.size()) {
     ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);

@@ -2,12 +2,14 @@
 // The access log: one JSON line per request (time, app, host, method, path,
 // status, bytes, duration, client, upstream task, request id), gathered in
 // memory and written to a descriptor (stdout) when 64 KB have gathered or
-// when Flush is called (the server does every 200 ms). The proxy's one thread
-// calls it.
+// when Flush is called (the server does every 200 ms). The proxy's loops
+// share one (loop_group.h): any thread may call it, and lines from several
+// never mix (a write the descriptor took only in part is finished first).
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -41,10 +43,13 @@ class AccessLog {
   void Add(const AccessLogEntry& entry);
   // Writes what has gathered, as much as the descriptor takes now.
   void Flush();
-  bool empty() const { return buffer_.empty(); }
-  uint64_t dropped() const { return dropped_total_; }
+  bool empty();
+  uint64_t dropped();
 
  private:
+  void FlushLocked();
+
+  std::mutex mu_;
   int fd_;
   std::string buffer_;
   uint64_t dropped_ = 0;        // since the last line that said so

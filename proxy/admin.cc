@@ -7,6 +7,10 @@
 namespace ms::proxy {
 
 std::optional<std::string> AdminResponse(std::string_view data, const Metrics& metrics) {
+  return AdminResponse(data, [&metrics] { return metrics.Render(); });
+}
+
+std::optional<std::string> AdminResponse(std::string_view data, const std::function<std::string()>& metrics) {
   RequestHead req;
   auto parsed = ParseRequestHead(data, HeadLimits{}, req);
   if (parsed == Parse::kIncomplete) return std::nullopt;
@@ -14,7 +18,7 @@ std::optional<std::string> AdminResponse(std::string_view data, const Metrics& m
   if (parsed == Parse::kError) {
     status = "400 Bad Request";
   } else if (req.target == "/metrics") {
-    body = metrics.Render();
+    body = metrics();
   } else if (req.target == "/healthz") {
     body = "ok\n";
   } else {
@@ -25,7 +29,7 @@ std::optional<std::string> AdminResponse(std::string_view data, const Metrics& m
                      type, body.size(), body);
 }
 
-boost::asio::awaitable<void> ServeAdmin(boost::asio::ip::tcp::socket socket, const Metrics& metrics) {
+boost::asio::awaitable<void> ServeAdmin(boost::asio::ip::tcp::socket socket, std::function<std::string()> metrics) {
   namespace asio = boost::asio;
   constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
   std::string data;

@@ -5,11 +5,12 @@
 //
 //   mothership-proxy --routes FILE [--listen HOST:PORT] [--https HOST:PORT] [--admin HOST:PORT|off]
 //                    [--tls-secret FILE] [--max-body-mb N] [--max-connections N] [--no-access-log]
-//                    [--drain-seconds N]
+//                    [--drain-seconds N] [--threads N]
 //                    [--edge-socket PATH --public-port N [--public-https-port N] [--ready-file PATH]]
 //   mothership-proxy edge --listen HOST:PORT [--https HOST:PORT] [--metrics HOST:PORT] --socket PATH
 // Prints "mothership-proxy listening on HOST:PORT (admin HOST:PORT)" once it
-// serves. With --edge-socket it listens on nothing and takes its connections
+// serves. --threads: how many loops serve (loop_group.h; default: one per CPU
+// it may run on). With --edge-socket it listens on nothing and takes its connections
 // from an edge (edge.h), which holds the public ports.
 
 #include <fcntl.h>
@@ -29,11 +30,13 @@
 #include <boost/asio.hpp>
 
 #include "proxy/edge.h"
+#include "proxy/loop_group.h"
 #include "proxy/server.h"
 
 namespace {
 
 namespace asio = boost::asio;
+using ms::proxy::LoopGroup;
 using ms::proxy::ProxyConfig;
 using ms::proxy::RouteTable;
 using ms::proxy::Server;
@@ -42,7 +45,7 @@ const char kUsage[] =
     "usage: mothership-proxy --routes FILE [--listen HOST:PORT] [--https HOST:PORT] [--admin HOST:PORT|off]\n"
     "                        [--tls-secret FILE] [--max-body-mb N] [--max-connections N]\n"
     "                        [--max-connections-per-address N] [--header-timeout SECONDS] [--no-access-log]\n"
-    "                        [--drain-seconds N]\n"
+    "                        [--drain-seconds N] [--threads N]\n"
     "                        [--edge-socket PATH --public-port N [--public-https-port N] [--ready-file PATH]]\n"
     "       mothership-proxy edge --listen HOST:PORT [--https HOST:PORT] [--metrics HOST:PORT] --socket PATH\n";
 
@@ -59,7 +62,7 @@ bool SplitHostPort(const std::string& s, std::string& host, uint16_t& port) {
 
 // Loads the routes file into the server; false (and the old routes stay) when
 // it cannot be read or parsed.
-bool LoadRoutes(Server& server, const std::filesystem::path& file) {
+bool LoadRoutes(LoopGroup& loops, const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) {
     std::fprintf(stderr, "mothership-proxy: cannot read %s; keeping the routes it has\n", file.c_str());
@@ -74,13 +77,13 @@ bool LoadRoutes(Server& server, const std::filesystem::path& file) {
     return false;
   }
   std::fprintf(stderr, "mothership-proxy: %zu routes from %s\n", table->routes().size(), file.c_str());
-  server.SetRoutes(std::move(*table));
+  loops.SetRoutes(*table);
   return true;
 }
 
 // Reloads the routes whenever the file is written or replaced (the daemon
 // renames a new file over it).
-asio::awaitable<void> WatchRoutes(Server& server, std::filesystem::path file) {
+asio::awaitable<void> WatchRoutes(LoopGroup& loops, std::filesystem::path file) {
   auto executor = co_await asio::this_coro::executor;
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) co_return;
@@ -102,7 +105,7 @@ asio::awaitable<void> WatchRoutes(Server& server, std::filesystem::path file) {
       if (e->len > 0 && name == e->name) ours = true;
       at += sizeof(inotify_event) + e->len;
     }
-    if (ours) LoadRoutes(server, file);
+    if (ours) LoadRoutes(loops, file);
   }
 }
 
@@ -181,6 +184,7 @@ struct Options {
   int public_https_port = 443;
   std::filesystem::path routes;
   int drain_seconds = 30;
+  size_t threads = 0;  // 0: DefaultLoops()
 };
 
 // Reads the flags into options; an exit status when the program must stop
@@ -240,6 +244,8 @@ std::optional<int> ParseOptions(int argc, char** argv, Options& options) {
       config.max_connections_per_address = std::strtoull(value().c_str(), nullptr, 10);
     } else if (arg == "--header-timeout") {
       config.header_timeout = std::chrono::seconds(std::max(1, std::atoi(value().c_str())));
+    } else if (arg == "--threads") {
+      options.threads = static_cast<size_t>(std::max(1, std::atoi(value().c_str())));
     } else if (arg == "--drain-seconds") {
       options.drain_seconds = std::atoi(value().c_str());
     } else if (arg == "--edge-socket") {
@@ -267,7 +273,7 @@ std::optional<int> ParseOptions(int argc, char** argv, Options& options) {
 // SIGTERM: stop accepting, let requests in flight finish, stop io when none
 // is left or after drain_seconds.
 void DrainOnSignal(asio::io_context& io, asio::signal_set& signals, asio::steady_timer& drain_deadline,
-                   Server& server, int drain_seconds) {
+                   LoopGroup& server, int drain_seconds) {
   signals.async_wait([&io, &drain_deadline, &server, drain_seconds](boost::system::error_code ec, int) {
     if (ec) return;
     std::fprintf(stderr, "mothership-proxy: draining\n");
@@ -293,26 +299,29 @@ int main(int argc, char** argv) {
   if (auto status = ParseOptions(argc, argv, options)) return *status;
   const ProxyConfig& config = options.config;
 
-  asio::io_context io(1);
-  Server server(io, config);
+  LoopGroup loops(options.threads ? options.threads : ms::proxy::DefaultLoops(), config);
+  asio::io_context& io = loops.primary_io();
+  Server& server = loops.primary();
   try {
     if (options.edge_socket.empty()) {
       server.Start();
+      loops.StartOthers(0);
     } else {
       server.StartFromEdge(options.edge_socket, static_cast<uint16_t>(options.public_port),
                            static_cast<uint16_t>(options.public_https_port));
+      loops.StartOthers(static_cast<uint16_t>(options.public_port));
     }
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "mothership-proxy: cannot listen on %s:%u: %s\n", config.listen_host.c_str(),
                  config.listen_port, e.what());
     return 1;
   }
-  LoadRoutes(server, options.routes);
-  asio::co_spawn(io, WatchRoutes(server, options.routes), asio::detached);
+  LoadRoutes(loops, options.routes);
+  asio::co_spawn(io, WatchRoutes(loops, options.routes), asio::detached);
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   asio::steady_timer drain_deadline(io);
-  DrainOnSignal(io, signals, drain_deadline, server, options.drain_seconds);
+  DrainOnSignal(io, signals, drain_deadline, loops, options.drain_seconds);
   if (!options.edge_socket.empty()) {
     std::printf("mothership-proxy taking connections from the edge at %s", options.edge_socket.c_str());
   } else {
@@ -320,6 +329,7 @@ int main(int argc, char** argv) {
     if (config.https_port) std::printf(" (https %s:%u)", config.https_host.c_str(), server.https_port());
     if (config.admin) std::printf(" (admin %s:%u)", config.admin_host.c_str(), server.admin_port());
   }
+  std::printf(" (%zu threads)", loops.size());
   std::printf("\n");
   std::fflush(stdout);
   // The access log's writes to the engine's log pipe must never wait: a busy
@@ -329,7 +339,7 @@ int main(int argc, char** argv) {
     fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
   }
   signal(SIGPIPE, SIG_IGN);
-  io.run();
+  loops.Run();
   std::fflush(stdout);
   return 0;
 }

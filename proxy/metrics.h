@@ -1,12 +1,16 @@
 #pragma once
 // The proxy's Prometheus metrics (served on the admin port at /metrics):
 // requests by app and status class, a latency histogram per app, open client
-// connections, upstream errors by app, TLS handshakes. One thread (the
-// proxy's) updates them.
+// connections, upstream errors by app, TLS handshakes. Each of the proxy's
+// loops (loop_group.h) updates its own; /metrics renders them together
+// (RenderAll). Any thread may call these.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <span>
 #include <string>
 
 namespace ms::proxy {
@@ -15,7 +19,10 @@ class Metrics {
  public:
   // status 0: the client went away before an answer.
   void Request(const std::string& app, int status, double seconds);
-  void UpstreamError(const std::string& app) { ++apps_[app].upstream_errors; }
+  void UpstreamError(const std::string& app) {
+    std::lock_guard lock(mu_);
+    ++apps_[app].upstream_errors;
+  }
   void ConnectionOpened() { ++open_connections_; ++total_connections_; }
   void ConnectionClosed() { --open_connections_; }
   int64_t open_connections() const { return open_connections_; }
@@ -25,6 +32,8 @@ class Metrics {
 
   // The Prometheus text exposition format.
   std::string Render() const;
+  // The sum of several (the loops' metrics), rendered as one.
+  static std::string RenderAll(std::span<const Metrics* const> all);
 
  private:
   static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -36,11 +45,12 @@ class Metrics {
     double sum = 0;
     uint64_t upstream_errors = 0;
   };
+  mutable std::mutex mu_;  // apps_
   std::map<std::string, App> apps_;
-  int64_t open_connections_ = 0;
-  uint64_t total_connections_ = 0;
-  uint64_t tls_handshakes_ = 0;
-  uint64_t tls_handshake_failures_ = 0;
+  std::atomic<int64_t> open_connections_ = 0;
+  std::atomic<uint64_t> total_connections_ = 0;
+  std::atomic<uint64_t> tls_handshakes_ = 0;
+  std::atomic<uint64_t> tls_handshake_failures_ = 0;
 };
 
 }  // namespace ms::proxy

@@ -38,10 +38,11 @@ struct Server::Request {
   bool head_consumed = false;  // its bytes are no longer in the connection's buffer
 };
 
-Server::Server(asio::io_context& io, ProxyConfig config)
+Server::Server(asio::io_context& io, ProxyConfig config, std::shared_ptr<LoopShared> shared)
     : io_(io), config_(std::move(config)), acceptor_(io), https_acceptor_(io), admin_acceptor_(io),
-      routes_(std::make_shared<RouteTable>()),
-      upstreams_(io), access_log_(STDOUT_FILENO), alive_(std::make_shared<bool>(true)) {}
+      routes_(std::make_shared<RouteTable>()), upstreams_(io),
+      shared_(shared ? std::move(shared) : std::make_shared<LoopShared>(config_)),
+      alive_(std::make_shared<bool>(true)) {}
 
 Server::~Server() { *alive_ = false; }
 
@@ -70,6 +71,39 @@ void Server::StartFromEdge(const std::string& socket_path, uint16_t public_port,
   edge_https_port_ = public_https_port;
   asio::co_spawn(io_, ReceiveFromEdge(socket_path), asio::detached);
   StartCommon();
+}
+
+void Server::StartAdopting(uint16_t public_port) {
+  if (public_port) port_ = public_port;
+  StartCommon();
+}
+
+void Server::Adopt(int fd, char tag) {
+  asio::post(io_, [this, fd, tag, alive = alive_] {
+    if (!*alive) {
+      ::close(fd);
+      return;
+    }
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+    tcp::socket socket(io_);
+    boost::system::error_code ec;
+    socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      return;
+    }
+    Serve(std::move(socket), tag);
+  });
+}
+
+void Server::SetHttpsPort(uint16_t port) {
+  asio::post(io_, [this, port, alive = alive_] {
+    if (!*alive) return;
+    https_port_ = port;
+    https_port_text_ = std::to_string(port);
+  });
 }
 
 void Server::StartCommon() {
@@ -170,28 +204,26 @@ asio::awaitable<void> Server::Accept(tcp::acceptor& acceptor, char tag) {
       co_await pause.async_wait(kNoThrow);
       continue;
     }
-    Serve(std::move(socket), tag);
+    if (shared_->dispatch) {
+      shared_->dispatch(socket.release(), tag);
+    } else {
+      Serve(std::move(socket), tag);
+    }
   }
 }
 
 void Server::Serve(tcp::socket socket, char tag) {
   if (tag == 'm') {
-    asio::co_spawn(io_, ServeAdmin(std::move(socket), metrics_), asio::detached);
-    return;
-  }
-  if (static_cast<size_t>(metrics_.open_connections()) >= config_.max_connections) {
-    boost::system::error_code ignored;
-    socket.close(ignored);  // over the limit: refused at once
+    asio::co_spawn(io_, ServeAdmin(std::move(socket), MetricsText()), asio::detached);
     return;
   }
   boost::system::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   std::string ip = ec ? "" : peer.address().to_string();
-  if (config_.max_connections_per_address && per_address_[ip] >= config_.max_connections_per_address) {
-    socket.close(ec);  // this address holds its share: refused at once
+  if (!shared_->caps.Open(ip)) {
+    socket.close(ec);  // over the limit, or this address holds its share: refused at once
     return;
   }
-  ++per_address_[ip];
   socket.set_option(tcp::no_delay(true), ec);
   asio::co_spawn(io_, Session(std::move(socket), std::move(ip), tag == 's'), asio::detached);
 }
@@ -234,6 +266,7 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
     std::fprintf(stderr, "mothership-proxy: taking connections from the edge at %s\n", socket_path.c_str());
     said = false;
     edge_ = std::move(edge);
+    has_edge_ = true;
     if (!config_.ready_file.empty()) std::ofstream(config_.ready_file).put('\n');
     bool closed = false;
     while (!closed) {  // (draining too: see Drain)
@@ -245,7 +278,12 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
           if (tag == kHttpsListening && edge_https_port_ != 0) {
             https_port_ = edge_https_port_;
             https_port_text_ = std::to_string(https_port_);
+            if (on_https_port_) on_https_port_(https_port_);
           }
+          continue;
+        }
+        if (shared_->dispatch) {
+          shared_->dispatch(fd, tag);
           continue;
         }
         tcp::socket s(io_);
@@ -259,6 +297,7 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
       }
     }
     edge_.reset();
+    has_edge_ = false;
     if (draining_) co_return;
   }
 }
@@ -310,7 +349,7 @@ asio::awaitable<void> Server::Session(tcp::socket socket, std::string client_ip,
   if (c->prev) c->prev->next = c->next;
   if (c->next) c->next->prev = c->prev;
   if (conns_ == c.get()) conns_ = c->next;
-  if (auto at = per_address_.find(c->client_ip); at != per_address_.end() && --at->second == 0) per_address_.erase(at);
+  shared_->caps.Close(c->client_ip);
   metrics_.ConnectionClosed();
 }
 
@@ -501,7 +540,7 @@ bool Server::Finish(Connection& c, Request& r, const ResponseHead& resp, const F
 void Server::Log(const Connection& c, const Request& r, int status, uint64_t bytes, std::string_view upstream) {
   if (!config_.access_log) return;
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - r.start).count();
-  access_log_.Add(AccessLogEntry{r.app, r.head.host, r.head.method, r.head.target, status, bytes, ms, c.client_ip,
+  shared_->access_log.Add(AccessLogEntry{r.app, r.head.host, r.head.method, r.head.target, status, bytes, ms, c.client_ip,
                                  upstream, c.request_id});
 }
 
@@ -512,7 +551,7 @@ asio::awaitable<void> Server::FlushLogLoop() {
     timer.expires_after(std::chrono::milliseconds(200));
     co_await timer.async_wait(kNoThrow);
     if (!*alive) break;
-    access_log_.Flush();
+    shared_->access_log.Flush();
     if (draining_ && metrics_.open_connections() == 0) break;
   }
 }
@@ -521,8 +560,13 @@ asio::awaitable<void> Server::AcceptAdmin() {
   while (!draining_) {
     auto [ec, socket] = co_await admin_acceptor_.async_accept(kNoThrow);
     if (ec) co_return;
-    asio::co_spawn(io_, ServeAdmin(std::move(socket), metrics_), asio::detached);
+    asio::co_spawn(io_, ServeAdmin(std::move(socket), MetricsText()), asio::detached);
   }
+}
+
+std::function<std::string()> Server::MetricsText() const {
+  if (shared_->metrics_text) return shared_->metrics_text;
+  return [this] { return metrics_.Render(); };
 }
 
 }  // namespace ms::proxy

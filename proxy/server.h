@@ -5,17 +5,19 @@
 // below: head_rewrite.h (the heads both ways), exchange.h (a task picked,
 // connected to and retried), body_relay.h (bodies streamed in fixed buffers:
 // constant memory per connection, none while idle), tunnel.h (upgrades),
-// access_log.h and admin.h (/metrics). One thread runs everything on one
-// io_context.
+// access_log.h and admin.h (/metrics). One thread runs a Server on its own
+// io_context; the proxy runs one per core (loop_group.h), sharing LoopShared.
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include <boost/asio.hpp>
 
 #include "proxy/access_log.h"
+#include "proxy/client_caps.h"
 #include "proxy/config.h"
 #include "proxy/connection.h"
 #include "proxy/framing.h"
@@ -29,9 +31,23 @@ namespace ms::proxy {
 
 class Exchange;
 
+// What the Servers of one proxy process share (loop_group.h).
+struct LoopShared {
+  explicit LoopShared(const ProxyConfig& config)
+      : caps(config.max_connections, config.max_connections_per_address), access_log(STDOUT_FILENO) {}
+  ClientCaps caps;
+  AccessLog access_log;
+  // Where a connection the server accepted or took from the edge goes (a
+  // descriptor and its tag): empty, served where it came in.
+  std::function<void(int fd, char tag)> dispatch;
+  // /metrics: empty, the server's own.
+  std::function<std::string()> metrics_text;
+};
+
 class Server {
  public:
-  Server(asio::io_context& io, ProxyConfig config);
+  // shared: nullptr, the server's own (one loop).
+  Server(asio::io_context& io, ProxyConfig config, std::shared_ptr<LoopShared> shared = nullptr);
   ~Server();
 
   // Binds the listening sockets (throws boost::system::system_error).
@@ -40,11 +56,20 @@ class Server {
   // unix socket instead of listening; public_port and public_https_port are
   // the edge's (X-Forwarded-Port).
   void StartFromEdge(const std::string& socket_path, uint16_t public_port, uint16_t public_https_port = 443);
+  // As a loop that serves only what another hands it (Adopt); public_port as
+  // for StartFromEdge (0: standalone).
+  void StartAdopting(uint16_t public_port);
+  // Serves a connection another loop took (any thread may call it).
+  void Adopt(int fd, char tag);
+  // The https port the edge said it listens on (another loop heard it).
+  void SetHttpsPort(uint16_t port);
+  // Called (on this loop) when the edge says it listens for https.
+  void OnHttpsPort(std::function<void(uint16_t)> fn) { on_https_port_ = std::move(fn); }
   // Stops accepting; idle connections close, busy ones finish their request.
   void Drain();
   // Draining, and done: the edge has closed the link (it sends no more
   // connections) and no connection is open.
-  bool Drained() const { return draining_ && !edge_ && metrics_.open_connections() == 0; }
+  bool Drained() const { return draining_ && !has_edge_ && metrics_.open_connections() == 0; }
 
   void SetRoutes(RouteTable routes);
   uint16_t port() const { return port_; }
@@ -89,6 +114,8 @@ class Server {
   // tag: 'h' http, 's' https, 'm' the admin endpoint (edge.h's tags).
   void Serve(tcp::socket socket, char tag);
   void StartCommon();
+  // What /metrics answers with.
+  std::function<std::string()> MetricsText() const;
   void Log(const Connection& c, const Request& r, int status, uint64_t bytes, std::string_view upstream);
 
   asio::io_context& io_;
@@ -107,11 +134,12 @@ class Server {
   std::shared_ptr<const RouteTable> routes_;
   Upstreams upstreams_;
   Metrics metrics_;
-  AccessLog access_log_;
+  std::shared_ptr<LoopShared> shared_;
+  std::function<void(uint16_t)> on_https_port_;
   Connection* conns_ = nullptr;  // every open client connection
-  std::unordered_map<std::string, size_t> per_address_;  // open connections by client address
   std::unique_ptr<asio::local::stream_protocol::socket> edge_;  // worker mode
-  bool draining_ = false;
+  std::atomic<bool> has_edge_ = false;  // edge_ is set (other threads read it: Drained)
+  std::atomic<bool> draining_ = false;
   std::shared_ptr<bool> alive_;
 };
 
