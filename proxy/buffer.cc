@@ -8,7 +8,7 @@ namespace {
 constexpr size_t kMaxPooled = 4096;
 
 std::vector<std::unique_ptr<char[]>>& Pool() {
-  static std::vector<std::unique_ptr<char[]>> pool;
+  thread_local std::vector<std::unique_ptr<char[]>> pool;  // each loop its own (loop_group.h)
   return pool;
 }
 

@@ -77,7 +77,7 @@ bool GoodRequestId(std::string_view id) {
 }
 
 void NewRequestId(std::string& id) {
-  static std::mt19937_64 rng(std::random_device{}());
+  thread_local std::mt19937_64 rng(std::random_device{}());
   static const char kHex[] = "0123456789abcdef";
   id.resize(32);
   for (int half = 0; half < 2; ++half) {
