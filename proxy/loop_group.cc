@@ -36,10 +36,13 @@ void LoopGroup::StartOthers(uint16_t public_port) {
 }
 
 void LoopGroup::SetRoutes(const RouteTable& routes) {
+  // Loop 0 loads the certificates (when their files changed); the others
+  // share its OpenSSL contexts (thread-safe to make connections from).
   loops_[0]->server->SetRoutes(routes);
+  auto tls = loops_[0]->server->tls();
   for (size_t i = 1; i < loops_.size(); ++i) {
     Server* server = loops_[i]->server.get();
-    asio::post(loops_[i]->io, [server, routes] { server->SetRoutes(routes); });
+    asio::post(loops_[i]->io, [server, routes, tls] { server->SetRoutes(routes, tls); });
   }
 }
 

@@ -154,7 +154,7 @@ asio::awaitable<void> Server::Sweep() {
   }
 }
 
-void Server::SetRoutes(RouteTable routes) {
+void Server::SetRoutes(RouteTable routes, std::shared_ptr<const TlsContexts> tls) {
   std::vector<std::pair<std::string, uint16_t>> names;
   for (const auto& r : routes.routes()) names.emplace_back(r->upstream_host, r->upstream_port);
   upstreams_.Follow(names);
@@ -185,7 +185,9 @@ void Server::SetRoutes(RouteTable routes) {
     for (const auto& host : cert.hosts) files += " " + host;
     files += "\n";
   }
-  if (!tls_ || files != tls_files_) {
+  if (tls) {
+    tls_ = std::move(tls);
+  } else if (!tls_ || files != tls_files_) {
     std::vector<std::string> errors;
     tls_ = TlsContexts::Load(routes.certs(), config_.tls_secret, errors);
     tls_files_ = std::move(files);

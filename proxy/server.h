@@ -71,7 +71,11 @@ class Server {
   // connections) and no connection is open.
   bool Drained() const { return draining_ && !has_edge_ && metrics_.open_connections() == 0; }
 
-  void SetRoutes(RouteTable routes);
+  // tls: the certificates another loop loaded for these routes (loop_group.h:
+  // one set of OpenSSL contexts for every loop); nullptr: loaded here when
+  // their files changed.
+  void SetRoutes(RouteTable routes, std::shared_ptr<const TlsContexts> tls = nullptr);
+  std::shared_ptr<const TlsContexts> tls() const { return tls_; }
   uint16_t port() const { return port_; }
   uint16_t https_port() const { return https_port_; }
   uint16_t admin_port() const { return admin_port_; }
