@@ -141,7 +141,10 @@ void BuilderPool::Discard(const std::string& id) {
 void BuilderPool::Drop(const std::string& app) {
   std::optional<std::string> id;
   {
-    std::lock_guard lock(mu_);
+    // A container on its way for the app would hold its cache volume once
+    // started: wait for it, then remove it too.
+    std::unique_lock lock(mu_);
+    started_.wait(lock, [&] { return !starting_.contains(app); });
     if (auto it = idle_.find(app); it != idle_.end()) {
       id = it->second.id;
       idle_.erase(it);

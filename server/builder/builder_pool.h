@@ -50,7 +50,7 @@ class BuilderPool {
   void Prewarm(const std::string& app, const ContainerSpec& spec);
   // Removes a used container in the background, off the push's path.
   void Discard(const std::string& id);
-  // Removes the app's idle container (apps:destroy).
+  // Removes the app's idle container, once one on its way has started (apps:destroy).
   void Drop(const std::string& app);
   // Removes the idle containers older than limits.keep; the pool's own
   // thread calls it every 30 s.

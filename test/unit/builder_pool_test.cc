@@ -226,6 +226,18 @@ TEST_CASE("BuilderPool removes idle containers once they waited their time", "[b
   CHECK(env.docker.ContainerIds().empty());
 }
 
+TEST_CASE("BuilderPool::Drop removes a container still on its way (it would hold the app's cache volume)",
+          "[builder_pool]") {
+  PoolEnv env;
+  ms::BuilderPool pool(env.docker);
+  pool.Prewarm("a", BuildSpec("a"));
+  pool.Drop("a");  // right away: the container may not have started yet
+  // Once it has started (Drop waited for it), it is gone.
+  REQUIRE(WaitForCalls(env.docker, "StartContainer", 1));
+  CHECK(env.docker.ContainerIds().empty());
+  CHECK(pool.IdleCount() == 0);
+}
+
 TEST_CASE("BuilderPool with no warm builders starts none ahead", "[builder_pool]") {
   PoolEnv env;
   ms::BuilderPool pool(env.docker, {.max = 0, .keep = std::chrono::minutes(15)});
