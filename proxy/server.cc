@@ -80,22 +80,26 @@ void Server::StartAdopting(uint16_t public_port) {
 
 void Server::Adopt(int fd, char tag) {
   asio::post(io_, [this, fd, tag, alive = alive_] {
-    if (!*alive) {
+    if (*alive) {
+      ServeDescriptor(fd, tag);
+    } else {
       ::close(fd);
-      return;
     }
-    sockaddr_storage local{};
-    socklen_t len = sizeof local;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-    tcp::socket socket(io_);
-    boost::system::error_code ec;
-    socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
-    if (ec) {
-      ::close(fd);
-      return;
-    }
-    Serve(std::move(socket), tag);
   });
+}
+
+void Server::ServeDescriptor(int fd, char tag) {
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+  tcp::socket socket(io_);
+  boost::system::error_code ec;
+  socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return;
+  }
+  Serve(std::move(socket), tag);
 }
 
 void Server::SetHttpsPort(uint16_t port) {
@@ -286,16 +290,9 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
         }
         if (shared_->dispatch) {
           shared_->dispatch(fd, tag);
-          continue;
+        } else {
+          ServeDescriptor(fd, tag);
         }
-        tcp::socket s(io_);
-        boost::system::error_code aec;
-        s.assign(tcp::v4(), fd, aec);
-        if (aec) {
-          ::close(fd);
-          continue;
-        }
-        Serve(std::move(s), tag);
       }
     }
     edge_.reset();

@@ -117,6 +117,8 @@ class Server {
   asio::awaitable<void> ReceiveFromEdge(std::string socket_path);
   // tag: 'h' http, 's' https, 'm' the admin endpoint (edge.h's tags).
   void Serve(tcp::socket socket, char tag);
+  // Serve for a descriptor (the edge's, or one another loop took).
+  void ServeDescriptor(int fd, char tag);
   void StartCommon();
   // What /metrics answers with.
   std::function<std::string()> MetricsText() const;
