@@ -6,14 +6,18 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
+#include <random>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -34,29 +38,53 @@ void Require(bool ok, const std::string& what) {
 
 }  // namespace
 
-int PickPort();  // below: the kernel's pick
+namespace {
 
-int FreePort() {
-  // The kernel may pick a port it picked a moment ago: never hand one out twice.
-  static std::mutex mu;
-  static std::set<int> given;
-  for (;;) {
-    int port = PickPort();
-    std::lock_guard lock(mu);
-    if (given.insert(port).second) return port;
-  }
-}
-
-int PickPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+// Whether a listener could take the port on loopback now.
+bool Bindable(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as the daemon and proxy bind
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+int FreePort() {
+  // Tests run as many processes at once. A port the kernel picks (bind to 0) comes from the
+  // ephemeral range, which every outgoing connection on the machine also draws from, and another
+  // test process may pick it too before the daemon binds it (CI: "cannot listen on
+  // 127.0.0.1:33861 for the API"). So: a port below that range (and below Docker's 30000-32767
+  // for published ports), held for this process by an flock on a file named after it.
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  static const std::filesystem::path dir = "/tmp/mothership-test-ports";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  static std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 29999);
+  for (int tries = 0; tries < 10000; ++tries) {
+    const int port = pick(rng);
+    int fd = ::open((dir / std::to_string(port)).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {  // (in this process too: a new open file description)
+      ::close(fd);
+      continue;
+    }
+    if (!Bindable(port)) {
+      ::close(fd);
+      continue;
+    }
+    return port;  // the descriptor stays open, and the lock held, until the process ends
+  }
+  throw std::runtime_error("no free port in 20000-29999 (see /tmp/mothership-test-ports)");
 }
 
 TestServer::TestServer(TestServerOptions options) : options_(std::move(options)) {

@@ -106,7 +106,8 @@ class TestServer {
 };
 
 std::string BinDir();
-// A TCP port nothing listens on now (the kernel's pick).
+// A TCP port on loopback nothing listens on now, and no other test process is handed
+// while this one runs (outside the kernel's ephemeral range).
 int FreePort();
 
 }  // namespace ms::test
