@@ -45,29 +45,62 @@ void AppendAccessLogLine(std::string& out, std::string_view time, const AccessLo
 }
 
 void AccessLog::Add(const AccessLogEntry& entry) {
-  std::lock_guard lock(mu_);
-  auto second = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  if (second != second_) {
-    second_ = second;
-    time_ = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", second);
+  // The line is made outside the lock (each loop's thread its own), so the
+  // loops wait on each other only to append it.
+  thread_local std::string line;
+  thread_local std::chrono::sys_seconds second{};
+  thread_local std::string time;
+  auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  if (now != second) {
+    second = now;
+    time = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
   }
-  if (buffer_.size() > kMaxPending) {
-    ++dropped_;
-    ++dropped_total_;
-    return;
+  line.clear();
+  AppendAccessLogLine(line, time, entry);
+  bool full = false;
+  {
+    std::lock_guard lock(mu_);
+    if (buffer_.size() > kMaxPending) {
+      ++dropped_;
+      ++dropped_total_;
+      return;
+    }
+    if (dropped_ > 0) {
+      buffer_ += fmt::format("{{\"time\":\"{}\",\"dropped_lines\":{},\"why\":\"the log's reader was slow\"}}\n",
+                             time, dropped_);
+      dropped_ = 0;
+    }
+    buffer_ += line;
+    full = buffer_.size() > kFlushAt;
   }
-  if (dropped_ > 0) {
-    buffer_ += fmt::format("{{\"time\":\"{}\",\"dropped_lines\":{},\"why\":\"the log's reader was slow\"}}\n",
-                           time_, dropped_);
-    dropped_ = 0;
-  }
-  AppendAccessLogLine(buffer_, time_, entry);
-  if (buffer_.size() > kFlushAt) FlushLocked();
+  if (full) Flush();
 }
 
 void AccessLog::Flush() {
+  // One writer at a time (a line the descriptor took only in part is
+  // finished first); the others go on adding meanwhile, and a flush another
+  // thread is doing now does this one's work too.
+  std::unique_lock writing(write_mu_, std::try_to_lock);
+  if (!writing.owns_lock()) return;
+  {
+    std::lock_guard lock(mu_);
+    if (buffer_.empty()) return;
+    writing_.swap(buffer_);
+  }
+  size_t written = 0;
+  while (written < writing_.size()) {
+    ssize_t n = ::write(fd_, writing_.data() + written, writing_.size() - written);
+    if (n > 0) {
+      written += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // EAGAIN: the rest waits for the next flush; another error: the same
+    }
+  }
   std::lock_guard lock(mu_);
-  FlushLocked();
+  if (written < writing_.size()) buffer_.insert(0, writing_, written);  // first: it goes out first
+  writing_.clear();
 }
 
 bool AccessLog::empty() {
@@ -78,21 +111,6 @@ bool AccessLog::empty() {
 uint64_t AccessLog::dropped() {
   std::lock_guard lock(mu_);
   return dropped_total_;
-}
-
-void AccessLog::FlushLocked() {
-  size_t written = 0;
-  while (written < buffer_.size()) {
-    ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
-    if (n > 0) {
-      written += static_cast<size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
-      break;  // EAGAIN: the rest waits for the next flush; another error: the same
-    }
-  }
-  buffer_.erase(0, written);
 }
 
 }  // namespace ms::proxy

@@ -47,15 +47,13 @@ class AccessLog {
   uint64_t dropped();
 
  private:
-  void FlushLocked();
-
-  std::mutex mu_;
+  std::mutex mu_;  // buffer_ and the counts
   int fd_;
   std::string buffer_;
   uint64_t dropped_ = 0;        // since the last line that said so
   uint64_t dropped_total_ = 0;
-  std::chrono::sys_seconds second_{};  // of time_, formatted once a second
-  std::string time_;
+  std::mutex write_mu_;   // held by the one thread writing writing_
+  std::string writing_;   // what that thread took from buffer_
 };
 
 }  // namespace ms::proxy

@@ -193,10 +193,11 @@ Result<void> ValidateSettings(const Settings& s) {
       return InvalidArgument(fmt::format("local_buildpacks: '{}' is not an absolute path", dir.substr(0, 100)));
     }
   }
-  if (s.stop_grace_seconds < 0 || s.deploy_timeout_seconds < 10 || s.update_monitor_seconds < 0) {
+  if (s.stop_grace_seconds < 0 || s.deploy_timeout_seconds < 10 ||
+      !(s.update_monitor_seconds >= 0 && s.update_monitor_seconds <= 3600)) {
     return InvalidArgument(
         "runtime settings are out of range (stop_grace_seconds >= 0, deploy_timeout_seconds >= 10, "
-        "update_monitor_seconds >= 0)");
+        "update_monitor_seconds from 0 to 3600, like 0.5)");
   }
   if (s.http_port < 1 || s.http_port > 65535 || s.proxy_metrics_port < 1 || s.proxy_metrics_port > 65535 ||
       s.http_port == s.proxy_metrics_port || s.https_port < 0 || s.https_port > 65535 ||

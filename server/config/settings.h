@@ -65,7 +65,7 @@ struct Settings {
   std::string swarm_advertise_addr;  // "": the engine's choice, else 127.0.0.1
   int stop_grace_seconds = 10;       // SIGTERM to SIGKILL for old tasks
   int deploy_timeout_seconds = 300;  // a rollout that has not converged by then fails
-  int update_monitor_seconds = 1;    // a new task that fails this soon after its check passed rolls the update back
+  double update_monitor_seconds = 0.5;  // a new task that fails this soon after its check passed rolls the update back
 
   // The proxy (issue 5): a Swarm service on every manager node, publishing
   // http_port, https_port and proxy_metrics_port on the host.

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace ms {
 namespace {
 
@@ -98,7 +101,8 @@ ServiceSpec MakeServiceSpec(const ProcessSpec& p) {
   s.update.parallelism = 1;
   s.update.delay_ns = 0;
   s.update.failure_action = "rollback";
-  s.update.monitor_ns = int64_t{p.update_monitor_seconds} * kNanosPerSecond;
+  // (The engine reads a Monitor of 0 as its default, 5 s: none is 1 ns.)
+  s.update.monitor_ns = std::max<int64_t>(1, std::llround(p.update_monitor_seconds * kNanosPerSecond));
   s.update.max_failure_ratio = 0;
   s.update.order = "start-first";
   if (!p.storage.empty()) {

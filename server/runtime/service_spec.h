@@ -39,7 +39,7 @@ struct ProcessSpec {
   std::string check_path;  // web only; "": TCP connect
   std::string app_network;
   int stop_grace_seconds = 10;
-  int update_monitor_seconds = 1;
+  double update_monitor_seconds = 0.5;
   uint64_t force_update = 0;  // bumped to restart the tasks
   ResourceLimits limits;      // of its size (server/config/process_sizes.h)
   std::string size;           // its name, kept as the label mothership.size

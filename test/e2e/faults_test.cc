@@ -117,8 +117,7 @@ bool PollFor(const std::function<bool()>& fn) {
 }  // namespace
 
 TEST_CASE("faults: the daemon killed at each step of a push, a config change, a rollback, a scale and a destroy - consistent after each restart, the app answered throughout, the next push works", "[long]") {
-  // At the default update monitor (5 s), as installed: the rollout step lasts as long as it does in use.
-  TestServer s = BuildServer([](ms::Settings& settings) { settings.update_monitor_seconds = ms::Settings{}.update_monitor_seconds; });
+  TestServer s = BuildServer();  // (the default update monitor, as installed: the rollout step lasts as long as in use)
   const std::string app = Unique("crash");
   auto repo = SampleRepo(s, "hello-node");
   Push(s, repo, app);

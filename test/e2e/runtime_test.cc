@@ -143,8 +143,7 @@ TEST_CASE("runtime: ps:scale web=3 runs 3 tasks - all answer", "[long]") {
 }
 
 TEST_CASE("runtime: a release that crashes at start is rejected - the previous one keeps serving") {
-  // At the default update monitor (5 s), as installed.
-  TestServer s = BuildServer([](ms::Settings& settings) { settings.update_monitor_seconds = ms::Settings{}.update_monitor_seconds; });
+  TestServer s = BuildServer();  // (the default update monitor, as installed)
   const std::string app = Unique("crash");
   auto repo = SampleRepo(s, "hello-node");
   Push(s, repo, app);

@@ -21,10 +21,6 @@ TestServer BuildServer(const std::function<void(Settings&)>& configure, int data
   options.data_dir_mb = data_dir_mb;
   options.configure = [configure](ms::Settings& s) {
     s.registry = "localhost:5000";
-    // Swarm watches each new task this long before it calls an update done;
-    // the tests that need the default's window (a task failing after it
-    // started) set it back. 1 s takes 4 s off every deploy, scale and config change.
-    s.update_monitor_seconds = 1;
     if (configure) configure(s);
   };
   return TestServer(options);

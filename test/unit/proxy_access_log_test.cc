@@ -7,7 +7,11 @@
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdio>
+#include <map>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "proxy/access_log.h"
@@ -151,6 +155,54 @@ TEST_CASE("AccessLog never waits for a full pipe - keeps 1 MB, counts what it dr
   CHECK(kept % line == 0);  // whole lines only
   close(fds[0]);
   close(fds[1]);
+}
+
+TEST_CASE("AccessLog from four threads at once - every line whole, none lost, while another thread flushes", "[proxy]") {
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file);
+  ms::proxy::AccessLog log(fileno(file));
+  constexpr int kThreads = 4;
+  constexpr int kEach = 5000;
+  std::atomic<bool> adding{true};
+  std::thread flusher([&] {
+    while (adding) log.Flush();
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&log, t] {
+      const std::string id = fmt::format("thread-{}", t);
+      for (int i = 0; i < kEach; ++i) {
+        AccessLogEntry e = Entry();
+        e.request_id = id;
+        log.Add(e);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  adding = false;
+  flusher.join();
+  log.Flush();
+  CHECK(log.empty());
+  const std::string written = ReadAll(file);
+  std::map<std::string, int> per_thread;
+  size_t at = 0;
+  int bad = 0;
+  for (size_t end; (end = written.find('\n', at)) != std::string::npos; at = end + 1) {
+    auto line = nlohmann::json::parse(written.substr(at, end - at), nullptr, false);
+    if (line.is_discarded() || !line.contains("request_id")) {
+      ++bad;
+      continue;
+    }
+    ++per_thread[line["request_id"].get<std::string>()];
+  }
+  CHECK(at == written.size());
+  CHECK(bad == 0);
+  REQUIRE(per_thread.size() == kThreads);
+  for (const auto& [id, count] : per_thread) {
+    INFO(id);
+    CHECK(count == kEach);
+  }
+  std::fclose(file);
 }
 
 TEST_CASE("The admin endpoint answers /metrics, /healthz, 404 and 400, and waits for a whole head", "[proxy]") {

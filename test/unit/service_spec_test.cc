@@ -78,6 +78,19 @@ TEST_CASE("MakeServiceSpec: web is dnsrr and start-first on its app's network on
   CHECK(spec["TaskTemplate"]["LogDriver"]["Options"]["max-size"] == "10m");
 }
 
+TEST_CASE("MakeServiceSpec: the update monitor in nanoseconds - 0 is 1 ns (the engine reads 0 as its 5 s)", "[runtime]") {
+  ms::Release release;
+  release.version = 1;
+  release.image = "localhost:5000/shop:v1";
+  for (auto [seconds, ns] : std::vector<std::pair<double, int64_t>>{{0.5, 500'000'000}, {2, 2'000'000'000}, {0, 1}}) {
+    auto p = Spec(release, "web");
+    p.update_monitor_seconds = seconds;
+    INFO(seconds);
+    CHECK(ms::engine::ServiceSpecJson(ms::MakeServiceSpec(p))["UpdateConfig"]["Monitor"] == ns);
+  }
+  CHECK(ms::engine::ServiceSpecJson(ms::MakeServiceSpec(Spec(release, "web")))["UpdateConfig"]["Monitor"] == 500'000'000);
+}
+
 TEST_CASE("MakeServiceSpec: an empty command runs the image's own CMD (a Dockerfile app with no Procfile)", "[runtime]") {
   ms::Release release = Version1("localhost:5000/shop:v1");
   auto p = Spec(release, "web");

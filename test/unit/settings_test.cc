@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -233,6 +234,14 @@ TEST_CASE("ValidateSettings refuses bad ports / timeouts and domains", "[setting
     auto s = Valid();
     s.host_key = "";
     CHECK_FALSE(ms::ValidateSettings(s).has_value());
+  }
+  for (double monitor : {-0.5, 3601.0, std::nan("")}) {
+    auto s = Valid();
+    s.update_monitor_seconds = monitor;
+    INFO("update_monitor_seconds " << monitor);
+    auto r = ms::ValidateSettings(s);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(Contains(r.error().message, "update_monitor_seconds from 0 to 3600"));
   }
 }
 
