@@ -107,13 +107,4 @@ void ClientStream::ShutdownTls() {
   ERR_clear_error();
 }
 
-asio::awaitable<boost::system::error_code> ClientStream::WaitReadable() {
-  boost::system::error_code ec;
-  // Bytes OpenSSL read already (a record, or more with read-ahead) would
-  // never make the socket readable again.
-  if (ssl_ && SSL_has_pending(ssl_)) co_return ec;
-  auto [wait_ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
-  co_return wait_ec;
-}
-
 }  // namespace ms::proxy

@@ -64,8 +64,9 @@ class ClientStream {
     if (!ssl_) return asio::async_write(socket_, buffers, asio::as_tuple(asio::use_awaitable));
     return TlsWriteAll(std::move(buffers));
   }
-  // Until a read would find bytes (or the connection closes).
-  asio::awaitable<boost::system::error_code> WaitReadable();
+  // Whether OpenSSL holds bytes it read already (they would never make the
+  // socket readable again).
+  bool HasPending() const { return ssl_ && SSL_has_pending(ssl_); }
 
  private:
   asio::awaitable<Done> TlsReadSome(asio::mutable_buffer b);

@@ -231,7 +231,13 @@ void Server::Serve(tcp::socket socket, char tag) {
     return;
   }
   socket.set_option(tcp::no_delay(true), ec);
-  asio::co_spawn(io_, Session(std::move(socket), std::move(ip), tag == 's'), asio::detached);
+  auto c = std::make_shared<Connection>(std::move(socket));
+  metrics_.ConnectionOpened();
+  c->next = conns_;
+  if (conns_) conns_->prev = c.get();
+  conns_ = c.get();
+  c->client_ip = std::move(ip);
+  asio::co_spawn(io_, Session(std::move(c), tag == 's', true), asio::detached);
 }
 
 asio::awaitable<void> Server::WarmUp() {
@@ -301,30 +307,27 @@ asio::awaitable<void> Server::ReceiveFromEdge(std::string socket_path) {
   }
 }
 
-asio::awaitable<void> Server::Session(tcp::socket socket, std::string client_ip, bool tls) {
-  auto c = std::make_shared<Connection>(std::move(socket));
-  metrics_.ConnectionOpened();
-  c->next = conns_;
-  if (conns_) conns_->prev = c.get();
-  conns_ = c.get();
-  c->client_ip = std::move(client_ip);
+asio::awaitable<void> Server::Session(std::shared_ptr<Connection> c, bool tls, bool fresh) {
   // TLS: the handshake within the time a request's head has (a client that
   // stalls in it is cut like a slow head). With no certificate at all the
   // handshake still runs, so that the client hears why (unrecognized_name).
-  bool ok = !tls || (tls_ && c->client.UseTls(tls_));
-  if (ok && tls) {
-    c->SetDeadline(config_.header_timeout);
-    ok = !co_await c->client.Handshake();
-    metrics_.TlsHandshake(ok);
+  bool ok = true;
+  if (fresh && tls) {
+    ok = tls_ && c->client.UseTls(tls_);
+    if (ok) {
+      c->SetDeadline(config_.header_timeout);
+      ok = !co_await c->client.Handshake();
+      metrics_.TlsHandshake(ok);
+    }
   }
 
   // Between requests a connection waits with its read buffer while few are
   // open (a read then costs one system call); with many open it gives the
-  // buffer back and only waits to be readable, so idle clients cost little
-  // memory.
-  bool first = true;
+  // buffer back and is parked (Park): idle clients cost little memory.
+  bool first = fresh;
+  bool readable = !fresh;  // a parked connection's client has sent
   while (ok) {
-    if (c->in.size() == 0) {
+    if (c->in.size() == 0 && !readable) {
       c->SetDeadline(first ? config_.header_timeout : config_.idle_timeout);
       c->idle = true;
       if (metrics_.open_connections() <= kBufferedIdleLimit) {
@@ -335,20 +338,43 @@ asio::awaitable<void> Server::Session(tcp::socket socket, std::string client_ip,
         c->in.Commit(n);
       } else {
         c->in.Release();
-        auto wait_ec = co_await c->client.WaitReadable();
+        if (!c->client.HasPending()) {
+          Park(std::move(c));
+          co_return;
+        }
         c->idle = false;
-        if (wait_ec) break;
       }
     }
     first = false;
+    readable = false;
     if (!co_await Handle(c)) break;
   }
-  c->client.ShutdownTls();
-  c->Close();
-  if (c->prev) c->prev->next = c->next;
-  if (c->next) c->next->prev = c->prev;
-  if (conns_ == c.get()) conns_ = c->next;
-  shared_->caps.Close(c->client_ip);
+  End(*c);
+}
+
+void Server::Park(std::shared_ptr<Connection> c) {
+  // (A connection's TLS state, if any, stays in it; OpenSSL holds no bytes
+  // for it: the caller checked.)
+  tcp::socket& socket = c->client.socket();
+  socket.async_wait(tcp::socket::wait_read, [this, c = std::move(c), alive = alive_](boost::system::error_code ec) mutable {
+    if (!*alive) return;
+    c->idle = false;
+    if (ec) {  // closed by the sweep (idle too long) or a drain
+      End(*c);
+      return;
+    }
+    const bool tls = c->client.tls();
+    asio::co_spawn(io_, Session(std::move(c), tls, false), asio::detached);
+  });
+}
+
+void Server::End(Connection& c) {
+  c.client.ShutdownTls();
+  c.Close();
+  if (c.prev) c.prev->next = c.next;
+  if (c.next) c.next->prev = c.prev;
+  if (conns_ == &c) conns_ = c.next;
+  shared_->caps.Close(c.client_ip);
   metrics_.ConnectionClosed();
 }
 

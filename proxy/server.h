@@ -85,7 +85,15 @@ class Server {
   struct Request;
   asio::awaitable<void> Accept(tcp::acceptor& acceptor, char tag);
   asio::awaitable<void> AcceptAdmin();
-  asio::awaitable<void> Session(tcp::socket socket, std::string client_ip, bool tls);
+  // A client connection's requests, one after another; fresh: the connection
+  // was just opened (its TLS handshake first, when tls), else Park found it
+  // readable.
+  asio::awaitable<void> Session(std::shared_ptr<Connection> c, bool tls, bool fresh);
+  // An idle connection while many are open: no coroutine waits for it, only
+  // a wait on its socket, which starts a new Session once the client sends.
+  void Park(std::shared_ptr<Connection> c);
+  // The end of a connection: closed, out of the list, no longer counted.
+  void End(Connection& c);
   // Reads and serves one request; false: close the client connection.
   asio::awaitable<bool> Handle(std::shared_ptr<Connection> c);
   // kDone, or kIncomplete when the client went away first.

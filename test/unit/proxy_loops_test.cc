@@ -105,8 +105,10 @@ bool ClosedAtOnce(int fd) {
 
 // A proxy of `loops` loops routing app "ok" to task, running until destroyed.
 struct Loops {
-  Loops(size_t loops, const OkTask& task, size_t per_address = 1000) {
+  Loops(size_t loops, const OkTask& task, size_t per_address = 1000,
+        std::chrono::seconds idle_timeout = ms::proxy::ProxyConfig{}.idle_timeout) {
     ms::proxy::ProxyConfig config;
+    config.idle_timeout = idle_timeout;
     config.listen_host = "127.0.0.1";
     config.listen_port = 0;
     config.admin_port = 0;
@@ -255,4 +257,65 @@ TEST_CASE("LoopGroup: 320 connections at once on two loops - every request answe
   }
   for (auto& t : clients) t.join();
   CHECK(answered == 16 * 20 * 20);
+}
+
+TEST_CASE("LoopGroup: past 128 open connections idle ones are parked - they answer again, time out, and close after a drain's answer", "[proxy]") {
+  OkTask task;
+  constexpr int kClients = 200;
+  auto open_and_ask = [](Loops& loops, std::vector<int>& fds) {
+    int answered = 0;
+    for (int i = 0; i < kClients; ++i) fds.push_back(ms::test::ConnectLoopback(loops.port()));
+    for (int round = 0; round < 2; ++round) {  // the second round wakes the parked ones
+      for (int fd : fds) answered += Get(fd, "ok.test").ends_with("\r\n\r\nok\n");
+    }
+    return answered;
+  };
+  auto all_closed_by_proxy = [](const std::vector<int>& fds, std::chrono::seconds within) {
+    auto deadline = Clock::now() + within;
+    for (int fd : fds) {
+      bool closed = false;
+      while (!closed && Clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        char byte;
+        closed = ::read(fd, &byte, 1) == 0;
+        if (!closed) return false;  // bytes nobody asked for
+      }
+      if (!closed) return false;
+    }
+    return true;
+  };
+  auto open_count = [](Loops& loops) { return loops.group->primary().metrics().open_connections(); };
+  auto poll_for = [](auto fn) {
+    for (auto until = Clock::now() + std::chrono::seconds(5); Clock::now() < until;) {
+      if (fn()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return fn();
+  };
+
+  SECTION("the idle timeout closes them") {
+    Loops loops(1, task, 1000, std::chrono::seconds(1));
+    std::vector<int> fds;
+    CHECK(open_and_ask(loops, fds) == 2 * kClients);
+    CHECK(open_count(loops) == kClients);
+    CHECK(all_closed_by_proxy(fds, std::chrono::seconds(5)));
+    CHECK(poll_for([&] { return open_count(loops) == 0; }));
+    for (int fd : fds) ::close(fd);
+  }
+  SECTION("in a drain each answers its next request with Connection: close, then closes") {
+    Loops loops(1, task);
+    std::vector<int> fds;
+    CHECK(open_and_ask(loops, fds) == 2 * kClients);
+    boost::asio::post(loops.group->primary_io(), [&] { loops.group->Drain(); });
+    int closing = 0;
+    for (int fd : fds) {
+      std::string answer = Get(fd, "ok.test");
+      closing += answer.find("\r\nConnection: close\r\n") != std::string::npos && answer.ends_with("\r\n\r\nok\n");
+    }
+    CHECK(closing == kClients);
+    CHECK(all_closed_by_proxy(fds, std::chrono::seconds(5)));
+    CHECK(poll_for([&] { return open_count(loops) == 0; }));
+    for (int fd : fds) ::close(fd);
+  }
 }
