@@ -15,6 +15,9 @@ LoopGroup::LoopGroup(size_t loops, const ProxyConfig& config) : shared_(std::mak
     shared_->dispatch = [this](int fd, char tag) {
       loops_[next_++ % loops_.size()]->server->Adopt(fd, tag);
     };
+    shared_->resolved = [this](const std::string& key, const std::vector<tcp::endpoint>& addresses) {
+      for (size_t i = 1; i < loops_.size(); ++i) loops_[i]->server->SetResolved(key, addresses);
+    };
     // The edge tells loop 0 when it listens for https: every loop redirects to it then.
     loops_[0]->server->OnHttpsPort([this](uint16_t port) {
       for (size_t i = 1; i < loops_.size(); ++i) loops_[i]->server->SetHttpsPort(port);

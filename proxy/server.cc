@@ -75,7 +75,13 @@ void Server::StartFromEdge(const std::string& socket_path, uint16_t public_port,
 
 void Server::StartAdopting(uint16_t public_port) {
   if (public_port) port_ = public_port;
-  StartCommon();
+  StartCommon(/*follower=*/true);
+}
+
+void Server::SetResolved(const std::string& key, const std::vector<tcp::endpoint>& addresses) {
+  asio::post(io_, [this, key, addresses, alive = alive_]() mutable {
+    if (*alive) upstreams_.SetAddresses(key, std::move(addresses));
+  });
 }
 
 void Server::Adopt(int fd, char tag) {
@@ -110,10 +116,17 @@ void Server::SetHttpsPort(uint16_t port) {
   });
 }
 
-void Server::StartCommon() {
+void Server::StartCommon(bool follower) {
   port_text_ = std::to_string(port_);
   https_port_text_ = std::to_string(https_port_);
-  asio::co_spawn(io_, upstreams_.RefreshLoop(), asio::detached);
+  // In a group of loops the first resolves the apps' names every second and
+  // hands the answers to the others (SetResolved): one lookup per name, not
+  // one per loop. A follower looks a name up itself only while it has no
+  // address for it (a new app before the first loop's answer came).
+  if (!follower || !shared_->resolved) {
+    upstreams_.on_resolved = shared_->resolved;
+    asio::co_spawn(io_, upstreams_.RefreshLoop(), asio::detached);
+  }
   asio::co_spawn(io_, Sweep(), asio::detached);
   if (config_.access_log) asio::co_spawn(io_, FlushLogLoop(), asio::detached);
 }

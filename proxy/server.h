@@ -42,6 +42,8 @@ struct LoopShared {
   std::function<void(int fd, char tag)> dispatch;
   // /metrics: empty, the server's own.
   std::function<std::string()> metrics_text;
+  // Where the first loop's DNS answers go (key "host:port"): empty, one loop.
+  std::function<void(const std::string& key, const std::vector<tcp::endpoint>& addresses)> resolved;
 };
 
 class Server {
@@ -63,6 +65,8 @@ class Server {
   void Adopt(int fd, char tag);
   // The https port the edge said it listens on (another loop heard it).
   void SetHttpsPort(uint16_t port);
+  // A name's addresses, as the first loop's lookup found them (any thread).
+  void SetResolved(const std::string& key, const std::vector<tcp::endpoint>& addresses);
   // Called (on this loop) when the edge says it listens for https.
   void OnHttpsPort(std::function<void(uint16_t)> fn) { on_https_port_ = std::move(fn); }
   // Stops accepting; idle connections close, busy ones finish their request.
@@ -127,7 +131,8 @@ class Server {
   void Serve(tcp::socket socket, char tag);
   // Serve for a descriptor (the edge's, or one another loop took).
   void ServeDescriptor(int fd, char tag);
-  void StartCommon();
+  // follower: a loop that serves what another hands it (StartAdopting).
+  void StartCommon(bool follower = false);
   // What /metrics answers with.
   std::function<std::string()> MetricsText() const;
   void Log(const Connection& c, const Request& r, int status, uint64_t bytes, std::string_view upstream);

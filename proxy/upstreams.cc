@@ -72,11 +72,24 @@ asio::awaitable<void> Upstreams::Resolve(const std::string& host, uint16_t port)
   if (!ec) {
     for (const auto& r : results) addresses.push_back(r.endpoint());
   }
-  std::sort(addresses.begin(), addresses.end());
-  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
   // A name that no longer resolves (a failed lookup is not "no tasks") keeps
   // its last addresses; an answer with none empties it.
-  if (!ec || ec == asio::error::host_not_found) e.addresses = std::move(addresses);
+  if (ec && ec != asio::error::host_not_found) co_return;
+  Apply(e, std::move(addresses));
+  if (on_resolved) on_resolved(key, e.addresses);
+}
+
+void Upstreams::SetAddresses(const std::string& key, std::vector<tcp::endpoint> addresses) {
+  if (!followed_.contains(key)) return;
+  Entry& e = entries_[key];
+  e.resolved_at = Clock::now();
+  Apply(e, std::move(addresses));
+}
+
+void Upstreams::Apply(Entry& e, std::vector<tcp::endpoint> addresses) {
+  std::sort(addresses.begin(), addresses.end());
+  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+  e.addresses = std::move(addresses);
   // DNS has caught up with the announcement: it is over.
   if (!e.announced.empty() && e.addresses == e.announced) e.announced_until = Clock::time_point{};
   // Idle connections to tasks that are gone are closed (the daemon's socket

@@ -11,6 +11,7 @@
 // seconds (less than Node's 5 s keep-alive).
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -40,6 +41,12 @@ class Upstreams {
                 int64_t stamp);
   // Resolves every followed name once a second until Stop().
   asio::awaitable<void> RefreshLoop();
+  // Called with each answer DNS gives (key "host:port", its addresses): the
+  // proxy's first loop resolves for all and hands the answers to the others
+  // (loop_group.h), which then look a name up only while it has no address.
+  std::function<void(const std::string& key, const std::vector<tcp::endpoint>& addresses)> on_resolved;
+  // An answer another loop's lookup got (a followed name; others are ignored).
+  void SetAddresses(const std::string& key, std::vector<tcp::endpoint> addresses);
   void Stop() { stopped_ = true; }
 
   // An address for the name: one not in `tried` and not ejected when there
@@ -76,6 +83,9 @@ class Upstreams {
     Clock::time_point since;
   };
   static std::string Key(const std::string& host, uint16_t port) { return host + ":" + std::to_string(port); }
+  // DNS's answer for the entry: the addresses, the end of an announcement
+  // DNS has caught up with, idle connections to tasks gone closed.
+  void Apply(Entry& e, std::vector<tcp::endpoint> addresses);
   // The addresses requests go to now: the announced ones, else DNS's.
   static const std::vector<tcp::endpoint>& Current(const Entry& e, Clock::time_point now);
 

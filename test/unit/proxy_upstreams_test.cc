@@ -96,3 +96,34 @@ TEST_CASE("Upstreams: a first deploy's announced tasks answer before DNS has any
   CHECK_FALSE(upstreams.Unresolved("tasks.new-web:5000"));
   CHECK(upstreams.Pick("tasks.new-web:5000", {}) == At("10.0.3.7"));
 }
+
+TEST_CASE("Upstreams: one loop's DNS answers go to another (on_resolved, SetAddresses) - it ends that one's announcement too", "[proxy]") {
+  asio::io_context io;
+  Upstreams first(io), other(io);
+  first.Follow({{kHost, 5000}});
+  other.Follow({{kHost, 5000}});
+  std::vector<std::pair<std::string, std::vector<tcp::endpoint>>> handed;
+  first.on_resolved = [&](const std::string& key, const std::vector<tcp::endpoint>& addresses) {
+    handed.emplace_back(key, addresses);
+    other.SetAddresses(key, addresses);
+  };
+  other.Announce(kKey, {At("127.0.0.1")}, Clock::now() + std::chrono::seconds(10), 1);
+  CHECK_FALSE(other.Unresolved(kKey));  // (announced)
+
+  Resolve(io, first);
+  REQUIRE(handed.size() == 1);
+  CHECK(handed[0].first == kKey);
+  CHECK(handed[0].second == std::vector<tcp::endpoint>{At("127.0.0.1")});
+  // The other one never looked the name up, and has its answer.
+  CHECK(Picked(other) == std::set<tcp::endpoint>{At("127.0.0.1")});
+  // Its announcement is over (DNS agreed): a new one with other tasks holds again.
+  other.Announce(kKey, {At("10.0.3.7")}, Clock::now() + std::chrono::seconds(10), 2);
+  CHECK(Picked(other) == std::set<tcp::endpoint>{At("10.0.3.7")});
+
+  // An answer with none empties it; a name it does not follow is left alone.
+  other.SetAddresses(kKey, {});
+  other.Announce(kKey, {}, Clock::now(), 3);
+  CHECK(Picked(other).empty());
+  other.SetAddresses("tasks.gone-web:5000", {At("10.0.9.9")});
+  CHECK_FALSE(other.HasAddress("tasks.gone-web:5000"));
+}
