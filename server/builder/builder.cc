@@ -144,7 +144,16 @@ void Builder::Forget(const std::string& app, const std::vector<int>& versions) {
   (void)docker_.RemoveVolume(CacheVolume(app));
   for (int v : versions) {
     (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, v));
-    (void)slug_image_.registry().DeleteManifest(app, fmt::format("v{}", v));
+    RemovePulledImage(app, slug_image_.registry().DeleteManifest(app, fmt::format("v{}", v)));
+  }
+}
+
+void Builder::RemovePulledImage(const std::string& app, const Result<std::string>& deleted_digest) {
+  // Swarm pulls a release's image by digest (REGISTRY/APP:vN@sha256:...):
+  // the engine keeps it under REGISTRY/APP@sha256:..., with no tag, so
+  // removing the tag leaves it. (On this node; other nodes keep theirs.)
+  if (deleted_digest && !deleted_digest->empty()) {
+    (void)docker_.RemoveImage(fmt::format("{}/{}@{}", settings_.registry, app, *deleted_digest));
   }
 }
 
@@ -160,9 +169,9 @@ void Builder::PruneImages(const std::string& app, int newest_version, const std:
   std::string image = fmt::format("{}/{}:v{}", settings_.registry, app, old);
   if (in_use.contains(image)) return;  // a kept release (a rollback) runs it
   (void)docker_.RemoveImage(image);
-  if (auto r = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", old), digests); !r) {
-    LogWarn("cannot prune {}:v{} from the registry: {}", app, old, r.error().message);
-  }
+  auto deleted = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", old), digests);
+  if (!deleted) LogWarn("cannot prune {}:v{} from the registry: {}", app, old, deleted.error().message);
+  RemovePulledImage(app, deleted);
 }
 
 void Builder::RemoveUnreleasedImage(const std::string& app, int version, const std::vector<Release>& releases) {
@@ -172,9 +181,11 @@ void Builder::RemoveUnreleasedImage(const std::string& app, int version, const s
     if (auto at = r.image.find('@'); at != std::string::npos) digests.insert(r.image.substr(at + 1));
   }
   (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, version));
-  if (auto r = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", version), digests); !r) {
-    LogWarn("cannot remove the unreleased image {}:v{} from the registry: {}", app, version, r.error().message);
+  auto deleted = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", version), digests);
+  if (!deleted) {
+    LogWarn("cannot remove the unreleased image {}:v{} from the registry: {}", app, version, deleted.error().message);
   }
+  RemovePulledImage(app, deleted);
 }
 
 std::string Builder::CacheVolume(const std::string& app) const {

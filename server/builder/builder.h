@@ -86,6 +86,9 @@ class Builder {
   void Forget(const std::string& app, const std::vector<int>& versions);
 
  private:
+  // After the registry deleted an image (its digest, or empty): the copy the
+  // engine pulled by digest for a task goes too.
+  void RemovePulledImage(const std::string& app, const Result<std::string>& deleted_digest);
   std::vector<std::string> ChooseBuildpacks(const BuildRequest& request) const;
   // Labels of this installation's build containers: several Mothership
   // installations (or test daemons) may share one Docker engine.

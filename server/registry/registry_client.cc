@@ -128,18 +128,18 @@ Result<std::string> RegistryClient::PutManifest(const std::string& repo, const s
   return r->Header("docker-content-digest");
 }
 
-Result<void> RegistryClient::DeleteManifest(const std::string& repo, const std::string& tag,
-                                            const std::set<std::string>& keep) {
+Result<std::string> RegistryClient::DeleteManifest(const std::string& repo, const std::string& tag,
+                                                   const std::set<std::string>& keep) {
   HttpRequest head = Req("HEAD", fmt::format("/v2/{}/manifests/{}", repo, tag));
   head.headers["Accept"] = kManifestV2;
   auto found = Call(head, {200, 404}, repo + ":" + tag);
   if (!found) return std::unexpected(found.error());
   std::string digest = found->Header("docker-content-digest");
-  if (found->status == 404 || digest.empty() || keep.contains(digest)) return {};
+  if (found->status == 404 || digest.empty() || keep.contains(digest)) return std::string();
   auto r = Call(Req("DELETE", fmt::format("/v2/{}/manifests/{}", repo, digest)), {202, 404},
                 "deleting " + repo + ":" + tag);
   if (!r) return std::unexpected(r.error());
-  return {};
+  return digest;
 }
 
 }  // namespace ms

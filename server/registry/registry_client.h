@@ -46,8 +46,9 @@ class RegistryClient {
   // Deletes the image repo:tag (the registry must allow deletes; a missing tag is
   // not an error), unless its digest is one of keep: the registry deletes by
   // digest, and an identical image pushed under another tag shares it.
-  Result<void> DeleteManifest(const std::string& repo, const std::string& tag,
-                              const std::set<std::string>& keep = {});
+  // Returns the digest it deleted, empty when none.
+  Result<std::string> DeleteManifest(const std::string& repo, const std::string& tag,
+                                     const std::set<std::string>& keep = {});
 
  private:
   Result<void> Upload(const std::string& repo, const std::string& digest, HttpRequest put);

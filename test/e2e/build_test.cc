@@ -286,7 +286,7 @@ int Builders(const std::string& app) {
 
 }  // namespace
 
-TEST_CASE("build: images beyond keep_releases leave the registry - no builder container outlives the daemon") {
+TEST_CASE("build: images beyond keep_releases leave the registry and the engine - no builder container outlives the daemon") {
   const std::string app = Unique("pruned");
   {
     ms::test::TestServerOptions options;
@@ -297,10 +297,28 @@ TEST_CASE("build: images beyond keep_releases leave the registry - no builder co
     };
     TestServer s(options);
     auto repo = SampleRepo(s, "procfile-app");
+    std::string first_image;  // REGISTRY/APP:v1@sha256:...
     for (int i = 1; i <= 3; ++i) {
       if (i > 1) REQUIRE(s.Git({"commit", "-q", "--allow-empty", "-m", fmt::format("change {}", i)}, repo).exit_code == 0);
       Push(s, repo, app);
+      if (i == 1) {
+        auto v1 = ms::test::OpenStore(s)->GetRelease(app, 1);
+        REQUIRE(v1);
+        first_image = v1->image;
+        const auto digest = first_image.find('@');
+        REQUIRE(digest != std::string::npos);
+        auto here = ms::EngineDockerClient().ImageExists("localhost:5000/" + app + first_image.substr(digest));
+        REQUIRE(here);
+        CHECK(*here);  // (what the prune must remove)
+      }
     }
+    // The engine pulled v1 by digest for its task, untagged; pruned, it is gone from the engine too.
+    const auto at = first_image.find('@');
+    REQUIRE(at != std::string::npos);
+    ms::EngineDockerClient engine;
+    auto pulled = engine.ImageExists("localhost:5000/" + app + first_image.substr(at));
+    REQUIRE(pulled);
+    CHECK_FALSE(*pulled);
     auto status = [&](int version) { return ms::test::ManifestStatus(app, fmt::format("v{}", version)); };
     CHECK(status(1) == "404");
     CHECK(status(2) == "200");

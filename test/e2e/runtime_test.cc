@@ -29,10 +29,12 @@ using ms::test::BuildServer;
 using ms::test::CommitAll;
 using ms::test::HttpGet;
 using ms::test::Push;
+using ms::test::Run;
 using ms::test::RunOnNetwork;
 using ms::test::SampleRepo;
 using ms::test::SetDefaultGreeting;
 using ms::test::TestServer;
+using ms::test::Trim;
 using ms::test::Unique;
 
 TEST_CASE("round trip: push runs the app - a change - rollback - config:set - logs - run", "[long]") {
@@ -175,7 +177,7 @@ TEST_CASE("runtime: a failing release command aborts the deploy") {
   CHECK_FALSE(svc->has_value());
 }
 
-TEST_CASE("runtime: app B's containers have no route and no name to app A - destroy removes the services", "[long]") {
+TEST_CASE("runtime: app B's containers have no route and no name to app A - destroy removes the services and their images", "[long]") {
   TestServer s = BuildServer();
   const std::string a = Unique("appa"), b = Unique("appb");
   Push(s, SampleRepo(s, "hello-node"), a);
@@ -243,11 +245,17 @@ TEST_CASE("runtime: app B's containers have no route and no name to app A - dest
     CHECK(info->networks == std::vector<std::string>{b + "-net"});
   }
 
+  // The image the engine pulled for a's task (by digest, untagged) is here until the destroy.
+  auto images = [&] {
+    return Trim(Run({"docker", "images", "-q", "--filter", "reference=localhost:5000/" + a}).out);
+  };
+  CHECK_FALSE(images().empty());
   REQUIRE(s.Ssh(fmt::format("apps:destroy {} --confirm {}", a, a)).exit_code == 0);
   ms::EngineDockerClient docker;
   auto svc = docker.InspectService(a + "-web");
   REQUIRE(svc);
   CHECK_FALSE(svc->has_value());
+  CHECK(images().empty());  // no image of it left on the engine
 }
 
 TEST_CASE("runtime: the engine's oom event - a container the kernel's OOM killer stopped has one - one killed by a "

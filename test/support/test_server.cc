@@ -20,6 +20,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -168,6 +169,27 @@ TestServer::~TestServer() {
       if (!networks.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
     for (const auto& image : images) (void)docker.RemoveImage(image);
+    // And every release's image the engine pulled for a task (by digest:
+    // untagged, so the tags above do not name them).
+    // (A container of a task still stopping holds its image: a few tries.)
+    if (auto loaded = LoadSettings(data_dir()); loaded && !loaded->registry.empty()) {
+      std::vector<std::string> filters = {"images", "-q"};
+      for (const auto& app : apps) {
+        filters.push_back("--filter");
+        filters.push_back("reference=" + loaded->registry + "/" + app);
+      }
+      for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+           !apps.empty() && std::chrono::steady_clock::now() < until;) {
+        std::vector<std::string> command = {"docker"};
+        command.insert(command.end(), filters.begin(), filters.end());
+        std::istringstream ids(Run(command).out);
+        std::set<std::string> unique;
+        for (std::string id; ids >> id;) unique.insert(id);
+        if (unique.empty()) break;
+        for (const auto& id : unique) (void)docker.RemoveImage(id);
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+    }
     for (const auto& app : apps) (void)docker.RemoveVolume(fmt::format("mothership-cache-{}-{}", settings.InstallId(), app));
     // The data of its add-ons and its apps' storage (scripts/clean-docker
     // never removes those: they may be someone's data; a test's are not).
