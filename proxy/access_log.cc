@@ -78,10 +78,11 @@ void AccessLog::Add(const AccessLogEntry& entry) {
 
 void AccessLog::Flush() {
   // One writer at a time (a line the descriptor took only in part is
-  // finished first); the others go on adding meanwhile, and a flush another
-  // thread is doing now does this one's work too.
-  std::unique_lock writing(write_mu_, std::try_to_lock);
-  if (!writing.owns_lock()) return;
+  // finished first); the others go on adding meanwhile. A thread that finds
+  // another writing waits for it: lines are dropped only when the
+  // descriptor does not take them (a slow reader), never because a writer
+  // was slow to be scheduled.
+  std::lock_guard writing(write_mu_);
   {
     std::lock_guard lock(mu_);
     if (buffer_.empty()) return;
