@@ -47,7 +47,7 @@ TEST_CASE("round trip: push runs the app - a change - rollback - config:set - lo
   // A change is a new release that serves the new code.
   SetDefaultGreeting(s, repo, "Hello again");
   Push(s, repo, app);
-  CHECK(HttpGet(app + "-net", app + "-web").find("Hello again!") != std::string::npos);
+  CHECK(ms::test::HttpGetFinds(app + "-net", app + "-web", "Hello again!"));
   auto releases = s.Ssh("releases " + app);
   CHECK(releases.out.find("v2 (current)") != std::string::npos);
 
@@ -56,7 +56,7 @@ TEST_CASE("round trip: push runs the app - a change - rollback - config:set - lo
   INFO(rollback.Both());
   REQUIRE(rollback.exit_code == 0);
   CHECK(rollback.out.find("v3 is running") != std::string::npos);
-  CHECK(HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
+  CHECK(ms::test::HttpGetFinds(app + "-net", app + "-web", "Hello from Mothership!"));
   CHECK(s.Ssh("releases " + app).out.find("Rollback to v1 by admin") != std::string::npos);
 
   // config:set reaches the app's environment as a new release.
@@ -64,7 +64,7 @@ TEST_CASE("round trip: push runs the app - a change - rollback - config:set - lo
   INFO(set.Both());
   REQUIRE(set.exit_code == 0);
   CHECK(set.out.find("Released v4") != std::string::npos);
-  CHECK(HttpGet(app + "-net", app + "-web").find("Howdy!") != std::string::npos);
+  CHECK(ms::test::HttpGetFinds(app + "-net", app + "-web", "Howdy!"));
   CHECK(s.Ssh("releases:info " + app + " v4").out.find("Set GREETING by admin") != std::string::npos);
 
   // logs shows the app's output; run prints its config vars.

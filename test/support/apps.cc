@@ -157,6 +157,14 @@ std::string HttpGet(const std::string& network, const std::string& host) {
                                            host));
 }
 
+bool HttpGetFinds(const std::string& network, const std::string& host, const std::string& text) {
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);;) {
+    if (HttpGet(network, host).find(text) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 Load::Load(TestServer& s, const std::string& app, int connections, int timeout_seconds)
     : report_(s.dir() / ("wrk-" + app + ".out")) {
   namespace bp = boost::process;

@@ -51,6 +51,10 @@ std::string RunOnNetwork(const std::string& network, const std::string& script);
 std::string ProxyGetUntil(TestServer& s, const std::string& app, const std::string& path, const std::string& want);
 // GET / of host:5000 from a container on network ("" when it does not answer).
 std::string HttpGet(const std::string& network, const std::string& host);
+// Whether HttpGet's answer has text within 15 s (Swarm's DNS names a task
+// that a rollout just replaced for a moment after the update completes;
+// the proxy does not wait for it: the daemon names the new tasks to it).
+bool HttpGetFinds(const std::string& network, const std::string& host, const std::string& text);
 // The HTTP status of the registry (localhost:5000) for the manifest of
 // image:tag, asked as `docker pull` asks: "200" when it is there, "404" not.
 std::string ManifestStatus(const std::string& image, const std::string& tag);
