@@ -293,7 +293,7 @@ TEST_CASE("fences: services run image digests - a tag pushed over in the registr
   auto restart = Run({"docker", "service", "update", "--force", "--detach=false", "--quiet", app + "-web"});
   INFO(restart.Both());
   REQUIRE(restart.exit_code == 0);
-  CHECK(ms::test::HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
+  CHECK(ms::test::HttpGetFinds(app + "-net", app + "-web", "Hello from Mothership!"));
   auto run = s.Ssh("run " + app + " cat server.js");
   INFO(run.Both());
   CHECK(run.exit_code == 0);
@@ -382,5 +382,5 @@ TEST_CASE("fences: a registry beyond loopback takes only the installation's cred
   Push(s, repo, app);
   image = Run({"docker", "service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", app + "-web"}).out;
   CHECK(image.starts_with(registry + "/" + app + ":v2@sha256:"));
-  CHECK(ms::test::HttpGet(app + "-net", app + "-web").find("Hello from Mothership!") != std::string::npos);
+  CHECK(ms::test::HttpGetFinds(app + "-net", app + "-web", "Hello from Mothership!"));
 }
