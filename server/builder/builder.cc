@@ -142,19 +142,18 @@ Builder::Builder(const Settings& settings, DockerClient& docker, AppRepos& repos
 void Builder::Forget(const std::string& app, const std::vector<int>& versions) {
   pool_.Drop(app);
   (void)docker_.RemoveVolume(CacheVolume(app));
-  for (int v : versions) {
-    (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, v));
-    RemovePulledImage(app, slug_image_.registry().DeleteManifest(app, fmt::format("v{}", v)));
-  }
+  for (int v : versions) (void)RemoveReleaseImage(app, v, {});
 }
 
-void Builder::RemovePulledImage(const std::string& app, const Result<std::string>& deleted_digest) {
+Result<void> Builder::RemoveReleaseImage(const std::string& app, int version, const std::set<std::string>& keep) {
+  (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, version));
+  auto deleted = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", version), keep);
+  if (!deleted) return std::unexpected(deleted.error());
   // Swarm pulls a release's image by digest (REGISTRY/APP:vN@sha256:...):
   // the engine keeps it under REGISTRY/APP@sha256:..., with no tag, so
   // removing the tag leaves it. (On this node; other nodes keep theirs.)
-  if (deleted_digest && !deleted_digest->empty()) {
-    (void)docker_.RemoveImage(fmt::format("{}/{}@{}", settings_.registry, app, *deleted_digest));
-  }
+  if (!deleted->empty()) (void)docker_.RemoveImage(fmt::format("{}/{}@{}", settings_.registry, app, *deleted));
+  return {};
 }
 
 void Builder::PruneImages(const std::string& app, int newest_version, const std::vector<Release>& releases) {
@@ -166,12 +165,10 @@ void Builder::PruneImages(const std::string& app, int newest_version, const std:
     in_use.insert(r.image.substr(0, r.image.find('@')));
     if (auto at = r.image.find('@'); at != std::string::npos) digests.insert(r.image.substr(at + 1));
   }
-  std::string image = fmt::format("{}/{}:v{}", settings_.registry, app, old);
-  if (in_use.contains(image)) return;  // a kept release (a rollback) runs it
-  (void)docker_.RemoveImage(image);
-  auto deleted = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", old), digests);
-  if (!deleted) LogWarn("cannot prune {}:v{} from the registry: {}", app, old, deleted.error().message);
-  RemovePulledImage(app, deleted);
+  if (in_use.contains(fmt::format("{}/{}:v{}", settings_.registry, app, old))) return;  // a kept release (a rollback) runs it
+  if (auto r = RemoveReleaseImage(app, old, digests); !r) {
+    LogWarn("cannot prune {}:v{} from the registry: {}", app, old, r.error().message);
+  }
 }
 
 void Builder::RemoveUnreleasedImage(const std::string& app, int version, const std::vector<Release>& releases) {
@@ -180,12 +177,9 @@ void Builder::RemoveUnreleasedImage(const std::string& app, int version, const s
     if (r.version == version) return;  // released after all
     if (auto at = r.image.find('@'); at != std::string::npos) digests.insert(r.image.substr(at + 1));
   }
-  (void)docker_.RemoveImage(fmt::format("{}/{}:v{}", settings_.registry, app, version));
-  auto deleted = slug_image_.registry().DeleteManifest(app, fmt::format("v{}", version), digests);
-  if (!deleted) {
-    LogWarn("cannot remove the unreleased image {}:v{} from the registry: {}", app, version, deleted.error().message);
+  if (auto r = RemoveReleaseImage(app, version, digests); !r) {
+    LogWarn("cannot remove the unreleased image {}:v{} from the registry: {}", app, version, r.error().message);
   }
-  RemovePulledImage(app, deleted);
 }
 
 std::string Builder::CacheVolume(const std::string& app) const {

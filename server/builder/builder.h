@@ -86,9 +86,10 @@ class Builder {
   void Forget(const std::string& app, const std::vector<int>& versions);
 
  private:
-  // After the registry deleted an image (its digest, or empty): the copy the
-  // engine pulled by digest for a task goes too.
-  void RemovePulledImage(const std::string& app, const Result<std::string>& deleted_digest);
+  // Removes release `version`'s image: its tag on the engine, the image in the
+  // registry (unless its digest is in keep) and the copy the engine pulled by
+  // digest for a task. An error: the registry's.
+  Result<void> RemoveReleaseImage(const std::string& app, int version, const std::set<std::string>& keep);
   std::vector<std::string> ChooseBuildpacks(const BuildRequest& request) const;
   // Labels of this installation's build containers: several Mothership
   // installations (or test daemons) may share one Docker engine.
