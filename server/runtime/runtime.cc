@@ -519,12 +519,21 @@ Result<int> Runtime::RunContainer(const std::string& app, const Release& release
   const int64_t started = UnixSeconds();
   return RunOneOff(docker_, std::move(spec), io, [&](const std::string& id, int code) {
     // 137 is SIGKILL; only then is it worth asking whether the kernel's OOM killer sent it.
-    if (code == 137 && io.err && OomKilled(id, started)) {
-      const ProcessSize* s = FindProcessSize(size);
+    if (code != 137 || !io.err) return;
+    const ProcessSize* s = FindProcessSize(size);
+    const int memory_mb = s ? s->memory_mb : 0;
+    if (OomKilled(id, started)) {
       io.err->Write(fmt::format(
           "\nThe process used all the memory of its size ({}, {} MB) and was stopped. "
           "Run it at a bigger size with `run APP --size SIZE ...`; ps:sizes lists them.\n",
-          size, s ? s->memory_mb : 0));
+          size, memory_mb));
+    } else {
+      // The engine's OOM report can be lost on a busy host (its shim drops one
+      // it reads after the container is gone): say what is likely.
+      io.err->Write(fmt::format(
+          "\nThe process was killed (SIGKILL). If it ran out of the memory of its size ({}, {} MB), run it at "
+          "a bigger size with `run APP --size SIZE ...`; ps:sizes lists them.\n",
+          size, memory_mb));
     }
   });
 }

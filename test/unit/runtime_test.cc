@@ -611,7 +611,7 @@ TEST_CASE("Runtime::Run starts a one-off container, relays its output and return
   CHECK(env.docker.ContainerIds().empty());
 }
 
-TEST_CASE("Runtime::Run says when the kernel stopped the process for its memory - from State or from the late event", "[runtime]") {
+TEST_CASE("Runtime::Run says when the kernel stopped the process for its memory - from State or from the late event - and hedges a SIGKILL without either", "[runtime]") {
   using Oom = ms::test::FakeDockerClient::OomReport;
   for (auto report : {Oom::kState, Oom::kEventOnly, Oom::kNone}) {
     RuntimeEnv env;
@@ -631,6 +631,10 @@ TEST_CASE("Runtime::Run says when the kernel stopped the process for its memory 
                                      "stopped. Run it at a bigger size with `run APP --size SIZE ...`") !=
                       std::string::npos;
     CHECK(told == (report != Oom::kNone));
+    // Without the engine's word, a SIGKILL is named and the likely cause hedged.
+    const bool hedged = err.str().find("The process was killed (SIGKILL). If it ran out of the memory of its size "
+                                       "(basic, 512 MB), run it at a bigger size") != std::string::npos;
+    CHECK(hedged == (report == Oom::kNone));
     // The events are read only when State does not say.
     CHECK(env.docker.CountCalls("OomEvent") == (report == Oom::kState ? 0 : 1));
     CHECK(env.docker.ContainerIds().empty());
