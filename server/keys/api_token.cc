@@ -1,7 +1,6 @@
 #include "server/keys/api_token.h"
 
-#include <openssl/rand.h>
-
+#include "server/common/random.h"
 #include "server/common/sha256.h"
 
 namespace ms {
@@ -11,15 +10,9 @@ constexpr size_t kRandomBytes = 20;
 }  // namespace
 
 Result<std::string> NewApiToken() {
-  unsigned char raw[kRandomBytes];
-  if (RAND_bytes(raw, sizeof raw) != 1) return Failed("cannot draw random bytes for a token (OpenSSL RAND_bytes failed)");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string token(kPrefix);
-  for (unsigned char b : raw) {
-    token.push_back(kHex[b >> 4]);
-    token.push_back(kHex[b & 15]);
-  }
-  return token;
+  auto hex = RandomHex(kRandomBytes);
+  if (!hex) return Failed("cannot draw random bytes for a token (OpenSSL RAND_bytes failed)");
+  return std::string(kPrefix) + *hex;
 }
 
 std::string ApiTokenHash(std::string_view token) {

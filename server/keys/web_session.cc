@@ -1,10 +1,9 @@
 #include "server/keys/web_session.h"
 
-#include <openssl/rand.h>
-
 #include <ctime>
 #include <fmt/format.h>
 
+#include "server/common/random.h"
 #include "server/common/sha256.h"
 #include "server/keys/api_token.h"
 
@@ -23,17 +22,7 @@ int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 }  // namespace
 
-Result<std::string> NewWebSecret() {
-  unsigned char raw[kSecretBytes];
-  if (RAND_bytes(raw, sizeof raw) != 1) return Failed("cannot draw random bytes (OpenSSL RAND_bytes failed)");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : raw) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
-}
+Result<std::string> NewWebSecret() { return RandomHex(kSecretBytes); }
 
 bool IsWebSecretShape(std::string_view text) {
   if (text.size() != 2 * kSecretBytes) return false;
