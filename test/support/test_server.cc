@@ -168,6 +168,14 @@ TestServer::~TestServer() {
       }
       if (!networks.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
+    // The tasks' containers stop within their grace period (10 s: a process
+    // that ignores SIGTERM takes all of it) and hold their images until then.
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+         std::chrono::steady_clock::now() < until;) {
+      auto left = docker.ListContainers("mothership.install=" + settings.InstallId());
+      if (!left || left->empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
     for (const auto& image : images) (void)docker.RemoveImage(image);
     // And every release's image the engine pulled for a task (by digest:
     // untagged, so the tags above do not name them).
