@@ -164,6 +164,17 @@ Result<AddonBackup> PgBackups::Capture(const Addon& addon, const std::string& ta
   return **done;
 }
 
+namespace {
+
+// Only a whole dump is restored or downloaded.
+Result<AddonBackup> Succeeded(const AddonBackup& backup) {
+  if (backup.status == "succeeded") return backup;
+  return InvalidArgument(fmt::format("backup {} {}: {}", BackupName(backup.id),
+                                     backup.status == "running" ? "is still running" : "failed", backup.reason));
+}
+
+}  // namespace
+
 Result<AddonBackup> PgBackups::Find(const Addon& addon, int64_t id) {
   if (id != 0) {
     auto backup = store_.GetBackup(id);
@@ -171,12 +182,7 @@ Result<AddonBackup> PgBackups::Find(const Addon& addon, int64_t id) {
     if (!*backup || (*backup)->addon_id != addon.id) {
       return NotFound(fmt::format("{} has no backup {} (pg:backups lists them)", addon.name, BackupName(id)));
     }
-    if ((*backup)->status != "succeeded") {
-      return InvalidArgument(fmt::format("backup {} {}: {}", BackupName(id),
-                                         (*backup)->status == "running" ? "is still running" : "failed",
-                                         (*backup)->reason));
-    }
-    return **backup;
+    return Succeeded(**backup);
   }
   auto all = store_.ListBackups(addon.id);
   if (!all) return std::unexpected(all.error());
@@ -184,6 +190,18 @@ Result<AddonBackup> PgBackups::Find(const Addon& addon, int64_t id) {
     if (b.status == "succeeded") return b;
   }
   return NotFound(fmt::format("{} has no backup yet; pg:backups:capture makes one", addon.name));
+}
+
+Result<AddonBackup> PgBackups::FindFormer(const std::string& app, int64_t id) {
+  auto former = store_.ListFormerBackups(app);
+  if (!former) return std::unexpected(former.error());
+  for (const auto& b : *former) {
+    if (id != 0 && b.id == id) return Succeeded(b);
+    if (id == 0 && b.status == "succeeded") return b;
+  }
+  if (id != 0) return NotFound(fmt::format("{} has no backup {} (pg:backups {} lists them)", app, BackupName(id), app));
+  return NotFound(fmt::format("{} has no database and no backup of a destroyed one; addons:create {} postgres makes one",
+                              app, app));
 }
 
 Result<void> PgBackups::Restore(const Addon& addon, const AddonBackup& backup, Output& progress,

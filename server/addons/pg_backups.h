@@ -48,6 +48,9 @@ class PgBackups {
   Result<void> Download(const AddonBackup& backup, Output& out);
   // The add-on's backup: by id, or (id 0) its newest that succeeded.
   Result<AddonBackup> Find(const Addon& addon, int64_t id);
+  // A backup of one of the app's destroyed add-ons (Store::ListFormerBackups):
+  // by id, or (id 0) the newest that succeeded.
+  Result<AddonBackup> FindFormer(const std::string& app, int64_t id);
 
   std::filesystem::path PathOf(const AddonBackup& backup) const;
   // At the daemon's start: the backups it stopped during are marked failed,

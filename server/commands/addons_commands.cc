@@ -203,13 +203,18 @@ Result<void> AddonsDestroy(CommandContext& ctx, const Args& args) {
                            ctx.json ? ctx.err : ctx.out, ctx.cancelled);
   if (!kept) return std::unexpected(kept.error());
   Audit(ctx, app, name);
+  std::string where;
+  if (!kept->empty()) {
+    where = ctx.services.settings.BackupsInS3()
+                ? fmt::format("the bucket {} as {}/{}.pgdump", ctx.services.settings.backups_s3_bucket, name, *kept)
+                : (ctx.services.settings.BackupsDir() / name).string();
+  }
   ctx.out.Write(fmt::format("Destroyed {}.{}\n", name,
                             kept->empty() ? ""
-                            : ctx.services.settings.BackupsInS3()
-                                ? fmt::format(" Its last backup {} is kept in the bucket {} as {}/{}.pgdump.", *kept,
-                                              ctx.services.settings.backups_s3_bucket, name, *kept)
-                                : fmt::format(" Its last backup {} is kept in {}.", *kept,
-                                              (ctx.services.settings.BackupsDir() / name).string())));
+                                          : fmt::format(" Its last backup {} is kept in {}: pg:backups {} lists it, "
+                                                        "pg:backups:restore {} {} --confirm {} puts it into a "
+                                                        "database made later.",
+                                                        *kept, where, addon->app, addon->app, *kept, addon->app)));
   return {};
 }
 

@@ -223,7 +223,7 @@ const Command kPg[] = {
      Access::kMember, 1, 1},
     {"pg:credentials:rotate", "APP", "Give the app's database a new password; its apps get a new release",
      Access::kOwner, 1, 1},
-    {"pg:backups", "APP", "List the backups of the app's database: id, time, size, status", Access::kMember, 1,
+    {"pg:backups", "APP", "List the backups of the app's database and of its destroyed ones: id, time, size, status", Access::kMember, 1,
      1},
     {"pg:backups:capture", "APP", "Back up the app's database now (pg_dump -Fc)", Access::kMember, 1, 1},
     {"pg:backups:download", "APP [ID]",

@@ -166,37 +166,68 @@ Result<void> PgRotate(CommandContext& ctx, const Args& args) {
   return {};
 }
 
+nlohmann::json BackupJson(const AddonBackup& b, bool destroyed) {
+  return {{"id", BackupName(b.id)}, {"addon", b.addon},         {"addon_destroyed", destroyed},
+          {"status", b.status},     {"reason", b.reason},       {"size", b.size},
+          {"location", b.location}, {"taken_by", b.taken_by},   {"created_at", b.created_at},
+          {"finished_at", b.finished_at}};
+}
+
+std::string BackupStatus(const AddonBackup& b) { return b.status == "failed" ? "failed: " + b.reason : b.status; }
+
+// The app's database's backups, then those of its destroyed add-ons (the
+// last one each addons:destroy kept): restored into its database now with
+// pg:backups:restore, downloaded with pg:backups:download, by their ids.
 Result<void> PgBackupsList(CommandContext& ctx, const Args& args) {
-  auto addon = DatabaseOf(ctx.services.store, args.positional[0]);
-  if (!addon) return std::unexpected(addon.error());
-  auto backups = ctx.services.store.ListBackups(addon->id);
-  if (!backups) return std::unexpected(backups.error());
+  const std::string& app = args.positional[0];
+  auto addon = DatabaseOf(ctx.services.store, app);
+  if (!addon && addon.error().code != ErrorCode::kNotFound) return std::unexpected(addon.error());
+  auto former = ctx.services.store.ListFormerBackups(app);
+  if (!former) return std::unexpected(former.error());
+  if (!addon && former->empty()) return std::unexpected(addon.error());
+  std::vector<AddonBackup> current;
+  if (addon) {
+    auto backups = ctx.services.store.ListBackups(addon->id);
+    if (!backups) return std::unexpected(backups.error());
+    current = std::move(*backups);
+  }
   if (ctx.json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& b : *backups) {
-      list.push_back({{"id", BackupName(b.id)}, {"addon", b.addon}, {"status", b.status}, {"reason", b.reason},
-                      {"size", b.size}, {"location", b.location}, {"taken_by", b.taken_by},
-                      {"created_at", b.created_at}, {"finished_at", b.finished_at}});
-    }
+    for (const auto& b : current) list.push_back(BackupJson(b, false));
+    for (const auto& b : *former) list.push_back(BackupJson(b, true));
     ctx.out.Write(JsonLine(list));
     return {};
   }
-  const std::string schedule =
-      addon->backup_at.empty()
-          ? fmt::format("No daily backups (pg:backups:schedule {} --at HH:MM).\n", args.positional[0])
-          : fmt::format("Daily backups at {} UTC, the last {} kept.\n", addon->backup_at,
-                        ctx.services.settings.backups_keep);
-  if (backups->empty()) {
-    ctx.out.Write(fmt::format("{} has no backups yet; pg:backups:capture {} makes one.\n{}", addon->name,
-                              args.positional[0], schedule));
-    return {};
+  std::string text;
+  if (addon) {
+    const std::string schedule =
+        addon->backup_at.empty()
+            ? fmt::format("No daily backups (pg:backups:schedule {} --at HH:MM).\n", app)
+            : fmt::format("Daily backups at {} UTC, the last {} kept.\n", addon->backup_at,
+                          ctx.services.settings.backups_keep);
+    if (current.empty()) {
+      text = fmt::format("{} has no backups yet; pg:backups:capture {} makes one.\n{}", addon->name, app, schedule);
+    } else {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& b : current) {
+        rows.push_back({BackupName(b.id), b.created_at, fmt::format("{}", b.size), BackupStatus(b), b.taken_by});
+      }
+      text = FormatTable({"ID", "TAKEN", "BYTES", "STATUS", "BY"}, rows) + schedule;
+    }
   }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& b : *backups) {
-    rows.push_back({BackupName(b.id), b.created_at, fmt::format("{}", b.size),
-                    b.status == "failed" ? "failed: " + b.reason : b.status, b.taken_by});
+  if (!former->empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& b : *former) {
+      rows.push_back(
+          {BackupName(b.id), b.addon, b.created_at, fmt::format("{}", b.size), BackupStatus(b), b.taken_by});
+    }
+    text += fmt::format(
+        "{}Backups of destroyed add-ons of {} ({}pg:backups:restore {} ID --confirm {} puts one into its database):\n",
+        addon ? "\n" : "", app, addon ? "" : fmt::format("it has no database now: addons:create {} postgres, then ", app),
+        app, app);
+    text += FormatTable({"ID", "ADD-ON", "TAKEN", "BYTES", "STATUS", "BY"}, rows);
   }
-  ctx.out.Write(FormatTable({"ID", "TAKEN", "BYTES", "STATUS", "BY"}, rows) + schedule);
+  ctx.out.Write(text);
   return {};
 }
 
@@ -218,22 +249,32 @@ Result<void> PgBackupsCapture(CommandContext& ctx, const Args& args) {
   return {};
 }
 
-Result<AddonBackup> ChosenBackup(CommandContext& ctx, PgBackups& backups, const Addon& addon, const Args& args) {
+// The backup named by args.positional[1] (default: the database's newest that
+// succeeded): the app's database's (addon; null when it has none) or one of
+// the app's destroyed add-ons'. Never a destroyed add-on of another app, even
+// one whose database this app has attached.
+Result<AddonBackup> ChosenBackup(PgBackups& backups, const Addon* addon, const std::string& app, const Args& args) {
   int64_t id = 0;
   if (args.positional.size() > 1) {
     auto parsed = ParseBackupId(args.positional[1]);
     if (!parsed) return std::unexpected(parsed.error());
     id = *parsed;
   }
-  (void)ctx;
-  return backups.Find(addon, id);
+  if (!addon) return backups.FindFormer(app, id);
+  auto found = backups.Find(*addon, id);
+  if (found || id == 0 || found.error().code != ErrorCode::kNotFound) return found;
+  auto former = backups.FindFormer(app, id);
+  if (former || former.error().code != ErrorCode::kNotFound) return former;
+  return found;
 }
 
 Result<void> PgBackupsDownload(CommandContext& ctx, const Args& args) {
-  auto db = NeedDatabase(ctx, args.positional[0]);
-  if (!db) return std::unexpected(db.error());
-  PgBackups backups(ctx.services.settings, ctx.services.store, *db->addons);
-  auto backup = ChosenBackup(ctx, backups, db->addon, args);
+  const std::string& app = args.positional[0];
+  auto db = NeedDatabase(ctx, app);
+  // With no database now, a backup of a destroyed one.
+  if (!db && (db.error().code != ErrorCode::kNotFound || !ctx.services.engine)) return std::unexpected(db.error());
+  PgBackups backups(ctx.services.settings, ctx.services.store, ctx.services.engine->addons);
+  auto backup = ChosenBackup(backups, db ? &db->addon : nullptr, app, args);
   if (!backup) return std::unexpected(backup.error());
   return backups.Download(*backup, ctx.out);
 }
@@ -261,7 +302,7 @@ Result<void> PgBackupsRestore(CommandContext& ctx, const Args& args) {
     Audit(ctx, app, "a dump from stdin");
     return {};
   }
-  auto backup = ChosenBackup(ctx, backups, db->addon, args);
+  auto backup = ChosenBackup(backups, &db->addon, app, args);
   if (!backup) return std::unexpected(backup.error());
   if (auto r = backups.Restore(db->addon, *backup, progress, ctx.cancelled); !r) return r;
   Audit(ctx, app, BackupName(backup->id));

@@ -284,6 +284,13 @@ const std::vector<std::string_view> kMigrations = {
       UNIQUE (app_id, path)
     );
     )sql",
+    // 14: the app a backup belongs to, by id: its members reach the backups
+    // of its destroyed add-ons (pg:backups). An app destroyed leaves them to
+    // the admins (NULL: an app made later may get its id).
+    R"sql(
+    ALTER TABLE addon_backups ADD COLUMN app_id INTEGER REFERENCES apps(id) ON DELETE SET NULL;
+    UPDATE addon_backups SET app_id = (SELECT app_id FROM addons WHERE addons.id = addon_backups.addon_id);
+    )sql",
 };
 
 }  // namespace

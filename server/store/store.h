@@ -385,6 +385,10 @@ class Store {
   Result<int64_t> StartBackup(const AddonBackup& backup);
   Result<void> FinishBackup(int64_t id, bool succeeded, int64_t size, const std::string& reason);
   Result<std::vector<AddonBackup>> ListBackups(int64_t addon_id);
+  // The backups of the app's destroyed add-ons (the last one addons:destroy
+  // kept, and those before it), newest first. An app renamed keeps them; one
+  // destroyed and made again by the name does not get them.
+  Result<std::vector<AddonBackup>> ListFormerBackups(const std::string& app);
   Result<std::optional<AddonBackup>> GetBackup(int64_t id);
   Result<void> DeleteBackup(int64_t id);
   // Backups left 'running' by a daemon that stopped: failed, saying so.

@@ -184,14 +184,15 @@ Result<void> Store::SetBackupSchedule(const std::string& name, const std::string
 Result<int64_t> Store::StartBackup(const AddonBackup& backup) {
   auto lock = db_->Lock();
   auto stmt = db_->Prepare(
-      "INSERT INTO addon_backups (addon_id, addon, app, status, location, taken_by) "
-      "VALUES (?, ?, ?, 'running', ?, ?)");
+      "INSERT INTO addon_backups (addon_id, addon, app, status, location, taken_by, app_id) "
+      "VALUES (?, ?, ?, 'running', ?, ?, (SELECT app_id FROM addons WHERE id = ?))");
   if (!stmt) return std::unexpected(stmt.error());
   if (auto r = stmt->Bind(1, backup.addon_id)
                    .Bind(2, backup.addon)
                    .Bind(3, backup.app)
                    .Bind(4, backup.location)
                    .Bind(5, backup.taken_by)
+                   .Bind(6, backup.addon_id)
                    .Run();
       !r) {
     return std::unexpected(r.error());
@@ -214,6 +215,17 @@ Result<std::vector<AddonBackup>> Store::ListBackups(int64_t addon_id) {
       db_->Prepare(fmt::format("SELECT {} FROM addon_backups WHERE addon_id = ? ORDER BY id DESC", kBackupColumns));
   if (!stmt) return std::unexpected(stmt.error());
   stmt->Bind(1, addon_id);
+  return All<AddonBackup>(*stmt, BackupRow);
+}
+
+Result<std::vector<AddonBackup>> Store::ListFormerBackups(const std::string& app) {
+  auto lock = db_->Lock();
+  auto stmt = db_->Prepare(fmt::format(
+      "SELECT {} FROM addon_backups WHERE app_id = (SELECT id FROM apps WHERE name = ?) "
+      "AND addon_id NOT IN (SELECT id FROM addons) ORDER BY id DESC",
+      kBackupColumns));
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->Bind(1, app);
   return All<AddonBackup>(*stmt, BackupRow);
 }
 

@@ -155,6 +155,35 @@ TEST_CASE("addons: a Postgres keeps an app's rows through redeploys, kill -9, a 
   // A bad SQL statement on stdin fails the command.
   CHECK(s.Ssh("pg:psql " + app, "SELECT * FROM no_such_table;\n").exit_code != 0);
 
+  // The add-on destroyed: its last backup stays the app's. Listed and
+  // downloaded with no database; a database made later (the same name) gets
+  // the rows back from it.
+  auto gone = s.Ssh(fmt::format("addons:destroy {} {} --confirm {}", app, addon, addon));
+  INFO(gone.Both());
+  REQUIRE(gone.exit_code == 0);
+  const auto at = gone.out.find("Its last backup b");
+  REQUIRE(at != std::string::npos);
+  const std::string kept = gone.out.substr(at + 16, gone.out.find(' ', at + 16) - (at + 16));  // "b007"
+  CHECK(gone.out.find(fmt::format("pg:backups:restore {} {} --confirm {}", app, kept, app)) != std::string::npos);
+  auto former = s.Ssh("pg:backups " + app);
+  INFO(former.Both());
+  REQUIRE(former.exit_code == 0);
+  CHECK(former.out.find(fmt::format("Backups of destroyed add-ons of {} (it has no database now", app)) !=
+        std::string::npos);
+  CHECK(former.out.find(kept + "  " + addon) != std::string::npos);
+  auto former_dump = s.Ssh(fmt::format("pg:backups:download {} {}", app, kept));
+  REQUIRE(former_dump.exit_code == 0);
+  CHECK(former_dump.out.starts_with("PGDMP"));
+  REQUIRE(s.Ssh(fmt::format("addons:create {} postgres", app)).exit_code == 0);
+  auto empty = s.Ssh("pg:psql " + app, "SELECT count(*) FROM items;\n");  // a new database: no table
+  CHECK(empty.exit_code != 0);
+  CHECK(empty.err.find("relation \"items\" does not exist") != std::string::npos);
+  auto from_former = s.Ssh(fmt::format("pg:backups:restore {} {} --confirm {}", app, kept, app));
+  INFO(from_former.Both());
+  REQUIRE(from_former.exit_code == 0);
+  CHECK(CountRows(s, app) == "rows=5");
+  CHECK(WriteRow(app) == "items=6");
+
   // apps:destroy keeps the data unless told; then a last backup is kept.
   auto refused = s.Ssh(fmt::format("apps:destroy {} --confirm {}", app, app));
   CHECK(refused.exit_code != 0);
@@ -241,6 +270,15 @@ TEST_CASE("addons: attach gives another app the URL and its network only to memb
   auto destroyed = s.Ssh(fmt::format("apps:destroy {} --confirm {} --destroy-addons", shop, shop));
   INFO(destroyed.Both());
   CHECK(destroyed.exit_code == 0);
+  // shop's last backup is no one's through reports (which had its database attached).
+  const auto at = destroyed.out.find("its last backup b");
+  REQUIRE(at != std::string::npos);
+  const std::string kept = destroyed.out.substr(at + 16, destroyed.out.find(' ', at + 16) - (at + 16));
+  auto not_reports = s.SshAs(alice, fmt::format("pg:backups:download {} {}", reports, kept));
+  CHECK(not_reports.exit_code != 0);
+  CHECK(not_reports.out.empty());
+  CHECK(not_reports.err.find(fmt::format("{} has no backup {}", reports, kept)) != std::string::npos);
+  CHECK(s.Ssh("pg:backups " + reports).exit_code != 0);
 }
 
 TEST_CASE("addons: backups in an S3 bucket - captured, restored and downloaded through it, daily by schedule, "

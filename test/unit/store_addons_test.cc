@@ -114,6 +114,64 @@ TEST_CASE("Store: backups outlive their add-on - a daemon's restart fails the on
   CHECK(store->ListBackups(later->id)->empty());
 }
 
+TEST_CASE("Store: the backups of an app's destroyed add-ons are the app's - through a rename - not another app's - "
+          "not an app made later with its name",
+          "[store][addons]") {
+  TempDir dir;
+  auto store = ms_test::OpenStore(dir.path() / "mothership.db");
+  REQUIRE_OK(store->CreateApp("shop", "alice"));
+  REQUIRE_OK(store->CreateApp("cart", "bob"));
+  auto backup_of = [&](const ms::Addon& addon) {
+    ms::AddonBackup b;
+    b.addon_id = addon.id;
+    b.addon = addon.name;
+    b.app = addon.app;
+    b.location = "local";
+    auto id = store->StartBackup(b);
+    REQUIRE_OK(id);
+    REQUIRE_OK(store->FinishBackup(*id, true, 10, ""));
+    return *id;
+  };
+  auto first = store->CreateAddon(Postgres("shop-postgres", "shop"), "DATABASE");
+  REQUIRE_OK(first);
+  const int64_t kept = backup_of(*first);
+  auto theirs = store->CreateAddon(Postgres("cart-postgres", "cart"), "DATABASE");
+  REQUIRE_OK(theirs);
+  const int64_t cart_kept = backup_of(*theirs);
+  // While the add-on lives, its backups are its own list's, not the former ones.
+  CHECK(store->ListFormerBackups("shop")->empty());
+  REQUIRE_OK(store->DeleteAddon("shop-postgres"));
+  REQUIRE_OK(store->DeleteAddon("cart-postgres"));
+  auto second = store->CreateAddon(Postgres("shop-postgres", "shop"), "DATABASE");
+  REQUIRE_OK(second);
+  const int64_t current = backup_of(*second);
+  auto former = store->ListFormerBackups("shop");
+  REQUIRE_OK(former);
+  REQUIRE(former->size() == 1);
+  CHECK((*former)[0].id == kept);
+  CHECK((*former)[0].addon == "shop-postgres");
+  CHECK((*former)[0].id != current);
+  CHECK(store->ListFormerBackups("cart")->at(0).id == cart_kept);
+  // Renamed, the app keeps them.
+  REQUIRE_OK(store->DeleteAddon("shop-postgres"));
+  REQUIRE_OK(store->RenameApp("shop", "store"));
+  former = store->ListFormerBackups("store");
+  REQUIRE_OK(former);
+  CHECK(former->size() == 2);
+  CHECK(store->ListFormerBackups("shop")->empty());
+  // Destroyed and made again (perhaps with its id): the new app has none of them.
+  REQUIRE_OK(store->DeleteApp("store"));
+  REQUIRE_OK(store->DeleteApp("cart"));
+  REQUIRE_OK(store->CreateApp("store", "mallory"));
+  REQUIRE_OK(store->CreateApp("cart", "mallory"));
+  CHECK(store->ListFormerBackups("store")->empty());
+  CHECK(store->ListFormerBackups("cart")->empty());
+  // (The rows stay, for an admin: the dumps are files or objects.)
+  auto row = store->GetBackup(kept);
+  REQUIRE_OK(row);
+  CHECK(row->has_value());
+}
+
 TEST_CASE("Store: a Redis keeps its size and policy - storage mounts are the app's, by name and by path, and go "
           "with it",
           "[store][addons][storage]") {
