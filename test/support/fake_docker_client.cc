@@ -122,6 +122,11 @@ void FakeDockerClient::SetNetworkBusy(int times) {
   network_busy_ = times;
 }
 
+void FakeDockerClient::SetRemovedTasksLinger(int looks) {
+  std::lock_guard lock(mu_);
+  removed_linger_ = looks;
+}
+
 void FakeDockerClient::SetEngineInfo(EngineInfo info) {
   std::lock_guard lock(mu_);
   info_ = std::move(info);
@@ -673,6 +678,19 @@ Result<void> FakeDockerClient::RemoveService(const std::string& name) {
   auto* s = FindService(name);
   if (!s) return {};
   std::string id = s->id;
+  if (removed_linger_ > 0) {
+    RemovedTasks removed;
+    removed.looks = removed_linger_;
+    for (const auto& t : tasks_) {
+      if (t.info.service_id != id) continue;
+      removed.tasks.push_back(t.info);
+      removed.tasks.back().desired_state = "remove";
+    }
+    for (const auto& m : s->spec.mounts) {
+      if (m.volume) removed.volumes.push_back(m.source);
+    }
+    removed_.push_back(std::move(removed));
+  }
   std::erase_if(tasks_, [&](const FakeTask& t) { return t.info.service_id == id; });
   services_.erase(id);
   return {};
@@ -716,6 +734,21 @@ Result<std::vector<TaskInfo>> FakeDockerClient::ListTasks(const EngineFilters& f
     }
     out.push_back(t.info);
   }
+  // The removed services' tasks that have not stopped yet.
+  for (auto& r : removed_) {
+    if (--r.looks == 0) {
+      for (const auto& v : r.volumes) volumes_.insert(v);
+      continue;
+    }
+    for (const auto& t : r.tasks) {
+      if (services == filters.end() &&
+          (desired == filters.end() ||
+           std::find(desired->second.begin(), desired->second.end(), t.desired_state) != desired->second.end())) {
+        out.push_back(t);
+      }
+    }
+  }
+  std::erase_if(removed_, [](const RemovedTasks& r) { return r.looks <= 0; });
   return out;
 }
 

@@ -69,6 +69,11 @@ class FakeDockerClient : public DockerClient {
   void ScriptOomKill(const std::string& key, OomReport report);
   // RemoveNetwork fails this many times first (tasks still on it).
   void SetNetworkBusy(int times);
+  // The tasks of a service removed from now on stay listed (desired state
+  // "remove") for this many ListTasks, and when they go the named volumes the
+  // service mounts exist: as Swarm does when a task was still starting (its
+  // container, made after the removal, makes its volume).
+  void SetRemovedTasksLinger(int looks);
   void SetEngineInfo(EngineInfo info);
 
   // --- Inspection ----------------------------------------------------------
@@ -189,6 +194,13 @@ class FakeDockerClient : public DockerClient {
   std::set<std::string> volumes_;
   std::map<std::string, std::map<std::string, std::string>> volume_labels_;
   int network_busy_ = 0;
+  struct RemovedTasks {
+    std::vector<TaskInfo> tasks;
+    std::vector<std::string> volumes;
+    int looks = 0;
+  };
+  int removed_linger_ = 0;
+  std::vector<RemovedTasks> removed_;
   EngineInfo info_;
   std::map<std::string, ServiceSpec> last_specs_;
   int next_id_ = 1;
