@@ -45,6 +45,10 @@ EngineFilters AppFilter(const std::string& app, const std::string& install) {
   return {{"label", {"mothership.app=" + app, "mothership.install=" + install}}};
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  return host.starts_with("127.") || host == "::1" || host == "[::1]" || host == "localhost";
+}
+
 }  // namespace
 
 ResourceLimits Runtime::Limits(const std::string& size) const {
@@ -65,8 +69,20 @@ Result<bool> EnsureSwarmManager(DockerClient& docker, const Settings& settings) 
   if (state == "inactive") {
     LogInfo("initialising Docker Swarm on this engine");
     auto r = docker.SwarmInit(settings.swarm_advertise_addr);
-    if (!r && settings.swarm_advertise_addr.empty()) r = docker.SwarmInit("127.0.0.1");
+    // Only when Docker cannot choose this host's address (several, or none):
+    // any other failure (a slow engine, another daemon's init under way) must
+    // not leave a swarm that no other node can join.
+    if (!r && settings.swarm_advertise_addr.empty() &&
+        r.error().message.find("advertise") != std::string::npos) {
+      LogWarn("Docker could not choose this host's address for Swarm ({}); advertising 127.0.0.1: no other node "
+              "can join until it is changed (nodes:join-command says how)",
+              r.error().message);
+      r = docker.SwarmInit("127.0.0.1");
+    }
     if (!r && r.error().message.find("already part of a swarm") == std::string::npos) {
+      // The engine may have finished the init this call stopped waiting for.
+      auto now = docker.Info();
+      if (now && now->swarm_state == "active" && now->control_available) return true;
       return Failed(fmt::format("cannot initialise Docker Swarm: {} (set swarm_advertise_addr to this host's "
                                 "address)",
                                 r.error().message));
@@ -741,6 +757,15 @@ Result<std::string> Runtime::JoinCommand() {
   if (!info) return std::unexpected(info.error());
   std::string addr = info->remote_managers.empty() ? "" : info->remote_managers[0];
   if (addr.empty()) addr = info->node_addr + ":2377";
+  const std::string host = addr.substr(0, addr.rfind(':'));
+  if (IsLoopbackHost(host) || IsLoopbackHost(info->node_addr)) {
+    return Failed(fmt::format(
+        "this Swarm manager advertises {}, which no other node can reach (Docker could not choose one of this "
+        "host's addresses when the swarm was made). Give it an address every node reaches: run `docker swarm init "
+        "--force-new-cluster --advertise-addr ADDRESS` on this host (apps and services stay), set "
+        "swarm_advertise_addr: ADDRESS in config.yaml, then run nodes:join-command again",
+        IsLoopbackHost(info->node_addr) ? info->node_addr : host));
+  }
   return fmt::format("docker swarm join --token {} {}", swarm->worker_join_token, addr);
 }
 

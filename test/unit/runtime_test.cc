@@ -441,7 +441,8 @@ TEST_CASE("Runtime::Nodes lists every node with the tasks it runs", "[runtime]")
   CHECK((*nodes)[1]["tasks"].empty());
 }
 
-TEST_CASE("Runtime::JoinCommand names the worker token and a manager's address", "[runtime]") {
+TEST_CASE("Runtime::JoinCommand names the worker token and a manager's address - refuses one at 127.0.0.1",
+          "[runtime]") {
   RuntimeEnv env;
   auto command = env.runtime->JoinCommand();
   REQUIRE(command);
@@ -453,6 +454,14 @@ TEST_CASE("Runtime::JoinCommand names the worker token and a manager's address",
   info.remote_managers = {"192.168.1.5:2377"};
   env.docker.SetEngineInfo(info);
   CHECK(*env.runtime->JoinCommand() == "docker swarm join --token SWMTKN-worker 192.168.1.5:2377");
+  // A manager at 127.0.0.1 (Docker could not choose an address) takes no node.
+  info.node_addr = "127.0.0.1";
+  info.remote_managers = {"127.0.0.1:2377"};
+  env.docker.SetEngineInfo(info);
+  auto refused = env.runtime->JoinCommand();
+  REQUIRE_FALSE(refused);
+  CHECK(Contains(refused.error().message, "this Swarm manager advertises 127.0.0.1, which no other node can reach"));
+  CHECK(Contains(refused.error().message, "docker swarm init --force-new-cluster --advertise-addr ADDRESS"));
 }
 
 TEST_CASE("Runtime::Reconcile removes services of deleted apps and keeps the proxy and live apps", "[runtime]") {
@@ -530,17 +539,28 @@ TEST_CASE("EnsureSwarmManager refuses a worker and a swarm in a bad state", "[ru
   CHECK(Contains(r.error().message, "Swarm state is 'locked'"));
 }
 
-TEST_CASE("EnsureSwarmManager falls back to 127.0.0.1 when the automatic address fails", "[runtime]") {
+TEST_CASE("EnsureSwarmManager falls back to 127.0.0.1 only when Docker cannot choose this host's address",
+          "[runtime]") {
   ms::test::FakeDockerClient docker;
   ms::Settings settings;
   ms::EngineInfo inactive;
   inactive.swarm_state = "inactive";
   docker.SetEngineInfo(inactive);
-  docker.FailNext("SwarmInit", ms::Failed("could not choose an IP address to advertise"));
-  auto r = ms::EnsureSwarmManager(docker, settings);
-  REQUIRE(r);
-  CHECK(*r);
-  CHECK(docker.CountCalls("SwarmInit 127.0.0.1") == 1);
+  SECTION("it cannot choose") {
+    docker.FailNext("SwarmInit", ms::Failed("could not choose an IP address to advertise"));
+    auto r = ms::EnsureSwarmManager(docker, settings);
+    REQUIRE(r);
+    CHECK(*r);
+    CHECK(docker.CountCalls("SwarmInit 127.0.0.1") == 1);
+  }
+  SECTION("another failure is reported, with no fallback") {
+    docker.FailNext("SwarmInit", ms::Unavailable("the Docker engine did not answer within 30 s"));
+    auto r = ms::EnsureSwarmManager(docker, settings);
+    REQUIRE_FALSE(r);
+    CHECK(Contains(r.error().message, "cannot initialise Docker Swarm: the Docker engine did not answer"));
+    CHECK(docker.CountCalls("SwarmInit") == 1);
+    CHECK(docker.CountCalls("SwarmInit 127.0.0.1") == 0);
+  }
 }
 
 TEST_CASE("Runtime::Destroy removes services, one-off containers and, once free, the network", "[runtime]") {
