@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -9,6 +11,7 @@
 #include "server/addons/redis_service.h"
 #include "server/builder/builder.h"
 #include "server/common/random.h"
+#include "server/docker/ownership.h"
 #include "server/runtime/service_spec.h"
 
 namespace ms {
@@ -200,20 +203,18 @@ Result<void> Addons::Remove(const Addon& addon) {
   // A task of a removed service lives on (desired state "remove") until its
   // container has stopped, and one still starting makes the volume after this
   // point (measured: removed 0.2 s after its service was made, the volume was
-  // there 6 s later): wait for the tasks to go first. (By the container's
-  // labels: the daemon may have removed the service before it stopped.)
-  // (Postgres has 60 s to stop.)
+  // there 6 s later): wait for the tasks to go first, found by their
+  // containers' labels (the service may be gone already). Postgres has 60 s to
+  // stop.
+  const Labels mine = {{"mothership.addon", addon.name}, {"mothership.install", settings_.InstallId()}};
   auto deadline = clock_.Now() + std::chrono::seconds(90);
   for (;;) {
     auto tasks = docker_.ListTasks({{"desired-state", {"remove"}}});
     if (!tasks) return std::unexpected(tasks.error());
-    bool left = false;
-    for (const auto& t : *tasks) {
-      const Labels& labels = t.container_labels;
-      left = left || (labels.contains("mothership.addon") && labels.at("mothership.addon") == addon.name &&
-                      labels.contains("mothership.install") && labels.at("mothership.install") == settings_.InstallId());
+    if (std::none_of(tasks->begin(), tasks->end(),
+                     [&](const TaskInfo& t) { return HasLabels(t.container_labels, mine); })) {
+      break;
     }
-    if (!left) break;
     if (clock_.Now() > deadline) {
       return Failed(fmt::format("the task of {} did not stop within 90 s (`docker ps -a --filter "
                                 "label=mothership.addon={}` shows its container; run the command again once it is "

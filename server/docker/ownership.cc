@@ -17,4 +17,12 @@ std::string ForeignOwner(const Labels& labels, const std::string& install, const
   return "";
 }
 
+bool HasLabels(const Labels& have, const Labels& want) {
+  for (const auto& [key, value] : want) {
+    auto it = have.find(key);
+    if (it == have.end() || it->second != value) return false;
+  }
+  return true;
+}
+
 }  // namespace ms

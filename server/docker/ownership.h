@@ -17,4 +17,7 @@ namespace ms {
 // Mothership did not make".
 std::string ForeignOwner(const Labels& labels, const std::string& install, const std::string& app = "");
 
+// True when have holds every label of want with the same value.
+bool HasLabels(const Labels& have, const Labels& want);
+
 }  // namespace ms

@@ -757,14 +757,16 @@ Result<std::string> Runtime::JoinCommand() {
   if (!info) return std::unexpected(info.error());
   std::string addr = info->remote_managers.empty() ? "" : info->remote_managers[0];
   if (addr.empty()) addr = info->node_addr + ":2377";
-  const std::string host = addr.substr(0, addr.rfind(':'));
-  if (IsLoopbackHost(host) || IsLoopbackHost(info->node_addr)) {
+  // This node's own address first: the managers' list may still name an
+  // earlier one.
+  const std::string advertised = IsLoopbackHost(info->node_addr) ? info->node_addr : addr.substr(0, addr.rfind(':'));
+  if (IsLoopbackHost(advertised)) {
     return Failed(fmt::format(
         "this Swarm manager advertises {}, which no other node can reach (Docker could not choose one of this "
         "host's addresses when the swarm was made). Give it an address every node reaches: run `docker swarm init "
         "--force-new-cluster --advertise-addr ADDRESS` on this host (apps and services stay), set "
         "swarm_advertise_addr: ADDRESS in config.yaml, then run nodes:join-command again",
-        IsLoopbackHost(info->node_addr) ? info->node_addr : host));
+        advertised));
   }
   return fmt::format("docker swarm join --token {} {}", swarm->worker_join_token, addr);
 }

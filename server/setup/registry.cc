@@ -13,6 +13,7 @@
 
 #include "server/builder/context_image.h"
 #include "server/common/http_client.h"
+#include "server/docker/ownership.h"
 
 namespace ms {
 namespace {
@@ -58,14 +59,6 @@ Labels WantedLabels(const std::string& registry, bool credentials) {
   return {{"mothership.role", "registry"},
           {"mothership.registry.listen", RegistryListenAddress(registry)},
           {"mothership.registry.auth", credentials ? "htpasswd" : "none"}};
-}
-
-bool HasLabels(const Labels& have, const Labels& want) {
-  for (const auto& [key, value] : want) {
-    auto it = have.find(key);
-    if (it == have.end() || it->second != value) return false;
-  }
-  return true;
 }
 
 Result<void> CreateRegistryContainer(const Settings& settings, DockerClient& docker, const std::string& name,

@@ -44,13 +44,7 @@ TEST_CASE("Addons: Remove waits for the removed service's task to stop before re
           "[addons]") {
   AddonsEnv env;
   REQUIRE_OK(env.store->CreateApp("shop", "alice"));
-  ms::Addon addon;
-  addon.name = "shop-postgres";
-  addon.kind = "postgres";
-  addon.app = "shop";
-  addon.node_id = "node1";
-  addon.db_name = addon.db_user = "shop";
-  addon.db_password = "pw";
+  ms::Addon addon = ms_test::ShopPostgres();
   auto created = env.store->CreateAddon(addon, "DATABASE");
   REQUIRE_OK(created);
   const std::string volume = ms::AddonVolumeName(env.settings.InstallId(), addon.name);

@@ -3,21 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "server/addons/postgres_service.h"
-
-namespace {
-
-ms::Addon Shop() {
-  ms::Addon a;
-  a.name = "shop-postgres";
-  a.kind = "postgres";
-  a.app = "shop";
-  a.node_id = "node1";
-  a.db_name = a.db_user = "shop";
-  a.db_password = "secret";
-  return a;
-}
-
-}  // namespace
+#include "test/unit/test_helpers.h"
 
 TEST_CASE("addons: names of roles, databases and add-ons - reserved and bad ones refused", "[addons]") {
   CHECK(ms::PgIdentifier("shop") == "shop");
@@ -38,7 +24,7 @@ TEST_CASE("addons: names of roles, databases and add-ons - reserved and bad ones
 
 TEST_CASE("addons: the Postgres service - its own name, pinned, stop-first, its volume, the apps' networks only",
           "[addons]") {
-  ms::ServiceSpec s = ms::MakePostgresServiceSpec(Shop(), "inst", {"shop-net", "reports-net"});
+  ms::ServiceSpec s = ms::MakePostgresServiceSpec(ms_test::ShopPostgres(), "inst", {"shop-net", "reports-net"});
   CHECK(s.name == "addon_shop-postgres");  // app services are APP-TYPE: never an underscore
   CHECK(s.image == "mothership/postgres:15");
   CHECK(s.replicas == 1);
@@ -59,5 +45,5 @@ TEST_CASE("addons: the Postgres service - its own name, pinned, stop-first, its 
   CHECK(s.limits.memory_bytes > 0);
   CHECK(s.limits.pids > 0);
   CHECK(s.restart_condition == "any");
-  CHECK(ms::DatabaseUrl(Shop()) == "postgres://shop:secret@addon_shop-postgres:5432/shop");
+  CHECK(ms::DatabaseUrl(ms_test::ShopPostgres()) == "postgres://shop:secret@addon_shop-postgres:5432/shop");
 }

@@ -167,6 +167,18 @@ inline ms::Deploy MakeDeploy(const std::string& app, const std::string& commit,
   return d;
 }
 
+// App shop's Postgres add-on, as the store keeps it.
+inline ms::Addon ShopPostgres() {
+  ms::Addon a;
+  a.name = "shop-postgres";
+  a.kind = "postgres";
+  a.app = "shop";
+  a.node_id = "node1";
+  a.db_name = a.db_user = "shop";
+  a.db_password = "secret";
+  return a;
+}
+
 inline std::unique_ptr<ms::Store> OpenStore(const fs::path& path) {
   auto store = ms::Store::Open(path);
   if (!store) throw std::runtime_error("Store::Open: " + store.error().message);
