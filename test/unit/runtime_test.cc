@@ -563,6 +563,28 @@ TEST_CASE("EnsureSwarmManager falls back to 127.0.0.1 only when Docker cannot ch
   }
 }
 
+// An init that fails for this caller (its answer came too late) but that the
+// engine finished.
+struct LateSwarmInit : ms::test::FakeDockerClient {
+  ms::Result<void> SwarmInit(const std::string& advertise_addr) override {
+    (void)FakeDockerClient::SwarmInit(advertise_addr);
+    return ms::Unavailable("the Docker engine did not answer within 30 s");
+  }
+};
+
+TEST_CASE("EnsureSwarmManager takes a swarm the engine made although the init call failed", "[runtime]") {
+  LateSwarmInit docker;
+  ms::Settings settings;
+  ms::EngineInfo inactive;
+  inactive.swarm_state = "inactive";
+  docker.SetEngineInfo(inactive);
+  auto r = ms::EnsureSwarmManager(docker, settings);
+  REQUIRE(r);
+  CHECK(*r);
+  CHECK(docker.CountCalls("SwarmInit") == 1);
+  CHECK(docker.CountCalls("SwarmInit 127.0.0.1") == 0);
+}
+
 TEST_CASE("Runtime::Destroy removes services, one-off containers and, once free, the network", "[runtime]") {
   RuntimeEnv env;
   env.Deployed("shop", 1);
